@@ -1,0 +1,1 @@
+//! Test harness: locating built plugins, starting real servers.
