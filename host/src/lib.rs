@@ -1,1 +1,9 @@
+//! ecma-host: a cross-platform ECMA Connector Host.
+//!
+//! The binary (`main.rs`) only parses the command line; everything else lives here so tests
+//! drive it without a process.
 
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod plugins;

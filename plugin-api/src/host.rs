@@ -1,0 +1,163 @@
+//! The host's view of a connector: two plain Rust traits, whatever the connector is.
+//!
+//! A connector loaded from a dynamic library ([`crate::loader`]) and a connector linked into
+//! the process ([`InProcessPlugin`], used for tests and tools) look the same to the host.
+
+use std::marker::PhantomData;
+
+use crate::model::*;
+use crate::sdk::{Connector, HostServices, info_of};
+
+/// Module-level calls of one connector (ECMA2's `IMAExtensible2Get*` interfaces).
+pub trait ConnectorPlugin: Send + Sync {
+    fn info(&self) -> &ConnectorInfo;
+    fn capabilities(&self, config: &ConfigParameters) -> ConnectorResult<Capabilities>;
+    fn config_parameters(
+        &self,
+        config: &ConfigParameters,
+        page: ConfigPage,
+        page_number: u32,
+    ) -> ConnectorResult<Vec<ConfigParameterDefinition>>;
+    fn validate_config(
+        &self,
+        config: &ConfigParameters,
+        page: ConfigPage,
+        page_number: u32,
+    ) -> ConnectorResult<ParameterValidation>;
+    fn schema(&self, config: &ConfigParameters) -> ConnectorResult<Schema>;
+    fn partitions(&self, config: &ConfigParameters) -> ConnectorResult<Vec<Partition>>;
+    fn create_instance(
+        &self,
+        config: &ConfigParameters,
+        host: HostServices,
+    ) -> ConnectorResult<Box<dyn ConnectorInstance>>;
+}
+
+/// Run calls of one connector instance (`IMAExtensible2CallImport`/`CallExport`/`Password`).
+pub trait ConnectorInstance: Send {
+    fn test_connection(&mut self) -> ConnectorResult<()>;
+    fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String>;
+    fn get_import_entries(&mut self) -> ConnectorResult<ImportPage>;
+    fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String>;
+    fn open_export(&mut self, request: OpenExportRequest) -> ConnectorResult<()>;
+    fn put_export_entries(
+        &mut self,
+        entries: Vec<CsEntryChange>,
+    ) -> ConnectorResult<Vec<ExportResult>>;
+    fn close_export(&mut self, reason: CloseReason) -> ConnectorResult<()>;
+    fn set_password(
+        &mut self,
+        target: PasswordTarget,
+        password: Secret,
+        options: PasswordOptions,
+    ) -> ConnectorResult<()>;
+    fn change_password(
+        &mut self,
+        target: PasswordTarget,
+        old: Secret,
+        new: Secret,
+    ) -> ConnectorResult<()>;
+}
+
+/// A connector linked into the host process, called without the ABI (but with the same
+/// panic guard), for tests and tools.
+pub struct InProcessPlugin<T: Connector> {
+    info: ConnectorInfo,
+    _connector: PhantomData<fn() -> T>,
+}
+
+impl<T: Connector> InProcessPlugin<T> {
+    pub fn new() -> ConnectorResult<Self> {
+        crate::sdk::guarded(T::initialize)?;
+        Ok(Self {
+            info: crate::sdk::guarded(|| Ok(info_of::<T>()))?,
+            _connector: PhantomData,
+        })
+    }
+}
+
+use crate::sdk::guarded;
+
+impl<T: Connector> ConnectorPlugin for InProcessPlugin<T> {
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
+    fn capabilities(&self, config: &ConfigParameters) -> ConnectorResult<Capabilities> {
+        guarded(|| Ok(T::capabilities(config)))
+    }
+    fn config_parameters(
+        &self,
+        config: &ConfigParameters,
+        page: ConfigPage,
+        page_number: u32,
+    ) -> ConnectorResult<Vec<ConfigParameterDefinition>> {
+        guarded(|| T::config_parameters(config, page, page_number))
+    }
+    fn validate_config(
+        &self,
+        config: &ConfigParameters,
+        page: ConfigPage,
+        page_number: u32,
+    ) -> ConnectorResult<ParameterValidation> {
+        guarded(|| T::validate_config(config, page, page_number))
+    }
+    fn schema(&self, config: &ConfigParameters) -> ConnectorResult<Schema> {
+        guarded(|| T::schema(config))
+    }
+    fn partitions(&self, config: &ConfigParameters) -> ConnectorResult<Vec<Partition>> {
+        guarded(|| T::partitions(config))
+    }
+    fn create_instance(
+        &self,
+        config: &ConfigParameters,
+        host: HostServices,
+    ) -> ConnectorResult<Box<dyn ConnectorInstance>> {
+        let instance = guarded(|| T::create(config, host))?;
+        Ok(Box::new(InProcessInstance(instance)))
+    }
+}
+
+struct InProcessInstance<T: Connector>(T);
+
+impl<T: Connector> ConnectorInstance for InProcessInstance<T> {
+    fn test_connection(&mut self) -> ConnectorResult<()> {
+        guarded(|| self.0.test_connection())
+    }
+    fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String> {
+        guarded(|| self.0.open_import(request))
+    }
+    fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+        guarded(|| self.0.get_import_entries())
+    }
+    fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String> {
+        guarded(|| self.0.close_import(reason))
+    }
+    fn open_export(&mut self, request: OpenExportRequest) -> ConnectorResult<()> {
+        guarded(|| self.0.open_export(request))
+    }
+    fn put_export_entries(
+        &mut self,
+        entries: Vec<CsEntryChange>,
+    ) -> ConnectorResult<Vec<ExportResult>> {
+        guarded(|| self.0.put_export_entries(entries))
+    }
+    fn close_export(&mut self, reason: CloseReason) -> ConnectorResult<()> {
+        guarded(|| self.0.close_export(reason))
+    }
+    fn set_password(
+        &mut self,
+        target: PasswordTarget,
+        password: Secret,
+        options: PasswordOptions,
+    ) -> ConnectorResult<()> {
+        guarded(|| self.0.set_password(target, password, options))
+    }
+    fn change_password(
+        &mut self,
+        target: PasswordTarget,
+        old: Secret,
+        new: Secret,
+    ) -> ConnectorResult<()> {
+        guarded(|| self.0.change_password(target, old, new))
+    }
+}

@@ -1,0 +1,238 @@
+//! Loads connector plugins from dynamic libraries (host side).
+//!
+//! Each file is loaded with `lib_header_from_path` + `init_root_module`, never with
+//! `RootModule::load_from_file`, which caches one module per interface type in a static and
+//! would hand back the first plugin for every later path. Libraries are never unloaded.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use abi_stable::{
+    library::{LibraryError, RootModuleError, lib_header_from_path},
+    sabi_trait::TD_Opaque,
+    std_types::{RStr, RString},
+};
+
+use crate::abi::*;
+use crate::host::{ConnectorInstance, ConnectorPlugin};
+use crate::model::*;
+use crate::sdk::{HostCallbacks, HostServices};
+
+/// Why a file could not be loaded as a plugin. `Display` is the one-line operator message.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("not a loadable library: {0}")]
+    NotALibrary(String),
+    #[error("not an ecma-host plugin (no ecma-host root module symbol)")]
+    NotAPlugin,
+    #[error(
+        "incompatible plugin-api version: the plugin was built against {found}, this host needs {expected} (rebuild the plugin against plugin-api {expected})"
+    )]
+    IncompatibleVersion { expected: String, found: String },
+    #[error(
+        "plugin-api layout mismatch: {summary} (rebuild the plugin against this host's plugin-api)"
+    )]
+    LayoutMismatch {
+        summary: String,
+        /// The full abi_stable report (hundreds of lines); log it at debug level.
+        full: String,
+    },
+    #[error("built with an incompatible abi_stable version")]
+    IncompatibleAbiStable,
+    #[error("plugin initialisation failed: {0}")]
+    InitFailed(String),
+    #[error("plugin initialisation panicked")]
+    InitPanicked,
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<LibraryError> for LoadError {
+    fn from(e: LibraryError) -> Self {
+        match e {
+            LibraryError::OpenError { err, .. } => LoadError::NotALibrary(err.to_string()),
+            LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin,
+            LibraryError::IncompatibleVersionNumber {
+                expected_version,
+                actual_version,
+                ..
+            } => LoadError::IncompatibleVersion {
+                expected: expected_version.to_string(),
+                found: actual_version.to_string(),
+            },
+            LibraryError::AbiInstability(err) => {
+                let full = err.to_string();
+                let summary = full
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or("layout differs")
+                    .to_owned();
+                LoadError::LayoutMismatch { summary, full }
+            }
+            LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
+                LoadError::IncompatibleAbiStable
+            }
+            LibraryError::RootModule { err, .. } => match err {
+                RootModuleError::Returned(e) => LoadError::InitFailed(e.to_string()),
+                RootModuleError::Unwound => LoadError::InitPanicked,
+            },
+            other => LoadError::Other(other.to_string()),
+        }
+    }
+}
+
+/// A connector loaded from a dynamic library.
+pub struct LoadedPlugin {
+    path: PathBuf,
+    info: ConnectorInfo,
+    module: ConnectorModRef,
+}
+
+impl LoadedPlugin {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Loads one plugin file.
+pub fn load_plugin(path: &Path) -> Result<LoadedPlugin, LoadError> {
+    let header = lib_header_from_path(path)?;
+    let module = header.init_root_module::<ConnectorModRef>()?;
+    let info: ConnectorInfo = (module.info())().into();
+    if info.name.trim().is_empty() {
+        return Err(LoadError::InitFailed(format!(
+            "the connector reports no name ({})",
+            info.description
+        )));
+    }
+    Ok(LoadedPlugin {
+        path: path.to_owned(),
+        info,
+        module,
+    })
+}
+
+impl ConnectorPlugin for LoadedPlugin {
+    fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
+    fn capabilities(&self, config: &ConfigParameters) -> ConnectorResult<Capabilities> {
+        result_from_abi((self.module.capabilities())(params_to_abi(config)))
+    }
+    fn config_parameters(
+        &self,
+        config: &ConfigParameters,
+        page: ConfigPage,
+        page_number: u32,
+    ) -> ConnectorResult<Vec<ConfigParameterDefinition>> {
+        let defs =
+            (self.module.config_parameters())(params_to_abi(config), page_to_u8(page), page_number)
+                .into_result()
+                .map_err(ConnectorError::from)?;
+        Ok(defs.into_iter().map(Into::into).collect())
+    }
+    fn validate_config(
+        &self,
+        config: &ConfigParameters,
+        page: ConfigPage,
+        page_number: u32,
+    ) -> ConnectorResult<ParameterValidation> {
+        result_from_abi((self.module.validate_config())(
+            params_to_abi(config),
+            page_to_u8(page),
+            page_number,
+        ))
+    }
+    fn schema(&self, config: &ConfigParameters) -> ConnectorResult<Schema> {
+        result_from_abi((self.module.schema())(params_to_abi(config)))
+    }
+    fn partitions(&self, config: &ConfigParameters) -> ConnectorResult<Vec<Partition>> {
+        let parts = (self.module.partitions())(params_to_abi(config))
+            .into_result()
+            .map_err(ConnectorError::from)?;
+        Ok(parts.into_iter().map(Into::into).collect())
+    }
+    fn create_instance(
+        &self,
+        config: &ConfigParameters,
+        host: HostServices,
+    ) -> ConnectorResult<Box<dyn ConnectorInstance>> {
+        let bridge = AbiHostServicesBox::from_value(HostBridge(host.callbacks()), TD_Opaque);
+        let instance = (self.module.create_instance())(params_to_abi(config), bridge)
+            .into_result()
+            .map_err(ConnectorError::from)?;
+        Ok(Box::new(LoadedInstance(instance)))
+    }
+}
+
+/// The host's callbacks behind the ABI trait object handed to plugins.
+struct HostBridge(Arc<dyn HostCallbacks>);
+
+impl AbiHostServices for HostBridge {
+    fn log(&self, level: u8, target: RStr<'_>, message: RStr<'_>) {
+        self.0
+            .log(LogLevel::from_u8(level), target.as_str(), message.as_str())
+    }
+    fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+struct LoadedInstance(AbiInstanceBox);
+
+impl ConnectorInstance for LoadedInstance {
+    fn test_connection(&mut self) -> ConnectorResult<()> {
+        result_from_abi(self.0.test_connection())
+    }
+    fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String> {
+        result_from_abi::<RString, String>(self.0.open_import(request.into()))
+    }
+    fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+        result_from_abi(self.0.get_import_entries())
+    }
+    fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String> {
+        result_from_abi::<RString, String>(self.0.close_import(close_reason_to_u8(reason)))
+    }
+    fn open_export(&mut self, request: OpenExportRequest) -> ConnectorResult<()> {
+        result_from_abi(self.0.open_export(request.into()))
+    }
+    fn put_export_entries(
+        &mut self,
+        entries: Vec<CsEntryChange>,
+    ) -> ConnectorResult<Vec<ExportResult>> {
+        let results = self
+            .0
+            .put_export_entries(entries.into_iter().map(Into::into).collect())
+            .into_result()
+            .map_err(ConnectorError::from)?;
+        Ok(results.into_iter().map(Into::into).collect())
+    }
+    fn close_export(&mut self, reason: CloseReason) -> ConnectorResult<()> {
+        result_from_abi(self.0.close_export(close_reason_to_u8(reason)))
+    }
+    fn set_password(
+        &mut self,
+        target: PasswordTarget,
+        password: Secret,
+        options: PasswordOptions,
+    ) -> ConnectorResult<()> {
+        result_from_abi(self.0.set_password(
+            target.into(),
+            RString::from(password.expose()),
+            options.to_bits(),
+        ))
+    }
+    fn change_password(
+        &mut self,
+        target: PasswordTarget,
+        old: Secret,
+        new: Secret,
+    ) -> ConnectorResult<()> {
+        result_from_abi(self.0.change_password(
+            target.into(),
+            RString::from(old.expose()),
+            RString::from(new.expose()),
+        ))
+    }
+}
