@@ -1,0 +1,444 @@
+//! PATCH (RFC 7644 §3.5.2) and diff: every PATCH of requests.md, RFC examples, and the change sets.
+
+use ecma_scim::*;
+use serde_json::{Value, json};
+
+fn ext_attr(name: &str, t: AttrType) -> ExtensionAttribute {
+    ExtensionAttribute {
+        name: name.into(),
+        attr_type: t,
+        multi_valued: false,
+        required: false,
+        case_exact: false,
+    }
+}
+
+fn user_rt() -> ResourceTypeDef {
+    let ext = ecma2host_extension(
+        ECMA2HOST_USER_URN,
+        &[
+            ext_attr("ContosoLogin", AttrType::String),
+            ext_attr("FirstName", AttrType::String),
+            ext_attr("LastName", AttrType::String),
+            ext_attr("Email", AttrType::String),
+            ext_attr("textID", AttrType::String),
+            ext_attr("AzureID", AttrType::String),
+            ext_attr("IsSoftDeleted", AttrType::Boolean),
+        ],
+    );
+    user_resource_type(core_user_schema(), vec![enterprise_user_schema(), ext])
+}
+
+fn adele() -> Value {
+    json!({
+        "schemas": [CORE_USER_URN, ECMA2HOST_USER_URN],
+        "id": "adele@contoso.com",
+        "userName": "adele",
+        "active": true,
+        "emails": [{"type": "home", "value": "adele@home.example"}],
+        ECMA2HOST_USER_URN: {"ContosoLogin": "adele@contoso.com", "FirstName": "Adele", "LastName": "Vance",
+            "AzureID": "1f0c", "textID": "adele", "Email": "adele@contoso.com"}
+    })
+}
+
+fn run(resource: &Value, body: Value, rt: &ResourceTypeDef) -> Result<PatchOutcome, ScimError> {
+    apply_patch(resource, &parse_patch(&body)?, rt)
+}
+
+fn ops(ops: Value) -> Value {
+    json!({"schemas": [PATCH_OP_URN], "Operations": ops})
+}
+
+fn change<'a>(o: &'a PatchOutcome, attr: &str, sub: Option<&str>) -> Option<&'a ChangeKind> {
+    o.changes
+        .iter()
+        .find(|c| c.attr.attr == attr && c.attr.sub_attr.as_deref() == sub)
+        .map(|c| &c.kind)
+}
+
+#[test]
+fn entra_update_replace_add_remove_extension_attributes() {
+    let rt = user_rt();
+    let o = run(
+        &adele(),
+        ops(json!([
+          {"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:LastName","value":"Vance-Smith"},
+          {"op":"Add","path":"urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:Email","value":"adele.v@contoso.com"},
+          {"op":"Remove","path":"urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:textID"}])),
+        &rt,
+    )
+    .unwrap();
+    let ext = &o.resource[ECMA2HOST_USER_URN];
+    assert_eq!(ext["LastName"], "Vance-Smith");
+    assert_eq!(ext["Email"], "adele.v@contoso.com");
+    assert!(ext.get("textID").is_none());
+    assert_eq!(o.changes.len(), 3, "{:?}", o.changes);
+    assert_eq!(
+        change(&o, "LastName", None),
+        Some(&ChangeKind::Set(json!("Vance-Smith")))
+    );
+    assert_eq!(
+        change(&o, "Email", None),
+        Some(&ChangeKind::Set(json!("adele.v@contoso.com")))
+    );
+    assert_eq!(change(&o, "textID", None), Some(&ChangeKind::Clear));
+    assert_eq!(o.changes[0].attr.urn, ECMA2HOST_USER_URN);
+}
+
+#[test]
+fn disable_with_string_boolean_and_capitalised_op() {
+    let rt = user_rt();
+    for v in [
+        json!("False"),
+        json!(false),
+        json!("false"),
+        json!(["False"]),
+    ] {
+        let o = run(
+            &adele(),
+            ops(json!([{"op":"Replace","path":"active","value": v}])),
+            &rt,
+        )
+        .unwrap();
+        assert_eq!(o.resource["active"], json!(false));
+        assert_eq!(
+            o.changes,
+            vec![AttributeChange {
+                attr: rt.resolve(&AttrPath::simple("active")).unwrap(),
+                kind: ChangeKind::Set(json!(false))
+            }]
+        );
+    }
+    let o = run(
+        &adele(),
+        ops(json!([{"op":"REPLACE","path":"IsSoftDeleted","value":"True"}])),
+        &rt,
+    )
+    .unwrap();
+    assert_eq!(o.resource[ECMA2HOST_USER_URN]["IsSoftDeleted"], json!(true));
+    let e = run(
+        &adele(),
+        ops(json!([{"op":"Replace","path":"active","value":"maybe"}])),
+        &rt,
+    )
+    .unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+}
+
+#[test]
+fn core_paths_name_filtered_email_and_enterprise() {
+    let rt = user_rt();
+    let o = run(
+        &adele(),
+        ops(json!([
+            {"op":"Add","path":"name.givenName","value":"Adele"},
+            {"op":"Replace","path":"emails[type eq \"work\"].value","value":"adele@contoso.com"},
+            {"op":"Replace","path":"emails[type eq \"home\"].value","value":"a@home.example"},
+            {"op":"Add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber","value":"123"}])),
+        &rt,
+    )
+    .unwrap();
+    let r = &o.resource;
+    assert_eq!(r["name"], json!({"givenName": "Adele"}));
+    assert_eq!(
+        r["emails"],
+        json!([{"type":"home","value":"a@home.example"},{"type":"work","value":"adele@contoso.com"}]),
+        "the work email did not exist: created from the filter"
+    );
+    assert_eq!(r[ENTERPRISE_USER_URN]["employeeNumber"], "123");
+    assert!(
+        r["schemas"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(ENTERPRISE_USER_URN))
+    );
+    assert_eq!(
+        change(&o, "name", Some("givenName")),
+        Some(&ChangeKind::Set(json!("Adele")))
+    );
+    assert_eq!(
+        change(&o, "emails", None),
+        Some(&ChangeKind::RemoveValues(vec![
+            json!({"type":"home","value":"adele@home.example"})
+        ]))
+    );
+    let adds: Vec<_> = o
+        .changes
+        .iter()
+        .filter(|c| matches!(c.kind, ChangeKind::AddValues(_)))
+        .collect();
+    assert_eq!(adds.len(), 1);
+    assert_eq!(
+        change(&o, "employeeNumber", None),
+        Some(&ChangeKind::Set(json!("123")))
+    );
+}
+
+#[test]
+fn manager_in_every_shape_entra_sends() {
+    let rt = user_rt();
+    let p = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+    for v in [
+        json!([{"$ref": null, "value": "m1"}]),
+        json!({"value": "m1"}),
+        json!("m1"),
+    ] {
+        let o = run(
+            &adele(),
+            ops(json!([{"op":"Add","path": p,"value": v}])),
+            &rt,
+        )
+        .unwrap();
+        assert_eq!(
+            o.resource[ENTERPRISE_USER_URN]["manager"],
+            json!({"value": "m1"}),
+            "{v}"
+        );
+        assert_eq!(
+            change(&o, "manager", Some("value")),
+            Some(&ChangeKind::Set(json!("m1")))
+        );
+        // clearing the manager with "" or null
+        for clear in [json!(""), Value::Null] {
+            let c = run(
+                &o.resource,
+                ops(json!([{"op":"Replace","path": p,"value": clear}])),
+                &rt,
+            )
+            .unwrap();
+            assert!(
+                c.resource.get(ENTERPRISE_USER_URN).is_none(),
+                "{}",
+                c.resource
+            );
+            assert_eq!(change(&c, "manager", None), Some(&ChangeKind::Clear));
+        }
+    }
+}
+
+#[test]
+fn pathless_replace_with_dotted_and_urn_keys() {
+    let rt = user_rt();
+    let o = run(
+        &adele(),
+        ops(json!([{"op":"replace","value":{
+            "displayName":"X",
+            "name.givenName":"Y",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":"Z",
+            "urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User": {"FirstName": "Ada"},
+            "active": false}}])),
+        &rt,
+    )
+    .unwrap();
+    let r = &o.resource;
+    assert_eq!(r["displayName"], "X");
+    assert_eq!(r["name"]["givenName"], "Y");
+    assert_eq!(r[ENTERPRISE_USER_URN]["department"], "Z");
+    assert_eq!(r[ECMA2HOST_USER_URN]["FirstName"], "Ada");
+    assert_eq!(
+        r[ECMA2HOST_USER_URN]["LastName"], "Vance",
+        "untouched attributes stay"
+    );
+    assert_eq!(o.changes.len(), 5, "{:?}", o.changes);
+}
+
+#[test]
+fn empty_string_and_null_clear() {
+    let rt = user_rt();
+    let o = run(
+        &adele(),
+        ops(json!([{"op":"Replace","path":"FirstName","value":""},{"op":"Add","path":"LastName","value":null}])),
+        &rt,
+    )
+    .unwrap();
+    assert!(o.resource[ECMA2HOST_USER_URN].get("FirstName").is_none());
+    assert!(o.resource[ECMA2HOST_USER_URN].get("LastName").is_none());
+    assert_eq!(change(&o, "FirstName", None), Some(&ChangeKind::Clear));
+}
+
+fn group_rt() -> ResourceTypeDef {
+    group_resource_type(core_group_schema(), vec![])
+}
+
+#[test]
+fn group_members_add_remove_idempotent() {
+    let rt = group_rt();
+    let g = json!({"schemas":[CORE_GROUP_URN],"id":"g1","displayName":"Sales","members":[{"value":"u0"}]});
+    let add = ops(json!([{"op":"Add","path":"members","value":[{"$ref":null,"value":"u1"}]}]));
+    let o = run(&g, add.clone(), &rt).unwrap();
+    assert_eq!(
+        o.resource["members"],
+        json!([{"value":"u0"},{"value":"u1"}])
+    );
+    assert_eq!(
+        change(&o, "members", None),
+        Some(&ChangeKind::AddValues(vec![json!({"value":"u1"})]))
+    );
+    // adding again: success, nothing changes
+    let again = run(&o.resource, add, &rt).unwrap();
+    assert_eq!(again.resource, o.resource);
+    assert!(again.changes.is_empty());
+    // remove by value array
+    let rm = ops(json!([{"op":"Remove","path":"members","value":[{"$ref":null,"value":"u1"}]}]));
+    let r = run(&o.resource, rm.clone(), &rt).unwrap();
+    assert_eq!(r.resource["members"], json!([{"value":"u0"}]));
+    assert_eq!(
+        change(&r, "members", None),
+        Some(&ChangeKind::RemoveValues(vec![json!({"value":"u1"})]))
+    );
+    // removing an absent member succeeds
+    let r2 = run(&r.resource, rm, &rt).unwrap();
+    assert!(r2.changes.is_empty());
+    // flag style: remove with a filter
+    let r3 = run(
+        &o.resource,
+        ops(json!([{"op":"remove","path":"members[value eq \"u0\"]"}])),
+        &rt,
+    )
+    .unwrap();
+    assert_eq!(r3.resource["members"], json!([{"value":"u1"}]));
+    let r4 = run(
+        &r3.resource,
+        ops(json!([{"op":"remove","path":"members[value eq \"nobody\"]"}])),
+        &rt,
+    )
+    .unwrap();
+    assert!(r4.changes.is_empty());
+    // removing the last member drops the attribute
+    let r5 = run(
+        &r3.resource,
+        ops(json!([{"op":"remove","path":"members"}])),
+        &rt,
+    )
+    .unwrap();
+    assert!(r5.resource.get("members").is_none());
+    assert_eq!(change(&r5, "members", None), Some(&ChangeKind::Clear));
+}
+
+#[test]
+fn rfc7644_examples() {
+    let rt = user_rt();
+    let u = json!({"schemas":[CORE_USER_URN],"id":"1","userName":"b",
+        "emails":[{"value":"a@x","type":"work","primary":true},{"value":"b@x","type":"home"}],
+        "addresses":[{"type":"work","streetAddress":"1 Main"}]});
+    // §3.5.2.1 add to a multi-valued attribute
+    let o = run(&u, ops(json!([{"op":"add","path":"emails","value":[{"value":"c@x","type":"other","primary":true}]}])), &rt)
+        .unwrap();
+    assert_eq!(o.resource["emails"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        o.resource["emails"][0]["primary"],
+        json!(false),
+        "only one primary"
+    );
+    // §3.5.2.2 remove with a filter
+    let o = run(
+        &u,
+        ops(json!([{"op":"remove","path":"emails[type eq \"work\" and value ew \"@x\"]"}])),
+        &rt,
+    )
+    .unwrap();
+    assert_eq!(o.resource["emails"], json!([{"value":"b@x","type":"home"}]));
+    // §3.5.2.2 remove a sub-attribute of matching values
+    let o = run(
+        &u,
+        ops(json!([{"op":"remove","path":"addresses[type eq \"work\"].streetAddress"}])),
+        &rt,
+    )
+    .unwrap();
+    assert_eq!(o.resource["addresses"], json!([{"type":"work"}]));
+    // §3.5.2.3 replace all values
+    let o = run(
+        &u,
+        ops(json!([{"op":"replace","path":"emails","value":[{"value":"z@x"}]}])),
+        &rt,
+    )
+    .unwrap();
+    assert_eq!(o.resource["emails"], json!([{"value":"z@x"}]));
+    // §3.5.2.3 replace a sub-attribute of one value
+    let o = run(&u, ops(json!([{"op":"replace","path":"addresses[type eq \"work\"].streetAddress","value":"2 Main"}])), &rt)
+        .unwrap();
+    assert_eq!(
+        o.resource["addresses"],
+        json!([{"type":"work","streetAddress":"2 Main"}])
+    );
+    // URN-qualified core path
+    let o = run(&u, ops(json!([{"op":"replace","path":"urn:ietf:params:scim:schemas:core:2.0:User:userName","value":"c"}])), &rt)
+        .unwrap();
+    assert_eq!(o.resource["userName"], "c");
+}
+
+#[test]
+fn errors() {
+    let rt = user_rt();
+    let u = adele();
+    let cases: &[(Value, ScimType)] = &[
+        (
+            json!([{"op":"replace","path":"id","value":"x"}]),
+            ScimType::Mutability,
+        ),
+        (
+            json!([{"op":"replace","path":"meta.created","value":"2020-01-01T00:00:00Z"}]),
+            ScimType::Mutability,
+        ),
+        (
+            json!([{"op":"add","path":"groups","value":[{"value":"g"}]}]),
+            ScimType::Mutability,
+        ),
+        (
+            json!([{"op":"replace","path":"noSuchAttr","value":"x"}]),
+            ScimType::InvalidPath,
+        ),
+        (
+            json!([{"op":"replace","path":"emails[type eq ","value":"x"}]),
+            ScimType::InvalidPath,
+        ),
+        (
+            json!([{"op":"replace","path":"userName[type eq \"x\"]","value":"x"}]),
+            ScimType::InvalidPath,
+        ),
+        (json!([{"op":"remove"}]), ScimType::NoTarget),
+        (
+            json!([{"op":"replace","path":"emails[type eq \"w\" or type eq \"h\"].value","value":"x"}]),
+            ScimType::NoTarget,
+        ),
+        (
+            json!([{"op":"replace","path":"active","value":"yes"}]),
+            ScimType::InvalidValue,
+        ),
+        (
+            json!([{"op":"replace","path":"userName","value":["a","b"]}]),
+            ScimType::InvalidValue,
+        ),
+        (
+            json!([{"op":"replace","value":"x"}]),
+            ScimType::InvalidValue,
+        ),
+        (
+            json!([{"op":"frobnicate","path":"userName"}]),
+            ScimType::InvalidSyntax,
+        ),
+    ];
+    for (o, t) in cases {
+        let e = run(&u, ops(o.clone()), &rt).expect_err(&o.to_string());
+        assert_eq!((e.status, e.scim_type), (400, Some(*t)), "{o}: {e}");
+    }
+    let e = parse_patch(&json!({"schemas":["urn:wrong"],"Operations":[]})).unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidSyntax));
+}
+
+#[test]
+fn diff_for_put() {
+    let rt = user_rt();
+    let old = adele();
+    let mut new = old.clone();
+    new["userName"] = json!("adele2");
+    new["name"] = json!({"familyName": "V"});
+    new.as_object_mut().unwrap().remove("emails");
+    let d = diff(&old, &new, &rt);
+    assert_eq!(d.len(), 3, "{d:?}");
+    assert!(
+        d.iter()
+            .any(|c| c.attr.attr == "emails" && c.kind == ChangeKind::Clear)
+    );
+    assert!(diff(&old, &old, &rt).is_empty());
+}
