@@ -61,11 +61,14 @@ impl From<LibraryError> for LoadError {
                 found: actual_version.to_string(),
             },
             LibraryError::AbiInstability(err) => {
-                let full = err.to_string();
+                // The report is hundreds of lines; its most useful line is the first that
+                // names the mismatch ("Error:too many fields ..."), not its first line.
+                let full = format!("{err:#}");
                 let summary = full
                     .lines()
                     .map(str::trim)
-                    .find(|l| !l.is_empty())
+                    .find(|l| l.starts_with("Error"))
+                    .or_else(|| full.lines().map(str::trim).find(|l| !l.is_empty()))
                     .unwrap_or("layout differs")
                     .to_owned();
                 LoadError::LayoutMismatch { summary, full }
