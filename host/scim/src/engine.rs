@@ -1,0 +1,887 @@
+//! Framework-independent SCIM request handling (RFC 7644 §3): routing, validation, list processing,
+//! versioning, discovery and bulk. The host adapts HTTP to [`ScimRequest`]/[`ScimResponse`] and implements
+//! [`Backend`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::filter::{Filter, FilterLimits, index_plan, matches};
+use crate::json::get_ci;
+use crate::patch::{apply_patch, diff, parse_patch};
+use crate::query::{LIST_RESPONSE_URN, ListQuery, SortOrder, cmp_keys, project, sort_key};
+use crate::resource::{StoredResource, etag_matches, normalize_resource};
+use crate::schema::{ResolvedAttr, ResourceTypeDef, SPC_URN, SchemaDef};
+use crate::{AttributeChange, SCIM_CONTENT_TYPE, ScimError};
+
+pub const BULK_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+pub const BULK_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+
+/// Storage the engine drives. The engine does filtering, sorting, paging and projection; the backend answers
+/// index plans with a superset of candidates and performs writes (exports to the connector).
+#[allow(async_fn_in_trait)]
+pub trait Backend: Send + Sync {
+    /// Candidates for a list request: all resources of `rt` when `plan` is `None`, else at least every
+    /// resource the plan selects (see [`crate::IndexPlan`]; keys are [`crate::index_key`]).
+    async fn candidates(
+        &self,
+        rt: &ResourceTypeDef,
+        plan: Option<&crate::IndexPlan>,
+    ) -> Result<Vec<Arc<StoredResource>>, ScimError>;
+    async fn get(
+        &self,
+        rt: &ResourceTypeDef,
+        id: &str,
+    ) -> Result<Option<Arc<StoredResource>>, ScimError>;
+    /// `resource` is validated and normalised, without `id`; it may contain the writeOnly `password`.
+    async fn create(
+        &self,
+        rt: &ResourceTypeDef,
+        resource: Value,
+    ) -> Result<Arc<StoredResource>, ScimError>;
+    /// PUT: `new` is the whole new resource (with `id`), `changes` its diff from the stored one.
+    async fn replace(
+        &self,
+        rt: &ResourceTypeDef,
+        id: &str,
+        new: Value,
+        changes: Vec<AttributeChange>,
+    ) -> Result<Arc<StoredResource>, ScimError>;
+    /// PATCH: `new` is the patched resource, `changes` the minimal change set (never empty).
+    async fn modify(
+        &self,
+        rt: &ResourceTypeDef,
+        id: &str,
+        new: Value,
+        changes: Vec<AttributeChange>,
+    ) -> Result<Arc<StoredResource>, ScimError>;
+    /// Must return a 404 [`ScimError`] for an unknown id.
+    async fn delete(&self, rt: &ResourceTypeDef, id: &str) -> Result<(), ScimError>;
+    fn is_indexed(&self, rt: &ResourceTypeDef, attr: &ResolvedAttr) -> bool;
+}
+
+/// Engine configuration: what is served and the advertised limits.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Absolute base URL, e.g. `https://host:8585/ecma2host_app1/scim` (used in `meta.location`).
+    pub base_url: String,
+    pub resource_types: Vec<ResourceTypeDef>,
+    pub max_filter_len: usize,
+    pub max_filter_depth: usize,
+    /// Upper bound of `itemsPerPage` (advertised as `filter.maxResults`); also the default page size.
+    pub max_results: usize,
+    pub bulk_max_operations: usize,
+    pub bulk_max_payload: usize,
+    pub documentation_uri: Option<String>,
+}
+
+impl EngineConfig {
+    pub fn new(base_url: impl Into<String>, resource_types: Vec<ResourceTypeDef>) -> Self {
+        EngineConfig {
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            resource_types,
+            max_filter_len: crate::DEFAULT_MAX_FILTER_LEN,
+            max_filter_depth: crate::DEFAULT_MAX_FILTER_DEPTH,
+            max_results: 1000,
+            bulk_max_operations: 1000,
+            bulk_max_payload: 1_048_576,
+            documentation_uri: None,
+        }
+    }
+}
+
+/// HTTP method of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    /// HEAD, OPTIONS, ...: answered with 405.
+    Other,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Method {
+        match s.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            _ => Method::Other,
+        }
+    }
+}
+
+/// A request, path relative to the base URL (`/Users/123`, `/Users/.search`, `/Schemas`, `/Bulk`).
+#[derive(Debug, Clone)]
+pub struct ScimRequest {
+    pub method: Method,
+    pub path: String,
+    /// Raw query string without `?` (`filter=userName+eq+%22x%22&count=5`).
+    pub query: String,
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl ScimRequest {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        let path = path.into();
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p.to_owned(), q.to_owned()),
+            None => (path, String::new()),
+        };
+        ScimRequest {
+            method,
+            path,
+            query,
+            if_match: None,
+            if_none_match: None,
+            content_type: None,
+            body: vec![],
+        }
+    }
+    pub fn with_json(mut self, body: &Value) -> Self {
+        self.body = body.to_string().into_bytes();
+        self.content_type = Some(SCIM_CONTENT_TYPE.to_owned());
+        self
+    }
+}
+
+/// A response: status, headers (`Content-Type`, `Location`, `ETag`, `Retry-After`, `WWW-Authenticate`) and an
+/// optional JSON body (none for 204 and 304).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl ScimResponse {
+    fn json(status: u16, body: Value) -> Self {
+        ScimResponse {
+            status,
+            headers: vec![("Content-Type".into(), SCIM_CONTENT_TYPE.into())],
+            body: Some(body),
+        }
+    }
+    fn empty(status: u16) -> Self {
+        ScimResponse {
+            status,
+            headers: vec![],
+            body: None,
+        }
+    }
+    /// The SCIM error response for `e`.
+    pub fn error(e: &ScimError) -> Self {
+        let mut r = Self::json(e.status, e.to_json());
+        r.headers.extend(e.headers());
+        r
+    }
+    fn header(mut self, k: &str, v: String) -> Self {
+        self.headers.push((k.to_owned(), v));
+        self
+    }
+    /// First header with this name, case-insensitively.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The SCIM engine. Cheap to share; holds only configuration and pre-rendered discovery documents.
+pub struct ScimEngine {
+    cfg: EngineConfig,
+    schemas: Vec<Value>,
+    resource_types: Vec<Value>,
+    spc: Value,
+}
+
+enum Route<'a> {
+    Spc,
+    Schemas(Option<&'a str>),
+    ResourceTypes(Option<&'a str>),
+    Bulk,
+    List(&'a ResourceTypeDef),
+    Search(&'a ResourceTypeDef),
+    One(&'a ResourceTypeDef, String),
+}
+
+impl ScimEngine {
+    pub fn new(cfg: EngineConfig) -> Self {
+        let mut seen: Vec<&SchemaDef> = Vec::new();
+        for rt in &cfg.resource_types {
+            for s in std::iter::once(&rt.schema).chain(rt.extensions.iter().map(|e| &e.schema)) {
+                if !seen.iter().any(|x| x.id == s.id) {
+                    seen.push(s);
+                }
+            }
+        }
+        let base = cfg.base_url.clone();
+        let schemas = seen.iter().map(|s| s.to_json(&base)).collect();
+        let resource_types = cfg
+            .resource_types
+            .iter()
+            .map(|r| r.to_json(&base))
+            .collect();
+        let mut spc = json!({
+            "schemas": [SPC_URN],
+            "patch": {"supported": true},
+            "bulk": {"supported": true, "maxOperations": cfg.bulk_max_operations, "maxPayloadSize": cfg.bulk_max_payload},
+            "filter": {"supported": true, "maxResults": cfg.max_results},
+            "changePassword": {"supported": false},
+            "sort": {"supported": true},
+            "etag": {"supported": true},
+            "authenticationSchemes": [{
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "Authentication scheme using the OAuth Bearer Token Standard",
+                "specUri": "https://www.rfc-editor.org/info/rfc6750",
+                "primary": true
+            }],
+            "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")},
+        });
+        if let Some(d) = &cfg.documentation_uri {
+            spc["documentationUri"] = Value::String(d.clone());
+        }
+        ScimEngine {
+            cfg,
+            schemas,
+            resource_types,
+            spc,
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// The ServiceProviderConfig document (RFC 7643 §5).
+    pub fn service_provider_config(&self) -> &Value {
+        &self.spc
+    }
+
+    fn limits(&self) -> FilterLimits {
+        FilterLimits {
+            max_len: self.cfg.max_filter_len,
+            max_depth: self.cfg.max_filter_depth,
+        }
+    }
+
+    fn route<'a>(&'a self, path: &'a str) -> Option<Route<'a>> {
+        let segs: Vec<&str> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        match segs.as_slice() {
+            [s] if eq(s, "ServiceProviderConfig") => Some(Route::Spc),
+            [s] if eq(s, "Schemas") => Some(Route::Schemas(None)),
+            [s, id] if eq(s, "Schemas") => Some(Route::Schemas(Some(id))),
+            [s] if eq(s, "ResourceTypes") => Some(Route::ResourceTypes(None)),
+            [s, id] if eq(s, "ResourceTypes") => Some(Route::ResourceTypes(Some(id))),
+            [s] if eq(s, "Bulk") => Some(Route::Bulk),
+            [ep, rest @ ..] if rest.len() <= 1 => {
+                let rt = self
+                    .cfg
+                    .resource_types
+                    .iter()
+                    .find(|r| eq(r.endpoint.trim_start_matches('/'), ep))?;
+                match rest {
+                    [] => Some(Route::List(rt)),
+                    [s] if *s == ".search" => Some(Route::Search(rt)),
+                    [id] => Some(Route::One(rt, percent_decode(id))),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Handle one request. Never fails: errors become SCIM error responses.
+    pub async fn handle<B: Backend>(&self, backend: &B, req: ScimRequest) -> ScimResponse {
+        match self.handle_inner(backend, &req, true).await {
+            Ok(r) => r,
+            Err(e) => ScimResponse::error(&e),
+        }
+    }
+
+    async fn handle_inner<B: Backend>(
+        &self,
+        backend: &B,
+        req: &ScimRequest,
+        allow_bulk: bool,
+    ) -> Result<ScimResponse, ScimError> {
+        let route = self
+            .route(&req.path)
+            .ok_or_else(|| ScimError::not_found(format!("no such endpoint: {}", req.path)))?;
+        let read_only = |m: Method| -> Result<(), ScimError> {
+            if m == Method::Get {
+                Ok(())
+            } else {
+                Err(ScimError::method_not_allowed(
+                    "discovery endpoints are read-only",
+                ))
+            }
+        };
+        let q = || ListQuery::from_query_string(&req.query, self.limits());
+        match route {
+            Route::Spc => {
+                read_only(req.method)?;
+                Ok(ScimResponse::json(200, self.spc.clone()))
+            }
+            Route::Schemas(id) => {
+                read_only(req.method)?;
+                self.discovery(&self.schemas, id, "Schema")
+            }
+            Route::ResourceTypes(id) => {
+                read_only(req.method)?;
+                self.discovery(&self.resource_types, id, "ResourceType")
+            }
+            Route::Bulk if allow_bulk => match req.method {
+                Method::Post => self.bulk(backend, req).await,
+                _ => Err(ScimError::method_not_allowed("/Bulk accepts POST only")),
+            },
+            Route::Bulk => Err(ScimError::invalid_value(
+                "bulk operations cannot target /Bulk",
+            )),
+            Route::List(rt) => match req.method {
+                Method::Get => self.list(backend, rt, q()?).await,
+                Method::Post => self.create(backend, rt, req, &q()?).await,
+                _ => Err(ScimError::method_not_allowed(format!(
+                    "{} accepts GET and POST",
+                    rt.endpoint
+                ))),
+            },
+            Route::Search(rt) => match req.method {
+                Method::Post => {
+                    let body = self.body(req)?;
+                    self.list(
+                        backend,
+                        rt,
+                        ListQuery::from_search_body(&body, self.limits())?,
+                    )
+                    .await
+                }
+                _ => Err(ScimError::method_not_allowed(".search accepts POST only")),
+            },
+            Route::One(rt, id) => match req.method {
+                Method::Get => self.get_one(backend, rt, &id, req, &q()?).await,
+                Method::Put => self.put(backend, rt, &id, req, &q()?).await,
+                Method::Patch => self.patch(backend, rt, &id, req, &q()?).await,
+                Method::Delete => self.delete(backend, rt, &id, req).await,
+                Method::Post => Err(ScimError::method_not_allowed(
+                    "POST to a resource is not allowed",
+                )),
+                Method::Other => Err(ScimError::method_not_allowed("method not allowed")),
+            },
+        }
+    }
+
+    fn discovery(
+        &self,
+        docs: &[Value],
+        id: Option<&str>,
+        what: &str,
+    ) -> Result<ScimResponse, ScimError> {
+        match id {
+            None => Ok(ScimResponse::json(
+                200,
+                list_response(docs.to_vec(), docs.len(), 1),
+            )),
+            Some(id) => {
+                let id = percent_decode(id);
+                docs.iter()
+                    .find(|d| {
+                        d["id"]
+                            .as_str()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(&id))
+                    })
+                    .map(|d| ScimResponse::json(200, d.clone()))
+                    .ok_or_else(|| ScimError::not_found(format!("no {what} '{id}'")))
+            }
+        }
+    }
+
+    fn body(&self, req: &ScimRequest) -> Result<Value, ScimError> {
+        if let Some(ct) = &req.content_type {
+            let mt = ct
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            if !mt.is_empty()
+                && mt != "application/scim+json"
+                && mt != "application/json"
+                && !mt.ends_with("+json")
+            {
+                return Err(ScimError::unsupported_media_type(format!(
+                    "unsupported Content-Type '{ct}'"
+                )));
+            }
+        }
+        serde_json::from_slice(&req.body)
+            .map_err(|e| ScimError::invalid_syntax(format!("malformed JSON body: {e}")))
+    }
+
+    /// The resource as served: data + `meta` (location filled in).
+    pub fn render(&self, rt: &ResourceTypeDef, sr: &StoredResource) -> Value {
+        let mut v = sr.resource.clone();
+        let mut meta = sr.meta.clone();
+        if meta.resource_type.is_empty() {
+            meta.resource_type = rt.name.clone();
+        }
+        if meta.location.is_empty() {
+            meta.location = self.location(rt, sr.id().unwrap_or_default());
+        }
+        if let Some(m) = v.as_object_mut() {
+            m.insert("meta".into(), meta.to_json());
+        }
+        v
+    }
+
+    fn location(&self, rt: &ResourceTypeDef, id: &str) -> String {
+        let enc: String = form_urlencoded::byte_serialize(id.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20");
+        format!("{}{}/{}", self.cfg.base_url, rt.endpoint, enc)
+    }
+
+    fn one_response(
+        &self,
+        status: u16,
+        rt: &ResourceTypeDef,
+        sr: &StoredResource,
+        q: &ListQuery,
+    ) -> ScimResponse {
+        let body = project(
+            &self.render(rt, sr),
+            rt,
+            &q.attributes,
+            &q.excluded_attributes,
+        );
+        let loc = if sr.meta.location.is_empty() {
+            self.location(rt, sr.id().unwrap_or_default())
+        } else {
+            sr.meta.location.clone()
+        };
+        let mut r = ScimResponse::json(status, body);
+        if status == 201 {
+            r = r.header("Location", loc);
+        }
+        if !sr.meta.version.is_empty() {
+            r = r.header("ETag", sr.meta.version.clone());
+        }
+        r
+    }
+
+    async fn list<B: Backend>(
+        &self,
+        backend: &B,
+        rt: &ResourceTypeDef,
+        q: ListQuery,
+    ) -> Result<ScimResponse, ScimError> {
+        let plan = q
+            .filter
+            .as_ref()
+            .and_then(|f| index_plan(f, rt, |a| backend.is_indexed(rt, a)));
+        let cands = backend.candidates(rt, plan.as_ref()).await?;
+        let mut hits: Vec<Arc<StoredResource>> = match &q.filter {
+            None => cands,
+            Some(f) if uses_meta(f) => cands
+                .into_iter()
+                .filter(|c| matches(f, &self.render(rt, c), rt))
+                .collect(),
+            Some(f) => cands
+                .into_iter()
+                .filter(|c| matches(f, &c.resource, rt))
+                .collect(),
+        };
+        if let Some(by) = &q.sort_by {
+            if rt.resolve(by).is_none() {
+                return Err(ScimError::invalid_value(format!(
+                    "cannot sort by unknown attribute '{by}'"
+                )));
+            }
+            let by_meta = by.attr.eq_ignore_ascii_case("meta");
+            let keyed: Vec<(Value, Arc<StoredResource>)> = hits
+                .into_iter()
+                .map(|h| {
+                    (
+                        if by_meta {
+                            self.render(rt, &h)
+                        } else {
+                            Value::Null
+                        },
+                        h,
+                    )
+                })
+                .collect();
+            let mut keyed = keyed;
+            keyed.sort_by(|(ma, a), (mb, b)| {
+                let ka = sort_key(if by_meta { ma } else { &a.resource }, rt, by);
+                let kb = sort_key(if by_meta { mb } else { &b.resource }, rt, by);
+                cmp_keys(ka, kb)
+            });
+            if q.sort_order == SortOrder::Descending {
+                keyed.reverse();
+            }
+            hits = keyed.into_iter().map(|(_, h)| h).collect();
+        }
+        let total = hits.len();
+        let count = q
+            .count
+            .unwrap_or(self.cfg.max_results)
+            .min(self.cfg.max_results);
+        let start = q.start_index.max(1);
+        let page: Vec<Value> = hits
+            .iter()
+            .skip(start - 1)
+            .take(count)
+            .map(|h| {
+                project(
+                    &self.render(rt, h),
+                    rt,
+                    &q.attributes,
+                    &q.excluded_attributes,
+                )
+            })
+            .collect();
+        Ok(ScimResponse::json(200, list_response(page, total, start)))
+    }
+
+    async fn get_one<B: Backend>(
+        &self,
+        backend: &B,
+        rt: &ResourceTypeDef,
+        id: &str,
+        req: &ScimRequest,
+        q: &ListQuery,
+    ) -> Result<ScimResponse, ScimError> {
+        let sr = self.fetch(backend, rt, id).await?;
+        if let Some(inm) = &req.if_none_match
+            && !sr.meta.version.is_empty()
+            && etag_matches(inm, &sr.meta.version)
+        {
+            return Ok(ScimResponse::empty(304).header("ETag", sr.meta.version.clone()));
+        }
+        Ok(self.one_response(200, rt, &sr, q))
+    }
+
+    async fn fetch<B: Backend>(
+        &self,
+        backend: &B,
+        rt: &ResourceTypeDef,
+        id: &str,
+    ) -> Result<Arc<StoredResource>, ScimError> {
+        backend
+            .get(rt, id)
+            .await?
+            .ok_or_else(|| ScimError::not_found(format!("{} '{id}' not found", rt.name)))
+    }
+
+    fn check_if_match(req: &ScimRequest, sr: &StoredResource) -> Result<(), ScimError> {
+        match &req.if_match {
+            Some(h) if !etag_matches(h, &sr.meta.version) => {
+                Err(ScimError::precondition_failed(format!(
+                    "If-Match {h} does not match the current version {}",
+                    sr.meta.version
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn create<B: Backend>(
+        &self,
+        backend: &B,
+        rt: &ResourceTypeDef,
+        req: &ScimRequest,
+        q: &ListQuery,
+    ) -> Result<ScimResponse, ScimError> {
+        let body = self.body(req)?;
+        let doc = normalize_resource(&body, rt)?;
+        let sr = backend.create(rt, doc).await?;
+        Ok(self.one_response(201, rt, &sr, q))
+    }
+
+    async fn put<B: Backend>(
+        &self,
+        backend: &B,
+        rt: &ResourceTypeDef,
+        id: &str,
+        req: &ScimRequest,
+        q: &ListQuery,
+    ) -> Result<ScimResponse, ScimError> {
+        let body = self.body(req)?;
+        let cur = self.fetch(backend, rt, id).await?;
+        Self::check_if_match(req, &cur)?;
+        let mut doc = normalize_resource(&body, rt)?;
+        if let Some(m) = doc.as_object_mut() {
+            m.insert(
+                "id".into(),
+                cur.resource
+                    .get("id")
+                    .cloned()
+                    .unwrap_or_else(|| Value::String(id.to_owned())),
+            );
+        }
+        let changes = diff(&cur.resource, &doc, rt);
+        let sr = backend.replace(rt, id, doc, changes).await?;
+        Ok(self.one_response(200, rt, &sr, q))
+    }
+
+    async fn patch<B: Backend>(
+        &self,
+        backend: &B,
+        rt: &ResourceTypeDef,
+        id: &str,
+        req: &ScimRequest,
+        q: &ListQuery,
+    ) -> Result<ScimResponse, ScimError> {
+        let body = self.body(req)?;
+        let ops = parse_patch(&body)?;
+        let cur = self.fetch(backend, rt, id).await?;
+        Self::check_if_match(req, &cur)?;
+        let out = apply_patch(&cur.resource, &ops, rt)?;
+        if out.changes.is_empty() {
+            // Nothing to export (e.g. adding a member that is already there).
+            return Ok(self.one_response(200, rt, &cur, q));
+        }
+        let sr = backend.modify(rt, id, out.resource, out.changes).await?;
+        Ok(self.one_response(200, rt, &sr, q))
+    }
+
+    async fn delete<B: Backend>(
+        &self,
+        backend: &B,
+        rt: &ResourceTypeDef,
+        id: &str,
+        req: &ScimRequest,
+    ) -> Result<ScimResponse, ScimError> {
+        if req.if_match.is_some() {
+            let cur = self.fetch(backend, rt, id).await?;
+            Self::check_if_match(req, &cur)?;
+        }
+        backend.delete(rt, id).await?;
+        Ok(ScimResponse::empty(204))
+    }
+
+    /// `/Bulk` (RFC 7644 §3.7): operations in order, `bulkId:` references resolved to ids created earlier in
+    /// the request, `failOnErrors` honoured, limits enforced with 413.
+    async fn bulk<B: Backend>(
+        &self,
+        backend: &B,
+        req: &ScimRequest,
+    ) -> Result<ScimResponse, ScimError> {
+        if req.body.len() > self.cfg.bulk_max_payload {
+            return Err(ScimError::payload_too_large(format!(
+                "bulk request is {} bytes; maxPayloadSize is {}",
+                req.body.len(),
+                self.cfg.bulk_max_payload
+            )));
+        }
+        let body = self.body(req)?;
+        let schemas_ok = get_ci(&body, "schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|a| {
+                a.iter().any(|s| {
+                    s.as_str()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST_URN))
+                })
+            });
+        if !schemas_ok {
+            return Err(ScimError::invalid_syntax(format!(
+                "bulk request must list '{BULK_REQUEST_URN}' in schemas"
+            )));
+        }
+        let Some(Value::Array(ops)) = get_ci(&body, "Operations") else {
+            return Err(ScimError::invalid_syntax(
+                "bulk request needs an 'Operations' array",
+            ));
+        };
+        if ops.len() > self.cfg.bulk_max_operations {
+            return Err(ScimError::payload_too_large(format!(
+                "{} operations; maxOperations is {}",
+                ops.len(),
+                self.cfg.bulk_max_operations
+            )));
+        }
+        let fail_on = get_ci(&body, "failOnErrors")
+            .and_then(Value::as_u64)
+            .map(|n| n.max(1) as usize);
+        let mut ids: HashMap<String, String> = HashMap::new();
+        let mut results = Vec::with_capacity(ops.len());
+        let mut errors = 0;
+        for op in ops {
+            if fail_on.is_some_and(|n| errors >= n) {
+                break;
+            }
+            let (res, meta) = self.bulk_one(backend, op, &ids).await;
+            let mut entry = json!({"method": meta.method});
+            if let Some(b) = &meta.bulk_id {
+                entry["bulkId"] = Value::String(b.clone());
+            }
+            match res {
+                Ok(r) => {
+                    if let (Some(b), Some(Value::String(id))) =
+                        (&meta.bulk_id, r.body.as_ref().and_then(|b| b.get("id")))
+                    {
+                        ids.insert(b.clone(), id.clone());
+                    }
+                    if let Some(l) = r
+                        .body
+                        .as_ref()
+                        .and_then(|b| b.pointer("/meta/location"))
+                        .and_then(Value::as_str)
+                    {
+                        entry["location"] = Value::String(l.to_owned());
+                    }
+                    if let Some(v) = r.header_value("ETag") {
+                        entry["version"] = Value::String(v.to_owned());
+                    }
+                    if r.status >= 400 {
+                        errors += 1;
+                        entry["response"] = r.body.clone().unwrap_or(Value::Null);
+                    }
+                    entry["status"] = Value::String(r.status.to_string());
+                }
+                Err(e) => {
+                    errors += 1;
+                    entry["status"] = Value::String(e.status.to_string());
+                    entry["response"] = e.to_json();
+                }
+            }
+            results.push(entry);
+        }
+        Ok(ScimResponse::json(
+            200,
+            json!({"schemas": [BULK_RESPONSE_URN], "Operations": results}),
+        ))
+    }
+
+    async fn bulk_one<B: Backend>(
+        &self,
+        backend: &B,
+        op: &Value,
+        ids: &HashMap<String, String>,
+    ) -> (Result<ScimResponse, ScimError>, BulkMeta) {
+        let method_s = get_ci(op, "method")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let meta = BulkMeta {
+            method: method_s.clone(),
+            bulk_id: get_ci(op, "bulkId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        };
+        let run = async {
+            let method = Method::parse(&method_s);
+            if !matches!(
+                method,
+                Method::Post | Method::Put | Method::Patch | Method::Delete
+            ) {
+                return Err(ScimError::invalid_syntax(format!(
+                    "bulk operation method '{method_s}' is not POST, PUT, PATCH or DELETE"
+                )));
+            }
+            if method == Method::Post && meta.bulk_id.is_none() {
+                return Err(ScimError::invalid_syntax("bulk POST needs a bulkId"));
+            }
+            let path = get_ci(op, "path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ScimError::invalid_syntax("bulk operation needs a path"))?;
+            let path = resolve_bulk_ids(&Value::String(path.to_owned()), ids)?;
+            let mut req = ScimRequest::new(method, path.as_str().unwrap_or_default());
+            if let Some(d) = get_ci(op, "data") {
+                req = req.with_json(&resolve_bulk_ids(d, ids)?);
+            }
+            req.if_match = get_ci(op, "version")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            self.handle_inner(backend, &req, false).await
+        };
+        (Box::pin(run).await, meta)
+    }
+}
+
+struct BulkMeta {
+    method: String,
+    bulk_id: Option<String>,
+}
+
+/// Replace `bulkId:<id>` references (RFC 7644 §3.7.2) in every string of `v`.
+fn resolve_bulk_ids(v: &Value, ids: &HashMap<String, String>) -> Result<Value, ScimError> {
+    Ok(match v {
+        Value::String(s) if s.contains("bulkId:") => {
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(p) = rest.find("bulkId:") {
+                out.push_str(&rest[..p]);
+                let after = &rest[p + 7..];
+                let end = after
+                    .find(|c: char| c == '/' || c == '"' || c.is_whitespace())
+                    .unwrap_or(after.len());
+                let key = &after[..end];
+                let id = ids.get(key).ok_or_else(|| {
+                    ScimError::conflict(format!("unresolved reference bulkId:{key}"))
+                })?;
+                out.push_str(id);
+                rest = &after[end..];
+            }
+            out.push_str(rest);
+            Value::String(out)
+        }
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| resolve_bulk_ids(x, ids))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| Ok((k.clone(), resolve_bulk_ids(x, ids)?)))
+                .collect::<Result<_, ScimError>>()?,
+        ),
+        v => v.clone(),
+    })
+}
+
+fn uses_meta(f: &Filter) -> bool {
+    match f {
+        Filter::Compare { path, .. } | Filter::Present(path) | Filter::ValuePath { path, .. } => {
+            path.attr.eq_ignore_ascii_case("meta")
+        }
+        Filter::And(a, b) | Filter::Or(a, b) => uses_meta(a) || uses_meta(b),
+        Filter::Not(x) => uses_meta(x),
+    }
+}
+
+/// A ListResponse (RFC 7644 §3.4.2).
+pub fn list_response(resources: Vec<Value>, total: usize, start_index: usize) -> Value {
+    json!({
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    // Path segments: `+` is literal here, unlike in query strings.
+    let b = s.replace('+', "%2B");
+    form_urlencoded::parse(format!("x={b}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_owned())
+}

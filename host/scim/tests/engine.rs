@@ -1,0 +1,720 @@
+//! The engine end to end over the in-memory backend: every request of requests.md, discovery, paging,
+//! projection, ETags, bulk and `.search`.
+
+use ecma_scim::testing::{MemoryBackend, block_on};
+use ecma_scim::*;
+use serde_json::{Value, json};
+
+const BASE: &str = "https://host:8585/ecma2host_app1/scim";
+
+fn ext_attr(name: &str, t: AttrType) -> ExtensionAttribute {
+    ExtensionAttribute {
+        name: name.into(),
+        attr_type: t,
+        multi_valued: false,
+        required: false,
+        case_exact: false,
+    }
+}
+
+fn engine() -> ScimEngine {
+    let ext = ecma2host_extension(
+        ECMA2HOST_USER_URN,
+        &[
+            ext_attr("ContosoLogin", AttrType::String),
+            ext_attr("FirstName", AttrType::String),
+            ext_attr("LastName", AttrType::String),
+            ext_attr("AzureID", AttrType::String),
+            ext_attr("textID", AttrType::String),
+            ext_attr("Email", AttrType::String),
+            ext_attr("PLACEHOLDER", AttrType::String),
+        ],
+    );
+    // The ECMA app publishes only the selected core attributes; userName is not required by Entra's POST.
+    let core = core_user_schema().select(&[
+        "userName",
+        "active",
+        "displayName",
+        "name",
+        "emails",
+        "password",
+    ]);
+    let mut core = core;
+    core.attributes.iter_mut().for_each(|a| a.required = false);
+    let users = user_resource_type(core, vec![enterprise_user_schema(), ext]);
+    let groups = group_resource_type(core_group_schema(), vec![]);
+    let mut cfg = EngineConfig::new(BASE, vec![users, groups]);
+    cfg.max_results = 100;
+    cfg.bulk_max_operations = 10;
+    ScimEngine::new(cfg)
+}
+
+struct T {
+    e: ScimEngine,
+    b: MemoryBackend,
+}
+
+impl T {
+    fn new() -> Self {
+        T {
+            e: engine(),
+            b: MemoryBackend::new(),
+        }
+    }
+    fn req(&self, r: ScimRequest) -> ScimResponse {
+        block_on(self.e.handle(&self.b, r))
+    }
+    fn get(&self, path: &str) -> ScimResponse {
+        self.req(ScimRequest::new(Method::Get, path))
+    }
+    fn send(&self, m: Method, path: &str, body: Value) -> ScimResponse {
+        self.req(ScimRequest::new(m, path).with_json(&body))
+    }
+    fn body(r: &ScimResponse) -> &Value {
+        r.body.as_ref().expect("body")
+    }
+}
+
+fn assert_error(r: &ScimResponse, status: u16, scim_type: Option<&str>) {
+    let b = T::body(r);
+    assert_eq!(r.status, status, "{b}");
+    assert_eq!(b["schemas"], json!([ERROR_URN]));
+    assert_eq!(b["status"], json!(status.to_string()));
+    assert_eq!(b.get("scimType").and_then(Value::as_str), scim_type, "{b}");
+    assert_eq!(r.header_value("Content-Type"), Some(SCIM_CONTENT_TYPE));
+}
+
+fn adele_post() -> Value {
+    json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User"],
+     "urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User":{
+        "ContosoLogin":"adele@contoso.com","FirstName":"Adele","LastName":"Vance",
+        "AzureID":"1f0c","textID":"adele","Email":"adele@contoso.com"}})
+}
+
+#[test]
+fn s1_test_connection_placeholder_lookup() {
+    let t = T::new();
+    let r = t.get(r#"/Users?filter=PLACEHOLDER+eq+"8646d011-1693-4cd3-9ee6-0d7482ca2219""#);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        T::body(&r),
+        &json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[],"startIndex":1,"itemsPerPage":0})
+    );
+    // percent-encoded form too
+    let r = t.get("/Users?filter=PLACEHOLDER%20eq%20%228646d011%22");
+    assert_eq!(T::body(&r)["totalResults"], 0);
+}
+
+#[test]
+fn s2_create_with_lookup_first_and_409_on_duplicate() {
+    let t = T::new();
+    let r = t.get(r#"/Users?filter=ContosoLogin+eq+"adele@contoso.com""#);
+    assert_eq!(T::body(&r)["totalResults"], 0);
+    let r = t.send(Method::Post, "/Users", adele_post());
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let b = T::body(&r);
+    let id = b["id"].as_str().unwrap();
+    assert_eq!(b[ECMA2HOST_USER_URN]["ContosoLogin"], "adele@contoso.com");
+    assert_eq!(r.header_value("Location"), b["meta"]["location"].as_str());
+    assert_eq!(b["meta"]["location"], format!("{BASE}/Users/{id}"));
+    assert_eq!(r.header_value("ETag"), b["meta"]["version"].as_str());
+    assert_eq!(b["meta"]["resourceType"], "User");
+    // the lookup now finds it, through the index (the plan reached the backend)
+    let r = t.get(r#"/Users?filter=ContosoLogin+eq+"ADELE@contoso.com""#);
+    assert_eq!(T::body(&r)["totalResults"], 1);
+    assert!(matches!(
+        t.b.plans().last(),
+        Some(Some(IndexPlan::Eq { .. }))
+    ));
+    // URN-qualified lookup
+    let r = t.get(&format!(
+        "/Users?filter={ECMA2HOST_USER_URN}:ContosoLogin+eq+%22adele@contoso.com%22"
+    ));
+    assert_eq!(T::body(&r)["totalResults"], 1);
+    // uniqueness
+    let mut dup = adele_post();
+    dup["userName"] = json!("adele");
+    assert_eq!(t.send(Method::Post, "/Users", dup.clone()).status, 201);
+    assert_error(
+        &t.send(Method::Post, "/Users", dup),
+        409,
+        Some("uniqueness"),
+    );
+}
+
+#[test]
+fn s2_password_is_accepted_and_never_returned() {
+    let t = T::new();
+    let mut p = adele_post();
+    p["password"] = json!("S3cret!");
+    let r = t.send(Method::Post, "/Users", p);
+    assert_eq!(r.status, 201);
+    assert!(T::body(&r).get("password").is_none());
+}
+
+#[test]
+fn s3_read_back_update_and_404() {
+    let t = T::new();
+    let id = T::body(&t.send(Method::Post, "/Users", adele_post()))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = t.get(&format!("/Users/{id}"));
+    assert_eq!(r.status, 200);
+    assert_eq!(T::body(&r)["id"], id.as_str());
+    assert_error(&t.get("/Users/nope"), 404, None);
+    let r = t.send(
+        Method::Patch,
+        &format!("/Users/{id}"),
+        json!({"schemas":[PATCH_OP_URN],
+         "Operations":[
+           {"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:LastName","value":"Vance-Smith"},
+           {"op":"Add","path":"urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:Email","value":"adele.v@contoso.com"},
+           {"op":"Remove","path":"urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:textID"}]}),
+    );
+    assert_eq!(r.status, 200, "PATCH answers 200 with a body");
+    let b = T::body(&r);
+    assert_eq!(b[ECMA2HOST_USER_URN]["LastName"], "Vance-Smith");
+    assert!(b[ECMA2HOST_USER_URN].get("textID").is_none());
+    assert_eq!(t.b.change_sets().last().unwrap().len(), 3);
+    // Entra quirks through the engine: capitalised ops, string booleans, path-less replace
+    let r = t.send(
+        Method::Patch,
+        &format!("/Users/{id}"),
+        json!({"schemas":[PATCH_OP_URN],"Operations":[
+            {"op":"Add","path":"name.givenName","value":"Adele"},
+            {"op":"Add","path":"emails[type eq \"work\"].value","value":"adele@contoso.com"},
+            {"op":"Add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":[{"$ref":null,"value":"m1"}]},
+            {"op":"replace","value":{"displayName":"X","name.givenName":"Y","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":"Z"}}]}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let b = T::body(&r);
+    assert_eq!(b["name"]["givenName"], "Y");
+    assert_eq!(
+        b["emails"],
+        json!([{"type":"work","value":"adele@contoso.com"}])
+    );
+    assert_eq!(
+        b[ENTERPRISE_USER_URN],
+        json!({"manager":{"value":"m1"},"department":"Z"})
+    );
+    assert_eq!(b["displayName"], "X");
+}
+
+#[test]
+fn s4_disable_then_delete() {
+    let t = T::new();
+    let id = T::body(&t.send(Method::Post, "/Users", adele_post()))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = format!("/Users/{id}");
+    let r = t.send(Method::Patch, &p, json!({"schemas":[PATCH_OP_URN],"Operations":[{"op":"Replace","path":"active","value":"False"}]}));
+    assert_eq!(r.status, 200);
+    assert_eq!(T::body(&r)["active"], false);
+    assert_eq!(
+        T::body(&t.get(&p))["active"],
+        false,
+        "disabled users are still returned"
+    );
+    let r = t.req(ScimRequest::new(Method::Delete, &p));
+    assert_eq!((r.status, r.body.is_none()), (204, true));
+    assert_error(&t.get(&p), 404, None);
+    assert_error(&t.req(ScimRequest::new(Method::Delete, &p)), 404, None);
+}
+
+/// A strict client's check: every attribute we return is declared in the /Schemas we publish.
+fn assert_conforms(t: &T, resource: &Value, core_urn: &str) {
+    let schemas = T::body(&t.get("/Schemas"))["Resources"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |urn: &str| {
+        schemas
+            .iter()
+            .find(|s| s["id"] == urn)
+            .unwrap_or_else(|| panic!("{urn} not published"))
+            .clone()
+    };
+    fn check(attrs: &Value, obj: &Value, ctx: &str) {
+        for (k, v) in obj.as_object().unwrap() {
+            let Some(def) = attrs
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"].as_str().unwrap().eq_ignore_ascii_case(k))
+            else {
+                panic!("{ctx}: '{k}' is not declared");
+            };
+            if def["type"] == "complex" {
+                let elems: Vec<&Value> = if def["multiValued"] == true {
+                    v.as_array().unwrap().iter().collect()
+                } else {
+                    vec![v]
+                };
+                for e in elems {
+                    check(&def["subAttributes"], e, &format!("{ctx}.{k}"));
+                }
+            }
+        }
+    }
+    for (k, v) in resource.as_object().unwrap() {
+        match k.as_str() {
+            "schemas" | "id" | "meta" | "externalId" => {}
+            k if k.starts_with("urn:") => {
+                assert!(
+                    resource["schemas"].as_array().unwrap().contains(&json!(k)),
+                    "{k} not in schemas"
+                );
+                check(&find(k)["attributes"], v, k);
+            }
+            _ => check(&find(core_urn)["attributes"], &json!({k: v}), core_urn),
+        }
+    }
+}
+
+#[test]
+fn s5_schema_discovery_matches_what_is_served() {
+    let t = T::new();
+    let r = t.get("/Schemas");
+    let b = T::body(&r);
+    assert_eq!(b["schemas"], json!([LIST_RESPONSE_URN]));
+    let ids: Vec<&str> = b["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            CORE_USER_URN,
+            ENTERPRISE_USER_URN,
+            ECMA2HOST_USER_URN,
+            CORE_GROUP_URN
+        ]
+    );
+    let ext = t.get(&format!("/Schemas/{ECMA2HOST_USER_URN}"));
+    let names: Vec<&str> = T::body(&ext)["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"ContosoLogin"));
+    assert_eq!(
+        T::body(&ext)["schemas"],
+        json!([SCHEMA_URN]),
+        "a single Schema, not a ListResponse"
+    );
+    let core = t.get(&format!("/Schemas/{CORE_USER_URN}"));
+    assert_eq!(
+        T::body(&core)["attributes"].as_array().unwrap().len(),
+        6,
+        "only selected attributes"
+    );
+    assert_error(&t.get("/Schemas/urn:nope"), 404, None);
+    // resource types
+    let rts = t.get("/ResourceTypes");
+    assert_eq!(T::body(&rts)["totalResults"], 2);
+    let u = t.get("/ResourceTypes/User");
+    assert_eq!(T::body(&u)["endpoint"], "/Users");
+    assert_eq!(
+        T::body(&u)["schemaExtensions"][1],
+        json!({"schema": ECMA2HOST_USER_URN, "required": false})
+    );
+    assert_error(&t.get("/ResourceTypes/Nope"), 404, None);
+    let spc = t.get("/ServiceProviderConfig");
+    let s = T::body(&spc);
+    assert_eq!(
+        s["bulk"],
+        json!({"supported": true, "maxOperations": 10, "maxPayloadSize": 1048576})
+    );
+    assert_eq!(s["filter"]["maxResults"], 100);
+    assert_eq!(s["patch"]["supported"], true);
+    // writes are 405
+    for p in [
+        "/Schemas",
+        "/ResourceTypes",
+        "/ServiceProviderConfig",
+        "/Schemas/x",
+    ] {
+        for m in [Method::Post, Method::Put, Method::Patch, Method::Delete] {
+            assert_error(&t.send(m, p, json!({})), 405, None);
+        }
+    }
+    assert_error(&t.get("/random/url/x"), 404, None);
+    assert_error(&t.get("/Widgets"), 404, None);
+    // served resources conform
+    let created = t.send(Method::Post, "/Users", adele_post());
+    let mut p = adele_post();
+    p["name"] = json!({"givenName":"A"});
+    p["emails"] = json!([{"value":"a@b","type":"work","primary":"True"}]);
+    p["userName"] = json!("u2");
+    let c2 = t.send(Method::Post, "/Users", p);
+    assert_eq!(c2.status, 201, "{:?}", c2.body);
+    assert_eq!(
+        T::body(&c2)["emails"][0]["primary"],
+        true,
+        "string boolean coerced"
+    );
+    for r in [&created, &c2] {
+        assert_conforms(&t, T::body(r), CORE_USER_URN);
+    }
+    let g = t.send(Method::Post, "/Groups", json!({"schemas":[CORE_GROUP_URN],"displayName":"G","members":[{"value":"x","display":"ignored"}]}));
+    assert_conforms(&t, T::body(&g), CORE_GROUP_URN);
+}
+
+#[test]
+fn s6_groups() {
+    let t = T::new();
+    let uid = T::body(&t.send(Method::Post, "/Users", adele_post()))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = t.send(Method::Post, "/Groups", json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"externalId":"8aa1","displayName":"Sales","members":[]}));
+    assert_eq!(r.status, 201);
+    let gid = T::body(&r)["id"].as_str().unwrap().to_owned();
+    assert_eq!(T::body(&r)["externalId"], "8aa1");
+    let gp = format!("/Groups/{gid}");
+    let add = json!({"schemas":[PATCH_OP_URN],"Operations":[{"op":"Add","path":"members","value":[{"$ref":null,"value":uid}]}]});
+    assert_eq!(t.send(Method::Patch, &gp, add.clone()).status, 200);
+    assert_eq!(
+        t.send(Method::Patch, &gp, add).status,
+        200,
+        "adding an existing member succeeds"
+    );
+    let r = t.get(r#"/Groups?excludedAttributes=members&filter=displayName+eq+"Sales""#);
+    let b = T::body(&r);
+    assert_eq!(b["totalResults"], 1);
+    assert!(b["Resources"][0].get("members").is_none());
+    assert_eq!(b["Resources"][0]["displayName"], "Sales");
+    let r = t.get(&format!("{gp}?excludedAttributes=members"));
+    assert!(T::body(&r).get("members").is_none());
+    assert_eq!(T::body(&r)["id"], gid.as_str());
+    let r = t.get(&format!("/Groups?filter=members[value+eq+%22{uid}%22]"));
+    assert_eq!(T::body(&r)["totalResults"], 1);
+    let rm = json!({"schemas":[PATCH_OP_URN],"Operations":[{"op":"Remove","path":"members","value":[{"$ref":null,"value":uid}]}]});
+    assert_eq!(t.send(Method::Patch, &gp, rm.clone()).status, 200);
+    assert_eq!(
+        t.send(Method::Patch, &gp, rm).status,
+        200,
+        "removing an absent member succeeds"
+    );
+    let flag = json!({"schemas":[PATCH_OP_URN],"Operations":[{"op":"remove","path":format!("members[value eq \"{uid}\"]")}]});
+    assert_eq!(t.send(Method::Patch, &gp, flag).status, 200);
+    assert!(T::body(&t.get(&gp)).get("members").is_none());
+    assert_eq!(t.req(ScimRequest::new(Method::Delete, &gp)).status, 204);
+}
+
+#[test]
+fn s7_paging_sorting_and_count_zero() {
+    let t = T::new();
+    for i in 0..12 {
+        let r = t.send(Method::Post, "/Users", json!({"schemas":[CORE_USER_URN],"userName": format!("user{i:02}"), "displayName": format!("D{}", 11 - i)}));
+        assert_eq!(r.status, 201);
+    }
+    let mut seen = vec![];
+    for start in [1, 6, 11] {
+        let r = t.get(&format!("/Users?startIndex={start}&count=5"));
+        let b = T::body(&r);
+        assert_eq!(
+            (b["startIndex"].as_u64(), b["totalResults"].as_u64()),
+            (Some(start), Some(12))
+        );
+        for u in b["Resources"].as_array().unwrap() {
+            seen.push(u["id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(
+            b["itemsPerPage"].as_u64(),
+            Some(b["Resources"].as_array().unwrap().len() as u64)
+        );
+    }
+    let mut dedup = seen.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(
+        (seen.len(), dedup.len()),
+        (12, 12),
+        "consistent pages, no overlap"
+    );
+    let b = T::body(&t.get("/Users?startIndex=0&count=2")).clone();
+    assert_eq!(b["startIndex"], 1, "startIndex < 1 is 1");
+    let b = T::body(&t.get("/Users?count=0")).clone();
+    assert_eq!(
+        (b["totalResults"].as_u64(), b["itemsPerPage"].as_u64()),
+        (Some(12), Some(0))
+    );
+    assert_eq!(b["Resources"], json!([]));
+    let b = T::body(&t.get("/Users?sortBy=displayName&sortOrder=descending&count=3")).clone();
+    let names: Vec<&str> = b["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["D9", "D8", "D7"]);
+    let b = T::body(&t.get("/Users?sortBy=userName&count=2&attributes=userName")).clone();
+    assert_eq!(
+        b["Resources"][0],
+        json!({"schemas":[CORE_USER_URN],"id":"user-1","userName":"user00"})
+    );
+    assert_error(&t.get("/Users?startIndex=abc"), 400, Some("invalidValue"));
+    assert_error(&t.get("/Users?sortBy=nope"), 400, Some("invalidValue"));
+}
+
+#[test]
+fn etags_and_preconditions() {
+    let t = T::new();
+    let r = t.send(Method::Post, "/Users", adele_post());
+    let id = T::body(&r)["id"].as_str().unwrap().to_owned();
+    let etag = r.header_value("ETag").unwrap().to_owned();
+    let p = format!("/Users/{id}");
+    let mut g = ScimRequest::new(Method::Get, &p);
+    g.if_none_match = Some(etag.clone());
+    let r = t.req(g);
+    assert_eq!((r.status, r.body.is_none()), (304, true));
+    let mut patch = ScimRequest::new(Method::Patch, &p)
+        .with_json(&json!({"schemas":[PATCH_OP_URN],"Operations":[{"op":"replace","path":"FirstName","value":"A"}]}));
+    patch.if_match = Some("W/\"stale\"".into());
+    assert_error(&t.req(patch.clone()), 412, None);
+    patch.if_match = Some(etag.clone());
+    let r = t.req(patch);
+    assert_eq!(r.status, 200);
+    let new_etag = r.header_value("ETag").unwrap();
+    assert_ne!(new_etag, etag);
+    assert_eq!(Some(new_etag), T::body(&r)["meta"]["version"].as_str());
+    let mut d = ScimRequest::new(Method::Delete, &p);
+    d.if_match = Some(etag);
+    assert_error(&t.req(d), 412, None);
+}
+
+#[test]
+fn put_replaces_and_reports_changes() {
+    let t = T::new();
+    let id = T::body(&t.send(Method::Post, "/Users", adele_post()))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut body = adele_post();
+    body["id"] = json!("ignored");
+    body[ECMA2HOST_USER_URN]["LastName"] = json!("Smith");
+    body["meta"] = json!({"created": "2000-01-01T00:00:00Z"});
+    let r = t.send(Method::Put, &format!("/Users/{id}?attributes=urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:LastName"), body);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(T::body(&r)["id"], id.as_str());
+    assert_eq!(
+        T::body(&r)[ECMA2HOST_USER_URN],
+        json!({"LastName":"Smith"}),
+        "attributes= applies to PUT responses"
+    );
+    let cs = t.b.change_sets();
+    assert_eq!(cs.last().unwrap().len(), 1);
+    assert_error(&t.send(Method::Put, "/Users/nope", adele_post()), 404, None);
+}
+
+#[test]
+fn request_validation_errors() {
+    let t = T::new();
+    let bad = ScimRequest {
+        body: b"{not json".to_vec(),
+        ..ScimRequest::new(Method::Post, "/Users")
+    };
+    assert_error(&t.req(bad), 400, Some("invalidSyntax"));
+    let mut wrong_ct = ScimRequest::new(Method::Post, "/Users").with_json(&adele_post());
+    wrong_ct.content_type = Some("text/plain".into());
+    assert_error(&t.req(wrong_ct), 415, None);
+    let mut json_ct = ScimRequest::new(Method::Post, "/Users").with_json(&adele_post());
+    json_ct.content_type = Some("application/json; charset=utf-8".into());
+    assert_eq!(t.req(json_ct).status, 201, "application/json is accepted");
+    assert_error(
+        &t.send(
+            Method::Post,
+            "/Users",
+            json!({"schemas":[CORE_USER_URN],"bogus":1}),
+        ),
+        400,
+        Some("invalidSyntax"),
+    );
+    assert_error(
+        &t.send(
+            Method::Post,
+            "/Users",
+            json!({"schemas":[CORE_USER_URN],"urn:x:y":{}}),
+        ),
+        400,
+        Some("invalidSyntax"),
+    );
+    assert_error(
+        &t.send(
+            Method::Post,
+            "/Users",
+            json!({"schemas":[CORE_USER_URN],"active":"perhaps"}),
+        ),
+        400,
+        Some("invalidValue"),
+    );
+    assert_error(
+        &t.send(Method::Post, "/Groups", json!({"schemas":[CORE_GROUP_URN]})),
+        400,
+        Some("invalidValue"),
+    );
+    assert_error(
+        &t.get("/Users?filter=userName+eq"),
+        400,
+        Some("invalidFilter"),
+    );
+    let id = T::body(&t.send(
+        Method::Post,
+        "/Users",
+        json!({"schemas":[CORE_USER_URN],"userName":"x"}),
+    ))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = format!("/Users/{id}");
+    assert_error(&t.send(Method::Patch, &p, json!({"schemas":[PATCH_OP_URN],"Operations":[{"op":"replace","path":"id","value":"y"}]})), 400, Some("mutability"));
+    assert_error(&t.send(Method::Patch, &p, json!({"schemas":[PATCH_OP_URN],"Operations":[{"op":"replace","path":"nope","value":"y"}]})), 400, Some("invalidPath"));
+    assert_error(
+        &t.send(Method::Patch, &p, json!({"Operations":[]})),
+        400,
+        Some("invalidSyntax"),
+    );
+    assert_error(&t.send(Method::Post, &p, json!({})), 405, None);
+}
+
+#[test]
+fn dot_search() {
+    let t = T::new();
+    t.send(Method::Post, "/Users", adele_post());
+    let r = t.send(
+        Method::Post,
+        "/Users/.search",
+        json!({"schemas":[SEARCH_REQUEST_URN],"filter":"ContosoLogin eq \"adele@contoso.com\"","attributes":["ContosoLogin"],"startIndex":1,"count":10}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let b = T::body(&r);
+    assert_eq!(b["totalResults"], 1);
+    assert_eq!(
+        b["Resources"][0][ECMA2HOST_USER_URN],
+        json!({"ContosoLogin":"adele@contoso.com"})
+    );
+    assert_error(&t.get("/Users/.search"), 405, None);
+    assert_error(
+        &t.send(Method::Post, "/Users/.search", json!({"filter": 3})),
+        400,
+        Some("invalidFilter"),
+    );
+}
+
+#[test]
+fn bulk_with_bulk_id_references_and_fail_on_errors() {
+    let t = T::new();
+    let r = t.send(
+        Method::Post,
+        "/Bulk",
+        json!({"schemas":[BULK_REQUEST_URN],"failOnErrors":1,"Operations":[
+            {"method":"POST","path":"/Users","bulkId":"qwerty","data":{"schemas":[CORE_USER_URN],"userName":"alice"}},
+            {"method":"POST","path":"/Groups","bulkId":"ytrewq","data":{"schemas":[CORE_GROUP_URN],"displayName":"Tour Guides","members":[{"type":"User","value":"bulkId:qwerty"}]}},
+            {"method":"PATCH","path":"/Groups/bulkId:ytrewq","data":{"schemas":[PATCH_OP_URN],"Operations":[{"op":"replace","path":"displayName","value":"Guides"}]}},
+            {"method":"DELETE","path":"/Users/nope"},
+            {"method":"DELETE","path":"/Users/bulkId:qwerty"}]}),
+    );
+    assert_eq!(r.status, 200);
+    let ops = T::body(&r)["Operations"].as_array().unwrap().clone();
+    assert_eq!(
+        ops.len(),
+        4,
+        "stopped after the first error (failOnErrors 1)"
+    );
+    assert_eq!(ops[0]["status"], "201");
+    assert_eq!(ops[0]["bulkId"], "qwerty");
+    assert!(ops[0]["location"].as_str().unwrap().starts_with(BASE));
+    assert_eq!(ops[1]["status"], "201");
+    assert_eq!(ops[2]["status"], "200");
+    assert_eq!(ops[3]["status"], "404");
+    assert_eq!(ops[3]["response"]["schemas"], json!([ERROR_URN]));
+    let uid = ops[0]["location"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let g = t.get(
+        ops[1]["location"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches(BASE),
+    );
+    assert_eq!(
+        T::body(&g)["members"][0]["value"],
+        uid.as_str(),
+        "bulkId reference resolved"
+    );
+    assert_eq!(T::body(&g)["displayName"], "Guides");
+    // limits
+    let many: Vec<Value> = (0..11)
+        .map(|_| json!({"method":"DELETE","path":"/Users/x"}))
+        .collect();
+    assert_error(
+        &t.send(
+            Method::Post,
+            "/Bulk",
+            json!({"schemas":[BULK_REQUEST_URN],"Operations":many}),
+        ),
+        413,
+        None,
+    );
+    let r = t.send(Method::Post, "/Bulk", json!({"schemas":[BULK_REQUEST_URN],"Operations":[{"method":"DELETE","path":"/Users/bulkId:zzz"}]}));
+    assert_eq!(T::body(&r)["Operations"][0]["status"], "409");
+    assert_error(&t.get("/Bulk"), 405, None);
+}
+
+#[test]
+fn projection_honours_returned() {
+    let t = T::new();
+    let mut p = adele_post();
+    p["userName"] = json!("adele");
+    p["password"] = json!("pw");
+    let id = T::body(&t.send(Method::Post, "/Users", p))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = t.get(&format!("/Users/{id}?attributes=userName,password"));
+    assert_eq!(
+        T::body(&r),
+        &json!({"schemas": T::body(&r)["schemas"], "id": id, "userName": "adele"})
+    );
+    let r = t.get(&format!(
+        "/Users/{id}?excludedAttributes=id,userName,{ECMA2HOST_USER_URN}:FirstName"
+    ));
+    let b = T::body(&r);
+    assert_eq!(b["id"], id.as_str(), "id is returned always");
+    assert!(b.get("userName").is_none());
+    assert!(b[ECMA2HOST_USER_URN].get("FirstName").is_none());
+    assert_eq!(b[ECMA2HOST_USER_URN]["LastName"], "Vance");
+    let r = t.get(&format!("/Users/{id}?attributes={ECMA2HOST_USER_URN}"));
+    assert_eq!(
+        T::body(&r)[ECMA2HOST_USER_URN].as_object().unwrap().len(),
+        6,
+        "a schema URN selects all of it"
+    );
+}
+
+#[cfg(feature = "actix")]
+#[test]
+fn actix_error_mapping() {
+    use actix_web::ResponseError;
+    let e = ScimError::unavailable(
+        "The ECMA host is currently importing data from the target application",
+        Some(30),
+    );
+    let r = e.error_response();
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(r.headers().get("Retry-After").unwrap(), "30");
+    assert_eq!(r.headers().get("Content-Type").unwrap(), SCIM_CONTENT_TYPE);
+    let u = ScimError::unauthorized("bad token").error_response();
+    assert_eq!(u.headers().get("WWW-Authenticate").unwrap(), "Bearer");
+}
