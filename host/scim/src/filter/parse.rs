@@ -244,8 +244,18 @@ fn comp_value(i: &mut In<'_>) -> PR<CompValue> {
             c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')
         })
         .parse_next(i)?;
-        let num: serde_json::Number =
-            serde_json::from_str(n).map_err(|_| label("invalid number"))?;
+        // Parse with std (correctly rounded) rather than serde_json's fast float path, which is not exact
+        // without its `float_roundtrip` feature: printing and re-parsing must give the same value.
+        let num = if let Ok(v) = n.parse::<i64>() {
+            serde_json::Number::from(v)
+        } else if let Ok(v) = n.parse::<u64>() {
+            serde_json::Number::from(v)
+        } else {
+            n.parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .ok_or_else(|| label("invalid number"))?
+        };
         if i.input.starts_with(is_name_char) {
             return Err(label("invalid number"));
         }
