@@ -5,5 +5,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod cache;
 pub mod cli;
+pub mod config;
+pub mod mapping;
 pub mod plugins;

@@ -1,0 +1,583 @@
+//! The configuration file (TOML), environment overrides, and secrets.
+//!
+//! Layering: defaults → the TOML file → `ECMA_HOST_`-prefixed environment variables (`__`
+//! separates nesting levels, e.g. `ECMA_HOST_HOST__PORT=9443`; applications are addressed by
+//! name: `ECMA_HOST_APP__HR__AUTOSYNC_MINUTES=5`). Unknown keys are errors that name the key.
+//! Secrets are [`SecretSource`]s: an environment variable, a file, or (discouraged) a literal;
+//! their values never appear in `Debug` output or logs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Errors reading or checking the configuration. Messages say what and where.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("secret {what}: {message}")]
+    Secret { what: String, message: String },
+}
+
+/// Where a secret comes from. In TOML: `token = { env = "HR_TOKEN" }`,
+/// `token = { file = "/etc/ecma-host/hr.token" }`, or a plain string (discouraged).
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum SecretSource {
+    Env { env: String },
+    File { file: PathBuf },
+    Literal(String),
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Env { env } => write!(f, "env:{env}"),
+            SecretSource::File { file } => write!(f, "file:{}", file.display()),
+            SecretSource::Literal(_) => f.write_str("literal:***"),
+        }
+    }
+}
+
+impl SecretSource {
+    /// Reads the secret. A file's trailing newline is not part of the secret.
+    pub fn resolve(&self, what: &str) -> Result<Secret, ConfigError> {
+        let err = |message: String| ConfigError::Secret {
+            what: what.to_owned(),
+            message,
+        };
+        match self {
+            SecretSource::Env { env } => std::env::var(env)
+                .map(Secret)
+                .map_err(|_| err(format!("environment variable {env} is not set"))),
+            SecretSource::File { file } => std::fs::read_to_string(file)
+                .map(|s| Secret(s.trim_end_matches(['\r', '\n']).to_owned()))
+                .map_err(|e| err(format!("cannot read {}: {e}", file.display()))),
+            SecretSource::Literal(s) => Ok(Secret(s.clone())),
+        }
+    }
+}
+
+/// A resolved secret. `Debug`/`Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub host: HostConfig,
+    #[serde(default, rename = "app")]
+    pub apps: Vec<AppConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[host]`: listener, TLS, state, plugins, logging, limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HostConfig {
+    pub listen: String,
+    pub port: u16,
+    /// PEM certificate chain and key. Both absent: a self-signed certificate is generated
+    /// in the state directory.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub state_dir: PathBuf,
+    pub plugins_dirs: Vec<PathBuf>,
+    pub plugin_files: Vec<PathBuf>,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    /// Maximum request body, bytes.
+    pub max_body_bytes: usize,
+    /// Per-request time limit, seconds (Entra gives up after 60 s).
+    pub request_timeout_secs: u64,
+    /// Serve `GET /ecma2host_{name}/scim/cache` (still authenticated), like Microsoft's host
+    /// in debug mode.
+    pub cache_dump: bool,
+    /// Host name put in the generated certificate (default: this machine's name).
+    pub hostname: Option<String>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0".into(),
+            port: 8585,
+            tls_cert: None,
+            tls_key: None,
+            state_dir: PathBuf::from("state"),
+            plugins_dirs: vec![PathBuf::from("plugins")],
+            plugin_files: Vec::new(),
+            log_level: "info".into(),
+            log_format: LogFormat::Text,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 50,
+            cache_dump: false,
+            hostname: None,
+        }
+    }
+}
+
+/// `[[app]]`: one Entra application: one connector instance with its own endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// URL segment: `https://HOST:PORT/ecma2host_{name}/scim`. Case-sensitive.
+    pub name: String,
+    /// The connector's name (as listed by `ecma-host plugins`).
+    pub connector: String,
+    /// The bearer token Entra sends (at least 12 characters).
+    pub token: SecretSource,
+    /// Minutes between automatic imports; 0 turns autosync off.
+    #[serde(default = "default_autosync")]
+    pub autosync_minutes: u64,
+    #[serde(default)]
+    pub run_profiles: RunProfiles,
+    /// Page size for imports (0: the connector's default).
+    #[serde(default)]
+    pub import_page_size: u32,
+    /// Connector parameters per ECMA page.
+    #[serde(default)]
+    pub parameters: Parameters,
+    #[serde(rename = "object_type")]
+    pub object_types: Vec<ObjectTypeConfig>,
+}
+
+fn default_autosync() -> u64 {
+    120
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunProfiles {
+    pub full_import: bool,
+    pub delta_import: bool,
+    pub export: bool,
+}
+
+impl Default for RunProfiles {
+    fn default() -> Self {
+        Self {
+            full_import: true,
+            delta_import: true,
+            export: true,
+        }
+    }
+}
+
+/// A parameter value: text, or a secret reference (sent to the connector as an encrypted
+/// parameter).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ParameterValue {
+    Bool(bool),
+    Integer(i64),
+    Text(String),
+    Secret(SecretRef),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    pub secret: SecretSource,
+}
+
+/// Connector parameters by page (ECMA2 `ConfigParameterPage`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Parameters {
+    pub connectivity: BTreeMap<String, ParameterValue>,
+    pub global: BTreeMap<String, ParameterValue>,
+    pub schema: BTreeMap<String, ParameterValue>,
+    pub run_step: BTreeMap<String, ParameterValue>,
+    pub partition: BTreeMap<String, ParameterValue>,
+    pub capabilities: BTreeMap<String, ParameterValue>,
+}
+
+impl Parameters {
+    pub fn pages(&self) -> [(&'static str, &BTreeMap<String, ParameterValue>); 6] {
+        [
+            ("connectivity", &self.connectivity),
+            ("global", &self.global),
+            ("schema", &self.schema),
+            ("run_step", &self.run_step),
+            ("partition", &self.partition),
+            ("capabilities", &self.capabilities),
+        ]
+    }
+}
+
+/// SCIM resource type an object type is served as.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ScimKind {
+    User,
+    Group,
+}
+
+/// `[[app.object_type]]`: one connector object type served as SCIM Users or Groups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectTypeConfig {
+    /// `User` or `Group`.
+    pub scim: ScimKind,
+    /// The connector's object type name.
+    pub target: String,
+    /// The anchor attribute; the SCIM `id` is its value. Default: the connector's anchor.
+    pub anchor: Option<String>,
+    /// Matching attributes Entra filters on (`attr eq "v"`), indexed in the cache and
+    /// checked for uniqueness on create.
+    #[serde(default)]
+    pub query_attributes: Vec<String>,
+    /// The attribute holding the DN; absent: autogenerated `CN=<anchor>,OBJECT=<TYPE>`.
+    pub dn_attribute: Option<String>,
+    /// Connector attributes exposed to Entra (default: all of the type's attributes).
+    pub attributes: Option<Vec<String>>,
+    /// Multi-valued attributes exposed as single-valued ("treat as single value").
+    #[serde(default)]
+    pub single_value: Vec<String>,
+    /// Extra mappings of SCIM core attributes to connector attributes, e.g.
+    /// `{ userName = "login", displayName = "cn", "name.givenName" = "givenName" }`.
+    /// Every exposed attribute is also in the ECMA2Host extension under its own name.
+    #[serde(default)]
+    pub core: BTreeMap<String, String>,
+    /// For Groups: the reference attribute holding members.
+    pub members_attribute: Option<String>,
+    /// What `active: false` does.
+    #[serde(default = "default_disable")]
+    pub on_disable: Deprovision,
+    /// What `DELETE` does.
+    #[serde(default = "default_delete")]
+    pub on_delete: Deprovision,
+}
+
+fn default_disable() -> Deprovision {
+    Deprovision::None
+}
+fn default_delete() -> Deprovision {
+    Deprovision::Delete
+}
+
+/// Deprovisioning: `"none"`, `"delete"`, or `{ set = "isDisabled", value = true }`
+/// (boolean attributes only, as in Microsoft's host).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Deprovision {
+    Keyword(DeprovisionKeyword),
+    SetAttribute { set: String, value: bool },
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DeprovisionKeyword {
+    None,
+    Delete,
+}
+
+impl Deprovision {
+    #[allow(non_upper_case_globals)]
+    pub const None: Deprovision = Deprovision::Keyword(DeprovisionKeyword::None);
+    #[allow(non_upper_case_globals)]
+    pub const Delete: Deprovision = Deprovision::Keyword(DeprovisionKeyword::Delete);
+}
+
+/// Minimum token length Microsoft's host enforces.
+pub const MIN_TOKEN_LEN: usize = 12;
+
+impl Config {
+    /// Reads `path`, applies `ECMA_HOST_*` overrides from `env`, and checks it.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, path, std::env::vars())
+    }
+
+    pub fn from_toml(
+        text: &str,
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut value: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?;
+        apply_env_overrides(&mut value, env)?;
+        let config: Config =
+            toml::Value::Table(value)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.message().to_owned(),
+                })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Structural checks that need no connector.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::BTreeSet::new();
+        for app in &self.apps {
+            let at = |m: String| ConfigError::Invalid(format!("app '{}': {m}", app.name));
+            if app.name.is_empty()
+                || !app
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(at(
+                    "name must be non-empty and use only letters, digits, '-' and '_' (it is a URL segment)"
+                        .into(),
+                ));
+            }
+            if !names.insert(app.name.clone()) {
+                return Err(at("two applications have this name".into()));
+            }
+            if app.object_types.is_empty() {
+                return Err(at("needs at least one [[app.object_type]]".into()));
+            }
+            let mut kinds = std::collections::BTreeSet::new();
+            for ot in &app.object_types {
+                if !kinds.insert(ot.scim) {
+                    return Err(at(format!("{:?} is served by two object types", ot.scim)));
+                }
+                if ot.scim == ScimKind::User && ot.members_attribute.is_some() {
+                    return Err(at("members_attribute is only for Groups".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Resolves the token and enforces Microsoft's minimum length.
+pub fn resolve_token(app: &AppConfig) -> Result<Secret, ConfigError> {
+    let token = app.token.resolve(&format!("token of app '{}'", app.name))?;
+    if token.expose().chars().count() < MIN_TOKEN_LEN {
+        return Err(ConfigError::Invalid(format!(
+            "app '{}': the secret token must have at least {MIN_TOKEN_LEN} characters",
+            app.name
+        )));
+    }
+    Ok(token)
+}
+
+/// `ECMA_HOST_A__B=value` sets `a.b`. Applications (`app`, an array) are addressed by
+/// name: `ECMA_HOST_APP__<NAME>__KEY`. Values parse as TOML when they can (numbers,
+/// booleans), else they are strings.
+fn apply_env_overrides(
+    root: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    const PREFIX: &str = "ECMA_HOST_";
+    for (var, raw) in env {
+        let Some(rest) = var.strip_prefix(PREFIX) else {
+            continue;
+        };
+        // Variables the binary itself reads, not configuration keys.
+        if matches!(rest, "CONFIG" | "PLUGINS_DIR" | "LOG") {
+            continue;
+        }
+        let err = |message: String| ConfigError::Env {
+            var: var.clone(),
+            message,
+        };
+        let parts: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        let value = raw
+            .parse::<toml::Value>()
+            .ok()
+            .filter(|v| !v.is_table())
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        let mut table = &mut *root;
+        let mut i = 0;
+        while i + 1 < parts.len() {
+            let key = &parts[i];
+            if key == "app" {
+                let name = rest.split("__").nth(i + 1).unwrap_or_default();
+                let apps = table
+                    .get_mut("app")
+                    .and_then(|v| v.as_array_mut())
+                    .ok_or_else(|| err("no [[app]] in the configuration".into()))?;
+                let app = apps
+                    .iter_mut()
+                    .filter_map(|a| a.as_table_mut())
+                    .find(|a| a.get("name").and_then(|n| n.as_str()) == Some(name))
+                    .ok_or_else(|| err(format!("no application named '{name}'")))?;
+                table = app;
+                i += 2;
+                continue;
+            }
+            table = table
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .ok_or_else(|| err(format!("'{key}' is not a table")))?;
+            i += 1;
+        }
+        let last = parts
+            .get(i)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| err("names no key".into()))?;
+        table.insert(last.clone(), value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[host]
+port = 8585
+
+[[app]]
+name = "hr"
+connector = "csv"
+token = { env = "HR_TOKEN_FOR_TEST" }
+[app.parameters.connectivity]
+File = "/tmp/x.csv"
+[[app.object_type]]
+scim = "User"
+target = "User"
+query_attributes = ["login"]
+on_disable = { set = "disabled", value = true }
+"#;
+
+    fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_toml(
+            text,
+            Path::new("test.toml"),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn parses_an_application_with_defaults() {
+        let c = parse(MINIMAL, &[]).unwrap();
+        assert_eq!(c.host.port, 8585);
+        assert_eq!(c.host.request_timeout_secs, 50);
+        let app = &c.apps[0];
+        assert_eq!(app.autosync_minutes, 120);
+        assert!(app.run_profiles.export);
+        assert_eq!(app.object_types[0].on_delete, Deprovision::Delete);
+        assert_eq!(
+            app.object_types[0].on_disable,
+            Deprovision::SetAttribute {
+                set: "disabled".into(),
+                value: true
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_by_name() {
+        let err = parse(&MINIMAL.replace("port = 8585", "prot = 8585"), &[]).unwrap_err();
+        assert!(err.to_string().contains("prot"), "{err}");
+        let err = parse(
+            &MINIMAL.replace("target = \"User\"", "target = \"User\"\nanchr = \"id\""),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("anchr"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_host_and_app_keys() {
+        let c = parse(
+            MINIMAL,
+            &[
+                ("ECMA_HOST_HOST__PORT", "9443"),
+                ("ECMA_HOST_APP__hr__AUTOSYNC_MINUTES", "5"),
+                ("ECMA_HOST_HOST__LOG_LEVEL", "debug"),
+                ("UNRELATED", "x"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.host.port, 9443);
+        assert_eq!(c.host.log_level, "debug");
+        assert_eq!(c.apps[0].autosync_minutes, 5);
+        let err = parse(MINIMAL, &[("ECMA_HOST_APP__nope__AUTOSYNC_MINUTES", "5")]).unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        let err = parse(MINIMAL, &[("ECMA_HOST_HOST__PROT", "1")]).unwrap_err();
+        assert!(err.to_string().contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn secrets_resolve_from_env_and_file_and_never_print() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "file-token-1234567\n").unwrap();
+        let src = SecretSource::File { file: file.clone() };
+        let s = src.resolve("t").unwrap();
+        assert_eq!(s.expose(), "file-token-1234567");
+        assert_eq!(format!("{s:?} {s}"), "*** ***");
+        let lit = SecretSource::Literal("super-secret-value".into());
+        assert!(!format!("{lit:?}").contains("super"));
+        let missing = SecretSource::Env {
+            env: "ECMA_HOST_TEST_SURELY_UNSET_VAR".into(),
+        };
+        assert!(
+            missing
+                .resolve("t")
+                .unwrap_err()
+                .to_string()
+                .contains("not set")
+        );
+    }
+
+    #[test]
+    fn short_tokens_and_bad_names_are_refused() {
+        let c = parse(
+            &MINIMAL.replace("{ env = \"HR_TOKEN_FOR_TEST\" }", "\"short\""),
+            &[],
+        )
+        .unwrap();
+        let err = resolve_token(&c.apps[0]).unwrap_err();
+        assert!(err.to_string().contains("at least 12"), "{err}");
+        let err = parse(&MINIMAL.replace("name = \"hr\"", "name = \"h r\""), &[]).unwrap_err();
+        assert!(err.to_string().contains("URL segment"), "{err}");
+    }
+}

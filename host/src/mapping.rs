@@ -1,0 +1,572 @@
+//! How one connector object type is served over SCIM, and the conversions between the three
+//! representations: connector records (plugin-api `Value`s by attribute name), cache records,
+//! and SCIM JSON resources.
+//!
+//! Every exposed connector attribute appears in the ECMA2Host extension under its own name
+//! (`urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:ContosoLogin`), as Microsoft's
+//! host does, so Entra's attribute mappings work unchanged. `core` mappings additionally expose
+//! an attribute as a SCIM core or enterprise attribute (`userName`, `name.givenName`, ...).
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use ecma_scim::{
+    AttrType, AttributeDef, CORE_GROUP_URN, CORE_USER_URN, ECMA2HOST_GROUP_URN, ECMA2HOST_USER_URN,
+    ENTERPRISE_USER_URN, ExtensionAttribute, Mutability, ResolvedAttr, ResourceTypeDef, ScimError,
+    core_group_schema, core_user_schema, ecma2host_extension, enterprise_user_schema,
+};
+use plugin_api::model::{DataType, Schema, SchemaType, Value};
+use serde_json::{Map, Value as Json, json};
+
+use crate::config::{Deprovision, ObjectTypeConfig, ScimKind};
+
+/// A connector record: attribute name → values (single-valued attributes have one).
+pub type Record = BTreeMap<String, Vec<Value>>;
+
+/// Where a connector attribute lives in a SCIM resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScimTarget {
+    /// `resource[urn][name]`.
+    Extension { urn: String, name: String },
+    /// `resource[attr]` or `resource[attr][sub]` (core schema).
+    Core { attr: String, sub: Option<String> },
+    /// `resource[urn][attr]` in a non-ECMA extension (enterprise).
+    Enterprise { attr: String, sub: Option<String> },
+    /// Group `members[].value`.
+    Members,
+}
+
+/// One exposed attribute.
+#[derive(Debug, Clone)]
+pub struct AttrMapping {
+    pub connector: String,
+    pub data_type: DataType,
+    /// Multi-valued as served over SCIM (false when "treat as single value").
+    pub multi_valued: bool,
+    pub target: ScimTarget,
+}
+
+/// Everything needed to serve one object type.
+#[derive(Debug, Clone)]
+pub struct TypeMapping {
+    pub kind: ScimKind,
+    pub object_type: String,
+    pub anchor: String,
+    pub dn_attribute: Option<String>,
+    pub query_attributes: Vec<String>,
+    pub on_disable: Deprovision,
+    pub on_delete: Deprovision,
+    pub attrs: Vec<AttrMapping>,
+    pub resource_type: ResourceTypeDef,
+    pub extension_urn: &'static str,
+}
+
+/// Errors building a mapping from configuration and schema.
+#[derive(Debug, thiserror::Error)]
+#[error("object type '{object_type}': {message}")]
+pub struct MappingError {
+    pub object_type: String,
+    pub message: String,
+}
+
+fn scim_type(t: DataType) -> AttrType {
+    match t {
+        DataType::String => AttrType::String,
+        DataType::Integer => AttrType::Integer,
+        DataType::Boolean => AttrType::Boolean,
+        DataType::Binary => AttrType::Binary,
+        DataType::Reference => AttrType::Reference,
+    }
+}
+
+impl TypeMapping {
+    pub fn build(cfg: &ObjectTypeConfig, schema: &Schema) -> Result<Self, MappingError> {
+        let err = |message: String| MappingError {
+            object_type: cfg.target.clone(),
+            message,
+        };
+        let st: &SchemaType = schema.object_type(&cfg.target).ok_or_else(|| {
+            err(format!(
+                "the connector's schema has no such object type (it has: {})",
+                schema
+                    .types
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        let canonical = |name: &str, what: &str| -> Result<String, MappingError> {
+            st.attribute(name)
+                .map(|a| a.name.clone())
+                .ok_or_else(|| err(format!("{what} '{name}' is not an attribute of the type")))
+        };
+        let anchor = match &cfg.anchor {
+            Some(a) => canonical(a, "anchor")?,
+            None => st
+                .anchor_attributes
+                .first()
+                .cloned()
+                .or_else(|| {
+                    st.attributes
+                        .iter()
+                        .find(|a| a.is_anchor)
+                        .map(|a| a.name.clone())
+                })
+                .ok_or_else(|| err("no anchor configured and the connector names none".into()))?,
+        };
+        let query_attributes = cfg
+            .query_attributes
+            .iter()
+            .map(|q| canonical(q, "query attribute"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dn_attribute = cfg
+            .dn_attribute
+            .as_deref()
+            .map(|d| canonical(d, "DN attribute"))
+            .transpose()?;
+        let selected: Vec<&plugin_api::model::SchemaAttribute> = match &cfg.attributes {
+            Some(list) => list
+                .iter()
+                .map(|n| {
+                    st.attribute(n).ok_or_else(|| {
+                        err(format!(
+                            "selected attribute '{n}' is not an attribute of the type"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            None => st.attributes.iter().collect(),
+        };
+        for name in &cfg.single_value {
+            canonical(name, "single_value attribute")?;
+        }
+        let single = |n: &str| cfg.single_value.iter().any(|s| s.eq_ignore_ascii_case(n));
+        let extension_urn = match cfg.scim {
+            ScimKind::User => ECMA2HOST_USER_URN,
+            ScimKind::Group => ECMA2HOST_GROUP_URN,
+        };
+        let mut attrs: Vec<AttrMapping> = selected
+            .iter()
+            .map(|a| AttrMapping {
+                connector: a.name.clone(),
+                data_type: a.data_type,
+                multi_valued: a.multi_valued && !single(&a.name),
+                target: ScimTarget::Extension {
+                    urn: extension_urn.to_owned(),
+                    name: a.name.clone(),
+                },
+            })
+            .collect();
+
+        // Core and enterprise mappings.
+        let mut core_names: Vec<String> = Vec::new();
+        let mut enterprise_names: Vec<String> = Vec::new();
+        for (scim_path, connector) in &cfg.core {
+            let attr = st.attribute(connector).ok_or_else(|| {
+                err(format!(
+                    "core mapping {scim_path} = '{connector}': no such attribute"
+                ))
+            })?;
+            let (enterprise, path) = match scim_path.strip_prefix(ENTERPRISE_USER_URN) {
+                Some(rest) => (true, rest.trim_start_matches(':')),
+                None => (false, scim_path.as_str()),
+            };
+            let (top, sub) = match path.split_once('.') {
+                Some((t, s)) => (t.to_owned(), Some(s.to_owned())),
+                None => (path.to_owned(), None),
+            };
+            if enterprise {
+                enterprise_names.push(top.clone());
+            } else {
+                core_names.push(top.clone());
+            }
+            attrs.push(AttrMapping {
+                connector: attr.name.clone(),
+                data_type: attr.data_type,
+                multi_valued: false,
+                target: if enterprise {
+                    ScimTarget::Enterprise { attr: top, sub }
+                } else {
+                    ScimTarget::Core { attr: top, sub }
+                },
+            });
+        }
+        if let Some(members) = &cfg.members_attribute {
+            let attr = st
+                .attribute(members)
+                .ok_or_else(|| err(format!("members_attribute '{members}' is not an attribute")))?;
+            attrs.push(AttrMapping {
+                connector: attr.name.clone(),
+                data_type: attr.data_type,
+                multi_valued: true,
+                target: ScimTarget::Members,
+            });
+            core_names.push("members".into());
+        }
+
+        let ext_attrs: Vec<ExtensionAttribute> = selected
+            .iter()
+            .map(|a| ExtensionAttribute {
+                name: a.name.clone(),
+                attr_type: scim_type(a.data_type),
+                multi_valued: a.multi_valued && !single(&a.name),
+                required: false,
+                case_exact: false,
+            })
+            .collect();
+        let mut extension = ecma2host_extension(extension_urn, &ext_attrs);
+        // The anchor is the SCIM id: the target assigns it, Entra never changes it.
+        for a in &mut extension.attributes {
+            if a.name.eq_ignore_ascii_case(&anchor) {
+                *a = AttributeDef::clone(a).mutability(Mutability::Immutable);
+            }
+        }
+        let resource_type = match cfg.scim {
+            ScimKind::User => {
+                let mut names: Vec<&str> = core_names.iter().map(String::as_str).collect();
+                names.push("active");
+                let mut rt = ResourceTypeDef::new(
+                    "User",
+                    "/Users",
+                    "Users of the connected application",
+                    core_user_schema().select(&names),
+                )
+                .with_extension(extension, false);
+                if !enterprise_names.is_empty() {
+                    let names: Vec<&str> = enterprise_names.iter().map(String::as_str).collect();
+                    rt = rt.with_extension(enterprise_user_schema().select(&names), false);
+                }
+                rt
+            }
+            ScimKind::Group => {
+                let mut names: Vec<&str> = core_names.iter().map(String::as_str).collect();
+                names.push("displayName");
+                ResourceTypeDef::new(
+                    "Group",
+                    "/Groups",
+                    "Groups of the connected application",
+                    core_group_schema().select(&names),
+                )
+                .with_extension(extension, false)
+            }
+        };
+        Ok(Self {
+            kind: cfg.scim,
+            object_type: st.name.clone(),
+            anchor,
+            dn_attribute,
+            query_attributes,
+            on_disable: cfg.on_disable.clone(),
+            on_delete: cfg.on_delete.clone(),
+            attrs,
+            resource_type,
+            extension_urn,
+        })
+    }
+
+    /// The connector attribute a SCIM attribute path addresses (for index lookups).
+    pub fn connector_attr_for(&self, attr: &ResolvedAttr) -> Option<&str> {
+        if attr.attr.eq_ignore_ascii_case("id") && attr.sub_attr.is_none() {
+            return Some(&self.anchor);
+        }
+        self.attrs.iter().find_map(|m| {
+            let hit = match &m.target {
+                ScimTarget::Extension { urn, name } => {
+                    attr.urn.eq_ignore_ascii_case(urn) && attr.attr.eq_ignore_ascii_case(name)
+                }
+                ScimTarget::Core { attr: a, sub } => {
+                    (attr.urn == CORE_USER_URN || attr.urn == CORE_GROUP_URN)
+                        && attr.attr.eq_ignore_ascii_case(a)
+                        && eq_opt(&attr.sub_attr, sub)
+                }
+                ScimTarget::Enterprise { attr: a, sub } => {
+                    attr.urn.eq_ignore_ascii_case(ENTERPRISE_USER_URN)
+                        && attr.attr.eq_ignore_ascii_case(a)
+                        && eq_opt(&attr.sub_attr, sub)
+                }
+                ScimTarget::Members => {
+                    attr.attr.eq_ignore_ascii_case("members")
+                        && attr
+                            .sub_attr
+                            .as_deref()
+                            .is_none_or(|s| s.eq_ignore_ascii_case("value"))
+                }
+            };
+            hit.then_some(m.connector.as_str())
+        })
+    }
+
+    /// Whether `active` is stored in the target (a "set attribute" disable policy).
+    pub fn active_attribute(&self) -> Option<(&str, bool)> {
+        match &self.on_disable {
+            Deprovision::SetAttribute { set, value } => Some((set.as_str(), *value)),
+            _ => None,
+        }
+    }
+
+    /// SCIM resource (without meta) from a connector record.
+    /// `dn_to_id` turns a reference value (a DN) into the SCIM id of the object it names.
+    pub fn resource_from_record(
+        &self,
+        id: &str,
+        record: &Record,
+        active_override: Option<bool>,
+        dn_to_id: &dyn Fn(&str) -> Option<String>,
+    ) -> Json {
+        let core_urn = match self.kind {
+            ScimKind::User => CORE_USER_URN,
+            ScimKind::Group => CORE_GROUP_URN,
+        };
+        let mut out = Map::new();
+        let mut schemas = vec![Json::String(core_urn.into())];
+        out.insert("id".into(), Json::String(id.to_owned()));
+        let mut ext = Map::new();
+        let mut enterprise = Map::new();
+        for m in &self.attrs {
+            let Some(values) = record.get(&m.connector).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            match &m.target {
+                ScimTarget::Extension { name, .. } => {
+                    ext.insert(
+                        name.clone(),
+                        to_json(values, m.multi_valued, m.data_type, dn_to_id),
+                    );
+                }
+                ScimTarget::Core { attr, sub } => {
+                    set_path(
+                        &mut out,
+                        attr,
+                        sub.as_deref(),
+                        to_json(values, false, m.data_type, dn_to_id),
+                    );
+                }
+                ScimTarget::Enterprise { attr, sub } => {
+                    let v = if attr == "manager" {
+                        let id = value_json(&values[0], m.data_type, dn_to_id);
+                        json!({ "value": id })
+                    } else {
+                        to_json(values, false, m.data_type, dn_to_id)
+                    };
+                    set_path(&mut enterprise, attr, sub.as_deref(), v);
+                }
+                ScimTarget::Members => {
+                    let members: Vec<Json> = values
+                        .iter()
+                        .map(|v| json!({ "value": value_json(v, DataType::Reference, dn_to_id) }))
+                        .collect();
+                    out.insert("members".into(), Json::Array(members));
+                }
+            }
+        }
+        if !ext.is_empty() {
+            schemas.push(Json::String(self.extension_urn.into()));
+            out.insert(self.extension_urn.into(), Json::Object(ext));
+        }
+        if !enterprise.is_empty() {
+            schemas.push(Json::String(ENTERPRISE_USER_URN.into()));
+            out.insert(ENTERPRISE_USER_URN.into(), Json::Object(enterprise));
+        }
+        if self.kind == ScimKind::User {
+            let active = match (active_override, self.active_attribute()) {
+                (Some(a), _) => a,
+                (None, Some((attr, disabled_value))) => {
+                    record.get(attr).and_then(|v| v.first())
+                        != Some(&Value::Boolean(disabled_value))
+                }
+                (None, None) => true,
+            };
+            out.insert("active".into(), Json::Bool(active));
+        }
+        out.insert("schemas".into(), Json::Array(schemas));
+        Json::Object(out)
+    }
+
+    /// Connector record from a SCIM resource (validated by the engine against our schema).
+    /// `id_to_dn` turns a SCIM id in a reference into the value the target stores.
+    pub fn record_from_resource(
+        &self,
+        resource: &Json,
+        id_to_ref: &dyn Fn(&str) -> String,
+    ) -> Result<Record, ScimError> {
+        let mut record = Record::new();
+        // Core/enterprise first, then the extension, so an explicit extension value wins.
+        let mut ordered: Vec<&AttrMapping> = self
+            .attrs
+            .iter()
+            .filter(|m| !matches!(m.target, ScimTarget::Extension { .. }))
+            .collect();
+        ordered.extend(
+            self.attrs
+                .iter()
+                .filter(|m| matches!(m.target, ScimTarget::Extension { .. })),
+        );
+        for m in ordered {
+            let raw = match &m.target {
+                ScimTarget::Extension { urn, name } => {
+                    get_ci(resource, urn).and_then(|e| get_ci(e, name))
+                }
+                ScimTarget::Core { attr, sub } => get_path(resource, attr, sub.as_deref()),
+                ScimTarget::Enterprise { attr, sub } => get_ci(resource, ENTERPRISE_USER_URN)
+                    .and_then(|e| get_path(e, attr, sub.as_deref())),
+                ScimTarget::Members => get_ci(resource, "members"),
+            };
+            let Some(raw) = raw else {
+                continue;
+            };
+            let values = from_json(raw, m, id_to_ref)?;
+            if values.is_empty() {
+                record.remove(&m.connector);
+            } else {
+                record.insert(m.connector.clone(), values);
+            }
+        }
+        Ok(record)
+    }
+}
+
+fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    }
+}
+
+fn get_ci<'a>(v: &'a Json, key: &str) -> Option<&'a Json> {
+    let obj = v.as_object()?;
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+fn get_path<'a>(v: &'a Json, attr: &str, sub: Option<&str>) -> Option<&'a Json> {
+    let top = get_ci(v, attr)?;
+    match sub {
+        None => Some(top),
+        Some(s) => get_ci(top, s),
+    }
+}
+
+fn set_path(obj: &mut Map<String, Json>, attr: &str, sub: Option<&str>, value: Json) {
+    match sub {
+        None => {
+            obj.insert(attr.to_owned(), value);
+        }
+        Some(s) => {
+            let entry = obj
+                .entry(attr.to_owned())
+                .or_insert_with(|| Json::Object(Map::new()));
+            if let Json::Object(m) = entry {
+                m.insert(s.to_owned(), value);
+            }
+        }
+    }
+}
+
+fn value_json(v: &Value, data_type: DataType, dn_to_id: &dyn Fn(&str) -> Option<String>) -> Json {
+    match v {
+        Value::String(s) if data_type == DataType::Reference => {
+            Json::String(dn_to_id(s).unwrap_or_else(|| s.clone()))
+        }
+        Value::Reference(s) => Json::String(dn_to_id(s).unwrap_or_else(|| s.clone())),
+        Value::String(s) => Json::String(s.clone()),
+        Value::Integer(i) => Json::from(*i),
+        Value::Boolean(b) => Json::Bool(*b),
+        Value::Binary(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
+    }
+}
+
+fn to_json(
+    values: &[Value],
+    multi: bool,
+    data_type: DataType,
+    dn_to_id: &dyn Fn(&str) -> Option<String>,
+) -> Json {
+    if multi {
+        Json::Array(
+            values
+                .iter()
+                .map(|v| value_json(v, data_type, dn_to_id))
+                .collect(),
+        )
+    } else {
+        value_json(&values[0], data_type, dn_to_id)
+    }
+}
+
+fn from_json(
+    raw: &Json,
+    m: &AttrMapping,
+    id_to_ref: &dyn Fn(&str) -> String,
+) -> Result<Vec<Value>, ScimError> {
+    let items: Vec<&Json> = match raw {
+        Json::Null => Vec::new(),
+        Json::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(v) = one_from_json(item, m, id_to_ref)? {
+            out.push(v);
+        }
+    }
+    if !m.multi_valued {
+        out.truncate(1);
+    }
+    Ok(out)
+}
+
+fn one_from_json(
+    item: &Json,
+    m: &AttrMapping,
+    id_to_ref: &dyn Fn(&str) -> String,
+) -> Result<Option<Value>, ScimError> {
+    let bad = |what: &str| {
+        ScimError::invalid_value(format!(
+            "attribute '{}' expects {what}, got {item}",
+            m.connector
+        ))
+    };
+    // Complex values ({"value": ...}) carry the value in `value` (members, manager).
+    let item = match item {
+        Json::Object(o) => match o.get("value") {
+            Some(v) => v,
+            None => return Err(bad("a value")),
+        },
+        other => other,
+    };
+    Ok(match (m.data_type, item) {
+        (_, Json::Null) => None,
+        (_, Json::String(s)) if s.is_empty() => None,
+        (DataType::Reference, Json::String(s)) => Some(Value::Reference(id_to_ref(s))),
+        (DataType::String, Json::String(s)) => Some(Value::String(s.clone())),
+        (DataType::String, Json::Number(n)) => Some(Value::String(n.to_string())),
+        (DataType::String, Json::Bool(b)) => Some(Value::String(b.to_string())),
+        (DataType::Integer, Json::Number(n)) => {
+            Some(Value::Integer(n.as_i64().ok_or_else(|| bad("an integer"))?))
+        }
+        (DataType::Integer, Json::String(s)) => Some(Value::Integer(
+            s.trim().parse().map_err(|_| bad("an integer"))?,
+        )),
+        (DataType::Boolean, Json::Bool(b)) => Some(Value::Boolean(*b)),
+        (DataType::Boolean, Json::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(Value::Boolean(true)),
+            "false" => Some(Value::Boolean(false)),
+            _ => return Err(bad("a boolean")),
+        },
+        (DataType::Binary, Json::String(s)) => Some(Value::Binary(
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map_err(|_| bad("base64 binary"))?,
+        )),
+        (DataType::String, _) => return Err(bad("a string")),
+        (DataType::Integer, _) => return Err(bad("an integer")),
+        (DataType::Boolean, _) => return Err(bad("a boolean")),
+        (DataType::Binary, _) => return Err(bad("base64 binary")),
+        (DataType::Reference, _) => return Err(bad("a reference")),
+    })
+}
