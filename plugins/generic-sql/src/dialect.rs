@@ -1,0 +1,753 @@
+//! The one place that knows the three databases apart: pools, placeholders, identifier
+//! quoting, value binding and row decoding. Everything above this module works with
+//! dialect-neutral [`Cell`]s (what came out of the database) and [`Bind`]s (what goes in).
+//!
+//! sqlx's `Any` driver is deliberately not used: it neither translates placeholders nor decodes
+//! booleans, timestamps or numerics (see the project's sqlx research notes). Each dialect has its
+//! own pool, and the `with_conn!` macro expands the same body once per concrete driver so every
+//! expansion is type-checked against its own database.
+
+use std::time::Duration;
+
+use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPoolOptions, MySqlRow};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow, Postgres};
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
+use sqlx::{AssertSqlSafe, Column, ConnectOptions, Executor, Row, Statement, TypeInfo, ValueRef};
+use time::{Date, OffsetDateTime, PrimitiveDateTime};
+
+use crate::error::SqlError;
+
+/// The database family behind a connection string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Dialect {
+    /// Recognises the dialect from the URL scheme of a connection string.
+    pub fn from_connection_string(s: &str) -> Option<Self> {
+        let scheme = s.split(':').next()?.to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Some(Dialect::Sqlite),
+            "postgres" | "postgresql" => Some(Dialect::Postgres),
+            "mysql" | "mariadb" => Some(Dialect::MySql),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SQLite",
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::MySql => "MySQL/MariaDB",
+        }
+    }
+
+    /// Quotes one identifier part. Embedded quote characters are doubled, which is the only
+    /// escape each dialect needs inside a quoted identifier.
+    pub fn quote_part(self, part: &str) -> String {
+        match self {
+            Dialect::MySql => format!("`{}`", part.replace('`', "``")),
+            Dialect::Sqlite | Dialect::Postgres => format!("\"{}\"", part.replace('"', "\"\"")),
+        }
+    }
+
+    /// Quotes a possibly schema-qualified table name (`schema.table`).
+    pub fn quote_table(self, name: &str) -> String {
+        name.split('.')
+            .map(|p| self.quote_part(p.trim()))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// The query returning the database's own clock, in the format its last-modified columns
+    /// compare against (the watermark). Second precision for SQLite and MySQL because their
+    /// `CURRENT_TIMESTAMP` column defaults have second precision, and a finer watermark would
+    /// compare greater than a row stamped in the same second.
+    pub fn default_watermark_query(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SELECT CURRENT_TIMESTAMP",
+            Dialect::Postgres => "SELECT CAST(now() AS text)",
+            Dialect::MySql => "SELECT CAST(CURRENT_TIMESTAMP AS CHAR)",
+        }
+    }
+
+    pub fn begin_statement(self) -> &'static str {
+        match self {
+            // IMMEDIATE takes the write lock up front, so two writers never deadlock on a
+            // read-to-write lock upgrade.
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+            Dialect::MySql => "START TRANSACTION",
+        }
+    }
+
+    /// `FOR UPDATE` where the dialect has row locks (SQLite locks the whole database anyway).
+    pub fn lock_clause(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres | Dialect::MySql => " FOR UPDATE",
+        }
+    }
+
+    pub fn supports_returning(self) -> bool {
+        matches!(self, Dialect::Sqlite | Dialect::Postgres)
+    }
+
+    /// Classifies a column's SQL type name (as sqlx reports it) into how it is read and bound.
+    pub fn native_kind(self, type_name: &str) -> NativeKind {
+        let t = type_name.to_ascii_uppercase();
+        let t = t.as_str();
+        match self {
+            Dialect::Sqlite => {
+                // SQLite's declared types follow its affinity rules.
+                if t.contains("INT") {
+                    NativeKind::Int
+                } else if t.contains("BOOL") {
+                    NativeKind::Bool
+                } else if t.contains("DATETIME") || t.contains("TIMESTAMP") {
+                    NativeKind::Timestamp
+                } else if t == "DATE" {
+                    NativeKind::Date
+                } else if t.contains("BLOB") {
+                    NativeKind::Bytes
+                } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+                    NativeKind::Float
+                } else {
+                    NativeKind::Text
+                }
+            }
+            Dialect::Postgres => match t {
+                "INT2" | "INT4" | "INT8" | "OID" => NativeKind::Int,
+                "BOOL" => NativeKind::Bool,
+                "BYTEA" => NativeKind::Bytes,
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" => NativeKind::Text,
+                "FLOAT4" | "FLOAT8" => NativeKind::Float,
+                "TIMESTAMPTZ" => NativeKind::TimestampTz,
+                "TIMESTAMP" => NativeKind::Timestamp,
+                "DATE" => NativeKind::Date,
+                _ => NativeKind::Other,
+            },
+            Dialect::MySql => {
+                let base = t.trim_end_matches(" UNSIGNED");
+                match base {
+                    "BOOLEAN" => NativeKind::Bool,
+                    "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => {
+                        if t.ends_with("UNSIGNED") {
+                            NativeKind::UInt
+                        } else {
+                            NativeKind::Int
+                        }
+                    }
+                    "FLOAT" | "DOUBLE" => NativeKind::Float,
+                    "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT"
+                    | "ENUM" | "SET" => NativeKind::Text,
+                    "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
+                        NativeKind::Bytes
+                    }
+                    "DATETIME" => NativeKind::Timestamp,
+                    "TIMESTAMP" => NativeKind::TimestampTz,
+                    "DATE" => NativeKind::Date,
+                    _ => NativeKind::Other,
+                }
+            }
+        }
+    }
+
+    /// How a generated SELECT reads a column: types without a native decoder are cast to text
+    /// by the database, which always knows how to print its own types.
+    pub fn select_expr(self, column: &str, kind: NativeKind) -> String {
+        let q = self.quote_part(column);
+        match (self, kind) {
+            (Dialect::Postgres, NativeKind::Other) => format!("CAST({q} AS text) AS {q}"),
+            (Dialect::MySql, NativeKind::Other) => format!("CAST({q} AS CHAR) AS {q}"),
+            _ => q,
+        }
+    }
+}
+
+/// How a column is read and written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeKind {
+    Int,
+    UInt,
+    Bool,
+    Float,
+    Text,
+    Bytes,
+    /// A date-time without a zone (interpreted in the configured database time zone).
+    Timestamp,
+    /// A date-time with a zone (PostgreSQL `timestamptz`, MySQL `TIMESTAMP`).
+    TimestampTz,
+    Date,
+    /// Anything else (numeric, uuid, json, enums): read as text, written as text with a cast.
+    Other,
+}
+
+impl NativeKind {
+    pub fn is_temporal(self) -> bool {
+        matches!(
+            self,
+            NativeKind::Timestamp | NativeKind::TimestampTz | NativeKind::Date
+        )
+    }
+}
+
+/// A value read from the database.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+    Bool(bool),
+    TimestampTz(OffsetDateTime),
+    Timestamp(PrimitiveDateTime),
+    Date(Date),
+}
+
+/// A value to bind as a statement parameter. Every value the connector writes goes through
+/// this: nothing from an entry is ever spliced into SQL text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Int(i64),
+    Text(String),
+    Bool(bool),
+    Bytes(Vec<u8>),
+    /// A typed NULL: PostgreSQL rejects a text-typed NULL for an integer column.
+    Null(NativeKind),
+}
+
+/// Rows with their column names.
+#[derive(Debug, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Rows {
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A column of a prepared statement's result.
+#[derive(Debug, Clone)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub type_name: String,
+}
+
+/// The result of a write.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Written {
+    pub rows_affected: u64,
+    pub last_insert_id: Option<u64>,
+}
+
+/// One pool per dialect.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
+}
+
+/// A connection taken from the pool.
+pub enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+    MySql(PoolConnection<MySql>),
+}
+
+/// Builds a query from dynamic SQL and binds every parameter.
+///
+/// The SQL text only ever contains validated, quoted identifiers and placeholders, which is
+/// why it is safe to assert it as such.
+macro_rules! bound_query {
+    ($sql:expr, $binds:expr) => {{
+        let mut q = sqlx::query(AssertSqlSafe($sql.to_owned()));
+        for b in $binds.iter() {
+            q = match b {
+                Bind::Int(i) => q.bind(*i),
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Bool(v) => q.bind(*v),
+                Bind::Bytes(v) => q.bind(v.clone()),
+                Bind::Null(NativeKind::Int | NativeKind::UInt) => q.bind(None::<i64>),
+                Bind::Null(NativeKind::Bool) => q.bind(None::<bool>),
+                Bind::Null(NativeKind::Bytes) => q.bind(None::<Vec<u8>>),
+                Bind::Null(_) => q.bind(None::<String>),
+            };
+        }
+        q
+    }};
+}
+
+impl Pool {
+    /// Creates the pool without connecting: connections are opened on first use and
+    /// re-opened after failures, which is what lets an instance survive a database restart.
+    pub fn connect_lazy(
+        dialect: Dialect,
+        url: &str,
+        user: &str,
+        password: &str,
+        timeout: Duration,
+    ) -> Result<Self, SqlError> {
+        let bad = |e: sqlx::Error| SqlError::Config(format!("invalid connection string: {e}"));
+        Ok(match dialect {
+            Dialect::Sqlite => {
+                let opts: SqliteConnectOptions = url.parse().map_err(bad)?;
+                let opts = opts.busy_timeout(timeout).disable_statement_logging();
+                // An in-memory database exists once per connection, so it gets exactly one.
+                let max = if url.contains(":memory:") || url.contains("mode=memory") {
+                    1
+                } else {
+                    4
+                };
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(max)
+                        .min_connections(0)
+                        .acquire_timeout(timeout)
+                        .connect_lazy_with(opts),
+                )
+            }
+            Dialect::Postgres => {
+                let mut opts: PgConnectOptions = url.parse().map_err(bad)?;
+                if !user.is_empty() {
+                    opts = opts.username(user);
+                }
+                if !password.is_empty() {
+                    opts = opts.password(password);
+                }
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(4)
+                        .min_connections(0)
+                        .acquire_timeout(timeout)
+                        .connect_lazy_with(opts.disable_statement_logging()),
+                )
+            }
+            Dialect::MySql => {
+                let mut opts: MySqlConnectOptions = url.parse().map_err(bad)?;
+                if !user.is_empty() {
+                    opts = opts.username(user);
+                }
+                if !password.is_empty() {
+                    opts = opts.password(password);
+                }
+                Pool::MySql(
+                    MySqlPoolOptions::new()
+                        .max_connections(4)
+                        .min_connections(0)
+                        .acquire_timeout(timeout)
+                        .connect_lazy_with(opts.disable_statement_logging()),
+                )
+            }
+        })
+    }
+
+    pub async fn acquire(&self) -> Result<Conn, SqlError> {
+        Ok(match self {
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
+            Pool::MySql(p) => Conn::MySql(p.acquire().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+            Pool::MySql(p) => p.close().await,
+        }
+    }
+}
+
+impl Conn {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
+            Conn::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    /// Runs a query and decodes every row into cells.
+    pub async fn fetch(&mut self, sql: &str, binds: &[Bind]) -> Result<Rows, SqlError> {
+        match self {
+            Conn::Sqlite(c) => {
+                let rows = bound_query!(sql, binds).fetch_all(&mut **c).await?;
+                decode_rows(&rows, |row, i, _| decode_sqlite(row, i))
+            }
+            Conn::Postgres(c) => {
+                let rows = bound_query!(sql, binds).fetch_all(&mut **c).await?;
+                decode_rows(&rows, decode_pg)
+            }
+            Conn::MySql(c) => {
+                let rows = bound_query!(sql, binds).fetch_all(&mut **c).await?;
+                decode_rows(&rows, decode_mysql)
+            }
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    pub async fn execute(&mut self, sql: &str, binds: &[Bind]) -> Result<Written, SqlError> {
+        Ok(match self {
+            Conn::Sqlite(c) => {
+                let r = bound_query!(sql, binds).execute(&mut **c).await?;
+                Written {
+                    rows_affected: r.rows_affected(),
+                    last_insert_id: None,
+                }
+            }
+            Conn::Postgres(c) => {
+                let r = bound_query!(sql, binds).execute(&mut **c).await?;
+                Written {
+                    rows_affected: r.rows_affected(),
+                    last_insert_id: None,
+                }
+            }
+            Conn::MySql(c) => {
+                let r = bound_query!(sql, binds).execute(&mut **c).await?;
+                Written {
+                    rows_affected: r.rows_affected(),
+                    last_insert_id: Some(r.last_insert_id()).filter(|id| *id != 0),
+                }
+            }
+        })
+    }
+
+    /// Runs SQL without parameters through the simple protocol (transaction control).
+    pub async fn raw(&mut self, sql: &'static str) -> Result<(), SqlError> {
+        match self {
+            Conn::Sqlite(c) => c.execute(sql).await.map(drop)?,
+            Conn::Postgres(c) => c.execute(sql).await.map(drop)?,
+            Conn::MySql(c) => c.execute(sql).await.map(drop)?,
+        }
+        Ok(())
+    }
+
+    /// The result columns of a statement, without running it.
+    pub async fn describe(&mut self, sql: &str) -> Result<Vec<ColumnInfo>, SqlError> {
+        macro_rules! cols {
+            ($c:expr) => {{
+                let stmt = $c
+                    .prepare(sqlx::SqlSafeStr::into_sql_str(AssertSqlSafe(
+                        sql.to_owned(),
+                    )))
+                    .await?;
+                stmt.columns()
+                    .iter()
+                    .map(|c| ColumnInfo {
+                        name: c.name().to_owned(),
+                        type_name: c.type_info().name().to_owned(),
+                    })
+                    .collect()
+            }};
+        }
+        Ok(match self {
+            Conn::Sqlite(c) => cols!(c),
+            Conn::Postgres(c) => cols!(c),
+            Conn::MySql(c) => cols!(c),
+        })
+    }
+
+    /// Makes sure a connection that failed mid-transaction is not handed out again.
+    pub fn discard(self) {
+        match self {
+            Conn::Sqlite(c) => drop(c.detach()),
+            Conn::Postgres(c) => drop(c.detach()),
+            Conn::MySql(c) => drop(c.detach()),
+        }
+    }
+}
+
+/// A per-column decoder function, chosen once per result set from the first row's columns.
+fn decode_rows<R: Row>(
+    rows: &[R],
+    decode: impl Fn(&R, usize, NativeKind) -> Result<Cell, SqlError>,
+) -> Result<Rows, SqlError>
+where
+    R::Database: sqlx::Database,
+{
+    let Some(first) = rows.first() else {
+        return Ok(Rows::default());
+    };
+    let columns: Vec<String> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    let kinds: Vec<NativeKind> = first
+        .columns()
+        .iter()
+        .map(|c| kind_of::<R::Database>(c.type_info().name()))
+        .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut cells = Vec::with_capacity(kinds.len());
+        for (i, kind) in kinds.iter().enumerate() {
+            cells.push(decode(row, i, *kind)?);
+        }
+        out.push(cells);
+    }
+    Ok(Rows { columns, rows: out })
+}
+
+fn kind_of<DB: sqlx::Database>(type_name: &str) -> NativeKind {
+    let dialect = match DB::NAME {
+        "PostgreSQL" => Dialect::Postgres,
+        "MySQL" => Dialect::MySql,
+        _ => Dialect::Sqlite,
+    };
+    dialect.native_kind(type_name)
+}
+
+fn decode_sqlite(row: &SqliteRow, i: usize) -> Result<Cell, SqlError> {
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(Cell::Null);
+    }
+    // SQLite is dynamically typed: decode by the storage class of this value, not the
+    // column's declared type.
+    let class = raw.type_info().name().to_owned();
+    Ok(match class.as_str() {
+        "INTEGER" | "BOOLEAN" => Cell::Int(row.try_get_unchecked::<i64, _>(i)?),
+        "REAL" => Cell::Float(row.try_get_unchecked::<f64, _>(i)?),
+        "BLOB" => Cell::Bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?),
+        _ => Cell::Text(row.try_get_unchecked::<String, _>(i)?),
+    })
+}
+
+fn decode_pg(row: &PgRow, i: usize, kind: NativeKind) -> Result<Cell, SqlError> {
+    if row.try_get_raw(i)?.is_null() {
+        return Ok(Cell::Null);
+    }
+    let type_name = row.column(i).type_info().name().to_owned();
+    Ok(match kind {
+        NativeKind::Int | NativeKind::UInt => match type_name.as_str() {
+            "INT2" => Cell::Int(row.try_get::<i16, _>(i)?.into()),
+            "INT4" => Cell::Int(row.try_get::<i32, _>(i)?.into()),
+            "OID" => Cell::Int(row.try_get::<sqlx::postgres::types::Oid, _>(i)?.0.into()),
+            _ => Cell::Int(row.try_get::<i64, _>(i)?),
+        },
+        NativeKind::Bool => Cell::Bool(row.try_get(i)?),
+        NativeKind::Float => match type_name.as_str() {
+            "FLOAT4" => Cell::Float(row.try_get::<f32, _>(i)?.into()),
+            _ => Cell::Float(row.try_get::<f64, _>(i)?),
+        },
+        NativeKind::Bytes => Cell::Bytes(row.try_get(i)?),
+        NativeKind::TimestampTz => Cell::TimestampTz(row.try_get(i)?),
+        NativeKind::Timestamp => Cell::Timestamp(row.try_get(i)?),
+        NativeKind::Date => Cell::Date(row.try_get(i)?),
+        NativeKind::Text => Cell::Text(row.try_get(i)?),
+        NativeKind::Other => Cell::Text(row.try_get::<String, _>(i).map_err(|_| {
+            SqlError::Config(format!(
+                "column '{}' has PostgreSQL type {type_name}, which the connector reads only as \
+                 text: CAST it to text in the query",
+                row.column(i).name()
+            ))
+        })?),
+    })
+}
+
+fn decode_mysql(row: &MySqlRow, i: usize, kind: NativeKind) -> Result<Cell, SqlError> {
+    if row.try_get_raw(i)?.is_null() {
+        return Ok(Cell::Null);
+    }
+    Ok(match kind {
+        NativeKind::Int => Cell::Int(row.try_get::<i64, _>(i)?),
+        NativeKind::UInt => {
+            let v: u64 = row.try_get(i)?;
+            Cell::Int(i64::try_from(v).map_err(|_| {
+                SqlError::Value(format!("value {v} does not fit a 64-bit signed integer"))
+            })?)
+        }
+        NativeKind::Bool => Cell::Bool(row.try_get(i)?),
+        NativeKind::Float => Cell::Float(row.try_get(i)?),
+        NativeKind::Bytes => Cell::Bytes(row.try_get(i)?),
+        NativeKind::TimestampTz => Cell::TimestampTz(row.try_get(i)?),
+        NativeKind::Timestamp => Cell::Timestamp(row.try_get(i)?),
+        NativeKind::Date => Cell::Date(row.try_get(i)?),
+        NativeKind::Text | NativeKind::Other => match row.try_get::<String, _>(i) {
+            Ok(s) => Cell::Text(s),
+            // MySQL reports some text results (e.g. of CAST or CONCAT with binary collation)
+            // as binary; they are still UTF-8 text.
+            Err(_) => {
+                let bytes: Vec<u8> = row.try_get_unchecked(i)?;
+                Cell::Text(String::from_utf8_lossy(&bytes).into_owned())
+            }
+        },
+    })
+}
+
+/// A SQL statement under construction: text with placeholders, and the values they bind.
+pub struct SqlBuilder {
+    pub dialect: Dialect,
+    pub text: String,
+    pub binds: Vec<Bind>,
+}
+
+impl SqlBuilder {
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            text: String::new(),
+            binds: Vec::new(),
+        }
+    }
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+    pub fn ident(&mut self, name: &str) -> &mut Self {
+        let q = self.dialect.quote_part(name);
+        self.text.push_str(&q);
+        self
+    }
+    /// Appends a placeholder binding `value`. `sql_type` is the column's type: PostgreSQL gets
+    /// an explicit cast for types that have no native binding (timestamps, uuid, numeric), so
+    /// that text parameters are converted by the server instead of being rejected.
+    pub fn param(&mut self, value: Bind, kind: NativeKind, sql_type: &str) -> &mut Self {
+        self.binds.push(value);
+        match self.dialect {
+            Dialect::Sqlite | Dialect::MySql => self.text.push('?'),
+            Dialect::Postgres => {
+                let n = self.binds.len();
+                let needs_cast = matches!(kind, NativeKind::Other)
+                    || (kind.is_temporal()
+                        && matches!(self.binds.last(), Some(Bind::Text(_) | Bind::Null(_))));
+                if needs_cast && is_plain_type_name(sql_type) {
+                    self.text.push_str(&format!("CAST(${n} AS {sql_type})"));
+                } else {
+                    self.text.push_str(&format!("${n}"));
+                }
+            }
+        }
+        self
+    }
+}
+
+/// PostgreSQL type names as sqlx reports them are plain identifiers (`TIMESTAMPTZ`, `UUID`,
+/// `NUMERIC`); anything else is never put into SQL text.
+fn is_plain_type_name(t: &str) -> bool {
+    !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Translates `@name` parameters in a user-supplied statement into the dialect's placeholders.
+/// Returns the translated SQL and the parameter names in placeholder order (a name used twice
+/// binds twice). Quoted strings, quoted identifiers, comments and `@@system` variables are left
+/// alone.
+pub fn translate_named(dialect: Dialect, sql: &str) -> (String, Vec<String>) {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::with_capacity(sql.len());
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' | '"' | '`' => {
+                // Copy a quoted run verbatim; a doubled quote is an escaped quote.
+                out.push(c);
+                i += 1;
+                while i < chars.len() {
+                    out.push(chars[i]);
+                    if chars[i] == c {
+                        if i + 1 < chars.len() && chars[i + 1] == c {
+                            out.push(c);
+                            i += 2;
+                            continue;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            '-' if chars.get(i + 1) == Some(&'-') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    out.push(chars[i]);
+                    i += 1;
+                }
+            }
+            '@' if chars.get(i + 1) == Some(&'@') => {
+                out.push_str("@@");
+                i += 2;
+            }
+            '@' if chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '_') =>
+            {
+                let start = i + 1;
+                let mut end = start;
+                while end < chars.len() && (chars[end].is_ascii_alphanumeric() || chars[end] == '_')
+                {
+                    end += 1;
+                }
+                names.push(chars[start..end].iter().collect());
+                match dialect {
+                    Dialect::Postgres => out.push_str(&format!("${}", names.len())),
+                    Dialect::Sqlite | Dialect::MySql => out.push('?'),
+                }
+                i = end;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    (out, names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_doubles_embedded_quotes() {
+        assert_eq!(Dialect::Postgres.quote_part("a\"b"), "\"a\"\"b\"");
+        assert_eq!(Dialect::MySql.quote_part("a`b"), "`a``b`");
+        assert_eq!(Dialect::Sqlite.quote_table("main.t x"), "\"main\".\"t x\"");
+    }
+
+    #[test]
+    fn named_parameters_are_translated_outside_literals() {
+        let (sql, names) = translate_named(
+            Dialect::Postgres,
+            "INSERT INTO t (a, b) VALUES (@id, '@notme') -- @nor_me\n RETURNING @@x, @Name",
+        );
+        assert_eq!(
+            sql,
+            "INSERT INTO t (a, b) VALUES ($1, '@notme') -- @nor_me\n RETURNING @@x, $2"
+        );
+        assert_eq!(names, vec!["id".to_owned(), "Name".to_owned()]);
+        let (sql, names) = translate_named(Dialect::MySql, "CALL p(@a, @a)");
+        assert_eq!(sql, "CALL p(?, ?)");
+        assert_eq!(names.len(), 2);
+    }
+
+    #[test]
+    fn dialect_from_url() {
+        assert_eq!(
+            Dialect::from_connection_string("sqlite:///tmp/x.db"),
+            Some(Dialect::Sqlite)
+        );
+        assert_eq!(
+            Dialect::from_connection_string("postgresql://h/db"),
+            Some(Dialect::Postgres)
+        );
+        assert_eq!(
+            Dialect::from_connection_string("mariadb://h/db"),
+            None.or(Some(Dialect::MySql))
+        );
+        assert_eq!(Dialect::from_connection_string("odbc:x"), None);
+    }
+}

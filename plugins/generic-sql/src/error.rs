@@ -1,0 +1,102 @@
+//! Errors inside the connector, and how they map onto ECMA's export codes and the SDK's
+//! error kinds.
+
+use std::time::Duration;
+
+use plugin_api::prelude::{ConnectorError, ExportErrorCode};
+use sqlx::error::ErrorKind as DbErrorKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error("{0}")]
+    Db(#[from] sqlx::Error),
+    #[error("the database did not answer within {0:?} (Command timeout)")]
+    Timeout(Duration),
+    #[error("{0}")]
+    Config(String),
+    /// A value that does not fit its column (wrong type, unparsable date).
+    #[error("{0}")]
+    Value(String),
+    /// The object to change is not in the database.
+    #[error("{0}")]
+    Missing(String),
+    /// An attribute that is not in the discovered schema, or not writable.
+    #[error("{0}")]
+    Schema(String),
+}
+
+impl SqlError {
+    /// True when the database could not be reached or dropped the connection: the same call
+    /// may succeed later, without any change.
+    pub fn is_connection(&self) -> bool {
+        match self {
+            SqlError::Timeout(_) => true,
+            SqlError::Db(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Protocol(_) => true,
+                sqlx::Error::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    // PostgreSQL classes 08 (connection), 53 (resources), 57 (operator
+                    // intervention, e.g. shutdown), 58 (system); MySQL "server gone away",
+                    // "lost connection", shutdown in progress; SQLite BUSY/LOCKED/IOERR/FULL/CANTOPEN.
+                    ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+                        || matches!(
+                            code.as_ref(),
+                            "2006" | "2013" | "1053" | "1927" | "5" | "6" | "10" | "13" | "14"
+                        )
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    pub fn export_code(&self) -> ExportErrorCode {
+        if self.is_connection() {
+            return ExportErrorCode::ConnectedDirectoryError;
+        }
+        match self {
+            SqlError::Missing(_) => ExportErrorCode::ConnectedDirectoryMissingObject,
+            SqlError::Value(_) | SqlError::Schema(_) => ExportErrorCode::SyntaxViolation,
+            SqlError::Config(_) => ExportErrorCode::CustomStopRun,
+            SqlError::Db(sqlx::Error::Database(db)) => match db.kind() {
+                DbErrorKind::UniqueViolation => ExportErrorCode::ConnectedDirectoryExistingObject,
+                DbErrorKind::ForeignKeyViolation
+                | DbErrorKind::NotNullViolation
+                | DbErrorKind::CheckViolation => ExportErrorCode::SyntaxViolation,
+                _ => {
+                    let code = db.code().unwrap_or_default();
+                    // MySQL duplicate key (1062) and duplicate entry for unique key (1586).
+                    if code == "1062" || code == "1586" || code == "23505" {
+                        ExportErrorCode::ConnectedDirectoryExistingObject
+                    } else if code == "42501" || code == "1142" || code == "1044" {
+                        ExportErrorCode::PermissionIssue
+                    } else {
+                        // Data errors, constraint errors and statement errors: the target
+                        // refused this object's values.
+                        ExportErrorCode::SyntaxViolation
+                    }
+                }
+            },
+            SqlError::Db(_) | SqlError::Timeout(_) => ExportErrorCode::ConnectedDirectoryError,
+        }
+    }
+}
+
+impl From<SqlError> for ConnectorError {
+    fn from(e: SqlError) -> Self {
+        if e.is_connection() {
+            return ConnectorError::connection(format!("database unavailable: {e}"));
+        }
+        match e {
+            SqlError::Config(m) => ConnectorError::config(m),
+            SqlError::Value(m) | SqlError::Schema(m) => ConnectorError::invalid_input(m),
+            SqlError::Missing(m) => ConnectorError::invalid_input(m),
+            other => ConnectorError::internal(format!("database error: {other}")),
+        }
+    }
+}

@@ -1,0 +1,612 @@
+//! Full and delta import, one page per call.
+//!
+//! Table mode pages by keyset on the anchor (`WHERE (anchor) > (last) ORDER BY anchor LIMIT n`)
+//! so every page costs the same and memory stays constant however large the table; OFFSET
+//! would rescan all skipped rows on every page. The watermark is taken before the first row is
+//! read, so a change made while the import runs is seen again by the next delta.
+
+use std::collections::{HashMap, VecDeque};
+
+use plugin_api::prelude::*;
+
+use crate::config::*;
+use crate::dialect::{Bind, Cell, Conn, Dialect, NativeKind, Rows, SqlBuilder, translate_named};
+use crate::error::SqlError;
+use crate::schema::{Detected, Location};
+use crate::values::{cell_to_bind, to_value};
+
+pub struct ImportRun {
+    pub kind: ImportKind,
+    pub page_size: usize,
+    /// The watermark this run will hand back (`CustomData`).
+    pub custom_data: String,
+    pub done: bool,
+}
+
+pub enum ImportKind {
+    Table {
+        /// The last anchor of the previous page (keyset).
+        last: Option<Vec<Bind>>,
+        /// Delta: only rows whose watermark column is at or after this.
+        since: Option<String>,
+    },
+    Query {
+        sql: String,
+        names: Vec<String>,
+        paged: bool,
+        next_index: i64,
+        since: String,
+        modification: ObjectModification,
+        /// Rows of an unpaged query, handed out page by page.
+        buffered: Option<(Vec<String>, VecDeque<Vec<Cell>>)>,
+    },
+    Changes {
+        last_seq: i64,
+        max_seq: i64,
+    },
+}
+
+/// Reads the database's clock with the configured watermark query.
+async fn read_watermark(conn: &mut Conn, query: &str) -> Result<String, SqlError> {
+    let rows = conn.fetch(query, &[]).await?;
+    let cell = rows
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .cloned()
+        .unwrap_or(Cell::Null);
+    match cell {
+        Cell::Null => Err(SqlError::Config(format!(
+            "'{P_WM_QUERY}' returned no value"
+        ))),
+        Cell::Text(s) => Ok(s),
+        Cell::Int(i) => Ok(i.to_string()),
+        Cell::TimestampTz(t) => Ok(t.to_string()),
+        other => Ok(format!("{other:?}")),
+    }
+}
+
+async fn max_seq(conn: &mut Conn, d: &Detected, settings: &Settings) -> Result<i64, SqlError> {
+    let DeltaStrategy::ChangeTable {
+        table,
+        sequence_column,
+        ..
+    } = &settings.delta
+    else {
+        return Ok(0);
+    };
+    let sql = format!(
+        "SELECT MAX({}) FROM {}",
+        d.dialect.quote_part(sequence_column),
+        d.dialect.quote_table(table)
+    );
+    let rows = conn.fetch(&sql, &[]).await.map_err(|e| match e {
+        e if e.is_connection() => e,
+        e => SqlError::Config(format!("'{P_CT_TABLE}': {e}")),
+    })?;
+    Ok(match rows.rows.first().and_then(|r| r.first()) {
+        Some(Cell::Int(i)) => *i,
+        Some(Cell::Text(s)) => s.parse().unwrap_or(0),
+        _ => 0,
+    })
+}
+
+pub async fn open(
+    conn: &mut Conn,
+    d: &Detected,
+    settings: &Settings,
+    request: &OpenImportRequest,
+) -> Result<ImportRun, SqlError> {
+    let page_size = request.page_size.clamp(1, 10_000) as usize;
+    let delta = request.import_type == ImportType::Delta;
+    if delta && settings.delta == DeltaStrategy::None {
+        return Err(SqlError::Config(format!(
+            "delta import needs a '{P_DELTA}' other than None"
+        )));
+    }
+    if delta && request.custom_data.trim().is_empty() {
+        return Err(SqlError::Config(
+            "delta import needs the watermark of a previous full import: run a full import first"
+                .into(),
+        ));
+    }
+    // The new watermark, taken before any row is read.
+    let custom_data = match &settings.delta {
+        DeltaStrategy::None => String::new(),
+        DeltaStrategy::Watermark { query, .. } => read_watermark(conn, query).await?,
+        DeltaStrategy::ChangeTable { .. } => max_seq(conn, d, settings).await?.to_string(),
+    };
+    let since = delta.then(|| request.custom_data.trim().to_owned());
+    let kind = match (&settings.delta, delta) {
+        (DeltaStrategy::ChangeTable { .. }, true) => ImportKind::Changes {
+            last_seq: since.as_deref().unwrap_or("0").parse().map_err(|_| {
+                SqlError::Config(format!(
+                    "the watermark {:?} is not a change-table sequence number: run a full import",
+                    request.custom_data
+                ))
+            })?,
+            max_seq: custom_data.parse().unwrap_or(0),
+        },
+        _ => match settings.import_mode {
+            RunMode::Table => ImportKind::Table { last: None, since },
+            RunMode::Query | RunMode::StoredProcedure => {
+                let template = match (settings.import_mode.clone(), delta) {
+                    (RunMode::Query, false) => settings.import_query.clone(),
+                    (RunMode::Query, true) if !settings.delta_query.is_empty() => {
+                        settings.delta_query.clone()
+                    }
+                    (RunMode::Query, true) => {
+                        return Err(SqlError::Config(format!(
+                            "'{P_DELTA_QUERY}' is required for a delta import with the SQL query method"
+                        )));
+                    }
+                    (_, true) => {
+                        return Err(SqlError::Config(
+                            "delta import through a stored procedure is not supported; use the Table or SQL query method".into(),
+                        ));
+                    }
+                    (_, false) => {
+                        let name = d.dialect.quote_table(&settings.import_proc);
+                        match d.dialect {
+                            // A PostgreSQL function returning a set is read with SELECT.
+                            Dialect::Postgres => {
+                                format!("SELECT * FROM {name}(@StartIndex, @EndIndex)")
+                            }
+                            _ => format!("CALL {name}(@StartIndex, @EndIndex)"),
+                        }
+                    }
+                };
+                let (sql, names) = translate_named(d.dialect, &template);
+                for n in &names {
+                    if !["startindex", "endindex", "watermark"]
+                        .contains(&n.to_ascii_lowercase().as_str())
+                    {
+                        return Err(SqlError::Config(format!(
+                            "'{P_IMPORT_QUERY}': unknown parameter @{n} (use @StartIndex, @EndIndex, @Watermark)"
+                        )));
+                    }
+                }
+                let paged = names.iter().any(|n| n.eq_ignore_ascii_case("StartIndex"));
+                ImportKind::Query {
+                    sql,
+                    names,
+                    paged,
+                    next_index: 1,
+                    since: since.unwrap_or_default(),
+                    modification: if delta {
+                        ObjectModification::Replace
+                    } else {
+                        ObjectModification::Add
+                    },
+                    buffered: None,
+                }
+            }
+        },
+    };
+    Ok(ImportRun {
+        kind,
+        page_size,
+        custom_data,
+        done: false,
+    })
+}
+
+fn select_list(d: &Detected) -> String {
+    d.columns
+        .iter()
+        .map(|c| d.dialect.select_expr(&c.name, c.kind))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn anchor_list(d: &Detected) -> String {
+    d.anchor_columns()
+        .map(|c| d.dialect.quote_part(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The next page of entries.
+pub async fn next_page(
+    conn: &mut Conn,
+    d: &Detected,
+    settings: &Settings,
+    run: &mut ImportRun,
+) -> Result<Vec<CsEntryChange>, SqlError> {
+    if run.done {
+        return Ok(Vec::new());
+    }
+    let page = run.page_size;
+    match &mut run.kind {
+        ImportKind::Table { last, since } => {
+            let mut sql = SqlBuilder::new(d.dialect);
+            sql.push("SELECT ")
+                .push(&select_list(d))
+                .push(" FROM ")
+                .push(&d.table_sql);
+            let mut conditions = 0;
+            if let Some(last) = last.as_ref() {
+                sql.push(" WHERE (").push(&anchor_list(d)).push(") > (");
+                for (i, (b, c)) in last.iter().zip(d.anchor_columns()).enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.param(b.clone(), c.kind, &c.sql_type);
+                }
+                sql.push(")");
+                conditions += 1;
+            }
+            if let (Some(since), Some(wm)) = (since.as_ref(), d.watermark_column) {
+                let c = &d.columns[wm];
+                sql.push(if conditions == 0 { " WHERE " } else { " AND " });
+                // `>=`: the clock has finite precision, and seeing a row twice is harmless
+                // while missing one is not.
+                sql.ident(&c.name).push(" >= ");
+                sql.param(Bind::Text(since.clone()), c.kind, &c.sql_type);
+            }
+            sql.push(" ORDER BY ")
+                .push(&anchor_list(d))
+                .push(&format!(" LIMIT {page}"));
+            let rows = conn.fetch(&sql.text, &sql.binds).await?;
+            if rows.rows.len() < page {
+                run.done = true;
+            }
+            if let Some(last_row) = rows.rows.last() {
+                *last = Some(
+                    d.anchors
+                        .iter()
+                        .map(|&i| cell_to_bind(&last_row[i], d.columns[i].kind))
+                        .collect(),
+                );
+            }
+            let modification = if since.is_some() {
+                ObjectModification::Replace
+            } else {
+                ObjectModification::Add
+            };
+            entries(conn, d, settings, &rows, modification).await
+        }
+        ImportKind::Query {
+            sql,
+            names,
+            paged,
+            next_index,
+            since,
+            modification,
+            buffered,
+        } => {
+            let modification = *modification;
+            if !*paged {
+                if buffered.is_none() {
+                    let binds = query_binds(names, 1, i64::MAX, since);
+                    let rows = conn.fetch(sql, &binds).await?;
+                    *buffered = Some((rows.columns, rows.rows.into()));
+                }
+                let (columns, queue) = buffered.as_mut().expect("buffered rows");
+                let take = queue.len().min(page);
+                let rows = Rows {
+                    columns: columns.clone(),
+                    rows: queue.drain(..take).collect(),
+                };
+                if queue.is_empty() {
+                    run.done = true;
+                }
+                return entries(conn, d, settings, &rows, modification).await;
+            }
+            let end = *next_index + page as i64 - 1;
+            let binds = query_binds(names, *next_index, end, since);
+            let rows = conn.fetch(sql, &binds).await?;
+            *next_index = end + 1;
+            if rows.rows.len() < page {
+                run.done = true;
+            }
+            entries(conn, d, settings, &rows, modification).await
+        }
+        ImportKind::Changes { last_seq, max_seq } => {
+            let DeltaStrategy::ChangeTable {
+                table,
+                anchor_column,
+                type_column,
+                sequence_column,
+                add,
+                update: _,
+                delete,
+            } = &settings.delta
+            else {
+                unreachable!("change-table import without a change table");
+            };
+            let q = |s: &str| d.dialect.quote_part(s);
+            let mut sql = SqlBuilder::new(d.dialect);
+            sql.push(&format!(
+                "SELECT {}, {}, {} FROM {} WHERE {} > ",
+                q(sequence_column),
+                q(anchor_column),
+                q(type_column),
+                d.dialect.quote_table(table),
+                q(sequence_column)
+            ));
+            sql.param(Bind::Int(*last_seq), NativeKind::Int, "INT8");
+            sql.push(&format!(" AND {} <= ", q(sequence_column)));
+            sql.param(Bind::Int(*max_seq), NativeKind::Int, "INT8");
+            sql.push(&format!(" ORDER BY {} LIMIT {page}", q(sequence_column)));
+            let changes = conn.fetch(&sql.text, &sql.binds).await?;
+            if changes.rows.len() < page {
+                run.done = true;
+            }
+            // The last change of each object in this page wins; order of first appearance is kept.
+            let mut order: Vec<String> = Vec::new();
+            let mut latest: HashMap<String, (Cell, String)> = HashMap::new();
+            for row in &changes.rows {
+                if let Cell::Int(s) = row[0] {
+                    *last_seq = s;
+                }
+                let key = key_text(&row[1]);
+                if !latest.contains_key(&key) {
+                    order.push(key.clone());
+                }
+                let kind = match &row[2] {
+                    Cell::Text(t) => t.clone(),
+                    other => key_text(other),
+                };
+                latest.insert(key, (row[1].clone(), kind));
+            }
+            let anchor_col = &d.columns[d.anchors[0]];
+            let wanted: Vec<Bind> = order
+                .iter()
+                .filter(|k| !latest[*k].1.eq_ignore_ascii_case(delete))
+                .map(|k| cell_to_bind(&latest[k].0, anchor_col.kind))
+                .collect();
+            let mut by_anchor: HashMap<String, CsEntryChange> = HashMap::new();
+            if !wanted.is_empty() {
+                let mut sql = SqlBuilder::new(d.dialect);
+                sql.push("SELECT ")
+                    .push(&select_list(d))
+                    .push(" FROM ")
+                    .push(&d.table_sql)
+                    .push(" WHERE ")
+                    .ident(&anchor_col.name)
+                    .push(" IN (");
+                for (i, b) in wanted.into_iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.param(b, anchor_col.kind, &anchor_col.sql_type);
+                }
+                sql.push(")");
+                let rows = conn.fetch(&sql.text, &sql.binds).await?;
+                for e in entries(conn, d, settings, &rows, ObjectModification::Replace).await? {
+                    let key = e
+                        .anchor
+                        .first()
+                        .map(|a| a.value.as_text())
+                        .unwrap_or_default();
+                    by_anchor.insert(key, e);
+                }
+            }
+            let anchor_attr = d
+                .attrs
+                .iter()
+                .find(|a| a.location == Location::Parent(d.anchors[0]))
+                .cloned();
+            let mut out = Vec::with_capacity(order.len());
+            for key in order {
+                let (cell, kind) = &latest[&key];
+                let deleted = kind.eq_ignore_ascii_case(delete);
+                match by_anchor.remove(&key) {
+                    Some(mut e) if !deleted => {
+                        if kind.eq_ignore_ascii_case(add) {
+                            e.modification = ObjectModification::Add;
+                        }
+                        out.push(e);
+                    }
+                    // Deleted, or changed and deleted again since: the row is gone.
+                    _ => {
+                        let value = match &anchor_attr {
+                            Some(a) => to_value(cell, a, settings)?,
+                            None => None,
+                        }
+                        .unwrap_or_else(|| Value::String(key.clone()));
+                        let mut e =
+                            CsEntryChange::new(&d.object_types[0], ObjectModification::Delete)
+                                .with_anchor(&anchor_col.name, value.clone());
+                        e.dn = value.as_text();
+                        e.identifier = e.dn.clone();
+                        out.push(e);
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn query_binds(names: &[String], start: i64, end: i64, since: &str) -> Vec<Bind> {
+    names
+        .iter()
+        .map(|n| match n.to_ascii_lowercase().as_str() {
+            "startindex" => Bind::Int(start),
+            "endindex" => Bind::Int(end),
+            _ => Bind::Text(since.to_owned()),
+        })
+        .collect()
+}
+
+/// A stable text key for matching anchors across tables (an integer key may come back as
+/// text from another table, or the other way round).
+pub fn key_text(c: &Cell) -> String {
+    match c {
+        Cell::Int(i) => i.to_string(),
+        Cell::Text(s) => s.clone(),
+        Cell::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Turns rows (from the table or a query, columns matched by name) into entries, adding the
+/// multi-valued attributes from the child table with one query per page.
+async fn entries(
+    conn: &mut Conn,
+    d: &Detected,
+    settings: &Settings,
+    rows: &Rows,
+    modification: ObjectModification,
+) -> Result<Vec<CsEntryChange>, SqlError> {
+    // Result column -> attribute, resolved once per page.
+    let mapping: Vec<Option<usize>> = rows
+        .columns
+        .iter()
+        .map(|name| {
+            d.attrs.iter().position(|a| {
+                a.name.eq_ignore_ascii_case(name) && matches!(a.location, Location::Parent(_))
+            })
+        })
+        .collect();
+    let column_of = |col: usize| rows.index(&d.columns[col].name);
+    let anchor_idx: Vec<Option<usize>> = d.anchors.iter().map(|&a| column_of(a)).collect();
+    if anchor_idx.iter().any(Option::is_none) {
+        return Err(SqlError::Config(format!(
+            "the import result has no anchor column ({}); columns: {}",
+            settings.anchors.join(", "),
+            rows.columns.join(", ")
+        )));
+    }
+    let dn_idx = d.dn_column.and_then(column_of);
+    let type_idx = d.type_column.and_then(column_of);
+    let mut out = Vec::with_capacity(rows.rows.len());
+    for row in &rows.rows {
+        let object_type = match type_idx.map(|i| &row[i]) {
+            Some(Cell::Text(t)) => t.clone(),
+            _ => d.object_types[0].clone(),
+        };
+        let mut e = CsEntryChange::new(&object_type, modification);
+        let mut anchor_text = Vec::new();
+        for (k, idx) in anchor_idx.iter().enumerate() {
+            let col = &d.columns[d.anchors[k]];
+            let attr = d
+                .attrs
+                .iter()
+                .find(|a| a.location == Location::Parent(d.anchors[k]))
+                .expect("anchor attribute");
+            let Some(v) = to_value(&row[idx.expect("checked")], attr, settings)? else {
+                // A row without an anchor cannot be tracked; the host reports it.
+                e.error = Some(EntryError {
+                    code: ImportErrorCode::MissingAnchor,
+                    name: "MissingAnchor".into(),
+                    detail: format!("anchor column '{}' is NULL", col.name),
+                });
+                continue;
+            };
+            anchor_text.push(if d.anchors.len() == 1 {
+                v.as_text()
+            } else {
+                format!("{}={}", col.name, v.as_text())
+            });
+            e.anchor.push(AnchorAttribute {
+                name: col.name.clone(),
+                value: v,
+            });
+        }
+        e.dn = match dn_idx.map(|i| &row[i]) {
+            Some(Cell::Null) | None => anchor_text.join("+"),
+            Some(c) => key_text(c),
+        };
+        e.identifier = e.dn.clone();
+        for (i, cell) in row.iter().enumerate() {
+            let Some(a) = mapping[i] else { continue };
+            let attr = &d.attrs[a];
+            if attr.operation == AttributeOperation::ExportOnly {
+                continue;
+            }
+            if let Some(v) = to_value(cell, attr, settings)? {
+                e.changes.push(AttributeChange::add(&attr.name, [v]));
+            }
+        }
+        out.push(e);
+    }
+    if !d.child_columns.is_empty() && !out.is_empty() {
+        add_child_values(conn, d, settings, rows, &anchor_idx, &mut out).await?;
+    }
+    Ok(out)
+}
+
+async fn add_child_values(
+    conn: &mut Conn,
+    d: &Detected,
+    settings: &Settings,
+    rows: &Rows,
+    anchor_idx: &[Option<usize>],
+    out: &mut [CsEntryChange],
+) -> Result<(), SqlError> {
+    let join = d.child_join.as_ref().expect("child join column");
+    let a_idx = anchor_idx[0].expect("anchor index");
+    let mut sql = SqlBuilder::new(d.dialect);
+    sql.push("SELECT ").ident(&join.name);
+    for c in &d.child_columns {
+        sql.push(", ").push(&d.dialect.select_expr(&c.name, c.kind));
+    }
+    sql.push(" FROM ")
+        .push(&d.child_table_sql)
+        .push(" WHERE ")
+        .ident(&join.name)
+        .push(" IN (");
+    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut first = true;
+    for (i, row) in rows.rows.iter().enumerate() {
+        if matches!(row[a_idx], Cell::Null) {
+            continue;
+        }
+        if !first {
+            sql.push(", ");
+        }
+        first = false;
+        position.insert(key_text(&row[a_idx]), i);
+        sql.param(
+            cell_to_bind(&row[a_idx], join.kind),
+            join.kind,
+            &join.sql_type,
+        );
+    }
+    if first {
+        return Ok(());
+    }
+    sql.push(") ORDER BY ").ident(&join.name);
+    for c in &d.child_columns {
+        sql.push(", ").ident(&c.name);
+    }
+    let child_rows = conn.fetch(&sql.text, &sql.binds).await?;
+    // Values per (entry, child attribute), in the database's order.
+    let mut values: HashMap<(usize, usize), Vec<Value>> = HashMap::new();
+    let child_attrs: Vec<&crate::schema::Attr> = (0..d.child_columns.len())
+        .map(|k| {
+            d.attrs
+                .iter()
+                .find(|a| a.location == Location::Child(k))
+                .expect("child attribute")
+        })
+        .collect();
+    for row in &child_rows.rows {
+        let Some(&entry) = position.get(&key_text(&row[0])) else {
+            continue;
+        };
+        for (k, attr) in child_attrs.iter().enumerate() {
+            if attr.operation == AttributeOperation::ExportOnly {
+                continue;
+            }
+            if let Some(v) = to_value(&row[k + 1], attr, settings)? {
+                let list = values.entry((entry, k)).or_default();
+                if !list.contains(&v) {
+                    list.push(v);
+                }
+            }
+        }
+    }
+    let mut keys: Vec<(usize, usize)> = values.keys().copied().collect();
+    keys.sort_unstable();
+    for key in keys {
+        let vals = values.remove(&key).unwrap_or_default();
+        out[key.0]
+            .changes
+            .push(AttributeChange::add(&child_attrs[key.1].name, vals));
+    }
+    Ok(())
+}

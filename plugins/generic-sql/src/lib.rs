@@ -1,0 +1,415 @@
+//! Generic SQL connector for ecma-host: Microsoft's Generic SQL connector re-done over sqlx,
+//! for SQLite (bundled, the embedded default), PostgreSQL and MySQL/MariaDB.
+//!
+//! * Schema discovery from a table, view or query, with a multi-valued child table, composite
+//!   anchors, DN column or generated DN, data type and direction overrides.
+//! * Full import paged by keyset on the anchor (constant memory); delta import by watermark
+//!   (last-modified column against the database clock) or by a trigger-filled change table
+//!   (sees deletes).
+//! * Export of Add/Update/Replace/Delete, one transaction per object, every value bound,
+//!   database-generated anchors handed back, errors mapped to ECMA export codes.
+//! * Import and export through generated statements, user SQL or stored procedures with
+//!   `@StartIndex`/`@EndIndex` and `@attribute` parameters; passwords through SQL or a procedure.
+//!
+//! The ABI is synchronous and a cdylib cannot see the host's tokio runtime, so every instance
+//! owns a current-thread runtime and blocks on it; the host calls plugins from blocking threads.
+
+mod config;
+mod dialect;
+mod error;
+mod export;
+mod import;
+mod schema;
+mod values;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use plugin_api::prelude::*;
+
+pub use config::*;
+pub use dialect::Dialect;
+use dialect::{Conn, Pool};
+use error::SqlError;
+use import::ImportRun;
+use schema::Detected;
+
+/// The Generic SQL connector.
+pub struct GenericSql {
+    settings: Settings,
+    host: HostServices,
+    pool: Option<Pool>,
+    detected: Option<Arc<Detected>>,
+    import: Option<ImportRun>,
+    /// Created once per instance; every database call of this instance runs on it.
+    rt: tokio::runtime::Runtime,
+}
+
+fn runtime() -> ConnectorResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ConnectorError::internal(format!("cannot start the connector's runtime: {e}")))
+}
+
+/// Runs one database operation under the command timeout.
+fn block<T>(
+    rt: &tokio::runtime::Runtime,
+    timeout: Duration,
+    fut: impl Future<Output = Result<T, SqlError>>,
+) -> Result<T, SqlError> {
+    rt.block_on(async move {
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(SqlError::Timeout(timeout)),
+        }
+    })
+}
+
+fn make_pool(settings: &Settings) -> Result<Pool, SqlError> {
+    Pool::connect_lazy(
+        settings.dialect,
+        &settings.url,
+        &settings.user,
+        &settings.password,
+        settings.timeout,
+    )
+}
+
+/// Discovery for module-level calls (schema, validation), on a throwaway pool.
+fn detect_once(settings: &Settings) -> Result<Detected, SqlError> {
+    let rt = runtime().map_err(|e| SqlError::Config(e.message))?;
+    block(&rt, settings.timeout, async {
+        let pool = make_pool(settings)?;
+        let r = async {
+            let mut conn = pool.acquire().await?;
+            schema::detect(&mut conn, settings).await
+        }
+        .await;
+        pool.close().await;
+        r
+    })
+}
+
+impl GenericSql {
+    /// A connection plus the discovered schema (discovered once per instance, on first use).
+    fn connect(&mut self) -> Result<(Conn, Arc<Detected>), SqlError> {
+        if self.pool.is_none() {
+            let _guard = self.rt.enter();
+            self.pool = Some(make_pool(&self.settings)?);
+        }
+        let pool = self.pool.clone().expect("pool");
+        let settings = &self.settings;
+        let known = self.detected.clone();
+        let (conn, detected) = block(&self.rt, settings.timeout, async move {
+            let mut conn = pool.acquire().await?;
+            let detected = match known {
+                Some(d) => d,
+                None => Arc::new(schema::detect(&mut conn, settings).await?),
+            };
+            Ok((conn, detected))
+        })?;
+        self.detected = Some(detected.clone());
+        Ok((conn, detected))
+    }
+}
+
+impl Drop for GenericSql {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            // Close connections on the runtime that owns them.
+            self.rt.block_on(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(5), pool.close()).await;
+            });
+        }
+    }
+}
+
+fn page_rank(page: ConfigPage, number: u32) -> u32 {
+    match page {
+        ConfigPage::Connectivity => 0,
+        ConfigPage::Schema => number.max(1),
+        ConfigPage::Global => 10,
+        ConfigPage::Partition => 11,
+        ConfigPage::RunStep => 12,
+        ConfigPage::Capabilities => 13,
+    }
+}
+
+/// The parameter a discovery error message names (messages start with `'Parameter': `).
+fn named_parameter(message: &str) -> Option<&'static str> {
+    const ALL: &[&str] = &[
+        P_CONNECTION,
+        P_TABLE,
+        P_ATTR_QUERY,
+        P_MV_TABLE,
+        P_MV_JOIN,
+        P_ANCHORS,
+        P_DN_COLUMN,
+        P_TYPE_COLUMN,
+        P_TYPES,
+        P_DIRECTIONS,
+        P_WM_COLUMN,
+        P_DN_IS_ANCHOR,
+        P_CT_TABLE,
+    ];
+    let name = message.strip_prefix('\'')?.split('\'').next()?;
+    ALL.iter().copied().find(|p| *p == name)
+}
+
+impl Connector for GenericSql {
+    fn info() -> ConnectorInfo {
+        ConnectorInfo {
+            name: "generic-sql".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            vendor: "ecma-host".into(),
+            description: "Generic SQL: SQLite, PostgreSQL and MySQL/MariaDB tables, views, queries and stored procedures".into(),
+            api_version: String::new(),
+        }
+    }
+
+    fn capabilities(config: &ConfigParameters) -> Capabilities {
+        let mut caps = Capabilities {
+            distinguished_name_style: DnStyle::Generic,
+            object_rename: false,
+            concurrent_operation: false,
+            delete_add_as_replace: false,
+            ..Capabilities::default()
+        };
+        if let Ok(s) = Settings::from_config(config) {
+            caps.export_type = s.export_type;
+            caps.is_dn_as_anchor = s.dn_is_anchor;
+            caps.delta_import = s.delta != DeltaStrategy::None;
+            caps.support_password = s.password_method != PasswordMethod::None;
+        }
+        caps.support_partitions = false;
+        caps.support_hierarchy = false;
+        caps
+    }
+
+    fn config_parameters(
+        config: &ConfigParameters,
+        page: ConfigPage,
+        page_number: u32,
+    ) -> ConnectorResult<Vec<ConfigParameterDefinition>> {
+        Ok(config::definitions(config, page, page_number))
+    }
+
+    fn validate_config(
+        config: &ConfigParameters,
+        page: ConfigPage,
+        page_number: u32,
+    ) -> ConnectorResult<ParameterValidation> {
+        let rank = page_rank(page, page_number);
+        let failure = |parameter: &str, message: String| {
+            Ok(ParameterValidation::Failure {
+                parameter: parameter.to_owned(),
+                message,
+            })
+        };
+        let settings = match Settings::from_config(config) {
+            Ok(s) => s,
+            Err(e) => {
+                let (p, n) = Settings::page_of(e.parameter);
+                // Parameters of pages the user has not reached yet are not judged yet.
+                if page_rank(p, n) <= rank {
+                    return failure(e.parameter, e.message);
+                }
+                return Ok(ParameterValidation::Success);
+            }
+        };
+        if rank == 0 {
+            // Connectivity: reach the database.
+            let rt = runtime()?;
+            let reached = block(&rt, settings.timeout, async {
+                let pool = make_pool(&settings)?;
+                let r = async {
+                    let mut conn = pool.acquire().await?;
+                    conn.fetch("SELECT 1", &[]).await.map(drop)
+                }
+                .await;
+                pool.close().await;
+                r
+            });
+            if let Err(e) = reached {
+                return failure(
+                    P_CONNECTION,
+                    format!("cannot connect to {}: {e}", settings.dialect.name()),
+                );
+            }
+        } else if let Err(e) = detect_once(&settings) {
+            let message = e.to_string();
+            return failure(named_parameter(&message).unwrap_or(P_CONNECTION), message);
+        }
+        Ok(ParameterValidation::Success)
+    }
+
+    fn schema(config: &ConfigParameters) -> ConnectorResult<Schema> {
+        let settings = Settings::from_config(config)?;
+        let detected = detect_once(&settings)?;
+        Ok(detected.to_schema(&settings))
+    }
+
+    fn create(config: &ConfigParameters, host: HostServices) -> ConnectorResult<Self> {
+        let settings = Settings::from_config(config)?;
+        host.debug(&format!("generic-sql on {}", settings.dialect.name()));
+        Ok(Self {
+            settings,
+            host,
+            pool: None,
+            detected: None,
+            import: None,
+            rt: runtime()?,
+        })
+    }
+
+    fn test_connection(&mut self) -> ConnectorResult<()> {
+        let (mut conn, _) = self.connect()?;
+        block(&self.rt, self.settings.timeout, async move {
+            conn.fetch("SELECT 1", &[]).await.map(drop)
+        })?;
+        Ok(())
+    }
+
+    fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String> {
+        let (mut conn, d) = self.connect()?;
+        let settings = &self.settings;
+        let run = block(&self.rt, settings.timeout, async {
+            import::open(&mut conn, &d, settings, &request).await
+        })?;
+        let custom_data = run.custom_data.clone();
+        self.import = Some(run);
+        Ok(custom_data)
+    }
+
+    fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+        self.host.check_cancelled()?;
+        let mut run = self.import.take().ok_or_else(|| {
+            ConnectorError::invalid_input("get_import_entries before open_import")
+        })?;
+        let (mut conn, d) = self.connect()?;
+        let settings = &self.settings;
+        let entries = block(&self.rt, settings.timeout, async {
+            import::next_page(&mut conn, &d, settings, &mut run).await
+        });
+        // On failure the run is dropped: the import fails cleanly and must be reopened.
+        let entries = entries.inspect_err(|e| {
+            self.host.error(&format!("import failed: {e}"));
+        })?;
+        let page = ImportPage {
+            entries,
+            more_to_import: !run.done,
+            custom_data: run.custom_data.clone(),
+        };
+        self.import = Some(run);
+        Ok(page)
+    }
+
+    fn close_import(&mut self, _reason: CloseReason) -> ConnectorResult<String> {
+        Ok(self
+            .import
+            .take()
+            .map(|r| r.custom_data)
+            .unwrap_or_default())
+    }
+
+    fn open_export(&mut self, _request: OpenExportRequest) -> ConnectorResult<()> {
+        // Reaching the database here turns a dead database into one clear error up front.
+        self.connect().map(drop).map_err(Into::into)
+    }
+
+    fn put_export_entries(
+        &mut self,
+        entries: Vec<CsEntryChange>,
+    ) -> ConnectorResult<Vec<ExportResult>> {
+        // No connection at all: the whole call fails and is retried by the host.
+        let (conn, d) = self.connect()?;
+        let settings = &self.settings;
+        let host = &self.host;
+        let timeout = settings.timeout;
+        let mut conn = Some(conn);
+        let mut results = Vec::with_capacity(entries.len());
+        let mut lost: Option<String> = None;
+        for e in &entries {
+            if let Some(reason) = &lost {
+                results.push(ExportResult::failure(
+                    &e.identifier,
+                    ExportErrorCode::ConnectedDirectoryError,
+                    format!("not attempted: {reason}"),
+                ));
+                continue;
+            }
+            let c = conn.as_mut().expect("connection");
+            let outcome = self.rt.block_on(async {
+                tokio::time::timeout(timeout, export::export_entry(c, &d, settings, e)).await
+            });
+            let outcome = match outcome {
+                Ok(r) => r,
+                Err(_) => Err(SqlError::Timeout(timeout)),
+            };
+            match outcome {
+                Ok(r) => results.push(r),
+                Err(err) => {
+                    host.warn(&format!("export of {:?} failed: {err}", e.identifier));
+                    if err.is_connection() {
+                        // The transaction's fate on the server is its own rollback; this
+                        // connection is not reused, and the rest of the batch is retried later.
+                        if let Some(c) = conn.take() {
+                            c.discard();
+                        }
+                        lost = Some(err.to_string());
+                    }
+                    results.push(ExportResult::failure(
+                        &e.identifier,
+                        err.export_code(),
+                        err.to_string(),
+                    ));
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    fn close_export(&mut self, _reason: CloseReason) -> ConnectorResult<()> {
+        Ok(())
+    }
+
+    fn set_password(
+        &mut self,
+        target: PasswordTarget,
+        password: Secret,
+        _options: PasswordOptions,
+    ) -> ConnectorResult<()> {
+        let (mut conn, d) = self.connect()?;
+        let settings = &self.settings;
+        block(&self.rt, settings.timeout, async {
+            export::set_password(&mut conn, &d, settings, &target, password.expose(), None).await
+        })?;
+        Ok(())
+    }
+
+    fn change_password(
+        &mut self,
+        target: PasswordTarget,
+        old: Secret,
+        new: Secret,
+    ) -> ConnectorResult<()> {
+        let (mut conn, d) = self.connect()?;
+        let settings = &self.settings;
+        block(&self.rt, settings.timeout, async {
+            export::set_password(
+                &mut conn,
+                &d,
+                settings,
+                &target,
+                new.expose(),
+                Some(old.expose()),
+            )
+            .await
+        })?;
+        Ok(())
+    }
+}
+
+plugin_api::export_connector!(GenericSql);

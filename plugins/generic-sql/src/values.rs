@@ -1,0 +1,191 @@
+//! Conversions between database cells, ECMA values and bound parameters.
+//!
+//! Date-times travel as ISO-8601 strings in ECMA (it has no date type). Values without a zone
+//! in the database are read and written in the configured database time zone; text columns
+//! marked DateTime use the configured date format.
+
+use plugin_api::prelude::*;
+use time::format_description::well_known::{Iso8601, Rfc3339};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::config::Settings;
+use crate::dialect::{Bind, Cell, NativeKind};
+use crate::error::SqlError;
+use crate::schema::{Attr, ColumnDef};
+
+fn iso(dt: OffsetDateTime) -> String {
+    dt.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| dt.to_string())
+}
+
+/// A cell as an ECMA value of the attribute's type. `None` for NULL.
+pub fn to_value(cell: &Cell, attr: &Attr, settings: &Settings) -> Result<Option<Value>, SqlError> {
+    let text = |s: String| match attr.data_type {
+        DataType::Reference => Value::Reference(s),
+        _ => Value::String(s),
+    };
+    let v = match cell {
+        Cell::Null => return Ok(None),
+        Cell::TimestampTz(t) => text(iso(*t)),
+        Cell::Timestamp(t) => text(iso(t.assume_offset(settings.time_zone))),
+        Cell::Date(d) => text(d.to_string()),
+        Cell::Text(s) if attr.datetime => {
+            // Text stored in the configured date format; anything unparsable is passed through
+            // unchanged rather than lost.
+            match PrimitiveDateTime::parse(s, &settings.date_format) {
+                Ok(t) => text(iso(t.assume_offset(settings.time_zone))),
+                Err(_) => match OffsetDateTime::parse(s, &Rfc3339) {
+                    Ok(t) => text(iso(t)),
+                    Err(_) => text(s.clone()),
+                },
+            }
+        }
+        other => match attr.data_type {
+            DataType::Integer => Value::Integer(match other {
+                Cell::Int(i) => *i,
+                Cell::Bool(b) => *b as i64,
+                Cell::Float(f) => *f as i64,
+                Cell::Text(s) => s.trim().parse().map_err(|_| {
+                    SqlError::Value(format!("'{}': {s:?} is not an integer", attr.name))
+                })?,
+                _ => {
+                    return Err(SqlError::Value(format!(
+                        "'{}' is not an integer",
+                        attr.name
+                    )));
+                }
+            }),
+            DataType::Boolean => Value::Boolean(match other {
+                Cell::Bool(b) => *b,
+                Cell::Int(i) => *i != 0,
+                Cell::Text(s) => matches!(
+                    s.trim().to_ascii_lowercase().as_str(),
+                    "1" | "true" | "t" | "yes" | "y"
+                ),
+                _ => return Err(SqlError::Value(format!("'{}' is not a boolean", attr.name))),
+            }),
+            DataType::Binary => Value::Binary(match other {
+                Cell::Bytes(b) => b.clone(),
+                Cell::Text(s) => s.clone().into_bytes(),
+                c => cell_text(c).into_bytes(),
+            }),
+            DataType::String | DataType::Reference => text(match other {
+                Cell::Text(s) => s.clone(),
+                Cell::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                c => cell_text(c),
+            }),
+        },
+    };
+    Ok(Some(v))
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Null => String::new(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Float(f) => f.to_string(),
+        Cell::Text(s) => s.clone(),
+        Cell::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::TimestampTz(t) => iso(*t),
+        Cell::Timestamp(t) => t.to_string(),
+        Cell::Date(d) => d.to_string(),
+    }
+}
+
+/// A cell bound back as a parameter (keyset pagination, joins): the same kind it came out as.
+pub fn cell_to_bind(cell: &Cell, kind: NativeKind) -> Bind {
+    match cell {
+        Cell::Null => Bind::Null(kind),
+        Cell::Int(i) => Bind::Int(*i),
+        Cell::Bool(b) => Bind::Bool(*b),
+        Cell::Bytes(b) => Bind::Bytes(b.clone()),
+        Cell::Text(s) => Bind::Text(s.clone()),
+        other => Bind::Text(cell_text(other)),
+    }
+}
+
+/// Parses an ISO-8601 date-time; a value without a zone is taken as UTC.
+fn parse_iso(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .or_else(|_| OffsetDateTime::parse(s, &Iso8601::DEFAULT))
+        .ok()
+        .or_else(|| {
+            PrimitiveDateTime::parse(s, &Iso8601::DEFAULT)
+                .ok()
+                .map(|p| p.assume_utc())
+        })
+        .or_else(|| {
+            time::Date::parse(s, &Iso8601::DEFAULT)
+                .ok()
+                .map(|d| d.midnight().assume_utc())
+        })
+}
+
+/// An ECMA value bound for a column.
+pub fn to_bind(
+    value: &Value,
+    attr: &Attr,
+    column: &ColumnDef,
+    settings: &Settings,
+) -> Result<Bind, SqlError> {
+    let bad = |what: &str| {
+        SqlError::Value(format!(
+            "attribute '{}': {what} (column type {})",
+            attr.name, column.sql_type
+        ))
+    };
+    if (attr.datetime || column.kind.is_temporal())
+        && let Some(s) = value.as_str()
+    {
+        {
+            let Some(t) = parse_iso(s) else {
+                return Err(bad(&format!("{s:?} is not an ISO-8601 date-time")));
+            };
+            let local = t.to_offset(settings.time_zone);
+            let text = match column.kind {
+                NativeKind::Date => local.date().to_string(),
+                // PostgreSQL's timestamptz keeps the zone: send it exactly.
+                NativeKind::TimestampTz => t.format(&Rfc3339).map_err(|e| bad(&e.to_string()))?,
+                _ => PrimitiveDateTime::new(local.date(), local.time())
+                    .format(&settings.date_format)
+                    .map_err(|e| bad(&e.to_string()))?,
+            };
+            return Ok(Bind::Text(text));
+        }
+    }
+    Ok(match (column.kind, value) {
+        (NativeKind::Int | NativeKind::UInt, Value::Integer(i)) => Bind::Int(*i),
+        (NativeKind::Int | NativeKind::UInt, Value::Boolean(b)) => Bind::Int(*b as i64),
+        (NativeKind::Int | NativeKind::UInt, Value::String(s) | Value::Reference(s)) => Bind::Int(
+            s.trim()
+                .parse()
+                .map_err(|_| bad(&format!("{s:?} is not an integer")))?,
+        ),
+        (NativeKind::Bool, Value::Boolean(b)) => Bind::Bool(*b),
+        (NativeKind::Bool, Value::Integer(i)) => Bind::Bool(*i != 0),
+        (NativeKind::Bool, Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => Bind::Bool(true),
+            "0" | "false" | "no" => Bind::Bool(false),
+            _ => return Err(bad(&format!("{s:?} is not a boolean"))),
+        },
+        (NativeKind::Bytes, Value::Binary(b)) => Bind::Bytes(b.clone()),
+        (NativeKind::Bytes, v) => Bind::Bytes(v.as_text().into_bytes()),
+        (_, Value::Binary(b)) => Bind::Text(
+            String::from_utf8(b.clone()).map_err(|_| bad("binary value is not UTF-8 text"))?,
+        ),
+        (_, Value::Boolean(b)) if column.kind == NativeKind::Int => Bind::Int(*b as i64),
+        (_, v) => Bind::Text(v.as_text()),
+    })
+}
+
+/// The value bound for a query-mode `@name` parameter with no column to guide it.
+pub fn plain_bind(value: &Value) -> Bind {
+    match value {
+        Value::Integer(i) => Bind::Int(*i),
+        Value::Boolean(b) => Bind::Bool(*b),
+        Value::Binary(b) => Bind::Bytes(b.clone()),
+        Value::String(s) | Value::Reference(s) => Bind::Text(s.clone()),
+    }
+}
