@@ -7,4 +7,5 @@
 
 pub mod plugins;
 pub mod servers;
+pub mod sql;
 pub mod slapd;

@@ -1,0 +1,503 @@
+//! Export: add, modify (incremental for multi-valued), rename, delete; passwords.
+
+use std::collections::{HashMap, HashSet};
+
+use ldap3::controls::RawControl;
+use ldap3::exop::PasswordModify;
+use ldap3::{Mod, Scope};
+use plugin_api::prelude::*;
+
+use crate::conn::{LResult, LdapFailure, OID_PERMISSIVE_MODIFY, Session};
+use crate::dn;
+use crate::import::{attr_values, search_all};
+use crate::schema::DN_ANCHOR;
+
+/// The special attribute ECMA uses for a new DN (`AttributeChange.CreateNewDN`).
+fn is_dn_change(name: &str) -> bool {
+    name.eq_ignore_ascii_case("DN") || name.eq_ignore_ascii_case("-dn-")
+}
+
+pub fn value_bytes(v: &Value) -> Vec<u8> {
+    match v {
+        Value::String(s) | Value::Reference(s) => s.clone().into_bytes(),
+        Value::Integer(i) => i.to_string().into_bytes(),
+        Value::Boolean(b) => if *b { "TRUE" } else { "FALSE" }.as_bytes().to_vec(),
+        Value::Binary(b) => b.clone(),
+    }
+}
+
+pub struct ExportContext {
+    pub anchor: Option<String>,
+    pub bases: Vec<String>,
+}
+
+impl ExportContext {
+    fn anchor_name(&self) -> &str {
+        self.anchor.as_deref().unwrap_or(DN_ANCHOR)
+    }
+}
+
+/// Finds an object's current DN from its anchor value.
+pub fn find_dn(
+    session: &mut Session,
+    ctx: &ExportContext,
+    value: &Value,
+) -> LResult<Option<String>> {
+    let Some(anchor) = &ctx.anchor else {
+        return Ok(value.as_str().map(str::to_owned));
+    };
+    let assertion = match value {
+        Value::Binary(b) => dn::escape_filter_bytes(b),
+        other => dn::escape_filter(&other.as_text()).into_owned(),
+    };
+    let filter = format!("({anchor}={assertion})");
+    for base in &ctx.bases {
+        let found = search_all(session, base, Scope::Subtree, &filter, &["1.1".to_owned()])?;
+        if let Some(e) = found.into_iter().next() {
+            return Ok(Some(e.dn));
+        }
+    }
+    Ok(None)
+}
+
+/// The current DN of the object an export entry is about.
+fn current_dn(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<String> {
+    if ctx.anchor.is_some()
+        && let Some(v) = e.anchor_value()
+        && !v.as_text().is_empty()
+    {
+        return find_dn(session, ctx, v)?.ok_or_else(|| {
+            LdapFailure::result(
+                "find by anchor",
+                32,
+                format!("no object with {} {}", ctx.anchor_name(), v.as_text()),
+            )
+        });
+    }
+    if !e.dn.is_empty() {
+        return Ok(e.dn.clone());
+    }
+    if let Some(Value::String(d)) = e.anchor_value() {
+        return Ok(d.clone());
+    }
+    Err(LdapFailure::result(
+        "export",
+        34,
+        "the entry has neither a DN nor an anchor".into(),
+    ))
+}
+
+pub fn export_one(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> ExportResult {
+    let result = match e.modification {
+        ObjectModification::Add => add(session, ctx, e),
+        ObjectModification::Update | ObjectModification::Replace => modify(session, ctx, e),
+        ObjectModification::Delete => delete(session, ctx, e),
+        ObjectModification::None => Ok(ExportResult::success(&e.identifier)),
+    };
+    match result {
+        Ok(r) => r,
+        Err(f) => {
+            session.note(&f);
+            ExportResult::failure(&e.identifier, f.export_code(), f.to_string())
+        }
+    }
+}
+
+fn op_err(session: &Session, op: &str, e: ldap3::LdapError) -> LdapFailure {
+    LdapFailure::from_ldap(op, &session.url(), e)
+}
+
+fn check(op: &str, r: ldap3::LdapResult) -> LResult<()> {
+    if r.rc == 0 {
+        Ok(())
+    } else {
+        Err(LdapFailure::result(op, r.rc, r.text))
+    }
+}
+
+fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
+    let settings = session.settings.clone();
+    let mut attrs: Vec<(Vec<u8>, HashSet<Vec<u8>>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut put = |name: &str, v: Vec<u8>, attrs: &mut Vec<(Vec<u8>, HashSet<Vec<u8>>)>| {
+        let k = name.to_lowercase();
+        let i = *index.entry(k).or_insert_with(|| {
+            attrs.push((name.as_bytes().to_vec(), HashSet::new()));
+            attrs.len() - 1
+        });
+        attrs[i].1.insert(v);
+    };
+    let mut new_dn = None;
+    for c in &e.changes {
+        if is_dn_change(&c.name) {
+            new_dn = c.added_values().next().map(Value::as_text);
+            continue;
+        }
+        if c.name.eq_ignore_ascii_case(ctx.anchor_name())
+            || c.modification == AttributeModification::Delete
+        {
+            continue;
+        }
+        for v in c.added_values() {
+            put(&c.name, value_bytes(v), &mut attrs);
+        }
+    }
+    put(
+        "objectClass",
+        e.object_type.clone().into_bytes(),
+        &mut attrs,
+    );
+    if let Some(aux) = settings.aux_classes.get(&e.object_type.to_lowercase()) {
+        for a in aux {
+            put("objectClass", a.clone().into_bytes(), &mut attrs);
+        }
+    }
+    let target = match new_dn.filter(|d| !d.is_empty()) {
+        Some(d) => d,
+        None if !e.dn.is_empty() => e.dn.clone(),
+        None => {
+            let template = settings
+                .dn_templates
+                .get(&e.object_type.to_lowercase())
+                .ok_or_else(|| {
+                    LdapFailure::result(
+                        "add",
+                        34,
+                        format!(
+                            "no DN given and no DN template configured for {}",
+                            e.object_type
+                        ),
+                    )
+                })?;
+            dn::expand_template(template, |a| {
+                e.change(a)
+                    .and_then(|c| c.added_values().next())
+                    .map(Value::as_text)
+            })
+            .map_err(|m| LdapFailure::result("add", 34, m))?
+        }
+    };
+    // The naming attribute values must be in the entry.
+    let (rdn, _) = dn::split_first(&target)
+        .ok_or_else(|| LdapFailure::result("add", 34, format!("invalid DN {target:?}")))?;
+    for ava in dn::parse_rdn(&rdn)
+        .ok_or_else(|| LdapFailure::result("add", 34, format!("invalid RDN {rdn:?}")))?
+    {
+        let has = attrs.iter().any(|(k, vals)| {
+            String::from_utf8_lossy(k).eq_ignore_ascii_case(&ava.attr)
+                && vals
+                    .iter()
+                    .any(|v| String::from_utf8_lossy(v).eq_ignore_ascii_case(&ava.value))
+        });
+        if !has {
+            put(&ava.attr, ava.value.into_bytes(), &mut attrs);
+        }
+    }
+    let timeout = settings.op_timeout;
+    let r = session
+        .conn()?
+        .with_timeout(timeout)
+        .add(&target, attrs)
+        .map_err(|x| op_err(session, "add", x))?;
+    check(&format!("add {target}"), r)?;
+    let mut result = ExportResult::success(&e.identifier);
+    match &ctx.anchor {
+        Some(a) => {
+            let found = search_all(
+                session,
+                &target,
+                Scope::Base,
+                "(objectClass=*)",
+                std::slice::from_ref(a),
+            )?;
+            if let Some(v) = found
+                .first()
+                .and_then(|x| attr_values(x, a).into_iter().next())
+            {
+                result = result.with_anchor(a, v);
+            }
+        }
+        None => result = result.with_anchor(DN_ANCHOR, target),
+    }
+    Ok(result)
+}
+
+fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
+    let settings = session.settings.clone();
+    let mut dn_now = current_dn(session, ctx, e)?;
+    let mut result = ExportResult::success(&e.identifier);
+    // A rename: an explicit DN change, or (with a server-assigned anchor) a different DN.
+    let mut new_dn = e
+        .changes
+        .iter()
+        .find(|c| is_dn_change(&c.name))
+        .and_then(|c| c.added_values().next().map(Value::as_text));
+    if new_dn.is_none() && ctx.anchor.is_some() && !e.dn.is_empty() {
+        new_dn = Some(e.dn.clone());
+    }
+    if let Some(target) = new_dn.filter(|t| dn::normalize(t) != dn::normalize(&dn_now)) {
+        let (new_rdn, new_parent) = dn::split_first(&target)
+            .ok_or_else(|| LdapFailure::result("rename", 34, format!("invalid DN {target:?}")))?;
+        let old_parent = dn::split_first(&dn_now).map(|(_, p)| p).unwrap_or_default();
+        let superior =
+            (dn::normalize(&new_parent) != dn::normalize(&old_parent)).then_some(new_parent);
+        let r = session
+            .conn()?
+            .with_timeout(settings.op_timeout)
+            .modifydn(&dn_now, &new_rdn, true, superior.as_deref())
+            .map_err(|x| op_err(session, "rename", x))?;
+        check(&format!("rename {dn_now} to {target}"), r)?;
+        dn_now = target;
+        if ctx.anchor.is_none() {
+            result = result.with_anchor(DN_ANCHOR, dn_now.clone());
+        }
+    }
+    let mut mods: Vec<Mod<Vec<u8>>> = Vec::new();
+    for c in &e.changes {
+        if is_dn_change(&c.name) || c.name.eq_ignore_ascii_case(ctx.anchor_name()) {
+            continue;
+        }
+        let name = c.name.clone().into_bytes();
+        match c.modification {
+            AttributeModification::Add | AttributeModification::Replace => {
+                mods.push(Mod::Replace(
+                    name,
+                    c.added_values().map(value_bytes).collect(),
+                ));
+            }
+            AttributeModification::Update => {
+                let add: HashSet<Vec<u8>> = c.added_values().map(value_bytes).collect();
+                let del: HashSet<Vec<u8>> = c.deleted_values().map(value_bytes).collect();
+                // Deletes first: an update that swaps values must not hit a single-value limit.
+                if !del.is_empty() {
+                    mods.push(Mod::Delete(name.clone(), del));
+                }
+                if !add.is_empty() {
+                    mods.push(Mod::Add(name, add));
+                }
+            }
+            // Replace with no values removes the attribute and, unlike Delete, does not fail
+            // when it is already absent.
+            AttributeModification::Delete => mods.push(Mod::Replace(name, HashSet::new())),
+        }
+    }
+    if !mods.is_empty() {
+        let permissive = session.root()?.supports_control(OID_PERMISSIVE_MODIFY);
+        let conn = session.conn()?;
+        conn.with_timeout(settings.op_timeout);
+        if permissive {
+            // Permissive modify: adding a present value or deleting an absent one is not an
+            // error, so a retried export converges instead of failing.
+            conn.with_controls(RawControl {
+                ctype: OID_PERMISSIVE_MODIFY.to_owned(),
+                crit: false,
+                val: None,
+            });
+        }
+        let r = conn
+            .modify(&dn_now, mods)
+            .map_err(|x| op_err(session, "modify", x))?;
+        check(&format!("modify {dn_now}"), r)?;
+    }
+    Ok(result)
+}
+
+fn delete(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
+    let timeout = session.settings.op_timeout;
+    let dn_now = current_dn(session, ctx, e)?;
+    let r = session
+        .conn()?
+        .with_timeout(timeout)
+        .delete(&dn_now)
+        .map_err(|x| op_err(session, "delete", x))?;
+    check(&format!("delete {dn_now}"), r)?;
+    Ok(ExportResult::success(&e.identifier))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passwords
+// ---------------------------------------------------------------------------------------------
+
+/// `{SSHA}` hash: base64(SHA-1(password ‖ salt) ‖ salt) with an 8-byte random salt, the
+/// scheme every LDAP server understands.
+pub fn ssha(password: &str) -> String {
+    use ring::rand::SecureRandom;
+    let mut salt = [0u8; 8];
+    ring::rand::SystemRandom::new()
+        .fill(&mut salt)
+        .expect("system random");
+    ssha_with_salt(password, &salt)
+}
+
+pub fn ssha_with_salt(password: &str, salt: &[u8]) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    ctx.update(password.as_bytes());
+    ctx.update(salt);
+    let mut raw = ctx.finish().as_ref().to_vec();
+    raw.extend_from_slice(salt);
+    format!("{{SSHA}}{}", base64(&raw))
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+pub fn target_dn(
+    session: &mut Session,
+    ctx: &ExportContext,
+    t: &PasswordTarget,
+) -> LResult<String> {
+    let e = CsEntryChange {
+        identifier: String::new(),
+        object_type: t.object_type.clone(),
+        modification: ObjectModification::Update,
+        dn: t.dn.clone(),
+        anchor: t.anchor.clone(),
+        changes: Vec::new(),
+        error: None,
+    };
+    current_dn(session, ctx, &e)
+}
+
+pub fn set_password(
+    session: &mut Session,
+    ctx: &ExportContext,
+    t: &PasswordTarget,
+    password: &Secret,
+) -> LResult<()> {
+    let settings = session.settings.clone();
+    let dn_ = target_dn(session, ctx, t)?;
+    match settings.password_method {
+        crate::settings::PasswordMethod::PasswordModify => {
+            let r = session
+                .conn()?
+                .with_timeout(settings.op_timeout)
+                .extended(PasswordModify {
+                    user_id: Some(&dn_),
+                    old_pass: None,
+                    new_pass: Some(password.expose()),
+                })
+                .map_err(|x| op_err(session, "password modify", x))?;
+            check(&format!("password modify {dn_}"), r.1)
+        }
+        crate::settings::PasswordMethod::Attribute => {
+            let value = if settings.hash_password {
+                ssha(password.expose())
+            } else {
+                password.expose().to_owned()
+            };
+            let r = session
+                .conn()?
+                .with_timeout(settings.op_timeout)
+                .modify(
+                    &dn_,
+                    vec![Mod::Replace(
+                        settings.password_attr.clone().into_bytes(),
+                        HashSet::from([value.into_bytes()]),
+                    )],
+                )
+                .map_err(|x| op_err(session, "set password", x))?;
+            check(&format!("set password of {dn_}"), r)
+        }
+    }
+}
+
+/// Change = the user proves the old password: bind as the user on a separate connection,
+/// then change it with that identity (Password Modify with the old password when the server
+/// offers it, else a delete-old/add-new modify of the password attribute).
+pub fn change_password(
+    session: &mut Session,
+    ctx: &ExportContext,
+    t: &PasswordTarget,
+    old: &Secret,
+    new: &Secret,
+) -> LResult<()> {
+    let settings = session.settings.clone();
+    let dn_ = target_dn(session, ctx, t)?;
+    let exop = session
+        .root()?
+        .supports_extension(crate::conn::OID_PASSWORD_MODIFY);
+    let mut user_settings = (*settings).clone();
+    user_settings.binding = crate::settings::BindMethod::Simple;
+    user_settings.user = dn_.clone();
+    user_settings.password = old.clone();
+    let mut conn = crate::conn::connect(&user_settings, &session.host)?;
+    let url = settings.url();
+    let r = if exop {
+        conn.with_timeout(settings.op_timeout)
+            .extended(PasswordModify {
+                user_id: None,
+                old_pass: Some(old.expose()),
+                new_pass: Some(new.expose()),
+            })
+            .map(|r| r.1)
+    } else {
+        let newv = if settings.hash_password {
+            ssha(new.expose())
+        } else {
+            new.expose().to_owned()
+        };
+        conn.with_timeout(settings.op_timeout).modify(
+            &dn_,
+            vec![
+                Mod::Delete(
+                    settings.password_attr.clone().into_bytes(),
+                    HashSet::from([old.expose().as_bytes().to_vec()]),
+                ),
+                Mod::Add(
+                    settings.password_attr.clone().into_bytes(),
+                    HashSet::from([newv.into_bytes()]),
+                ),
+            ],
+        )
+    }
+    .map_err(|x| LdapFailure::from_ldap("change password", &url, x))?;
+    let _ = conn.unbind();
+    check(&format!("change password of {dn_}"), r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssha_known_answer() {
+        // SHA-1("secret" ‖ "salt1234") computed independently (python hashlib).
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE=");
+        assert_eq!(base64(b"M"), "TQ==");
+        assert_eq!(
+            ssha_with_salt("secret", b"salt1234"),
+            "{SSHA}Wcm1xEisNjqp921ALcHfuQ7avFdzYWx0MTIzNA=="
+        );
+    }
+
+    #[test]
+    fn values_to_bytes() {
+        assert_eq!(value_bytes(&Value::Boolean(true)), b"TRUE");
+        assert_eq!(value_bytes(&Value::Integer(-5)), b"-5");
+        assert_eq!(value_bytes(&Value::Reference("cn=a".into())), b"cn=a");
+    }
+}

@@ -1,0 +1,954 @@
+//! Full import (streamed, paged, constant memory) and delta import (accesslog, changelog,
+//! modifyTimestamp).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+use ldap3::{LdapConn, Scope, SearchEntry};
+use plugin_api::prelude::*;
+
+use crate::conn::{LResult, LdapFailure, Session, connect};
+use crate::dn;
+use crate::schema::DN_ANCHOR;
+use crate::settings::{SearchScope, Settings};
+
+/// The delta strategy actually used, encoded in the watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeltaStrategy {
+    /// OpenLDAP slapo-accesslog, watermark `reqStart`.
+    Accesslog,
+    /// `cn=changelog` (389 DS retro changelog, OpenDJ), watermark `changeNumber`.
+    Changelog,
+    /// `modifyTimestamp >= watermark`: sees adds and modifies, never deletes.
+    ModifyTimestamp,
+}
+
+impl DeltaStrategy {
+    fn tag(self) -> &'static str {
+        match self {
+            DeltaStrategy::Accesslog => "accesslog",
+            DeltaStrategy::Changelog => "changelog",
+            DeltaStrategy::ModifyTimestamp => "modifyTimestamp",
+        }
+    }
+}
+
+/// `CustomData`: `generic-ldap:v1:<strategy>:<value>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    pub strategy: DeltaStrategy,
+    pub value: String,
+}
+
+const WM_PREFIX: &str = "generic-ldap:v1:";
+/// Earlier than any generalized time a server writes.
+const TIME_ZERO: &str = "19700101000000Z";
+
+impl Watermark {
+    pub fn encode(&self) -> String {
+        format!("{WM_PREFIX}{}:{}", self.strategy.tag(), self.value)
+    }
+    pub fn decode(s: &str) -> Option<Self> {
+        let rest = s.strip_prefix(WM_PREFIX)?;
+        let (tag, value) = rest.split_once(':')?;
+        let strategy = match tag {
+            "accesslog" => DeltaStrategy::Accesslog,
+            "changelog" => DeltaStrategy::Changelog,
+            "modifyTimestamp" => DeltaStrategy::ModifyTimestamp,
+            _ => return None,
+        };
+        Some(Self {
+            strategy,
+            value: value.to_owned(),
+        })
+    }
+}
+
+/// How entries become `CsEntryChange`s: the requested types, the anchor, what to request.
+#[derive(Debug, Clone)]
+pub struct ImportPlan {
+    pub types: Vec<SchemaType>,
+    /// Anchor attribute; None when the DN is the anchor.
+    pub anchor: Option<String>,
+    pub password_attr: String,
+    pub filter: String,
+    pub attrs: Vec<String>,
+    pub bases: Vec<String>,
+    pub scope: Scope,
+}
+
+impl ImportPlan {
+    pub fn new(
+        settings: &Settings,
+        schema: &Schema,
+        anchor: Option<String>,
+        bases: Vec<String>,
+    ) -> ConnectorResult<Self> {
+        if schema.types.is_empty() {
+            return Err(ConnectorError::invalid_input("no object types to import"));
+        }
+        let filter = type_filter(&schema.types);
+        let mut attrs = vec![
+            "*".to_owned(),
+            "structuralObjectClass".to_owned(),
+            "modifyTimestamp".to_owned(),
+        ];
+        if settings.operational {
+            attrs.push("+".to_owned());
+        }
+        if let Some(a) = &anchor {
+            attrs.push(a.clone());
+        }
+        Ok(Self {
+            types: schema.types.clone(),
+            anchor,
+            password_attr: settings.password_attr.clone(),
+            filter,
+            attrs,
+            bases,
+            scope: match settings.scope {
+                SearchScope::Subtree => Scope::Subtree,
+                SearchScope::OneLevel => Scope::OneLevel,
+            },
+        })
+    }
+
+    fn type_of(&self, e: &SearchEntry) -> Option<&SchemaType> {
+        let find = |name: &str| {
+            self.types
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(name))
+        };
+        if let Some(soc) = attr_values(e, "structuralObjectClass").first() {
+            return find(soc);
+        }
+        // Without structuralObjectClass (389 DS, AD LDS), take the first requested type the
+        // entry's classes name; list more specific types first in "Object types".
+        let classes = attr_values(e, "objectClass");
+        self.types
+            .iter()
+            .find(|t| classes.iter().any(|c| c.eq_ignore_ascii_case(&t.name)))
+    }
+
+    /// Converts one entry; None when it is not of a requested type.
+    pub fn convert(
+        &self,
+        e: &SearchEntry,
+        modification: ObjectModification,
+    ) -> Option<CsEntryChange> {
+        let ty = self.type_of(e)?;
+        let mut out = CsEntryChange::new(&ty.name, modification);
+        out.dn = e.dn.clone();
+        match &self.anchor {
+            Some(a) => {
+                let v = if let Some(b) = bin_values(e, a).into_iter().next() {
+                    Value::Binary(b)
+                } else if let Some(s) = attr_values(e, a).into_iter().next() {
+                    if ty
+                        .attribute(a)
+                        .is_some_and(|x| x.data_type == DataType::Binary)
+                    {
+                        Value::Binary(s.into_bytes())
+                    } else {
+                        Value::String(s)
+                    }
+                } else {
+                    out.error = Some(EntryError {
+                        code: ImportErrorCode::MissingAnchor,
+                        name: "missing-anchor".into(),
+                        detail: format!("{} has no {a}", e.dn),
+                    });
+                    Value::String(String::new())
+                };
+                out.anchor.push(AnchorAttribute {
+                    name: a.clone(),
+                    value: v,
+                });
+            }
+            None => {
+                out.anchor.push(AnchorAttribute {
+                    name: DN_ANCHOR.into(),
+                    value: Value::String(e.dn.clone()),
+                });
+            }
+        }
+        out.identifier = out.anchor[0].value.as_text();
+        let mut push = |name: &str, values: Vec<Value>| {
+            let Some(attr) = ty.attribute(name) else {
+                return;
+            };
+            if attr.is_anchor
+                || attr.operation == AttributeOperation::ExportOnly
+                || attr.name.eq_ignore_ascii_case(&self.password_attr)
+                || values.is_empty()
+            {
+                return;
+            }
+            let values = if attr.multi_valued {
+                values
+            } else {
+                values.into_iter().take(1).collect()
+            };
+            out.changes.push(AttributeChange::add(&attr.name, values));
+        };
+        for (name, values) in &e.attrs {
+            let dt = ty.attribute(name).map(|a| a.data_type);
+            let Some(dt) = dt else { continue };
+            let mut converted = Vec::with_capacity(values.len());
+            for v in values {
+                match to_value(dt, v) {
+                    Some(v) => converted.push(v),
+                    None => {
+                        out.error = Some(EntryError {
+                            code: ImportErrorCode::InvalidAttributeValue,
+                            name: name.clone(),
+                            detail: format!("{}: {name} value {v:?} is not a valid {dt:?}", e.dn),
+                        });
+                    }
+                }
+            }
+            push(name, converted);
+        }
+        for (name, values) in &e.bin_attrs {
+            // ldap3 puts non-UTF-8 values here; `name;binary` options are stripped.
+            let base = name.split(';').next().unwrap_or(name);
+            push(base, values.iter().cloned().map(Value::Binary).collect());
+        }
+        Some(out)
+    }
+}
+
+fn to_value(dt: DataType, v: &str) -> Option<Value> {
+    Some(match dt {
+        DataType::String => Value::String(v.to_owned()),
+        DataType::Reference => Value::Reference(v.to_owned()),
+        DataType::Integer => Value::Integer(v.trim().parse().ok()?),
+        DataType::Boolean => match v.trim().to_ascii_uppercase().as_str() {
+            "TRUE" => Value::Boolean(true),
+            "FALSE" => Value::Boolean(false),
+            _ => return None,
+        },
+        DataType::Binary => Value::Binary(v.as_bytes().to_vec()),
+    })
+}
+
+pub fn attr_values(e: &SearchEntry, name: &str) -> Vec<String> {
+    e.attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn bin_values(e: &SearchEntry, name: &str) -> Vec<Vec<u8>> {
+    e.bin_attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// `(|(objectClass=a)(objectClass=b))` for the requested types.
+pub fn type_filter(types: &[SchemaType]) -> String {
+    let parts: Vec<String> = types
+        .iter()
+        .map(|t| format!("(objectClass={})", dn::escape_filter(&t.name)))
+        .collect();
+    if parts.len() == 1 {
+        parts[0].clone()
+    } else {
+        format!("(|{})", parts.concat())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Full import: a producer thread streams the search into a bounded channel
+// ---------------------------------------------------------------------------------------------
+
+enum Msg {
+    Entry(Box<CsEntryChange>),
+    Failed(ConnectorError),
+    Finished {
+        max_modify_timestamp: Option<String>,
+    },
+}
+
+/// A running full import. The producer thread owns its own connection and streams entries
+/// (paged results when the server supports them) into a channel of bounded size, so memory
+/// stays constant whatever the directory size, and reading the network overlaps with the
+/// host consuming pages.
+pub struct FullImport {
+    rx: Option<Receiver<Msg>>,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+    pub done: bool,
+    pub max_modify_timestamp: Option<String>,
+}
+
+impl FullImport {
+    pub fn start(
+        settings: Arc<Settings>,
+        host: HostServices,
+        plan: Arc<ImportPlan>,
+        paged: bool,
+        channel_size: usize,
+    ) -> Self {
+        let (tx, rx) = sync_channel(channel_size.max(1));
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("generic-ldap-import".into())
+            .spawn(move || {
+                let result = produce(&settings, &host, &plan, paged, &tx, &stop2);
+                let msg = match result {
+                    Ok(max) => Msg::Finished {
+                        max_modify_timestamp: max,
+                    },
+                    Err(e) => Msg::Failed(e.into()),
+                };
+                let _ = tx.send(msg);
+            })
+            .expect("spawn import thread");
+        Self {
+            rx: Some(rx),
+            stop,
+            handle: Some(handle),
+            done: false,
+            max_modify_timestamp: None,
+        }
+    }
+
+    /// Up to `page_size` entries; `done` is set when the search has finished.
+    pub fn next_page(
+        &mut self,
+        page_size: usize,
+        host: &HostServices,
+    ) -> ConnectorResult<Vec<CsEntryChange>> {
+        let mut out = Vec::with_capacity(page_size);
+        if self.done {
+            return Ok(out);
+        }
+        let rx = self.rx.as_ref().expect("receiver while running");
+        while out.len() < page_size {
+            match rx.recv() {
+                Ok(Msg::Entry(e)) => out.push(*e),
+                Ok(Msg::Finished {
+                    max_modify_timestamp,
+                }) => {
+                    self.max_modify_timestamp = max_modify_timestamp;
+                    self.done = true;
+                    break;
+                }
+                Ok(Msg::Failed(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Err(ConnectorError::internal("import thread ended unexpectedly"));
+                }
+            }
+            if out.len() % 256 == 0 {
+                host.check_cancelled()?;
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Dropping the receiver makes a producer blocked in send() fail at once.
+        self.rx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for FullImport {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn produce(
+    settings: &Settings,
+    host: &HostServices,
+    plan: &ImportPlan,
+    paged: bool,
+    tx: &SyncSender<Msg>,
+    stop: &AtomicBool,
+) -> LResult<Option<String>> {
+    let url = settings.url();
+    let mut conn = connect(settings, host)?;
+    let mut max_ts: Option<String> = None;
+    for base in &plan.bases {
+        let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> = if paged {
+            vec![
+                Box::new(EntriesOnly::new()),
+                Box::new(PagedResults::new(settings.page_size)),
+            ]
+        } else {
+            vec![Box::new(EntriesOnly::new())]
+        };
+        let mut stream = conn
+            .with_timeout(settings.op_timeout)
+            .streaming_search_with(adapters, base, plan.scope, &plan.filter, plan.attrs.clone())
+            .map_err(|e| LdapFailure::from_ldap("search", &url, e))?;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                // Dropping the connection (thread exit) ends the search on the server.
+                return Ok(max_ts);
+            }
+            match stream.next() {
+                Ok(Some(re)) => {
+                    let e = SearchEntry::construct(re);
+                    if let Some(ts) = attr_values(&e, "modifyTimestamp").into_iter().next()
+                        && max_ts.as_ref().is_none_or(|m| ts > *m)
+                    {
+                        max_ts = Some(ts);
+                    }
+                    if let Some(c) = plan.convert(&e, ObjectModification::Add)
+                        && tx.send(Msg::Entry(Box::new(c))).is_err()
+                    {
+                        // The consumer is gone (import closed): stop quietly.
+                        return Ok(max_ts);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(LdapFailure::from_ldap("search", &url, e)),
+            }
+        }
+        let res = stream.result();
+        if res.rc != 0 {
+            return Err(LdapFailure::result(
+                &format!("search {base}"),
+                res.rc,
+                res.text,
+            ));
+        }
+    }
+    let _ = conn.unbind();
+    Ok(max_ts)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delta import
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChangeKind {
+    Add,
+    Modify,
+    Delete,
+    Rename,
+}
+
+#[derive(Debug, Clone)]
+struct ChangeRecord {
+    kind: ChangeKind,
+    dn: String,
+    new_dn: Option<String>,
+    uuid: Option<String>,
+    class_hint: Option<String>,
+}
+
+/// The watermark to store after a full import started now.
+pub fn start_watermark(session: &mut Session, strategy: DeltaStrategy) -> LResult<Watermark> {
+    let settings = session.settings.clone();
+    let url = settings.url();
+    let value = match strategy {
+        DeltaStrategy::Accesslog => {
+            // The newest reqStart. The log is purged (logpurge) in production, so reading
+            // just this one attribute of every record is cheap.
+            let conn = session.conn()?;
+            let mut max = TIME_ZERO.to_owned();
+            let mut stream = conn
+                .with_timeout(settings.op_timeout)
+                .streaming_search_with(
+                    vec![
+                        Box::new(EntriesOnly::new()) as Box<dyn Adapter<'_, &str, Vec<&str>>>,
+                        Box::new(PagedResults::new(1000)),
+                    ],
+                    &settings.accesslog_dn,
+                    Scope::OneLevel,
+                    "(reqStart=*)",
+                    vec!["reqStart"],
+                )
+                .map_err(|e| LdapFailure::from_ldap("read accesslog", &url, e))?;
+            while let Some(re) = stream
+                .next()
+                .map_err(|e| LdapFailure::from_ldap("read accesslog", &url, e))?
+            {
+                let e = SearchEntry::construct(re);
+                if let Some(v) = attr_values(&e, "reqStart").into_iter().next()
+                    && v > max
+                {
+                    max = v;
+                }
+            }
+            let res = stream.result();
+            if res.rc != 0 {
+                return Err(LdapFailure::result("read accesslog", res.rc, res.text));
+            }
+            max
+        }
+        DeltaStrategy::Changelog => {
+            let root = crate::conn::read_root_dse(session.conn()?, &settings)?;
+            root.last_change_number.unwrap_or(0).to_string()
+        }
+        // Filled in from the entries the full import reads.
+        DeltaStrategy::ModifyTimestamp => TIME_ZERO.to_owned(),
+    };
+    Ok(Watermark { strategy, value })
+}
+
+/// Runs a delta import to completion; returns the entries and the new watermark. Memory is
+/// proportional to the number of changed objects, not to the directory size.
+pub fn run_delta(
+    session: &mut Session,
+    plan: &ImportPlan,
+    wm: &Watermark,
+) -> LResult<(Vec<CsEntryChange>, Watermark)> {
+    let settings = session.settings.clone();
+    match wm.strategy {
+        DeltaStrategy::ModifyTimestamp => {
+            let filter = format!(
+                "(&{}(modifyTimestamp>={}))",
+                plan.filter,
+                dn::escape_filter(&wm.value)
+            );
+            let mut max = wm.value.clone();
+            let mut out = Vec::new();
+            for base in &plan.bases {
+                for e in search_all(session, base, plan.scope, &filter, &plan.attrs)? {
+                    if let Some(ts) = attr_values(&e, "modifyTimestamp").into_iter().next()
+                        && ts > max
+                    {
+                        max = ts;
+                    }
+                    out.extend(plan.convert(&e, ObjectModification::Replace));
+                }
+            }
+            Ok((
+                out,
+                Watermark {
+                    strategy: wm.strategy,
+                    value: max,
+                },
+            ))
+        }
+        DeltaStrategy::Accesslog => {
+            let filter = format!(
+                "(&(objectClass=auditWriteObject)(reqResult=0)(reqStart>={}))",
+                dn::escape_filter(&wm.value)
+            );
+            let attrs: Vec<String> = [
+                "reqStart",
+                "reqType",
+                "reqDN",
+                "reqEntryUUID",
+                "reqNewRDN",
+                "reqNewSuperior",
+                "reqOld",
+            ]
+            .map(String::from)
+            .to_vec();
+            let mut rows: Vec<(String, ChangeRecord)> = Vec::new();
+            for e in search_all(
+                session,
+                &settings.accesslog_dn,
+                Scope::OneLevel,
+                &filter,
+                &attrs,
+            )? {
+                let start = attr_values(&e, "reqStart")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                if start <= wm.value {
+                    continue;
+                }
+                let kind = match attr_values(&e, "reqType")
+                    .first()
+                    .map(|s| s.to_ascii_lowercase())
+                    .as_deref()
+                {
+                    Some("add") => ChangeKind::Add,
+                    Some("modify") => ChangeKind::Modify,
+                    Some("delete") => ChangeKind::Delete,
+                    Some("modrdn") => ChangeKind::Rename,
+                    _ => continue,
+                };
+                let target = attr_values(&e, "reqDN")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                let new_dn = (kind == ChangeKind::Rename).then(|| {
+                    renamed_dn(
+                        &target,
+                        attr_values(&e, "reqNewRDN").first().map(String::as_str),
+                        attr_values(&e, "reqNewSuperior")
+                            .first()
+                            .map(String::as_str),
+                    )
+                });
+                let class_hint = class_from_old(&attr_values(&e, "reqOld"));
+                rows.push((
+                    start,
+                    ChangeRecord {
+                        kind,
+                        dn: target,
+                        new_dn,
+                        uuid: attr_values(&e, "reqEntryUUID").into_iter().next(),
+                        class_hint,
+                    },
+                ));
+            }
+            // Generalized times with a fixed format sort as strings.
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            let max = rows
+                .last()
+                .map(|r| r.0.clone())
+                .unwrap_or_else(|| wm.value.clone());
+            let records: Vec<ChangeRecord> = rows.into_iter().map(|r| r.1).collect();
+            let out = resolve(session, plan, records)?;
+            Ok((
+                out,
+                Watermark {
+                    strategy: wm.strategy,
+                    value: max,
+                },
+            ))
+        }
+        DeltaStrategy::Changelog => {
+            let from: u64 = wm.value.parse().unwrap_or(0);
+            let filter = format!("(changeNumber>={})", from + 1);
+            let attrs: Vec<String> = [
+                "changeNumber",
+                "changeType",
+                "targetDN",
+                "newRDN",
+                "newSuperior",
+                "targetUniqueId",
+                "targetEntryUUID",
+            ]
+            .map(String::from)
+            .to_vec();
+            let mut rows: Vec<(u64, ChangeRecord)> = Vec::new();
+            for e in search_all(
+                session,
+                &settings.changelog_dn,
+                Scope::OneLevel,
+                &filter,
+                &attrs,
+            )? {
+                let n: u64 = attr_values(&e, "changeNumber")
+                    .first()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                if n <= from {
+                    continue;
+                }
+                let kind = match attr_values(&e, "changeType")
+                    .first()
+                    .map(|s| s.to_ascii_lowercase())
+                    .as_deref()
+                {
+                    Some("add") => ChangeKind::Add,
+                    Some("modify") => ChangeKind::Modify,
+                    Some("delete") => ChangeKind::Delete,
+                    Some("modrdn") | Some("moddn") => ChangeKind::Rename,
+                    _ => continue,
+                };
+                let target = attr_values(&e, "targetDN")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                let new_dn = (kind == ChangeKind::Rename).then(|| {
+                    renamed_dn(
+                        &target,
+                        attr_values(&e, "newRDN").first().map(String::as_str),
+                        attr_values(&e, "newSuperior").first().map(String::as_str),
+                    )
+                });
+                let uuid = attr_values(&e, "targetUniqueId")
+                    .into_iter()
+                    .chain(attr_values(&e, "targetEntryUUID"))
+                    .next();
+                rows.push((
+                    n,
+                    ChangeRecord {
+                        kind,
+                        dn: target,
+                        new_dn,
+                        uuid,
+                        class_hint: None,
+                    },
+                ));
+            }
+            rows.sort_by_key(|r| r.0);
+            let max = rows.last().map(|r| r.0).unwrap_or(from);
+            let records = rows.into_iter().map(|r| r.1).collect();
+            let out = resolve(session, plan, records)?;
+            Ok((
+                out,
+                Watermark {
+                    strategy: wm.strategy,
+                    value: max.to_string(),
+                },
+            ))
+        }
+    }
+}
+
+fn renamed_dn(old: &str, new_rdn: Option<&str>, new_superior: Option<&str>) -> String {
+    let parent = new_superior
+        .map(str::to_owned)
+        .or_else(|| dn::split_first(old).map(|(_, p)| p))
+        .unwrap_or_default();
+    let rdn = new_rdn.unwrap_or("");
+    if parent.is_empty() {
+        rdn.to_owned()
+    } else {
+        format!("{rdn},{parent}")
+    }
+}
+
+/// `reqOld` holds `attr: value` lines of the old entry (when the overlay logs old values).
+fn class_from_old(old: &[String]) -> Option<String> {
+    let find = |name: &str| {
+        old.iter().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    find("structuralObjectClass").or_else(|| find("objectClass"))
+}
+
+/// Turns change records into entries: every affected object is re-read, so the host gets
+/// its current state (with its current DN after renames); objects that are gone (deleted, or
+/// moved out of the searched containers) become `Delete`s.
+fn resolve(
+    session: &mut Session,
+    plan: &ImportPlan,
+    records: Vec<ChangeRecord>,
+) -> LResult<Vec<CsEntryChange>> {
+    let in_scope = |d: &str| plan.bases.iter().any(|b| dn::is_under(d, b));
+    let records: Vec<ChangeRecord> = records
+        .into_iter()
+        .filter(|r| in_scope(&r.dn) || r.new_dn.as_deref().is_some_and(in_scope))
+        .collect();
+    let mut out = Vec::new();
+    let delete_type = |hint: Option<&str>| -> String {
+        hint.and_then(|h| plan.types.iter().find(|t| t.name.eq_ignore_ascii_case(h)))
+            .or(plan.types.first())
+            .map(|t| t.name.clone())
+            .unwrap_or_default()
+    };
+    match plan.anchor.clone() {
+        Some(anchor) if records.iter().all(|r| r.uuid.is_some()) => {
+            // Order of first appearance, one entry per object.
+            let mut order: Vec<String> = Vec::new();
+            let mut hints: HashMap<String, Option<String>> = HashMap::new();
+            for r in &records {
+                let u = r.uuid.clone().expect("checked above");
+                if !hints.contains_key(&u) {
+                    order.push(u.clone());
+                }
+                let h = hints.entry(u).or_default();
+                if r.class_hint.is_some() {
+                    h.clone_from(&r.class_hint);
+                }
+            }
+            let mut found: HashMap<String, SearchEntry> = HashMap::new();
+            for chunk in order.chunks(50) {
+                let ors: String = chunk
+                    .iter()
+                    .map(|u| format!("({anchor}={})", dn::escape_filter(u)))
+                    .collect();
+                let filter = format!("(&{}(|{ors}))", plan.filter);
+                for base in &plan.bases {
+                    for e in search_all(session, base, plan.scope, &filter, &plan.attrs)? {
+                        if let Some(u) = attr_values(&e, &anchor).into_iter().next() {
+                            found.insert(u.to_lowercase(), e);
+                        }
+                    }
+                }
+            }
+            for u in order {
+                match found.get(&u.to_lowercase()) {
+                    Some(e) => out.extend(plan.convert(e, ObjectModification::Replace)),
+                    None => {
+                        let ty = delete_type(hints.get(&u).cloned().flatten().as_deref());
+                        let mut d = CsEntryChange::new(&ty, ObjectModification::Delete)
+                            .with_anchor(&anchor, u.clone());
+                        d.identifier = u;
+                        out.push(d);
+                    }
+                }
+            }
+        }
+        _ => {
+            // DN as anchor (or a log without entry UUIDs): track the final state per DN.
+            #[derive(PartialEq)]
+            enum State {
+                Present,
+                Gone(Option<String>),
+            }
+            let mut order: Vec<(String, String)> = Vec::new(); // (normalized, as written)
+            let mut state: HashMap<String, State> = HashMap::new();
+            let mut touch = |d: &str, s: State, order: &mut Vec<(String, String)>| {
+                let n = dn::normalize(d);
+                if !state.contains_key(&n) {
+                    order.push((n.clone(), d.to_owned()));
+                }
+                state.insert(n, s);
+            };
+            for r in &records {
+                match r.kind {
+                    ChangeKind::Add | ChangeKind::Modify => {
+                        touch(&r.dn, State::Present, &mut order)
+                    }
+                    ChangeKind::Delete => {
+                        touch(&r.dn, State::Gone(r.class_hint.clone()), &mut order)
+                    }
+                    ChangeKind::Rename => {
+                        touch(&r.dn, State::Gone(r.class_hint.clone()), &mut order);
+                        if let Some(n) = &r.new_dn {
+                            touch(n, State::Present, &mut order);
+                        }
+                    }
+                }
+            }
+            let anchor_name = plan.anchor.clone().unwrap_or_else(|| DN_ANCHOR.to_owned());
+            for (n, written) in order {
+                let current = match &state[&n] {
+                    State::Present => read_entry(session, &written, plan)?,
+                    State::Gone(_) => None,
+                };
+                match current {
+                    Some(e) => out.extend(plan.convert(&e, ObjectModification::Replace)),
+                    None => {
+                        let hint = match &state[&n] {
+                            State::Gone(h) => h.clone(),
+                            State::Present => None,
+                        };
+                        if !plan.bases.iter().any(|b| dn::is_under(&written, b)) {
+                            continue;
+                        }
+                        let mut d = CsEntryChange::new(
+                            &delete_type(hint.as_deref()),
+                            ObjectModification::Delete,
+                        )
+                        .with_anchor(&anchor_name, written.clone());
+                        d.dn = written.clone();
+                        d.identifier = written;
+                        out.push(d);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn read_entry(session: &mut Session, dn_: &str, plan: &ImportPlan) -> LResult<Option<SearchEntry>> {
+    match search_all(session, dn_, Scope::Base, &plan.filter, &plan.attrs) {
+        Ok(mut v) => Ok(v.pop()),
+        Err(LdapFailure::Result { rc: 32, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A complete (paged when supported) search; for delta-sized result sets.
+pub fn search_all(
+    session: &mut Session,
+    base: &str,
+    scope: Scope,
+    filter: &str,
+    attrs: &[String],
+) -> LResult<Vec<SearchEntry>> {
+    let settings = session.settings.clone();
+    let url = settings.url();
+    let paged = session
+        .root()?
+        .supports_control(crate::conn::OID_PAGED_RESULTS);
+    let result = (|| {
+        let conn: &mut LdapConn = session.conn()?;
+        let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> = if paged {
+            vec![
+                Box::new(EntriesOnly::new()),
+                Box::new(PagedResults::new(settings.page_size)),
+            ]
+        } else {
+            vec![Box::new(EntriesOnly::new())]
+        };
+        let mut stream = conn
+            .with_timeout(settings.op_timeout)
+            .streaming_search_with(adapters, base, scope, filter, attrs.to_vec())
+            .map_err(|e| LdapFailure::from_ldap("search", &url, e))?;
+        let mut out = Vec::new();
+        while let Some(re) = stream
+            .next()
+            .map_err(|e| LdapFailure::from_ldap("search", &url, e))?
+        {
+            out.push(SearchEntry::construct(re));
+        }
+        let res = stream.result();
+        if res.rc != 0 {
+            return Err(LdapFailure::result(
+                &format!("search {base}"),
+                res.rc,
+                res.text,
+            ));
+        }
+        Ok(out)
+    })();
+    if let Err(e) = &result {
+        session.note(e);
+    }
+    result
+}
+
+/// Pages of a finished delta.
+pub struct DeltaImport {
+    pub entries: VecDeque<CsEntryChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watermark_round_trip() {
+        let w = Watermark {
+            strategy: DeltaStrategy::Accesslog,
+            value: "20250101120000.000001Z".into(),
+        };
+        assert_eq!(Watermark::decode(&w.encode()), Some(w));
+        assert_eq!(Watermark::decode("garbage"), None);
+    }
+
+    #[test]
+    fn renames() {
+        assert_eq!(
+            renamed_dn("uid=a,ou=p,dc=x", Some("uid=b"), None),
+            "uid=b,ou=p,dc=x"
+        );
+        assert_eq!(
+            renamed_dn("uid=a,ou=p,dc=x", Some("uid=b"), Some("ou=q,dc=x")),
+            "uid=b,ou=q,dc=x"
+        );
+        assert_eq!(
+            class_from_old(&["cn: x".into(), "objectClass: inetOrgPerson".into()]).as_deref(),
+            Some("inetOrgPerson")
+        );
+    }
+}

@@ -1,0 +1,471 @@
+//! Generic LDAP connector for ecma-host: OpenLDAP, 389 DS, OpenDJ, AD LDS and other LDAPv3
+//! directories, in the spirit of Microsoft's Generic LDAP connector.
+//!
+//! * Connectivity: LDAP, StartTLS and LDAPS with certificate verification (system roots or a
+//!   CA file), ldapi; anonymous, simple and SASL EXTERNAL binds; reconnect on demand.
+//! * Root DSE at startup: naming contexts (partitions), controls (paging, permissive modify),
+//!   extensions (Password Modify), vendor (anchor and delta strategy).
+//! * Schema from the subschema entry: structural classes as object types.
+//! * Full import streamed with paged results; delta import from accesslog, changelog or
+//!   modifyTimestamp. Export of adds, modifies, renames, deletes; passwords.
+//!
+//! See README.md for parameters and limitations.
+
+pub mod conn;
+pub mod dn;
+pub mod export;
+pub mod import;
+pub mod schema;
+pub mod settings;
+
+use std::sync::Arc;
+
+use plugin_api::prelude::*;
+
+use crate::conn::{LResult, LdapFailure, OID_PAGED_RESULTS, RootDse, Session, Vendor};
+use crate::export::ExportContext;
+use crate::import::{DeltaImport, DeltaStrategy, FullImport, ImportPlan, Watermark};
+use crate::settings::{AnchorChoice, DeltaChoice, Settings};
+
+/// The anchor attribute for these settings and server; None = DN as anchor.
+fn anchor_for(settings: &Settings, root: Option<&RootDse>) -> Option<String> {
+    match &settings.anchor {
+        AnchorChoice::Attribute(a) => Some(a.clone()),
+        AnchorChoice::Dn => None,
+        AnchorChoice::Auto => root
+            .and_then(|r| r.vendor.default_anchor())
+            .map(str::to_owned),
+    }
+}
+
+/// Containers to search: configured, else the partition, else the naming contexts (minus
+/// the change logs).
+fn bases_for(settings: &Settings, root: &RootDse, partition: Option<&Partition>) -> Vec<String> {
+    if !settings.bases.is_empty() {
+        return match partition {
+            Some(p) => settings
+                .bases
+                .iter()
+                .filter(|b| dn::is_under(b, &p.dn))
+                .cloned()
+                .collect(),
+            None => settings.bases.clone(),
+        };
+    }
+    if let Some(p) = partition {
+        return vec![p.dn.clone()];
+    }
+    data_contexts(settings, root)
+}
+
+fn data_contexts(settings: &Settings, root: &RootDse) -> Vec<String> {
+    root.naming_contexts
+        .iter()
+        .filter(|n| {
+            let n = dn::normalize(n);
+            n != dn::normalize(&settings.accesslog_dn)
+                && n != dn::normalize(&settings.changelog_dn)
+                && n != "cn=config"
+                && n != "o=netscaperoot"
+        })
+        .cloned()
+        .collect()
+}
+
+fn connect_root(config: &ConfigParameters) -> ConnectorResult<(Arc<Settings>, Session)> {
+    let settings = Arc::new(Settings::from_config(config)?);
+    let mut session = Session::new(settings.clone(), HostServices::detached());
+    session.conn()?;
+    Ok((settings, session))
+}
+
+enum ImportRun {
+    Full {
+        run: FullImport,
+        watermark: Watermark,
+    },
+    Delta {
+        run: DeltaImport,
+        watermark: Watermark,
+    },
+}
+
+/// The connector instance.
+pub struct GenericLdap {
+    session: Session,
+    import: Option<ImportRun>,
+    import_page_size: usize,
+    export: Option<ExportContext>,
+}
+
+impl GenericLdap {
+    fn anchor(&mut self) -> LResult<Option<String>> {
+        let root = match self.session.settings.anchor {
+            AnchorChoice::Auto => Some(self.session.root()?.clone()),
+            _ => None,
+        };
+        Ok(anchor_for(&self.session.settings, root.as_ref()))
+    }
+
+    fn delta_strategy(&mut self) -> LResult<Option<DeltaStrategy>> {
+        let settings = self.session.settings.clone();
+        let exists = |s: &mut Session, base: &str| -> LResult<bool> {
+            match import::search_all(
+                s,
+                base,
+                ldap3::Scope::Base,
+                "(objectClass=*)",
+                &["1.1".into()],
+            ) {
+                Ok(v) => Ok(!v.is_empty()),
+                Err(LdapFailure::Result { rc: 32 | 50, .. }) => Ok(false),
+                Err(e) => Err(e),
+            }
+        };
+        Ok(match settings.delta {
+            DeltaChoice::None => None,
+            DeltaChoice::Accesslog => Some(DeltaStrategy::Accesslog),
+            DeltaChoice::Changelog => Some(DeltaStrategy::Changelog),
+            DeltaChoice::ModifyTimestamp => Some(DeltaStrategy::ModifyTimestamp),
+            DeltaChoice::Auto => {
+                let vendor = self.session.root()?.vendor;
+                let s = &mut self.session;
+                Some(match vendor {
+                    Vendor::OpenLdap if exists(s, &settings.accesslog_dn)? => {
+                        DeltaStrategy::Accesslog
+                    }
+                    Vendor::Ds389 | Vendor::OpenDj if exists(s, &settings.changelog_dn)? => {
+                        DeltaStrategy::Changelog
+                    }
+                    _ => DeltaStrategy::ModifyTimestamp,
+                })
+            }
+        })
+    }
+}
+
+impl Connector for GenericLdap {
+    fn info() -> ConnectorInfo {
+        ConnectorInfo {
+            name: "generic-ldap".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            vendor: "ecma-host".into(),
+            description: "Generic LDAP v3 connector (OpenLDAP, 389 DS, OpenDJ, AD LDS)".into(),
+            api_version: String::new(),
+        }
+    }
+
+    fn capabilities(config: &ConfigParameters) -> Capabilities {
+        let dn_anchor = match Settings::from_config(config).map(|s| s.anchor) {
+            Ok(AnchorChoice::Dn) => true,
+            // Auto: ask the server which vendor it is (unknown vendors use the DN).
+            Ok(AnchorChoice::Auto) => match connect_root(config) {
+                Ok((s, mut session)) => {
+                    let root = session.root().ok().cloned();
+                    anchor_for(&s, root.as_ref()).is_none()
+                }
+                Err(_) => false,
+            },
+            _ => false,
+        };
+        Capabilities {
+            distinguished_name_style: DnStyle::Ldap,
+            object_rename: true,
+            delta_import: true,
+            concurrent_operation: false,
+            export_type: ExportType::AttributeUpdate,
+            is_dn_as_anchor: dn_anchor,
+            support_hierarchy: false,
+            import_default_page_size: 500,
+            import_max_page_size: 10_000,
+            export_default_batch_size: 100,
+            export_max_batch_size: 1_000,
+            ..Capabilities::default()
+        }
+    }
+
+    fn config_parameters(
+        _config: &ConfigParameters,
+        page: ConfigPage,
+        _page_number: u32,
+    ) -> ConnectorResult<Vec<ConfigParameterDefinition>> {
+        Ok(settings::definitions(page))
+    }
+
+    fn validate_config(
+        config: &ConfigParameters,
+        page: ConfigPage,
+        _page_number: u32,
+    ) -> ConnectorResult<ParameterValidation> {
+        if let Err(e) = Settings::from_config(config) {
+            return Ok(ParameterValidation::Failure {
+                parameter: String::new(),
+                message: e.message,
+            });
+        }
+        if page == ConfigPage::Connectivity
+            && let Err(e) = connect_root(config)
+        {
+            return Ok(ParameterValidation::Failure {
+                parameter: settings::P_HOST.into(),
+                message: e.message,
+            });
+        }
+        Ok(ParameterValidation::Success)
+    }
+
+    fn schema(config: &ConfigParameters) -> ConnectorResult<Schema> {
+        let (settings, mut session) = connect_root(config)?;
+        let root = session.root()?.clone();
+        let url = settings.url();
+        let dir = schema::DirectorySchema::read(session.conn()?, &root.subschema, &url)?;
+        let anchor = anchor_for(&settings, Some(&root));
+        schema::build(
+            &dir,
+            &schema::SchemaOptions {
+                object_types: &settings.object_types,
+                aux_classes: &settings.aux_classes,
+                anchor: anchor.as_deref(),
+                operational: settings.operational,
+                password_attr: &settings.password_attr,
+            },
+        )
+    }
+
+    fn partitions(config: &ConfigParameters) -> ConnectorResult<Vec<Partition>> {
+        let (settings, mut session) = connect_root(config)?;
+        let root = session.root()?.clone();
+        Ok(data_contexts(&settings, &root)
+            .into_iter()
+            .map(|dn| Partition {
+                id: dn.clone(),
+                name: dn.clone(),
+                dn,
+                hidden: false,
+            })
+            .collect())
+    }
+
+    fn create(config: &ConfigParameters, host: HostServices) -> ConnectorResult<Self> {
+        let settings = Arc::new(Settings::from_config(config)?);
+        if !settings.verify && settings.security != settings::Security::None {
+            host.warn(&format!(
+                "'{}' is off: the server certificate of {} will not be verified",
+                settings::P_VERIFY,
+                settings.url()
+            ));
+        }
+        let mut session = Session::new(settings, host.clone());
+        // Read the Root DSE now; a server that is down is not fatal here (every call
+        // reconnects), but it is worth a warning.
+        let url = session.url();
+        match session.root() {
+            Ok(root) => host.info(&format!(
+                "connected to {url} ({:?} {}); naming contexts {:?}",
+                root.vendor, root.vendor_name, root.naming_contexts
+            )),
+            Err(e) => host.warn(&format!("cannot read the Root DSE yet: {e}")),
+        }
+        Ok(Self {
+            session,
+            import: None,
+            import_page_size: 500,
+            export: None,
+        })
+    }
+
+    fn test_connection(&mut self) -> ConnectorResult<()> {
+        // A fresh connection proves reachability and credentials now.
+        let settings = self.session.settings.clone();
+        let mut c = conn::connect(&settings, &self.session.host)?;
+        conn::read_root_dse(&mut c, &settings)?;
+        let _ = c.unbind();
+        Ok(())
+    }
+
+    fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String> {
+        if let Some(ImportRun::Full { mut run, .. }) = self.import.take() {
+            run.stop();
+        }
+        let settings = self.session.settings.clone();
+        let root = self.session.root()?.clone();
+        let anchor = self.anchor()?;
+        let bases = bases_for(&settings, &root, request.partition.as_ref());
+        let plan = ImportPlan::new(&settings, &request.schema, anchor, bases)?;
+        self.import_page_size = request.page_size.clamp(1, 10_000) as usize;
+        match request.import_type {
+            ImportType::Full => {
+                let strategy = self.delta_strategy()?;
+                let watermark = match strategy {
+                    Some(s) => import::start_watermark(&mut self.session, s)?,
+                    None => Watermark {
+                        strategy: DeltaStrategy::ModifyTimestamp,
+                        value: String::new(),
+                    },
+                };
+                if strategy == Some(DeltaStrategy::ModifyTimestamp) {
+                    self.session.host.warn(
+                        "delta import uses modifyTimestamp: deleted objects are not seen until the next full import",
+                    );
+                }
+                let paged = root.supports_control(OID_PAGED_RESULTS);
+                let run = FullImport::start(
+                    settings.clone(),
+                    self.session.host.clone(),
+                    Arc::new(plan),
+                    paged,
+                    self.import_page_size * 2,
+                );
+                let encoded = watermark.encode();
+                self.import = Some(ImportRun::Full { run, watermark });
+                Ok(encoded)
+            }
+            ImportType::Delta => {
+                let wm = Watermark::decode(&request.custom_data).ok_or_else(|| {
+                    ConnectorError::invalid_input(
+                        "delta import needs the watermark of a previous full import (run a full import first)",
+                    )
+                })?;
+                let (entries, watermark) = import::run_delta(&mut self.session, &plan, &wm)?;
+                let encoded = watermark.encode();
+                self.import = Some(ImportRun::Delta {
+                    run: DeltaImport {
+                        entries: entries.into(),
+                    },
+                    watermark,
+                });
+                Ok(encoded)
+            }
+        }
+    }
+
+    fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+        let page = self.import_page_size;
+        let host = self.session.host.clone();
+        match self.import.as_mut() {
+            None => Err(ConnectorError::invalid_input("no import is open")),
+            Some(ImportRun::Full { run, watermark }) => {
+                let entries = run.next_page(page, &host)?;
+                if run.done
+                    && watermark.strategy == DeltaStrategy::ModifyTimestamp
+                    && let Some(ts) = run.max_modify_timestamp.clone()
+                {
+                    watermark.value = ts;
+                }
+                Ok(ImportPage {
+                    entries,
+                    more_to_import: !run.done,
+                    custom_data: watermark.encode(),
+                })
+            }
+            Some(ImportRun::Delta { run, watermark }) => {
+                host.check_cancelled()?;
+                let n = page.min(run.entries.len());
+                let entries: Vec<CsEntryChange> = run.entries.drain(..n).collect();
+                Ok(ImportPage {
+                    entries,
+                    more_to_import: !run.entries.is_empty(),
+                    custom_data: watermark.encode(),
+                })
+            }
+        }
+    }
+
+    fn close_import(&mut self, _reason: CloseReason) -> ConnectorResult<String> {
+        Ok(match self.import.take() {
+            Some(ImportRun::Full { mut run, watermark }) => {
+                run.stop();
+                watermark.encode()
+            }
+            Some(ImportRun::Delta { watermark, .. }) => watermark.encode(),
+            None => String::new(),
+        })
+    }
+
+    fn open_export(&mut self, request: OpenExportRequest) -> ConnectorResult<()> {
+        let settings = self.session.settings.clone();
+        let root = self.session.root()?.clone();
+        let anchor = self.anchor()?;
+        self.export = Some(ExportContext {
+            anchor,
+            bases: bases_for(&settings, &root, request.partition.as_ref()),
+        });
+        Ok(())
+    }
+
+    fn put_export_entries(
+        &mut self,
+        entries: Vec<CsEntryChange>,
+    ) -> ConnectorResult<Vec<ExportResult>> {
+        if self.export.is_none() {
+            self.open_export(OpenExportRequest {
+                batch_size: entries.len() as u32,
+                partition: None,
+                schema: Schema::default(),
+            })?;
+        }
+        // Whole-call failure: the directory cannot be reached at all.
+        self.session.conn()?;
+        let ctx = self.export.as_ref().expect("opened above");
+        let mut results = Vec::with_capacity(entries.len());
+        for e in &entries {
+            results.push(export::export_one(&mut self.session, ctx, e));
+        }
+        Ok(results)
+    }
+
+    fn close_export(&mut self, _reason: CloseReason) -> ConnectorResult<()> {
+        self.export = None;
+        Ok(())
+    }
+
+    fn set_password(
+        &mut self,
+        target: PasswordTarget,
+        password: Secret,
+        _options: PasswordOptions,
+    ) -> ConnectorResult<()> {
+        let ctx = self.password_context()?;
+        export::set_password(&mut self.session, &ctx, &target, &password).map_err(|e| {
+            self.session.note(&e);
+            password_error(e)
+        })
+    }
+
+    fn change_password(
+        &mut self,
+        target: PasswordTarget,
+        old: Secret,
+        new: Secret,
+    ) -> ConnectorResult<()> {
+        let ctx = self.password_context()?;
+        export::change_password(&mut self.session, &ctx, &target, &old, &new).map_err(|e| {
+            self.session.note(&e);
+            password_error(e)
+        })
+    }
+}
+
+impl GenericLdap {
+    fn password_context(&mut self) -> ConnectorResult<ExportContext> {
+        let settings = self.session.settings.clone();
+        let root = self.session.root()?.clone();
+        Ok(ExportContext {
+            anchor: self.anchor()?,
+            bases: bases_for(&settings, &root, None),
+        })
+    }
+}
+
+/// A rejected password (policy, wrong old password) is the caller's input, not our config.
+fn password_error(e: LdapFailure) -> ConnectorError {
+    match &e {
+        LdapFailure::Result {
+            rc: 19 | 49 | 53 | 32,
+            ..
+        } => ConnectorError::invalid_input(e.to_string()),
+        _ => e.into(),
+    }
+}
+
+plugin_api::export_connector!(GenericLdap);

@@ -1,0 +1,497 @@
+//! A throwaway OpenLDAP `slapd` for tests: cn=config built offline with `slapadd -n0`, run in
+//! the foreground (`-d 0`) so the harness owns the PID, stopped by kill + wait in `Drop`.
+//!
+//! Every instance has: suffix `dc=example,dc=com` (root `cn=admin,dc=example,dc=com` /
+//! `secret`), an accesslog database `cn=accesslog` fed by the accesslog overlay (delta
+//! import), syncprov, LDAP on a free port, LDAPS on another, ldapi on a short socket path
+//! under /tmp, and a test CA + server certificate (SAN `localhost`, `127.0.0.1`) so StartTLS
+//! and LDAPS can be verified.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::servers::{free_port, require_binary};
+
+pub const SUFFIX: &str = "dc=example,dc=com";
+pub const ADMIN_DN: &str = "cn=admin,dc=example,dc=com";
+pub const ADMIN_PW: &str = "secret";
+/// A bind identity with read-only access (for permission errors).
+pub const READER_DN: &str = "cn=reader,dc=example,dc=com";
+pub const READER_PW: &str = "reader";
+
+/// Options for [`Slapd::start_with`].
+#[derive(Debug, Clone, Default)]
+pub struct SlapdOptions {
+    /// LDIF loaded with `slapadd` into the main database before the server starts (fast bulk
+    /// load for benchmarks). It must not contain the suffix entry; the harness adds it.
+    pub preload_ldif: Option<PathBuf>,
+    /// Disable the accesslog overlay (to exercise fallback delta strategies).
+    pub no_accesslog: bool,
+}
+
+/// A running slapd.
+pub struct Slapd {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    pub port: u16,
+    pub ldaps_port: u16,
+    /// `ldap://127.0.0.1:PORT`
+    pub url: String,
+    /// `ldaps://127.0.0.1:PORT`
+    pub ldaps_url: String,
+    /// `ldapi://%2Ftmp%2F...`
+    pub ldapi_url: String,
+    /// Path of the ldapi socket.
+    pub socket_path: PathBuf,
+    /// PEM file of the CA that signed the server certificate.
+    pub ca_file: PathBuf,
+    /// PEM file of an unrelated CA (to prove verification refuses it).
+    pub wrong_ca_file: PathBuf,
+    slapd: PathBuf,
+}
+
+impl Slapd {
+    /// Starts a slapd with default options, or returns None (skip) when slapd is not installed
+    /// outside CI. Under `CI=true` a missing slapd panics.
+    pub fn start() -> Option<Self> {
+        Self::start_with(SlapdOptions::default())
+    }
+
+    pub fn start_with(options: SlapdOptions) -> Option<Self> {
+        let slapd = require_binary("slapd", &["/usr/sbin"])?;
+        let slapadd = require_binary("slapadd", &["/usr/sbin"])?;
+        // Unix socket paths are limited to 108 bytes: keep the directory short, under /tmp.
+        let dir = tempfile::Builder::new()
+            .prefix("slapd-")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("slapd.d")).unwrap();
+        std::fs::create_dir_all(d.join("db")).unwrap();
+        std::fs::create_dir_all(d.join("log")).unwrap();
+
+        let (ca_pem, cert_pem, key_pem) = make_certs();
+        let (wrong_ca_pem, _, _) = make_certs();
+        std::fs::write(d.join("ca.pem"), ca_pem).unwrap();
+        std::fs::write(d.join("wrong-ca.pem"), wrong_ca_pem).unwrap();
+        std::fs::write(d.join("server.pem"), cert_pem).unwrap();
+        std::fs::write(d.join("server.key"), key_pem).unwrap();
+
+        let config = config_ldif(d, !options.no_accesslog);
+        std::fs::write(d.join("config.ldif"), config).unwrap();
+        run(Command::new(&slapadd)
+            .arg("-n0")
+            .arg("-F")
+            .arg(d.join("slapd.d"))
+            .arg("-l")
+            .arg(d.join("config.ldif")));
+
+        let mut data = format!(
+            "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n\n\
+             dn: {READER_DN}\nobjectClass: simpleSecurityObject\nobjectClass: organizationalRole\ncn: reader\nuserPassword: {READER_PW}\n\n"
+        );
+        if let Some(extra) = &options.preload_ldif {
+            data.push_str(&std::fs::read_to_string(extra).expect("read preload LDIF"));
+        }
+        std::fs::write(d.join("data.ldif"), data).unwrap();
+        run(Command::new(&slapadd)
+            .arg("-q")
+            .arg("-F")
+            .arg(d.join("slapd.d"))
+            .arg("-b")
+            .arg(SUFFIX)
+            .arg("-l")
+            .arg(d.join("data.ldif")));
+
+        let socket_path = d.join("ldapi");
+        let ldapi_url = format!(
+            "ldapi://{}",
+            socket_path.to_str().unwrap().replace('/', "%2F")
+        );
+        let port = free_port();
+        let mut ldaps_port = free_port();
+        while ldaps_port == port {
+            ldaps_port = free_port();
+        }
+        let mut s = Slapd {
+            child: None,
+            url: format!("ldap://127.0.0.1:{port}"),
+            ldaps_url: format!("ldaps://127.0.0.1:{ldaps_port}"),
+            ldapi_url,
+            socket_path,
+            ca_file: d.join("ca.pem"),
+            wrong_ca_file: d.join("wrong-ca.pem"),
+            port,
+            ldaps_port,
+            dir,
+            slapd,
+        };
+        s.launch();
+        Some(s)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn launch(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("slapd.log"))
+            .unwrap();
+        let child = Command::new(&self.slapd)
+            .arg("-F")
+            .arg(self.dir.path().join("slapd.d"))
+            .arg("-h")
+            .arg(format!(
+                "ldap://127.0.0.1:{}/ ldaps://127.0.0.1:{}/ {}",
+                self.port, self.ldaps_port, self.ldapi_url
+            ))
+            .arg("-d")
+            .arg("0")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn slapd");
+        self.child = Some(child);
+        // Readiness: poll until an anonymous Root DSE read over TCP answers.
+        for _ in 0..500 {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!(
+                    "slapd exited during start ({status}); log:\n{}",
+                    std::fs::read_to_string(self.dir.path().join("slapd.log")).unwrap_or_default()
+                );
+            }
+            if let Ok(mut c) = ldap3::LdapConn::with_settings(
+                ldap3::LdapConnSettings::new().set_conn_timeout(Duration::from_secs(1)),
+                &self.url,
+            ) && c
+                .search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"])
+                .is_ok()
+            {
+                let _ = c.unbind();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("slapd did not become ready on {}", self.url);
+    }
+
+    /// Stops the server (kill + wait). The data directory stays, so [`Slapd::restart`] brings
+    /// the same directory back on the same ports.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again after [`Slapd::stop`].
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// A connection bound as the root DN.
+    pub fn admin(&self) -> ldap3::LdapConn {
+        let mut c = ldap3::LdapConn::new(&self.url).expect("connect");
+        c.simple_bind(ADMIN_DN, ADMIN_PW)
+            .expect("bind")
+            .success()
+            .expect("bind ok");
+        c
+    }
+
+    /// Creates `ou=<name>,dc=example,dc=com` (tests use one OU each so they can run in
+    /// parallel against one server) and returns its DN.
+    pub fn create_ou(&self, name: &str) -> String {
+        let dn = format!("ou={name},{SUFFIX}");
+        let mut c = self.admin();
+        let r = c
+            .add(
+                &dn,
+                vec![
+                    ("objectClass", ["organizationalUnit"].into()),
+                    ("ou", [name].into()),
+                ],
+            )
+            .expect("add ou");
+        assert!(r.rc == 0 || r.rc == 68, "add {dn}: {r:?}");
+        dn
+    }
+
+    /// Reads one entry (all user attributes plus `entryUUID`), None when it does not exist.
+    pub fn read(&self, dn: &str) -> Option<ldap3::SearchEntry> {
+        let mut c = self.admin();
+        let r = c
+            .search(dn, ldap3::Scope::Base, "(objectClass=*)", vec!["*", "entryUUID"])
+            .ok()?;
+        let (mut entries, _) = r.success().ok()?;
+        entries.pop().map(ldap3::SearchEntry::construct)
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().expect("run command");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fresh CA and a server certificate it signed: (ca.pem, server.pem, server.key).
+fn make_certs() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "ecma-host test CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+}
+
+fn config_ldif(d: &Path, accesslog: bool) -> String {
+    let dir = d.display();
+    let mut s = format!(
+        r#"dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcPidFile: {dir}/slapd.pid
+olcTLSCACertificateFile: {dir}/ca.pem
+olcTLSCertificateFile: {dir}/server.pem
+olcTLSCertificateKeyFile: {dir}/server.key
+olcSizeLimit: unlimited
+
+dn: cn=module{{0}},cn=config
+objectClass: olcModuleList
+cn: module{{0}}
+olcModulePath: /usr/lib/ldap
+olcModuleLoad: back_mdb
+olcModuleLoad: accesslog
+olcModuleLoad: syncprov
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+include: file:///etc/ldap/schema/core.ldif
+include: file:///etc/ldap/schema/cosine.ldif
+include: file:///etc/ldap/schema/inetorgperson.ldif
+include: file:///etc/ldap/schema/nis.ldif
+
+dn: olcDatabase={{-1}}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {{-1}}frontend
+olcSizeLimit: unlimited
+
+dn: olcDatabase={{0}}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {{0}}config
+olcAccess: {{0}}to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * break
+
+dn: olcDatabase={{1}}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {{1}}mdb
+olcSuffix: cn=accesslog
+olcRootDN: {ADMIN_DN}
+olcDbDirectory: {dir}/log
+olcDbMaxSize: 1073741824
+olcDbIndex: default eq
+olcDbIndex: objectClass,reqStart,reqResult
+olcAccess: {{0}}to * by * read
+olcSizeLimit: unlimited
+
+dn: olcDatabase={{2}}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {{2}}mdb
+olcSuffix: {SUFFIX}
+olcRootDN: {ADMIN_DN}
+olcRootPW: {ADMIN_PW}
+olcDbDirectory: {dir}/db
+olcDbMaxSize: 4294967296
+olcDbIndex: objectClass eq
+olcDbIndex: entryUUID eq
+olcDbIndex: uid,cn eq
+olcAccess: {{0}}to attrs=userPassword by self write by anonymous auth by * none
+olcAccess: {{1}}to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth write by * read
+olcLimits: {{0}}* size=unlimited time=unlimited
+olcSizeLimit: unlimited
+
+dn: olcOverlay={{0}}syncprov,olcDatabase={{2}}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcSyncProvConfig
+olcOverlay: {{0}}syncprov
+
+"#
+    );
+    if accesslog {
+        s.push_str(
+            r#"dn: olcOverlay={1}accesslog,olcDatabase={2}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcAccessLogConfig
+olcOverlay: {1}accesslog
+olcAccessLogDB: cn=accesslog
+olcAccessLogOps: writes
+olcAccessLogSuccess: TRUE
+olcAccessLogOld: (objectClass=*)
+olcAccessLogOldAttr: objectClass
+
+"#,
+        );
+    }
+    s
+}
+
+/// Driving the generic-ldap connector through the real ABI (the built library, loaded the
+/// way the host loads it).
+pub mod connector {
+    use std::sync::{Arc, Mutex};
+
+    use plugin_api::host::{ConnectorInstance, ConnectorPlugin};
+    use plugin_api::loader::{LoadedPlugin, load_plugin};
+    use plugin_api::model::*;
+    use plugin_api::sdk::{HostCallbacks, HostServices};
+
+    use super::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+    use crate::plugins::plugin_path;
+
+    pub fn plugin() -> LoadedPlugin {
+        load_plugin(&plugin_path("generic_ldap")).expect("load generic_ldap plugin")
+    }
+
+    /// Configuration for the harness server: simple bind as the root DN over plain LDAP.
+    pub fn config(s: &Slapd) -> ConfigParameters {
+        let mut c = ConfigParameters::new();
+        c.set("Host", "127.0.0.1")
+            .set("Port", s.port.to_string())
+            .set("Binding", "Simple")
+            .set("User name", ADMIN_DN)
+            .set_secret("Password", ADMIN_PW)
+            .set("Base DNs", SUFFIX)
+            .set("Object types", "inetOrgPerson, groupOfNames")
+            .set("Connection timeout", "5")
+            .set("Operation timeout", "30");
+        c
+    }
+
+    /// Log lines the connector sent to the host.
+    #[derive(Default)]
+    pub struct Captured(pub Mutex<Vec<(LogLevel, String)>>);
+    impl HostCallbacks for Captured {
+        fn log(&self, level: LogLevel, _target: &str, message: &str) {
+            self.0.lock().unwrap().push((level, message.to_owned()));
+        }
+        fn is_cancelled(&self) -> bool {
+            false
+        }
+    }
+
+    pub fn instance(
+        p: &LoadedPlugin,
+        config: &ConfigParameters,
+    ) -> (Box<dyn ConnectorInstance>, Arc<Captured>) {
+        let log = Arc::new(Captured::default());
+        let inst = p
+            .create_instance(config, HostServices::new(log.clone()))
+            .expect("create instance");
+        (inst, log)
+    }
+
+    pub fn schema(p: &LoadedPlugin, config: &ConfigParameters) -> Schema {
+        p.schema(config).expect("schema")
+    }
+
+    /// Runs an import to the end: (entries, final watermark, number of pages).
+    pub fn import(
+        inst: &mut dyn ConnectorInstance,
+        schema: &Schema,
+        import_type: ImportType,
+        custom_data: &str,
+        page_size: u32,
+    ) -> ConnectorResult<(Vec<CsEntryChange>, String, usize)> {
+        inst.open_import(OpenImportRequest {
+            import_type,
+            page_size,
+            custom_data: custom_data.to_owned(),
+            partition: None,
+            schema: schema.clone(),
+        })?;
+        let mut all = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = inst.get_import_entries()?;
+            pages += 1;
+            assert!(page.entries.len() <= page_size as usize, "page too large");
+            all.extend(page.entries);
+            if !page.more_to_import {
+                break;
+            }
+        }
+        let wm = inst.close_import(CloseReason::Normal)?;
+        Ok((all, wm, pages))
+    }
+
+    pub fn export(
+        inst: &mut dyn ConnectorInstance,
+        schema: &Schema,
+        entries: Vec<CsEntryChange>,
+    ) -> ConnectorResult<Vec<ExportResult>> {
+        inst.open_export(OpenExportRequest {
+            batch_size: entries.len() as u32,
+            partition: None,
+            schema: schema.clone(),
+        })?;
+        let r = inst.put_export_entries(entries)?;
+        inst.close_export(CloseReason::Normal)?;
+        Ok(r)
+    }
+
+    /// An export entry with an identifier.
+    pub fn entry(
+        id: &str,
+        object_type: &str,
+        modification: ObjectModification,
+        dn: &str,
+    ) -> CsEntryChange {
+        let mut e = CsEntryChange::new(object_type, modification);
+        e.identifier = id.to_owned();
+        e.dn = dn.to_owned();
+        e
+    }
+
+    /// All values of `attr` as text.
+    pub fn values(e: &CsEntryChange, attr: &str) -> Vec<String> {
+        let mut v: Vec<String> = e
+            .change(attr)
+            .map(|c| c.added_values().map(Value::as_text).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}

@@ -1,0 +1,637 @@
+//! The generic-ldap connector against a real slapd, through the plugin ABI: schema,
+//! partitions, paged full import, every export kind with error mapping, groups, hostile
+//! values, delta import through accesslog, passwords, SASL EXTERNAL over ldapi.
+//!
+//! Each test starts its own slapd (about 0.1 s), so tests run in parallel and each server
+//! is stopped by its `Drop`.
+
+use std::collections::HashSet;
+
+use ecma_host_tests::slapd::connector::{config, entry, export, import, instance, plugin, schema, values};
+use ecma_host_tests::slapd::{READER_DN, READER_PW, SUFFIX, Slapd};
+use plugin_api::host::ConnectorPlugin;
+use plugin_api::model::*;
+
+fn add_user(s: &Slapd, ou: &str, uid: &str, extra: Vec<(&str, HashSet<&str>)>) -> String {
+    let dn = format!("uid={},{ou}", ldap3::dn_escape(uid));
+    let mut attrs = vec![
+        ("objectClass", HashSet::from(["inetOrgPerson"])),
+        ("uid", HashSet::from([uid])),
+        ("cn", HashSet::from([uid])),
+        ("sn", HashSet::from(["Test"])),
+    ];
+    attrs.extend(extra);
+    let r = s.admin().add(&dn, attrs).expect("add user");
+    assert_eq!(r.rc, 0, "add {dn}: {r:?}");
+    dn
+}
+
+fn first(e: &ldap3::SearchEntry, attr: &str) -> Option<String> {
+    e.attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+        .and_then(|(_, v)| v.first().cloned())
+}
+
+fn all(e: &ldap3::SearchEntry, attr: &str) -> Vec<String> {
+    let mut v = e
+        .attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn in_ou<'a>(entries: &'a [CsEntryChange], ou: &str) -> Vec<&'a CsEntryChange> {
+    entries
+        .iter()
+        .filter(|e| e.dn.to_lowercase().ends_with(&ou.to_lowercase()))
+        .collect()
+}
+
+#[test]
+fn ldap_schema_partitions_and_capabilities() {
+    let Some(s) = Slapd::start() else { return };
+    let p = plugin();
+    assert_eq!(p.info().name, "generic-ldap");
+    let mut cfg = config(&s);
+    cfg.set("Object types", "");
+    let sch = schema(&p, &cfg);
+    let person = sch.object_type("inetOrgPerson").expect("inetOrgPerson type");
+    assert_eq!(person.anchor_attributes, ["entryUUID"], "OpenLDAP anchors on entryUUID");
+    let uid_number = sch
+        .object_type("posixGroup")
+        .and_then(|t| t.attribute("gidNumber"))
+        .expect("posixGroup.gidNumber");
+    assert_eq!(uid_number.data_type, DataType::Integer);
+    assert!(!uid_number.multi_valued);
+    let member = sch
+        .object_type("groupOfNames")
+        .and_then(|t| t.attribute("member"))
+        .unwrap();
+    assert_eq!(member.data_type, DataType::Reference);
+    assert!(member.multi_valued);
+    assert_eq!(
+        person.attribute("jpegPhoto").unwrap().data_type,
+        DataType::Binary
+    );
+    assert_eq!(
+        person.attribute("userPassword").unwrap().operation,
+        AttributeOperation::ExportOnly
+    );
+    // Auxiliary classes are not object types.
+    assert!(sch.object_type("posixAccount").is_none());
+
+    let parts = p.partitions(&cfg).unwrap();
+    let dns: Vec<&str> = parts.iter().map(|p| p.dn.as_str()).collect();
+    assert!(dns.contains(&SUFFIX), "{dns:?}");
+    assert!(!dns.iter().any(|d| d.eq_ignore_ascii_case("cn=accesslog")), "{dns:?}");
+
+    let caps = p.capabilities(&cfg).unwrap();
+    assert!(!caps.is_dn_as_anchor);
+    assert_eq!(caps.distinguished_name_style, DnStyle::Ldap);
+    cfg.set("Anchor", "DN");
+    assert!(p.capabilities(&cfg).unwrap().is_dn_as_anchor);
+    assert_eq!(
+        schema(&p, &cfg).object_type("inetOrgPerson").unwrap().anchor_attributes,
+        ["dn"]
+    );
+
+    // Operational attributes only on request.
+    let mut cfg = config(&s);
+    assert!(schema(&p, &cfg).object_type("inetOrgPerson").unwrap().attribute("modifyTimestamp").is_none());
+    cfg.set("Include operational attributes", "1");
+    let op = schema(&p, &cfg);
+    let ts = op.object_type("inetOrgPerson").unwrap().attribute("modifyTimestamp").unwrap();
+    assert_eq!(ts.operation, AttributeOperation::ImportOnly);
+}
+
+#[test]
+fn ldap_full_import_paged_users_and_groups() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("fullimport");
+    let mut uuids = std::collections::HashMap::new();
+    let mut dns = Vec::new();
+    for i in 0..130 {
+        let n = i.to_string();
+        let dn = add_user(&s, &ou, &format!("user{i:03}"), vec![("employeeNumber", HashSet::from([n.as_str()]))]);
+        dns.push(dn);
+    }
+    for dn in &dns {
+        let e = s.read(dn).unwrap();
+        uuids.insert(dn.to_lowercase(), first(&e, "entryUUID").unwrap());
+    }
+    let group_dn = format!("cn=staff,{ou}");
+    s.admin()
+        .add(
+            &group_dn,
+            vec![
+                ("objectClass", HashSet::from(["groupOfNames"])),
+                ("cn", HashSet::from(["staff"])),
+                ("member", HashSet::from([dns[0].as_str(), dns[1].as_str()])),
+            ],
+        )
+        .unwrap()
+        .success()
+        .unwrap();
+
+    let p = plugin();
+    let mut cfg = config(&s);
+    // A small server page size forces many paged-results round trips.
+    cfg.set("Search page size", "7");
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let (entries, wm, pages) =
+        import(inst.as_mut(), &sch, ImportType::Full, "", 25).unwrap();
+    let mine = in_ou(&entries, &ou);
+    let users: Vec<_> = mine.iter().filter(|e| e.object_type == "inetOrgPerson").collect();
+    let groups: Vec<_> = mine.iter().filter(|e| e.object_type == "groupOfNames").collect();
+    assert_eq!(users.len(), dns.len());
+    assert_eq!(groups.len(), 1);
+    assert!(pages >= 131 / 25, "{pages} pages");
+    assert!(wm.starts_with("generic-ldap:v1:accesslog:"), "{wm}");
+    for u in &users {
+        assert_eq!(u.modification, ObjectModification::Add);
+        assert_eq!(u.anchor[0].name, "entryUUID");
+        assert_eq!(
+            u.anchor[0].value.as_text(),
+            uuids[&u.dn.to_lowercase()],
+            "anchor of {}",
+            u.dn
+        );
+        let uid = values(u, "uid");
+        assert_eq!(uid.len(), 1);
+        assert_eq!(u.change("objectClass").is_some(), true);
+        assert!(u.change("userPassword").is_none());
+    }
+    let g = groups[0];
+    let members: Vec<&Value> = g.change("member").unwrap().added_values().collect();
+    assert!(members.iter().all(|m| matches!(m, Value::Reference(_))));
+    let mut got: Vec<String> = members.iter().map(|m| m.as_text().to_lowercase()).collect();
+    got.sort();
+    let mut want = vec![dns[0].to_lowercase(), dns[1].to_lowercase()];
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn ldap_export_add_update_rename_delete_and_errors() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("export");
+    let p = plugin();
+    let mut cfg = config(&s);
+    cfg.set("DN templates", format!("inetOrgPerson = uid={{uid}},{ou}"));
+    cfg.set("Auxiliary object classes", "inetOrgPerson = posixAccount");
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+
+    // Add: DN from the template, auxiliary class from configuration.
+    let add = entry("1", "inetOrgPerson", ObjectModification::Add, "")
+        .with_change(AttributeChange::add("uid", [Value::from("alice")]))
+        .with_change(AttributeChange::add("cn", [Value::from("Alice A")]))
+        .with_change(AttributeChange::add("sn", [Value::from("A")]))
+        .with_change(AttributeChange::add("mail", [Value::from("a1@x"), Value::from("a2@x")]))
+        .with_change(AttributeChange::add("description", [Value::from("temp")]))
+        .with_change(AttributeChange::add("uidNumber", [Value::Integer(1001)]))
+        .with_change(AttributeChange::add("gidNumber", [Value::Integer(100)]))
+        .with_change(AttributeChange::add("homeDirectory", [Value::from("/home/alice")]));
+    let r = export(inst.as_mut(), &sch, vec![add.clone()]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    let dn = format!("uid=alice,{ou}");
+    let e = s.read(&dn).expect("created");
+    assert!(all(&e, "objectClass").iter().any(|c| c == "posixAccount"));
+    assert_eq!(all(&e, "mail"), ["a1@x", "a2@x"]);
+    let uuid = first(&e, "entryUUID").unwrap();
+    assert_eq!(r[0].anchor_changes[0].name, "entryUUID");
+    assert_eq!(r[0].anchor_changes[0].value.as_text(), uuid);
+
+    // The same add again: the object exists.
+    let r = export(inst.as_mut(), &sch, vec![add]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::ConnectedDirectoryExistingObject);
+    assert!(r[0].error_detail.contains("entryAlreadyExists"), "{}", r[0].error_detail);
+
+    // Update: incremental multi-valued change, replace, attribute delete.
+    let upd = entry("2", "inetOrgPerson", ObjectModification::Update, &dn)
+        .with_anchor("entryUUID", uuid.clone())
+        .with_change(AttributeChange::update(
+            "mail",
+            vec![ValueChange::delete("a1@x"), ValueChange::add("a3@x")],
+        ))
+        .with_change(AttributeChange::replace("title", [Value::from("Boss")]))
+        .with_change(AttributeChange::delete("description"));
+    let r = export(inst.as_mut(), &sch, vec![upd]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    let e = s.read(&dn).unwrap();
+    assert_eq!(all(&e, "mail"), ["a2@x", "a3@x"]);
+    assert_eq!(all(&e, "title"), ["Boss"]);
+    assert!(all(&e, "description").is_empty());
+
+    // Rename (the DN changed; the anchor finds the object) and move to another container.
+    let ou2 = s.create_ou("export-moved");
+    let new_dn = format!("uid=alice2,{ou2}");
+    let ren = entry("3", "inetOrgPerson", ObjectModification::Update, &new_dn)
+        .with_anchor("entryUUID", uuid.clone())
+        .with_change(AttributeChange::replace("uid", [Value::from("alice2")]));
+    let r = export(inst.as_mut(), &sch, vec![ren]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    assert!(s.read(&dn).is_none());
+    let e = s.read(&new_dn).expect("renamed");
+    assert_eq!(first(&e, "entryUUID").unwrap(), uuid);
+    assert_eq!(all(&e, "uid"), ["alice2"]);
+
+    // Error mapping.
+    let missing = entry("4", "inetOrgPerson", ObjectModification::Update, "")
+        .with_anchor("entryUUID", "00000000-0000-0000-0000-000000000000")
+        .with_change(AttributeChange::replace("title", [Value::from("x")]));
+    let no_sn = entry("5", "inetOrgPerson", ObjectModification::Add, &format!("uid=nosn,{ou}"))
+        .with_change(AttributeChange::add("cn", [Value::from("No Sn")]));
+    let bad_syntax = entry("6", "inetOrgPerson", ObjectModification::Update, &new_dn)
+        .with_anchor("entryUUID", uuid.clone())
+        .with_change(AttributeChange::replace("uidNumber", [Value::from("not-a-number")]));
+    let r = export(inst.as_mut(), &sch, vec![missing, no_sn, bad_syntax]).unwrap();
+    assert_eq!(r.len(), 3);
+    let by_id = |id: &str| r.iter().find(|x| x.identifier == id).unwrap();
+    assert_eq!(by_id("4").code, ExportErrorCode::ConnectedDirectoryMissingObject);
+    assert_eq!(by_id("5").code, ExportErrorCode::SyntaxViolation, "{:?}", by_id("5"));
+    assert!(by_id("5").error_detail.contains("objectClassViolation"), "{:?}", by_id("5"));
+    assert_eq!(by_id("6").code, ExportErrorCode::SyntaxViolation, "{:?}", by_id("6"));
+    assert!(!by_id("6").error_detail.is_empty());
+
+    // Permission: a read-only identity.
+    let mut ro = cfg.clone();
+    ro.set("User name", READER_DN).set_secret("Password", READER_PW);
+    let (mut ro_inst, _) = instance(&p, &ro);
+    let r = export(
+        ro_inst.as_mut(),
+        &sch,
+        vec![
+            entry("7", "inetOrgPerson", ObjectModification::Update, &new_dn)
+                .with_anchor("entryUUID", uuid.clone())
+                .with_change(AttributeChange::replace("title", [Value::from("Hacked")])),
+        ],
+    )
+    .unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::PermissionIssue, "{:?}", r[0]);
+    assert!(r[0].error_detail.contains("insufficientAccessRights"));
+
+    // Delete, then delete again: missing.
+    let del = entry("8", "inetOrgPerson", ObjectModification::Delete, &new_dn)
+        .with_anchor("entryUUID", uuid.clone());
+    let r = export(inst.as_mut(), &sch, vec![del.clone()]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    assert!(s.read(&new_dn).is_none());
+    let r = export(inst.as_mut(), &sch, vec![del]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::ConnectedDirectoryMissingObject);
+}
+
+#[test]
+fn ldap_group_membership() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("groups");
+    let a = add_user(&s, &ou, "ga", vec![]);
+    let b = add_user(&s, &ou, "gb", vec![]);
+    let c = add_user(&s, &ou, "gc", vec![]);
+    let p = plugin();
+    let cfg = config(&s);
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let gdn = format!("cn=team,{ou}");
+    let add = entry("g", "groupOfNames", ObjectModification::Add, &gdn).with_change(
+        AttributeChange::add(
+            "member",
+            [Value::Reference(a.clone()), Value::Reference(b.clone())],
+        ),
+    );
+    let r = export(inst.as_mut(), &sch, vec![add]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    let uuid = r[0].anchor_changes[0].value.as_text();
+    let upd = entry("g2", "groupOfNames", ObjectModification::Update, &gdn)
+        .with_anchor("entryUUID", uuid.clone())
+        .with_change(AttributeChange::update(
+            "member",
+            vec![
+                ValueChange::add(Value::Reference(c.clone())),
+                ValueChange::delete(Value::Reference(a.clone())),
+            ],
+        ));
+    let r = export(inst.as_mut(), &sch, vec![upd]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    let e = s.read(&gdn).unwrap();
+    let mut want = vec![b.clone(), c.clone()];
+    want.sort();
+    assert_eq!(all(&e, "member"), want);
+
+    // Adding a member twice and removing an absent one converge (permissive modify).
+    let again = entry("g3", "groupOfNames", ObjectModification::Update, &gdn)
+        .with_anchor("entryUUID", uuid)
+        .with_change(AttributeChange::update(
+            "member",
+            vec![
+                ValueChange::add(Value::Reference(c.clone())),
+                ValueChange::delete(Value::Reference(a.clone())),
+            ],
+        ));
+    let r = export(inst.as_mut(), &sch, vec![again]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    assert_eq!(all(&s.read(&gdn).unwrap(), "member"), want);
+
+    let (entries, _, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
+    let g = entries.iter().find(|e| e.dn.eq_ignore_ascii_case(&gdn)).unwrap();
+    let mut got: Vec<String> = g
+        .change("member")
+        .unwrap()
+        .added_values()
+        .map(|v| {
+            assert!(matches!(v, Value::Reference(_)));
+            v.as_text()
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn ldap_hostile_values_round_trip() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("hostile");
+    let p = plugin();
+    let mut cfg = config(&s);
+    cfg.set("DN templates", format!("inetOrgPerson = cn={{cn}},{ou}"));
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let names = [
+        ",+\"\\<>;=#",
+        " leading and trailing ",
+        "#hash first",
+        "Zoë Ångström 日本語 😀",
+        "star*paren()back\\slash",
+    ];
+    let mut adds = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        adds.push(
+            entry(&format!("h{i}"), "inetOrgPerson", ObjectModification::Add, "")
+                .with_change(AttributeChange::add("cn", [Value::from(*n)]))
+                .with_change(AttributeChange::add("sn", [Value::from(format!("{n}-sn"))]))
+                .with_change(AttributeChange::add("description", [Value::from(*n)])),
+        );
+    }
+    let r = export(inst.as_mut(), &sch, adds).unwrap();
+    for x in &r {
+        assert_eq!(x.code, ExportErrorCode::Success, "{x:?}");
+    }
+    let (entries, _, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
+    let mine = in_ou(&entries, &ou);
+    assert_eq!(mine.len(), names.len());
+    for n in names {
+        let e = mine
+            .iter()
+            .find(|e| values(e, "description") == [n.to_owned()])
+            .unwrap_or_else(|| panic!("{n:?} not imported"));
+        assert_eq!(values(e, "sn"), [format!("{n}-sn")]);
+        // The DN the server returns names the same value.
+        let rdn = e.dn.split_once(&format!(",{ou}")).map(|x| x.0).unwrap_or(&e.dn);
+        let read = s.read(&e.dn).expect("DN from import reads back");
+        assert!(all(&read, "cn").contains(&n.to_owned()), "{rdn} vs {n:?}");
+    }
+
+    // Filter metacharacters in an anchor value: with `uid` as a manual anchor, the
+    // lookup for "x*" must find only that entry, not everything starting with x.
+    add_user(&s, &ou, "x*", vec![]);
+    add_user(&s, &ou, "xa", vec![]);
+    add_user(&s, &ou, "x(y)\\z", vec![]);
+    let mut by_uid = cfg.clone();
+    by_uid.set("Anchor", "uid");
+    let (mut inst2, _) = instance(&p, &by_uid);
+    for (id, uid) in [("f1", "x*"), ("f2", "x(y)\\z")] {
+        let r = export(
+            inst2.as_mut(),
+            &sch,
+            vec![
+                entry(id, "inetOrgPerson", ObjectModification::Update, "")
+                    .with_anchor("uid", uid)
+                    .with_change(AttributeChange::replace("title", [Value::from(format!("t-{uid}"))])),
+            ],
+        )
+        .unwrap();
+        assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    }
+    let xa = s.read(&format!("uid=xa,{ou}")).unwrap();
+    assert!(all(&xa, "title").is_empty(), "wildcard leaked: {:?}", all(&xa, "title"));
+    let star = s.read(&format!("uid={},{ou}", ldap3::dn_escape("x*"))).unwrap();
+    assert_eq!(all(&star, "title"), ["t-x*"]);
+    let paren = s.read(&format!("uid={},{ou}", ldap3::dn_escape("x(y)\\z"))).unwrap();
+    assert_eq!(all(&paren, "title"), ["t-x(y)\\z"]);
+}
+
+#[test]
+fn ldap_delta_import_accesslog_with_deletes_and_renames() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("delta");
+    let keep = add_user(&s, &ou, "keep", vec![]);
+    let modme = add_user(&s, &ou, "modme", vec![]);
+    let renme = add_user(&s, &ou, "renme", vec![]);
+    let delme = add_user(&s, &ou, "delme", vec![]);
+    let p = plugin();
+    let cfg = config(&s);
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let (full, wm, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 50).unwrap();
+    assert_eq!(in_ou(&full, &ou).len(), 4);
+    let anchor_of = |dn: &str| {
+        full.iter()
+            .find(|e| e.dn.eq_ignore_ascii_case(dn))
+            .unwrap()
+            .anchor[0]
+            .value
+            .as_text()
+    };
+    let (ren_uuid, del_uuid) = (anchor_of(&renme), anchor_of(&delme));
+
+    // Changes after the full import.
+    let mut admin = s.admin();
+    admin
+        .modify(&modme, vec![ldap3::Mod::Replace("title", HashSet::from(["changed"]))])
+        .unwrap()
+        .success()
+        .unwrap();
+    admin
+        .modifydn(&renme, "uid=renamed", true, None)
+        .unwrap()
+        .success()
+        .unwrap();
+    admin.delete(&delme).unwrap().success().unwrap();
+    let added = add_user(&s, &ou, "added", vec![]);
+    let gone = add_user(&s, &ou, "addedthengone", vec![]);
+    admin.delete(&gone).unwrap().success().unwrap();
+
+    let (delta, wm2, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm, 2).unwrap();
+    assert!(wm2 > wm, "watermark moves forward: {wm} -> {wm2}");
+    let find = |pred: &dyn Fn(&CsEntryChange) -> bool| delta.iter().filter(|e| pred(e)).count();
+    assert_eq!(find(&|e| e.dn.eq_ignore_ascii_case(&keep)), 0, "unchanged object not re-sent");
+    let m = delta.iter().find(|e| e.dn.eq_ignore_ascii_case(&modme)).unwrap();
+    assert_eq!(m.modification, ObjectModification::Replace);
+    assert_eq!(values(m, "title"), ["changed"]);
+    let r = delta
+        .iter()
+        .find(|e| e.anchor[0].value.as_text() == ren_uuid)
+        .expect("renamed object in delta");
+    assert_eq!(r.modification, ObjectModification::Replace);
+    assert!(r.dn.to_lowercase().starts_with("uid=renamed,"), "{}", r.dn);
+    let d = delta
+        .iter()
+        .find(|e| e.anchor[0].value.as_text() == del_uuid)
+        .expect("deleted object in delta");
+    assert_eq!(d.modification, ObjectModification::Delete);
+    assert_eq!(d.object_type, "inetOrgPerson");
+    let a = delta.iter().find(|e| e.dn.eq_ignore_ascii_case(&added)).unwrap();
+    assert_eq!(a.modification, ObjectModification::Replace);
+    let deletes = delta.iter().filter(|e| e.modification == ObjectModification::Delete).count();
+    assert_eq!(deletes, 2, "delme and addedthengone: {delta:#?}");
+
+    // Nothing changed since: an empty delta, same watermark.
+    let (again, wm3, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm2, 10).unwrap();
+    assert!(again.is_empty(), "{again:#?}");
+    assert_eq!(wm3, wm2);
+}
+
+#[test]
+fn ldap_delta_import_with_dn_anchor() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("deltadn");
+    let renme = add_user(&s, &ou, "r1", vec![]);
+    let delme = add_user(&s, &ou, "d1", vec![]);
+    let p = plugin();
+    let mut cfg = config(&s);
+    cfg.set("Anchor", "DN");
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let (_, wm, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 50).unwrap();
+    let mut admin = s.admin();
+    admin.modifydn(&renme, "uid=r2", true, None).unwrap().success().unwrap();
+    admin.delete(&delme).unwrap().success().unwrap();
+    let (delta, _, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm, 10).unwrap();
+    let mut seen: Vec<(ObjectModification, String)> = delta
+        .iter()
+        .map(|e| (e.modification, e.anchor[0].value.as_text().to_lowercase()))
+        .collect();
+    seen.sort_by(|a, b| a.1.cmp(&b.1));
+    let new_dn = format!("uid=r2,{ou}").to_lowercase();
+    assert!(seen.contains(&(ObjectModification::Delete, renme.to_lowercase())), "{seen:?}");
+    assert!(seen.contains(&(ObjectModification::Delete, delme.to_lowercase())), "{seen:?}");
+    assert!(seen.contains(&(ObjectModification::Replace, new_dn)), "{seen:?}");
+}
+
+fn can_bind(s: &Slapd, dn: &str, pw: &str) -> bool {
+    let mut c = ldap3::LdapConn::new(&s.url).unwrap();
+    c.simple_bind(dn, pw).map(|r| r.rc == 0).unwrap_or(false)
+}
+
+#[test]
+fn ldap_set_and_change_password_then_bind() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("pw");
+    let dn = add_user(&s, &ou, "pwuser", vec![]);
+    let uuid = first(&s.read(&dn).unwrap(), "entryUUID").unwrap();
+    let target = PasswordTarget {
+        object_type: "inetOrgPerson".into(),
+        dn: dn.clone(),
+        anchor: vec![AnchorAttribute {
+            name: "entryUUID".into(),
+            value: Value::String(uuid),
+        }],
+    };
+    let p = plugin();
+    for (method, hash, pw) in [
+        ("Attribute", "0", "Plain-pässword 1"),
+        ("Attribute", "1", "Hashed-pässword 2"),
+        ("PasswordModify", "0", "Exop-pässword 3"),
+    ] {
+        let mut cfg = config(&s);
+        cfg.set("Password method", method).set("Hash password before sending", hash);
+        let (mut inst, _) = instance(&p, &cfg);
+        inst.set_password(target.clone(), Secret::new(pw), PasswordOptions::default())
+            .unwrap();
+        assert!(can_bind(&s, &dn, pw), "bind after {method} hash={hash}");
+        assert!(!can_bind(&s, &dn, "wrong"));
+        if hash == "1" {
+            let stored = s.read(&dn).unwrap();
+            let raw = stored
+                .bin_attrs
+                .get("userPassword")
+                .map(|v| String::from_utf8_lossy(&v[0]).into_owned())
+                .or_else(|| first(&stored, "userPassword"));
+            // The root DN may read it: it must be a hash, never the clear text.
+            if let Some(raw) = raw {
+                assert!(raw.starts_with("{SSHA}"), "{raw}");
+            }
+        }
+    }
+    // Change: proves the old password.
+    let cfg = config(&s);
+    let (mut inst, _) = instance(&p, &cfg);
+    let err = inst
+        .change_password(target.clone(), Secret::new("not the old one"), Secret::new("x"))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidInput, "{err}");
+    inst.change_password(
+        target,
+        Secret::new("Exop-pässword 3"),
+        Secret::new("Changed-4"),
+    )
+    .unwrap();
+    assert!(can_bind(&s, &dn, "Changed-4"));
+    assert!(!can_bind(&s, &dn, "Exop-pässword 3"));
+}
+
+#[test]
+fn ldap_sasl_external_over_ldapi_and_anonymous() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("ldapi");
+    let p = plugin();
+    let mut cfg = config(&s);
+    cfg.set("Unix socket", s.socket_path.to_str().unwrap())
+        .set("Binding", "SASL EXTERNAL")
+        .set("User name", "");
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    inst.test_connection().unwrap();
+    let r = export(
+        inst.as_mut(),
+        &sch,
+        vec![
+            entry("e", "inetOrgPerson", ObjectModification::Add, &format!("uid=ext,{ou}"))
+                .with_change(AttributeChange::add("cn", [Value::from("ext")]))
+                .with_change(AttributeChange::add("sn", [Value::from("ext")])),
+        ],
+    )
+    .unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+
+    // Anonymous: may read, may not write.
+    let mut anon = config(&s);
+    anon.set("Binding", "Anonymous").set("User name", "");
+    let (mut inst, _) = instance(&p, &anon);
+    let (entries, _, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
+    assert_eq!(in_ou(&entries, &ou).len(), 1);
+    let r = export(
+        inst.as_mut(),
+        &sch,
+        vec![
+            entry("a", "inetOrgPerson", ObjectModification::Add, &format!("uid=anon,{ou}"))
+                .with_change(AttributeChange::add("cn", [Value::from("a")]))
+                .with_change(AttributeChange::add("sn", [Value::from("a")])),
+        ],
+    )
+    .unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::PermissionIssue, "{:?}", r[0]);
+
+    // Wrong password: a configuration error from test_connection.
+    let mut bad = config(&s);
+    bad.set_secret("Password", "wrong");
+    let (mut inst, _) = instance(&p, &bad);
+    let err = inst.test_connection().unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Config, "{err}");
+    assert!(err.message.contains("invalidCredentials"), "{err}");
+}
