@@ -252,6 +252,80 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
             result = result.with_anchor(DN_ANCHOR, dn_now.clone());
         }
     }
+    let mods = build_mods(ctx, e, None);
+    if mods.is_empty() {
+        return Ok(result);
+    }
+    let permissive = session.root()?.supports_control(OID_PERMISSIVE_MODIFY);
+    let first = send_modify(session, &dn_now, mods, permissive);
+    match first {
+        // Without permissive modify (OpenLDAP 2.5 does not offer it), adding a present value
+        // or deleting an absent one fails the whole modify. Re-read the values and send only
+        // what is still needed, so a retried or overlapping export converges.
+        Err(LdapFailure::Result { rc: 16 | 20, .. }) if !permissive => {
+            let names: Vec<String> = e
+                .changes
+                .iter()
+                .filter(|c| c.modification == AttributeModification::Update)
+                .map(|c| c.name.clone())
+                .collect();
+            let current = search_all(session, &dn_now, Scope::Base, "(objectClass=*)", &names)?;
+            let current = current.into_iter().next();
+            let mods = build_mods(ctx, e, Some(current.as_ref()));
+            if !mods.is_empty() {
+                send_modify(session, &dn_now, mods, false)?;
+            }
+        }
+        other => other?,
+    }
+    Ok(result)
+}
+
+fn send_modify(
+    session: &mut Session,
+    dn_now: &str,
+    mods: Vec<Mod<Vec<u8>>>,
+    permissive: bool,
+) -> LResult<()> {
+    let timeout = session.settings.op_timeout;
+    let conn = session.conn()?;
+    conn.with_timeout(timeout);
+    if permissive {
+        // Permissive modify: adding a present value or deleting an absent one is not an
+        // error, so a retried export converges instead of failing.
+        conn.with_controls(RawControl {
+            ctype: OID_PERMISSIVE_MODIFY.to_owned(),
+            crit: false,
+            val: None,
+        });
+    }
+    let r = conn
+        .modify(dn_now, mods)
+        .map_err(|x| op_err(session, "modify", x))?;
+    check(&format!("modify {dn_now}"), r)
+}
+
+/// Whether `v` is among `current` (DNs compared normalized, text case-insensitively: the
+/// matching rules of almost all attributes one manages by value).
+fn contains_value(current: &[String], v: &Value) -> bool {
+    match v {
+        Value::Reference(d) => current.iter().any(|c| dn::normalize(c) == dn::normalize(d)),
+        other => {
+            let t = other.as_text();
+            current
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&t) || *c == t)
+        }
+    }
+}
+
+/// The modify operations for an export entry. With `current` (the entry as read from the
+/// server), value adds already present and value deletes already absent are left out.
+fn build_mods(
+    ctx: &ExportContext,
+    e: &CsEntryChange,
+    current: Option<Option<&ldap3::SearchEntry>>,
+) -> Vec<Mod<Vec<u8>>> {
     let mut mods: Vec<Mod<Vec<u8>>> = Vec::new();
     for c in &e.changes {
         if is_dn_change(&c.name) || c.name.eq_ignore_ascii_case(ctx.anchor_name()) {
@@ -266,8 +340,17 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
                 ));
             }
             AttributeModification::Update => {
-                let add: HashSet<Vec<u8>> = c.added_values().map(value_bytes).collect();
-                let del: HashSet<Vec<u8>> = c.deleted_values().map(value_bytes).collect();
+                let have: Option<Vec<String>> =
+                    current.map(|cur| cur.map(|x| attr_values(x, &c.name)).unwrap_or_default());
+                let keep_add = |v: &&Value| have.as_ref().is_none_or(|h| !contains_value(h, v));
+                let keep_del = |v: &&Value| have.as_ref().is_none_or(|h| contains_value(h, v));
+                let add: HashSet<Vec<u8>> =
+                    c.added_values().filter(keep_add).map(value_bytes).collect();
+                let del: HashSet<Vec<u8>> = c
+                    .deleted_values()
+                    .filter(keep_del)
+                    .map(value_bytes)
+                    .collect();
                 // Deletes first: an update that swaps values must not hit a single-value limit.
                 if !del.is_empty() {
                     mods.push(Mod::Delete(name.clone(), del));
@@ -281,25 +364,7 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
             AttributeModification::Delete => mods.push(Mod::Replace(name, HashSet::new())),
         }
     }
-    if !mods.is_empty() {
-        let permissive = session.root()?.supports_control(OID_PERMISSIVE_MODIFY);
-        let conn = session.conn()?;
-        conn.with_timeout(settings.op_timeout);
-        if permissive {
-            // Permissive modify: adding a present value or deleting an absent one is not an
-            // error, so a retried export converges instead of failing.
-            conn.with_controls(RawControl {
-                ctype: OID_PERMISSIVE_MODIFY.to_owned(),
-                crit: false,
-                val: None,
-            });
-        }
-        let r = conn
-            .modify(&dn_now, mods)
-            .map_err(|x| op_err(session, "modify", x))?;
-        check(&format!("modify {dn_now}"), r)?;
-    }
-    Ok(result)
+    mods
 }
 
 fn delete(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
