@@ -404,7 +404,9 @@ impl Conn {
                 let r = bound_query!(sql, binds).execute(&mut **c).await?;
                 Written {
                     rows_affected: r.rows_affected(),
-                    last_insert_id: None,
+                    last_insert_id: u64::try_from(r.last_insert_rowid())
+                        .ok()
+                        .filter(|id| *id != 0),
                 }
             }
             Conn::Postgres(c) => {

@@ -336,6 +336,8 @@ pub async fn next_page(
             // The last change of each object in this page wins; order of first appearance is kept.
             let mut order: Vec<String> = Vec::new();
             let mut latest: HashMap<String, (Cell, String)> = HashMap::new();
+            // Objects added within this page are reported as adds even if changed again since.
+            let mut added: std::collections::HashSet<String> = std::collections::HashSet::new();
             for row in &changes.rows {
                 if let Cell::Int(s) = row[0] {
                     *last_seq = s;
@@ -348,6 +350,9 @@ pub async fn next_page(
                     Cell::Text(t) => t.clone(),
                     other => key_text(other),
                 };
+                if kind.eq_ignore_ascii_case(add) {
+                    added.insert(key.clone());
+                }
                 latest.insert(key, (row[1].clone(), kind));
             }
             let anchor_col = &d.columns[d.anchors[0]];
@@ -394,7 +399,7 @@ pub async fn next_page(
                 let deleted = kind.eq_ignore_ascii_case(delete);
                 match by_anchor.remove(&key) {
                     Some(mut e) if !deleted => {
-                        if kind.eq_ignore_ascii_case(add) {
+                        if added.contains(&key) {
                             e.modification = ObjectModification::Add;
                         }
                         out.push(e);
@@ -451,6 +456,10 @@ async fn entries(
     rows: &Rows,
     modification: ObjectModification,
 ) -> Result<Vec<CsEntryChange>, SqlError> {
+    if rows.rows.is_empty() {
+        // An empty result carries no column names to check.
+        return Ok(Vec::new());
+    }
     // Result column -> attribute, resolved once per page.
     let mapping: Vec<Option<usize>> = rows
         .columns

@@ -43,7 +43,7 @@ pub struct GenericSql {
     detected: Option<Arc<Detected>>,
     import: Option<ImportRun>,
     /// Created once per instance; every database call of this instance runs on it.
-    rt: tokio::runtime::Runtime,
+    rt: Arc<tokio::runtime::Runtime>,
 }
 
 fn runtime() -> ConnectorResult<tokio::runtime::Runtime> {
@@ -80,6 +80,7 @@ fn make_pool(settings: &Settings) -> Result<Pool, SqlError> {
 /// Discovery for module-level calls (schema, validation), on a throwaway pool.
 fn detect_once(settings: &Settings) -> Result<Detected, SqlError> {
     let rt = runtime().map_err(|e| SqlError::Config(e.message))?;
+    let _entered = rt.enter();
     block(&rt, settings.timeout, async {
         let pool = make_pool(settings)?;
         let r = async {
@@ -222,6 +223,7 @@ impl Connector for GenericSql {
         if rank == 0 {
             // Connectivity: reach the database.
             let rt = runtime()?;
+            let _entered = rt.enter();
             let reached = block(&rt, settings.timeout, async {
                 let pool = make_pool(&settings)?;
                 let r = async {
@@ -260,11 +262,14 @@ impl Connector for GenericSql {
             pool: None,
             detected: None,
             import: None,
-            rt: runtime()?,
+            rt: Arc::new(runtime()?),
         })
     }
 
     fn test_connection(&mut self) -> ConnectorResult<()> {
+        // Pooled connections return to their pool on drop, which needs the runtime.
+        let rt = self.rt.clone();
+        let _entered = rt.enter();
         let (mut conn, _) = self.connect()?;
         block(&self.rt, self.settings.timeout, async move {
             conn.fetch("SELECT 1", &[]).await.map(drop)
@@ -273,6 +278,9 @@ impl Connector for GenericSql {
     }
 
     fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String> {
+        // Pooled connections return to their pool on drop, which needs the runtime.
+        let rt = self.rt.clone();
+        let _entered = rt.enter();
         let (mut conn, d) = self.connect()?;
         let settings = &self.settings;
         let run = block(&self.rt, settings.timeout, async {
@@ -284,6 +292,9 @@ impl Connector for GenericSql {
     }
 
     fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+        // Pooled connections return to their pool on drop, which needs the runtime.
+        let rt = self.rt.clone();
+        let _entered = rt.enter();
         self.host.check_cancelled()?;
         let mut run = self.import.take().ok_or_else(|| {
             ConnectorError::invalid_input("get_import_entries before open_import")
@@ -315,6 +326,9 @@ impl Connector for GenericSql {
     }
 
     fn open_export(&mut self, _request: OpenExportRequest) -> ConnectorResult<()> {
+        // Pooled connections return to their pool on drop, which needs the runtime.
+        let rt = self.rt.clone();
+        let _entered = rt.enter();
         // Reaching the database here turns a dead database into one clear error up front.
         self.connect().map(drop).map_err(Into::into)
     }
@@ -323,6 +337,9 @@ impl Connector for GenericSql {
         &mut self,
         entries: Vec<CsEntryChange>,
     ) -> ConnectorResult<Vec<ExportResult>> {
+        // Pooled connections return to their pool on drop, which needs the runtime.
+        let rt = self.rt.clone();
+        let _entered = rt.enter();
         // No connection at all: the whole call fails and is retried by the host.
         let (conn, d) = self.connect()?;
         let settings = &self.settings;
@@ -381,6 +398,9 @@ impl Connector for GenericSql {
         password: Secret,
         _options: PasswordOptions,
     ) -> ConnectorResult<()> {
+        // Pooled connections return to their pool on drop, which needs the runtime.
+        let rt = self.rt.clone();
+        let _entered = rt.enter();
         let (mut conn, d) = self.connect()?;
         let settings = &self.settings;
         block(&self.rt, settings.timeout, async {
@@ -395,6 +415,9 @@ impl Connector for GenericSql {
         old: Secret,
         new: Secret,
     ) -> ConnectorResult<()> {
+        // Pooled connections return to their pool on drop, which needs the runtime.
+        let rt = self.rt.clone();
+        let _entered = rt.enter();
         let (mut conn, d) = self.connect()?;
         let settings = &self.settings;
         block(&self.rt, settings.timeout, async {

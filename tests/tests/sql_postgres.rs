@@ -1,0 +1,74 @@
+//! generic-sql against a throwaway postgres server, through the real built plugin library.
+//! Each test starts its own server (stopped by PID when the test ends).
+
+use ecma_host_tests::sql::{Target, scenarios};
+
+fn target() -> Option<Target> {
+    Target::postgres()
+}
+
+#[test]
+fn postgres_full_import_paged_with_multivalued() {
+    let Some(t) = target() else { return };
+    scenarios::full_import_paged(&t);
+}
+
+#[test]
+fn postgres_export_all_kinds() {
+    let Some(t) = target() else { return };
+    scenarios::export_all_kinds(&t);
+}
+
+#[test]
+fn postgres_hostile_values_and_names() {
+    let Some(t) = target() else { return };
+    scenarios::hostile_values_and_names(&t);
+}
+
+#[test]
+fn postgres_delta_watermark() {
+    let Some(t) = target() else { return };
+    scenarios::delta_watermark(&t);
+}
+
+#[test]
+fn postgres_delta_change_table() {
+    let Some(t) = target() else { return };
+    scenarios::delta_change_table(&t);
+}
+
+#[test]
+fn postgres_query_mode() {
+    let Some(t) = target() else { return };
+    scenarios::query_mode(&t);
+}
+
+#[test]
+fn postgres_stored_procedure_mode() {
+    let Some(t) = target() else { return };
+    scenarios::stored_procedure_mode(&t);
+}
+
+#[test]
+fn postgres_set_password() {
+    let Some(t) = target() else { return };
+    scenarios::set_password(&t);
+}
+
+#[test]
+fn postgres_config_validation() {
+    let Some(t) = target() else { return };
+    scenarios::config_validation(&t);
+}
+
+#[test]
+fn postgres_outage_mid_import_then_reconnect() {
+    let Some(mut t) = target() else { return };
+    scenarios::outage_mid_import(&mut t);
+}
+
+#[test]
+fn postgres_outage_mid_export_nothing_half_written() {
+    let Some(mut t) = target() else { return };
+    scenarios::outage_mid_export(&mut t);
+}
