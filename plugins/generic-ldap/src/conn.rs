@@ -461,6 +461,28 @@ impl Session {
         Ok(self.conn.as_mut().expect("connected above"))
     }
 
+    /// Makes sure the connection works now: a kept-open connection to a server that has
+    /// restarted only notices on its next request, so a cheap Root DSE read is sent first and,
+    /// when it fails for connection reasons, the connection is made again. Call it before a
+    /// batch of writes, which are never retried themselves (they may have been applied).
+    pub fn ensure_alive(&mut self) -> LResult<()> {
+        let timeout = self.settings.conn_timeout;
+        let url = self.url();
+        let probe = self
+            .conn()?
+            .with_timeout(timeout)
+            .search("", Scope::Base, "(objectClass=*)", vec!["1.1"])
+            .map_err(|e| LdapFailure::from_ldap("probe", &url, e));
+        match probe {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_connection() => {
+                self.note(&e);
+                self.conn().map(|_| ())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn root(&mut self) -> LResult<&RootDse> {
         self.conn()?;
         Ok(self.root.as_ref().expect("read on connect"))

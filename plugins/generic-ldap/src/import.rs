@@ -867,8 +867,22 @@ fn read_entry(session: &mut Session, dn_: &str, plan: &ImportPlan) -> LResult<Op
     }
 }
 
-/// A complete (paged when supported) search; for delta-sized result sets.
+/// A complete (paged when supported) search; for delta-sized result sets. Reads are
+/// idempotent, so one connection failure is retried on a new connection.
 pub fn search_all(
+    session: &mut Session,
+    base: &str,
+    scope: Scope,
+    filter: &str,
+    attrs: &[String],
+) -> LResult<Vec<SearchEntry>> {
+    match search_once(session, base, scope, filter, attrs) {
+        Err(e) if e.is_connection() => search_once(session, base, scope, filter, attrs),
+        other => other,
+    }
+}
+
+fn search_once(
     session: &mut Session,
     base: &str,
     scope: Scope,

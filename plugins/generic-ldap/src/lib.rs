@@ -405,7 +405,7 @@ impl Connector for GenericLdap {
             })?;
         }
         // Whole-call failure: the directory cannot be reached at all.
-        self.session.conn()?;
+        self.session.ensure_alive()?;
         let ctx = self.export.as_ref().expect("opened above");
         let mut results = Vec::with_capacity(entries.len());
         for e in &entries {
@@ -448,6 +448,7 @@ impl Connector for GenericLdap {
 
 impl GenericLdap {
     fn password_context(&mut self) -> ConnectorResult<ExportContext> {
+        self.session.ensure_alive()?;
         let settings = self.session.settings.clone();
         let root = self.session.root()?.clone();
         Ok(ExportContext {
