@@ -1626,7 +1626,10 @@ pub mod scenarios {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        server_stop(t, true);
+        // A fast shutdown terminates the backend inside the open transaction. (Not a crash:
+        // with the harness's synchronous_commit=off / innodb-flush-log-at-trx-commit=0 a crash
+        // may also lose the committed fixture tables, which would prove nothing.)
+        server_stop(t, false);
         let (mut inst, result) = worker.join().expect("export thread");
         match result {
             Err(e) => assert_eq!(e.kind, ErrorKind::Connection, "{e:?}"),
