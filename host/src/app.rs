@@ -76,6 +76,8 @@ pub struct Application {
     object_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     state_dir: PathBuf,
     watermarks: Mutex<BTreeMap<String, String>>,
+    /// Objects read by the running import (for progress displays).
+    progress: std::sync::atomic::AtomicU64,
 }
 
 fn setup_err(app: &str, message: impl Into<String>) -> AppError {
@@ -272,6 +274,7 @@ impl Application {
             object_locks: Mutex::new(HashMap::new()),
             state_dir,
             watermarks: Mutex::new(watermarks),
+            progress: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -290,6 +293,10 @@ impl Application {
     }
     pub fn is_importing(&self) -> bool {
         self.importing.load(Ordering::Acquire)
+    }
+    /// Objects read so far by the running (or last) import.
+    pub fn progress(&self) -> u64 {
+        self.progress.load(Ordering::Relaxed)
     }
     pub fn last_error(&self) -> Option<String> {
         self.last_error
@@ -410,6 +417,7 @@ impl Application {
         let _one_at_a_time = self.import_lock.lock().await;
         self.importing.store(true, Ordering::Release);
         let started = Instant::now();
+        self.progress.store(0, Ordering::Relaxed);
         let result = self.import_all(mode, dry_run).await;
         self.importing.store(false, Ordering::Release);
         let elapsed = started.elapsed();
@@ -672,6 +680,7 @@ impl Application {
         };
         let stored = self.render(t, &id, &record, active, prev.as_deref());
         summary.objects += 1;
+        self.progress.fetch_add(1, Ordering::Relaxed);
         if dry_run {
             return;
         }
@@ -860,17 +869,14 @@ impl Application {
             .stored
             .resource
             .get("active")
-            .and_then(Json::as_bool)
+            .and_then(json_bool)
             .unwrap_or(true);
-        let new_active = new
-            .get("active")
-            .and_then(Json::as_bool)
-            .unwrap_or(old_active);
+        let new_active = new.get("active").and_then(json_bool).unwrap_or(old_active);
         if t.kind == ScimKind::User && old_active != new_active {
             match &t.on_disable {
                 Deprovision::SetAttribute { set, value } => {
                     let v = if new_active { !*value } else { *value };
-                    new_record.insert(set.clone(), vec![Value::Boolean(v)]);
+                    new_record.insert(set.clone(), vec![t.typed_bool(set, v)]);
                 }
                 d if *d == Deprovision::Delete && !new_active => {
                     let entry = Self::new_entry(t, ObjectModification::Delete, Some(id), &old.dn);
@@ -1059,6 +1065,16 @@ pub fn export_result_to_scim(r: &ExportResult) -> Result<(), ScimError> {
     })
 }
 
+/// A JSON boolean, also in Entra's string form ("True"/"False").
+fn json_bool(v: &Json) -> Option<bool> {
+    match v {
+        Json::Bool(b) => Some(*b),
+        Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Json::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
 fn version_of(resource: &Json) -> String {
     let mut h = std::hash::DefaultHasher::new();
     resource.to_string().hash(&mut h);
@@ -1128,17 +1144,17 @@ impl Backend for Application {
                 }
             }
         }
-        let active = resource
-            .get("active")
-            .and_then(Json::as_bool)
-            .unwrap_or(true);
+        let active = resource.get("active").and_then(json_bool).unwrap_or(true);
         if let Some((attr, disabled_value)) = t.active_attribute() {
             record.entry(attr.to_owned()).or_insert_with(|| {
-                vec![Value::Boolean(if active {
-                    !disabled_value
-                } else {
-                    disabled_value
-                })]
+                vec![t.typed_bool(
+                    attr,
+                    if active {
+                        !disabled_value
+                    } else {
+                        disabled_value
+                    },
+                )]
             });
         }
         let anchor = record
@@ -1253,7 +1269,7 @@ impl Backend for Application {
             Deprovision::SetAttribute { set, value } => {
                 self.require_export()?;
                 let entry = Self::new_entry(t, ObjectModification::Update, Some(id), &old.dn)
-                    .with_change(AttributeChange::replace(set, [Value::Boolean(*value)]));
+                    .with_change(AttributeChange::replace(set, [t.typed_bool(set, *value)]));
                 self.export_entry(entry).await?;
             }
             d if *d == Deprovision::Delete => {

@@ -3,9 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::config::{Config, LogFormat};
 use crate::plugins::PluginRegistry;
+use crate::runtime::{ServeOptions, base_url, build_apps, start};
 
 /// A cross-platform ECMA Connector Host: serves SCIM 2.0 to Microsoft Entra provisioning and
 /// drives connector plugins that talk to the target systems.
@@ -29,6 +32,69 @@ pub enum Command {
         /// Also log loading details to stderr.
         #[arg(short, long)]
         verbose: bool,
+    },
+    /// Run the host: import every application into its cache and serve SCIM over HTTPS.
+    Serve {
+        #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+        /// Serve plain HTTP instead of HTTPS (local testing only; Entra requires HTTPS).
+        #[arg(long)]
+        insecure_http: bool,
+    },
+    /// Validate the configuration file and each application's parameters with its connector.
+    CheckConfig {
+        #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Do what Entra's "Test connection" does, against the running host.
+    TestConnection {
+        /// The application name.
+        app: String,
+        #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+        /// Base URL of the running host (default: https://localhost:PORT).
+        #[arg(long)]
+        url: Option<String>,
+        /// CA certificate to trust (default: the generated certificate in the state directory).
+        #[arg(long, value_name = "PEM")]
+        ca: Option<PathBuf>,
+    },
+    /// Run an import of one application now (without serving), with a progress display.
+    Import {
+        app: String,
+        #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+        /// Force a full import.
+        #[arg(long, conflicts_with = "delta")]
+        full: bool,
+        /// Force a delta import (fails when no watermark exists).
+        #[arg(long)]
+        delta: bool,
+        /// Read everything but change no cache and no watermark.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Generate the self-signed TLS certificate in the state directory.
+    GenCert {
+        #[arg(long, default_value = "state", value_name = "DIR")]
+        state_dir: PathBuf,
+        /// Host name for the certificate (default: this machine's name).
+        #[arg(long)]
+        hostname: Option<String>,
+        /// Replace an existing certificate.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Start a demo: a host with sample users in an embedded database, printing the URL and token.
+    Demo {
+        /// Folder for the demo's data, configuration and state.
+        #[arg(long, default_value = "ecma-host-demo", value_name = "DIR")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 8585)]
+        port: u16,
+        /// Set up the demo and print how to start it, without serving.
+        #[arg(long)]
+        no_serve: bool,
     },
 }
 
@@ -60,7 +126,277 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", render_plugin_list(&registry));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve {
+            config,
+            insecure_http,
+        } => serve(&config, insecure_http),
+        Command::CheckConfig { config } => check_config(&config),
+        Command::TestConnection {
+            app,
+            config,
+            url,
+            ca,
+        } => test_connection(&app, &config, url, ca),
+        Command::Import {
+            app,
+            config,
+            full,
+            delta,
+            dry_run,
+        } => import(&app, &config, full, delta, dry_run),
+        Command::GenCert {
+            state_dir,
+            hostname,
+            force,
+        } => gen_cert(&state_dir, hostname, force),
+        Command::Demo {
+            dir,
+            port,
+            no_serve,
+        } => crate::demo::run(&dir, port, no_serve),
     }
+}
+
+fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    Config::load(path).with_context(|| format!("configuration {}", path.display()))
+}
+
+fn registry_for(config: &Config) -> PluginRegistry {
+    PluginRegistry::discover(&config.host.plugins_dirs, &config.host.plugin_files)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `ecma-host serve`.
+pub fn serve(path: &std::path::Path, insecure_http: bool) -> anyhow::Result<ExitCode> {
+    let config = load_config(path)?;
+    init_logging_with(&config.host.log_level, config.host.log_format);
+    let registry = registry_for(&config);
+    let scheme = if insecure_http { "http" } else { "https" };
+    let (apps, failures) = build_apps(&config, &registry, scheme);
+    if apps.is_empty() {
+        anyhow::bail!(
+            "no application could be started{}",
+            if failures.is_empty() {
+                " (none configured)".to_owned()
+            } else {
+                format!(
+                    ": {}",
+                    failures
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }
+        );
+    }
+    for name in apps.keys() {
+        tracing::info!(app = %name, url = %base_url(&config, scheme, name), "application endpoint");
+    }
+    let rt = runtime()?;
+    rt.block_on(async {
+        let host = start(&config, apps, &ServeOptions { insecure_http }).await?;
+        host.wait().await
+    })
+    .context("the host stopped with an error")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ecma-host check-config`.
+pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    init_logging("warn");
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("{}: {e}", path.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let registry = registry_for(&config);
+    let mut problems = Vec::new();
+    for f in registry.failures() {
+        problems.push(format!("plugin {}: {}", f.file.display(), f.reason));
+    }
+    for app in &config.apps {
+        if let Err(e) = crate::config::resolve_token(app) {
+            problems.push(e.to_string());
+        }
+        let Some(plugin) = registry.get(&app.connector) else {
+            problems.push(format!(
+                "app '{}': connector '{}' is not loaded",
+                app.name, app.connector
+            ));
+            continue;
+        };
+        match crate::app::validate_with_connector(app, plugin.plugin.as_ref()) {
+            Ok(params) => match plugin.plugin.schema(&params) {
+                Ok(schema) => {
+                    for ot in &app.object_types {
+                        if let Err(e) = crate::mapping::TypeMapping::build(ot, &schema) {
+                            problems.push(format!("app '{}': {e}", app.name));
+                        }
+                    }
+                }
+                Err(e) => problems.push(format!(
+                    "app '{}': reading the connector's schema failed: {}",
+                    app.name, e.message
+                )),
+            },
+            Err(p) => problems.extend(p),
+        }
+    }
+    if problems.is_empty() {
+        println!(
+            "{}: OK ({} application(s))",
+            path.display(),
+            config.apps.len()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            println!("{}: {p}", path.display());
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// `ecma-host test-connection APP`: the request Entra's test sends.
+pub fn test_connection(
+    app: &str,
+    path: &std::path::Path,
+    url: Option<String>,
+    ca: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let config = load_config(path)?;
+    let app_cfg = config
+        .apps
+        .iter()
+        .find(|a| a.name == app)
+        .with_context(|| format!("no application named '{app}' in {}", path.display()))?;
+    let token = crate::config::resolve_token(app_cfg)?;
+    let base = url.unwrap_or_else(|| format!("https://localhost:{}", config.host.port));
+    let ca = ca.unwrap_or_else(|| crate::tls::generated_paths(&config.host.state_dir).0);
+    let filter_attr = app_cfg
+        .object_types
+        .iter()
+        .find(|o| o.scim == crate::config::ScimKind::User)
+        .and_then(|o| o.query_attributes.first().cloned())
+        .unwrap_or_else(|| "PLACEHOLDER".to_owned());
+    let probe = uuid::Uuid::new_v4();
+    let target = format!(
+        "{}/ecma2host_{app}/scim/Users?filter={filter_attr}+eq+%22{probe}%22",
+        base.trim_end_matches('/')
+    );
+    let outcome = crate::probe::get(&target, token.expose(), Some(&ca))?;
+    println!("GET {target}\n-> {} {}", outcome.status, outcome.body);
+    let ok = outcome.status == 200
+        && serde_json::from_str::<serde_json::Value>(&outcome.body)
+            .ok()
+            .and_then(|v| v.get("totalResults").and_then(|t| t.as_u64()))
+            .is_some();
+    println!(
+        "{}",
+        if ok {
+            "test connection: OK"
+        } else {
+            "test connection: FAILED"
+        }
+    );
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `ecma-host import APP`.
+pub fn import(
+    app: &str,
+    path: &std::path::Path,
+    full: bool,
+    delta: bool,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    let config = load_config(path)?;
+    init_logging("warn");
+    let registry = registry_for(&config);
+    let app_cfg = config
+        .apps
+        .iter()
+        .find(|a| a.name == app)
+        .with_context(|| format!("no application named '{app}'"))?;
+    let application = std::sync::Arc::new(crate::app::Application::new(
+        app_cfg,
+        &config.host,
+        &registry,
+        &base_url(&config, "https", app),
+    )?);
+    let mode = if full {
+        crate::app::ImportMode::Full
+    } else if delta {
+        crate::app::ImportMode::Delta
+    } else {
+        crate::app::ImportMode::Auto
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message("importing");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let progress = application.clone();
+    let ticker_bar = bar.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_ticker = stop.clone();
+    let ticker = std::thread::spawn(move || {
+        while !stop_ticker.load(std::sync::atomic::Ordering::Relaxed) {
+            ticker_bar.set_message(format!("{} objects read", progress.progress()));
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
+    let rt = runtime()?;
+    let result = rt.block_on(application.import(mode, dry_run));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = ticker.join();
+    bar.finish_and_clear();
+    let summary = result?;
+    println!(
+        "{} import of '{app}'{}: {} objects, {} deleted, {} entry errors, {} ms",
+        if summary.full { "full" } else { "delta" },
+        if dry_run {
+            " (dry run: nothing changed)"
+        } else {
+            ""
+        },
+        summary.objects,
+        summary.deleted,
+        summary.errors,
+        summary.millis
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ecma-host gen-cert`.
+pub fn gen_cert(
+    state_dir: &std::path::Path,
+    hostname: Option<String>,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    let (cert, _) = crate::tls::generated_paths(state_dir);
+    if cert.exists() && !force {
+        anyhow::bail!("{} exists; use --force to replace it", cert.display());
+    }
+    let host = hostname.unwrap_or_else(crate::tls::hostname);
+    let (cert, key) = crate::tls::generate_self_signed(state_dir, &host)?;
+    println!(
+        "certificate: {}\nkey:         {}\nvalid for two years for {host}, localhost, 127.0.0.1",
+        cert.display(),
+        key.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn default_plugins_dir() -> PathBuf {
@@ -120,11 +456,18 @@ pub fn render_plugin_list(registry: &PluginRegistry) -> String {
 
 /// Installs the global `tracing` subscriber; `RUST_LOG` overrides `default_filter`.
 pub fn init_logging(default_filter: &str) {
+    init_logging_with(default_filter, LogFormat::Text)
+}
+
+pub fn init_logging_with(default_filter: &str, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }

@@ -57,6 +57,9 @@ pub struct TypeMapping {
     pub on_disable: Deprovision,
     pub on_delete: Deprovision,
     pub attrs: Vec<AttrMapping>,
+    /// Data types of all the type's attributes (for values the host itself writes, like
+    /// a deprovisioning flag).
+    pub data_types: BTreeMap<String, DataType>,
     pub resource_type: ResourceTypeDef,
     pub extension_urn: &'static str,
 }
@@ -222,6 +225,15 @@ impl TypeMapping {
                 *a = AttributeDef::clone(a).mutability(Mutability::Immutable);
             }
         }
+        // Entra sends only the attributes mapped in the app, so nothing the host serves is
+        // required on create (the RFC marks core `userName` required; Entra's ECMA POST
+        // carries the extension attributes only).
+        let relax = |mut schema: ecma_scim::SchemaDef| {
+            for a in &mut schema.attributes {
+                a.required = false;
+            }
+            schema
+        };
         let resource_type = match cfg.scim {
             ScimKind::User => {
                 let mut names: Vec<&str> = core_names.iter().map(String::as_str).collect();
@@ -230,12 +242,12 @@ impl TypeMapping {
                     "User",
                     "/Users",
                     "Users of the connected application",
-                    core_user_schema().select(&names),
+                    relax(core_user_schema().select(&names)),
                 )
                 .with_extension(extension, false);
                 if !enterprise_names.is_empty() {
                     let names: Vec<&str> = enterprise_names.iter().map(String::as_str).collect();
-                    rt = rt.with_extension(enterprise_user_schema().select(&names), false);
+                    rt = rt.with_extension(relax(enterprise_user_schema().select(&names)), false);
                 }
                 rt
             }
@@ -246,7 +258,7 @@ impl TypeMapping {
                     "Group",
                     "/Groups",
                     "Groups of the connected application",
-                    core_group_schema().select(&names),
+                    relax(core_group_schema().select(&names)),
                 )
                 .with_extension(extension, false)
             }
@@ -260,6 +272,11 @@ impl TypeMapping {
             on_disable: cfg.on_disable.clone(),
             on_delete: cfg.on_delete.clone(),
             attrs,
+            data_types: st
+                .attributes
+                .iter()
+                .map(|a| (a.name.to_lowercase(), a.data_type))
+                .collect(),
             resource_type,
             extension_urn,
         })
@@ -302,6 +319,15 @@ impl TypeMapping {
         match &self.on_disable {
             Deprovision::SetAttribute { set, value } => Some((set.as_str(), *value)),
             _ => None,
+        }
+    }
+
+    /// A boolean as the target stores it in `attr` (a text column gets "true"/"false").
+    pub fn typed_bool(&self, attr: &str, b: bool) -> Value {
+        match self.data_types.get(&attr.to_lowercase()) {
+            Some(DataType::String) => Value::String(b.to_string()),
+            Some(DataType::Integer) => Value::Integer(b as i64),
+            _ => Value::Boolean(b),
         }
     }
 
@@ -372,8 +398,8 @@ impl TypeMapping {
             let active = match (active_override, self.active_attribute()) {
                 (Some(a), _) => a,
                 (None, Some((attr, disabled_value))) => {
-                    record.get(attr).and_then(|v| v.first())
-                        != Some(&Value::Boolean(disabled_value))
+                    record.get(attr).and_then(|v| v.first()).and_then(truthy)
+                        != Some(disabled_value)
                 }
                 (None, None) => true,
             };
@@ -423,6 +449,20 @@ impl TypeMapping {
             }
         }
         Ok(record)
+    }
+}
+
+/// A stored flag as a boolean, whatever type the target keeps it in.
+pub fn truthy(v: &Value) -> Option<bool> {
+    match v {
+        Value::Boolean(b) => Some(*b),
+        Value::Integer(i) => Some(*i != 0),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "y" | "t" => Some(true),
+            "false" | "0" | "no" | "n" | "f" | "" => Some(false),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -8,5 +8,5 @@
 pub mod host;
 pub mod plugins;
 pub mod servers;
-pub mod sql;
 pub mod slapd;
+pub mod sql;

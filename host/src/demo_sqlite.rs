@@ -1,0 +1,52 @@
+//! The demo's embedded database: an SQLite file with a `users` table and sample people.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::demo::SAMPLE_USERS;
+
+/// Creates `db` with the sample users unless it already exists.
+pub fn create_database(db: &Path) -> anyhow::Result<()> {
+    if db.exists() {
+        return Ok(());
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start a runtime")?;
+    rt.block_on(async {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(db)
+            .create_if_missing(true)
+            .connect()
+            .await
+            .with_context(|| format!("cannot create {}", db.display()))?;
+        sqlx::query(
+            "CREATE TABLE users (
+                id TEXT PRIMARY KEY NOT NULL,
+                userName TEXT NOT NULL UNIQUE,
+                givenName TEXT,
+                surname TEXT,
+                mail TEXT,
+                disabled BOOLEAN NOT NULL DEFAULT 0
+            )",
+        )
+        .execute(&mut conn)
+        .await
+        .context("cannot create the users table")?;
+        for (id, given, sur, mail) in SAMPLE_USERS {
+            sqlx::query("INSERT INTO users (id, userName, givenName, surname, mail, disabled) VALUES (?, ?, ?, ?, ?, 0)")
+                .bind(id)
+                .bind(mail)
+                .bind(given)
+                .bind(sur)
+                .bind(mail)
+                .execute(&mut conn)
+                .await
+                .context("cannot insert a sample user")?;
+        }
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,239 @@
+//! The HTTPS front: `https://HOST:PORT/ecma2host_{name}/scim/...` per application, plus
+//! `/healthz`, `/readyz` and `/metrics`.
+//!
+//! This layer only authenticates, enforces limits and adapts HTTP to the SCIM engine; every
+//! SCIM error goes through `ScimError`'s `ResponseError` mapping.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use ecma_scim::{Method, SCIM_CONTENT_TYPE, ScimError, ScimRequest, ScimResponse};
+use futures_util::StreamExt;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::app::{Application, IMPORTING_MESSAGE};
+
+/// Shared state of the HTTP workers.
+pub struct HostState {
+    pub apps: BTreeMap<String, Arc<Application>>,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub cache_dump: bool,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Registers every route on an actix `App`.
+pub fn configure(state: Arc<HostState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::from(state))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics_endpoint))
+            .route("/{app_segment}/scim{tail:.*}", web::to(scim))
+            .default_service(web::to(not_found));
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<HostState>) -> HttpResponse {
+    let apps: BTreeMap<&str, serde_json::Value> = state
+        .apps
+        .iter()
+        .map(|(n, a)| {
+            (
+                n.as_str(),
+                serde_json::json!({
+                    "ready": a.is_ready(),
+                    "importing": a.is_importing(),
+                    "lastError": a.last_error(),
+                }),
+            )
+        })
+        .collect();
+    let all = state.apps.values().all(|a| a.is_ready());
+    let body = serde_json::json!({ "ready": all, "applications": apps });
+    if all {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics_endpoint(state: web::Data<HostState>) -> HttpResponse {
+    match &state.metrics {
+        Some(h) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4")
+            .body(h.render()),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::not_found(format!(
+        "no such endpoint: {} (application endpoints are /ecma2host_{{name}}/scim)",
+        req.path()
+    )))
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn scim(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    mut payload: web::Payload,
+    state: web::Data<HostState>,
+) -> Result<HttpResponse, ScimError> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (segment, tail) = path.into_inner();
+    let app_name = segment.strip_prefix("ecma2host_").unwrap_or("");
+    let app = state.apps.get(app_name).cloned();
+    let result: Result<HttpResponse, ScimError> = async {
+        let app = app.ok_or_else(|| {
+            ScimError::not_found(format!(
+                "invalid resource: no application named '{app_name}' (the name is case-sensitive)"
+            ))
+        })?;
+        match bearer(&req) {
+            Some(token) if app.token_matches(token) => {}
+            Some(_) => {
+                return Err(ScimError::unauthorized(
+                    "the bearer token is not valid for this application",
+                ));
+            }
+            None => {
+                return Err(ScimError::unauthorized(
+                    "an Authorization: Bearer token is required",
+                ));
+            }
+        }
+        if !app.is_ready() {
+            let detail = match app.last_error() {
+                Some(e) if !app.is_importing() => format!(
+                    "{IMPORTING_MESSAGE} (the last attempt failed and is being retried: {e})"
+                ),
+                _ => IMPORTING_MESSAGE.to_owned(),
+            };
+            return Err(ScimError::unavailable(detail, Some(30)));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| {
+                ScimError::invalid_syntax(format!("cannot read the request body: {e}"))
+            })?;
+            if body.len() + chunk.len() > state.max_body_bytes {
+                return Err(ScimError::payload_too_large(format!(
+                    "the request body exceeds {} bytes",
+                    state.max_body_bytes
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let tail = if tail.is_empty() {
+            "/".to_owned()
+        } else {
+            tail
+        };
+        if tail.trim_end_matches('/').eq_ignore_ascii_case("/cache")
+            && req.method() == actix_web::http::Method::GET
+        {
+            if !state.cache_dump {
+                return Err(ScimError::not_found(
+                    "the cache dump is disabled (host.cache_dump)",
+                ));
+            }
+            return Ok(HttpResponse::Ok()
+                .content_type(SCIM_CONTENT_TYPE)
+                .json(app.cache_dump()));
+        }
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let scim_req = ScimRequest {
+            method: Method::parse(req.method().as_str()),
+            path: tail,
+            query: req.query_string().to_owned(),
+            if_match: header("if-match"),
+            if_none_match: header("if-none-match"),
+            content_type: header("content-type"),
+            body,
+        };
+        let response = tokio::time::timeout(
+            state.request_timeout,
+            app.engine.handle(app.as_ref(), scim_req),
+        )
+        .await
+        .map_err(|_| {
+            ScimError::unavailable(
+                format!(
+                    "the request took longer than {} s; the target may be slow",
+                    state.request_timeout.as_secs()
+                ),
+                Some(30),
+            )
+        })?;
+        Ok(to_http(response))
+    }
+    .await;
+    let status = match &result {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.status,
+    };
+    let latency = started.elapsed();
+    // Path without the query: filter values are personal data.
+    tracing::info!(
+        request_id = %request_id,
+        app = %app_name,
+        method = %req.method(),
+        path = %req.path(),
+        status,
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "request"
+    );
+    let labels = [("app", app_name.to_owned()), ("status", status.to_string())];
+    metrics::counter!("ecma_http_requests_total", &labels).increment(1);
+    metrics::histogram!("ecma_http_request_duration_seconds", &labels)
+        .record(latency.as_secs_f64());
+    result.map(|mut r| {
+        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&request_id) {
+            r.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("x-request-id"),
+                v,
+            );
+        }
+        r
+    })
+}
+
+fn to_http(r: ScimResponse) -> HttpResponse {
+    let mut out = HttpResponse::build(
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    );
+    let mut has_type = false;
+    for (k, v) in &r.headers {
+        has_type |= k.eq_ignore_ascii_case("content-type");
+        out.insert_header((k.as_str(), v.as_str()));
+    }
+    match r.body {
+        Some(body) => {
+            if !has_type {
+                out.insert_header(("content-type", SCIM_CONTENT_TYPE));
+            }
+            out.body(body.to_string())
+        }
+        None => out.finish(),
+    }
+}

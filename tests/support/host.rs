@@ -1,0 +1,160 @@
+//! Starting a real host in-process over HTTPS and talking SCIM to it like Entra does.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ecma_host::config::Config;
+use ecma_host::plugins::PluginRegistry;
+use ecma_host::runtime::{RunningHost, ServeOptions, build_apps, start};
+use serde_json::Value;
+
+/// The token every test application uses.
+pub const TOKEN: &str = "test-token-0123456789abcdef";
+
+/// A running host with its temporary state directory.
+pub struct TestHost {
+    pub host: Option<RunningHost>,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state_dir: tempfile::TempDir,
+}
+
+/// `[host]` section and `[[app]]` tables: `apps_toml` may use `{TOKEN}`.
+pub async fn start_host(apps_toml: &str, plugins: &[PathBuf]) -> TestHost {
+    start_host_with(apps_toml, plugins, "").await
+}
+
+pub async fn start_host_with(apps_toml: &str, plugins: &[PathBuf], host_extra: &str) -> TestHost {
+    let state_dir = tempfile::tempdir().unwrap();
+    let plugin_files: Vec<String> = plugins
+        .iter()
+        .map(|p| format!("{:?}", p.display().to_string()))
+        .collect();
+    let text = format!(
+        "[host]\nlisten = \"127.0.0.1\"\nport = 0\nhostname = \"localhost\"\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{}]\n{host_extra}\n{}",
+        state_dir.path().display().to_string(),
+        plugin_files.join(", "),
+        apps_toml.replace("{TOKEN}", TOKEN)
+    );
+    let config =
+        Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).expect("test config");
+    let registry = PluginRegistry::discover(&[], &config.host.plugin_files);
+    assert!(registry.failures().is_empty(), "{:?}", registry.failures());
+    let (apps, failures) = build_apps(&config, &registry, "https");
+    assert!(failures.is_empty(), "{failures:?}");
+    let host = start(&config, apps, &ServeOptions::default())
+        .await
+        .expect("host starts");
+    let cert = ecma_host::tls::generated_paths(state_dir.path()).0;
+    let client = https_client(&cert);
+    let base = format!("https://localhost:{}", host.addr.port());
+    TestHost {
+        host: Some(host),
+        base,
+        client,
+        state_dir,
+    }
+}
+
+/// A client that trusts exactly `cert` (the host's generated certificate).
+pub fn https_client(cert: &Path) -> reqwest::Client {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(cert).expect("generated certificate");
+    use rustls::pki_types::pem::PemObject;
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .unwrap()
+}
+
+/// One SCIM answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl TestHost {
+    pub fn app_url(&self, app: &str, path: &str) -> String {
+        format!("{}/ecma2host_{app}/scim{path}", self.base)
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        app: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        self.request_with_token(method, app, path, body, Some(TOKEN))
+            .await
+    }
+
+    pub async fn request_with_token(
+        &self,
+        method: &str,
+        app: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, self.app_url(app, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Waits until every application finished its first import.
+    pub async fn wait_ready(&self) {
+        for _ in 0..400 {
+            let r = self
+                .client
+                .get(format!("{}/readyz", self.base))
+                .send()
+                .await
+                .unwrap();
+            if r.status().as_u16() == 200 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("host not ready after 10 s");
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(h) = self.host.take() {
+            h.stop().await;
+        }
+    }
+}
