@@ -169,14 +169,24 @@ pub fn apply_patch(
     }
     for op in ops {
         match &op.path {
-            Some(p) => apply_path(
-                &mut doc,
-                rt,
-                op.kind,
-                &p.attr,
-                p.filter.as_ref(),
-                op.value.as_ref(),
-            )?,
+            Some(p) => match schema_target(rt, &p.attr) {
+                Some(target) => {
+                    if p.filter.is_some() {
+                        return Err(ScimError::invalid_path(format!(
+                            "a value filter cannot follow the schema URN '{target}'"
+                        )));
+                    }
+                    apply_schema_path(&mut doc, rt, op.kind, target, op.value.as_ref())?
+                }
+                None => apply_path(
+                    &mut doc,
+                    rt,
+                    op.kind,
+                    &p.attr,
+                    p.filter.as_ref(),
+                    op.value.as_ref(),
+                )?,
+            },
             None => apply_pathless(&mut doc, rt, op.kind, op.value.as_ref())?,
         }
     }
@@ -229,6 +239,84 @@ fn apply_pathless(
         }
         let p = parse_attr_path(k)?;
         apply_path(doc, rt, kind, &p, None, Some(v))?;
+    }
+    Ok(())
+}
+
+/// A PATCH path that is a whole schema URN (RFC 7644 §3.5.2: "urn:...:enterprise:2.0:User"): the canonical
+/// URN of the core schema or of one of the extensions. The path parser reads such a URN as `urn` + `attr`.
+fn schema_target<'a>(rt: &'a ResourceTypeDef, p: &AttrPath) -> Option<&'a str> {
+    let u = p.urn.as_deref()?;
+    if p.sub_attr.is_some() {
+        return None;
+    }
+    let full = format!("{u}:{}", p.attr);
+    rt.schema_urns().find(|s| s.eq_ignore_ascii_case(&full))
+}
+
+/// add/replace/remove whose path is a schema URN. add/replace merge the object value's attributes into that
+/// schema's attributes (as a path-less operation would); remove of an extension drops the whole extension
+/// object (its readOnly attributes stay, they are not the client's to remove) and so its URN from `schemas`.
+fn apply_schema_path(
+    doc: &mut Value,
+    rt: &ResourceTypeDef,
+    kind: PatchOpKind,
+    urn: &str,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
+    let is_core = urn.eq_ignore_ascii_case(&rt.schema.id);
+    if kind == PatchOpKind::Remove {
+        let Some(ext) = rt.extension(urn).filter(|_| !is_core) else {
+            return Err(ScimError::invalid_path(format!(
+                "the core schema '{urn}' cannot be removed"
+            )));
+        };
+        if ext.required {
+            return Err(ScimError::invalid_value(format!(
+                "the extension '{urn}' is required and cannot be removed"
+            )));
+        }
+        let root = doc.as_object_mut().expect("resource is an object");
+        if let Some(k) = key_ci(root, urn) {
+            let kept: Map<String, Value> = match root.remove(&k) {
+                Some(Value::Object(m)) => m
+                    .into_iter()
+                    .filter(|(ak, _)| {
+                        ext.schema
+                            .attribute(ak)
+                            .is_some_and(|d| d.mutability == Mutability::ReadOnly)
+                    })
+                    .collect(),
+                _ => Map::new(),
+            };
+            if !kept.is_empty() {
+                root.insert(k, Value::Object(kept));
+            }
+        }
+        return Ok(());
+    }
+    let Some(Value::Object(inner)) = value.map(single_of) else {
+        return Err(ScimError::invalid_value(format!(
+            "the value for path '{urn}' must be an object of its attributes"
+        )));
+    };
+    for (ik, iv) in inner {
+        if ik.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
+        if is_core {
+            // Same as a path-less operation on the core attributes.
+            apply_pathless(
+                doc,
+                rt,
+                kind,
+                Some(&Value::Object(Map::from_iter([(ik.clone(), iv.clone())]))),
+            )?;
+            continue;
+        }
+        let mut p = parse_attr_path(ik)?;
+        p.urn = Some(urn.to_owned());
+        apply_path(doc, rt, kind, &p, None, Some(iv))?;
     }
     Ok(())
 }

@@ -442,3 +442,136 @@ fn diff_for_put() {
     );
     assert!(diff(&old, &old, &rt).is_empty());
 }
+
+/// scim2-tester `check_remove_attribute`: a remove whose path is an extension's schema URN (RFC 7644
+/// §3.5.2.2) drops the whole extension, its URN leaves `schemas`, and every attribute is reported cleared.
+#[test]
+fn remove_whole_extension_by_schema_urn() {
+    let rt = user_rt();
+    let mut r = adele();
+    r[ENTERPRISE_USER_URN] = json!({"department": "Sales", "manager": {"value": "m1"}});
+    r["schemas"] = json!([CORE_USER_URN, ENTERPRISE_USER_URN, ECMA2HOST_USER_URN]);
+    let o = run(
+        &r,
+        ops(json!([{"op": "remove", "path": ECMA2HOST_USER_URN}])),
+        &rt,
+    )
+    .unwrap();
+    assert!(
+        o.resource.get(ECMA2HOST_USER_URN).is_none(),
+        "{}",
+        o.resource
+    );
+    assert_eq!(
+        o.resource["schemas"],
+        json!([CORE_USER_URN, ENTERPRISE_USER_URN])
+    );
+    assert_eq!(o.changes.len(), 6, "{:?}", o.changes);
+    for a in [
+        "ContosoLogin",
+        "FirstName",
+        "LastName",
+        "AzureID",
+        "textID",
+        "Email",
+    ] {
+        assert_eq!(change(&o, a, None), Some(&ChangeKind::Clear), "{a}");
+        assert!(
+            o.changes
+                .iter()
+                .all(|c| c.attr.in_extension && c.attr.urn == ECMA2HOST_USER_URN)
+        );
+    }
+    // any case, and the enterprise extension (complex manager cleared as a whole)
+    let o = run(
+        &r,
+        ops(json!([{"op": "Remove", "path": ENTERPRISE_USER_URN.to_lowercase()}])),
+        &rt,
+    )
+    .unwrap();
+    assert!(o.resource.get(ENTERPRISE_USER_URN).is_none());
+    assert_eq!(change(&o, "department", None), Some(&ChangeKind::Clear));
+    assert_eq!(change(&o, "manager", None), Some(&ChangeKind::Clear));
+    // removing an absent extension is a no-op; the core schema cannot be removed
+    let o = run(
+        &adele(),
+        ops(json!([{"op": "remove", "path": ENTERPRISE_USER_URN}])),
+        &rt,
+    )
+    .unwrap();
+    assert!(o.changes.is_empty());
+    let e = run(
+        &adele(),
+        ops(json!([{"op": "remove", "path": CORE_USER_URN}])),
+        &rt,
+    )
+    .unwrap_err();
+    assert_eq!(e.status, 400);
+    let e = run(
+        &adele(),
+        ops(json!([{"op": "remove", "path": format!("{ECMA2HOST_USER_URN}[x eq 1]")}])),
+        &rt,
+    )
+    .unwrap_err();
+    assert_eq!(e.status, 400);
+}
+
+/// add/replace with a path that is an extension URN and an object value set/merge its attributes.
+#[test]
+fn add_and_replace_with_extension_urn_path() {
+    let rt = user_rt();
+    let o = run(
+        &adele(),
+        ops(json!([
+            {"op": "add", "path": ENTERPRISE_USER_URN, "value": {"department": "Sales", "manager": {"value": "m1"}}},
+            {"op": "replace", "path": ECMA2HOST_USER_URN, "value": {"LastName": "Smith", "IsSoftDeleted": "True"}}
+        ])),
+        &rt,
+    )
+    .unwrap();
+    assert_eq!(
+        o.resource[ENTERPRISE_USER_URN],
+        json!({"department": "Sales", "manager": {"value": "m1"}})
+    );
+    assert_eq!(o.resource[ECMA2HOST_USER_URN]["LastName"], "Smith");
+    assert_eq!(
+        o.resource[ECMA2HOST_USER_URN]["FirstName"], "Adele",
+        "merged"
+    );
+    assert_eq!(o.resource[ECMA2HOST_USER_URN]["IsSoftDeleted"], true);
+    assert_eq!(
+        o.resource["schemas"],
+        json!([CORE_USER_URN, ENTERPRISE_USER_URN, ECMA2HOST_USER_URN])
+    );
+    assert_eq!(
+        change(&o, "department", None),
+        Some(&ChangeKind::Set(json!("Sales")))
+    );
+    assert_eq!(
+        change(&o, "LastName", None),
+        Some(&ChangeKind::Set(json!("Smith")))
+    );
+    // the core URN as path works like a path-less operation
+    let o = run(
+        &adele(),
+        ops(json!([{"op": "replace", "path": CORE_USER_URN, "value": {"displayName": "A V"}}])),
+        &rt,
+    )
+    .unwrap();
+    assert_eq!(o.resource["displayName"], "A V");
+    // a non-object value, or an unknown attribute inside, is rejected
+    let e = run(
+        &adele(),
+        ops(json!([{"op": "add", "path": ENTERPRISE_USER_URN, "value": "x"}])),
+        &rt,
+    )
+    .unwrap_err();
+    assert_eq!(e.status, 400);
+    let e = run(
+        &adele(),
+        ops(json!([{"op": "add", "path": ENTERPRISE_USER_URN, "value": {"bogus": 1}}])),
+        &rt,
+    )
+    .unwrap_err();
+    assert_eq!(e.status, 400);
+}
