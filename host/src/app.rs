@@ -672,9 +672,11 @@ impl Application {
         let prev = previous.get(&id).cloned();
         // Without an attribute that stores it, `active` lives in the host only; keep it.
         let active = if t.active_attribute().is_none() {
-            prev.as_ref()
-                .and_then(|p| p.stored.resource.get("active"))
-                .and_then(Json::as_bool)
+            // Imported users are active unless the host has recorded otherwise.
+            match &prev {
+                Some(p) => p.stored.resource.get("active").and_then(json_bool),
+                None => Some(true),
+            }
         } else {
             None
         };
@@ -865,35 +867,41 @@ impl Application {
                 .cloned()
                 .unwrap_or_else(|| vec![Value::String(id.to_owned())]),
         );
-        let old_active = old
-            .stored
-            .resource
-            .get("active")
-            .and_then(json_bool)
-            .unwrap_or(true);
-        let new_active = new.get("active").and_then(json_bool).unwrap_or(old_active);
-        if t.kind == ScimKind::User && old_active != new_active {
-            match &t.on_disable {
-                Deprovision::SetAttribute { set, value } => {
-                    let v = if new_active { !*value } else { *value };
-                    new_record.insert(set.clone(), vec![t.typed_bool(set, v)]);
-                }
-                d if *d == Deprovision::Delete && !new_active => {
-                    let entry = Self::new_entry(t, ObjectModification::Delete, Some(id), &old.dn);
-                    self.export_entry(entry).await?;
-                    self.caches[idx].remove(id);
-                    let mut gone = StoredResource::clone(&old.stored);
-                    gone.resource["active"] = Json::Bool(false);
-                    return Ok(Arc::new(gone));
+        // Deprovisioning flags are not exposed over SCIM, so they carry over unless `active`
+        // changes (the disable policy) or is removed (the flag is cleared).
+        for d in [&t.on_disable, &t.on_delete] {
+            if let Deprovision::SetAttribute { set, .. } = d
+                && let Some(v) = old.record.get(set)
+            {
+                new_record.entry(set.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        let old_active = old.stored.resource.get("active").and_then(json_bool);
+        let new_active = new.get("active").and_then(json_bool);
+        if t.kind == ScimKind::User {
+            match (old_active, new_active) {
+                (old_value, Some(now)) if old_value.unwrap_or(true) != now => match &t.on_disable {
+                    Deprovision::SetAttribute { set, value } => {
+                        let v = if now { !*value } else { *value };
+                        new_record.insert(set.clone(), vec![t.typed_bool(set, v)]);
+                    }
+                    d if *d == Deprovision::Delete && !now => {
+                        let entry =
+                            Self::new_entry(t, ObjectModification::Delete, Some(id), &old.dn);
+                        self.export_entry(entry).await?;
+                        self.caches[idx].remove(id);
+                        let mut gone = StoredResource::clone(&old.stored);
+                        gone.resource["active"] = Json::Bool(false);
+                        return Ok(Arc::new(gone));
+                    }
+                    _ => {}
+                },
+                (Some(_), None) => {
+                    if let Some((attr, _)) = t.active_attribute() {
+                        new_record.remove(attr);
+                    }
                 }
                 _ => {}
-            }
-        } else if let Some((attr, _)) = t.active_attribute() {
-            // Keep the stored flag when Entra does not touch `active`.
-            if let Some(v) = old.record.get(attr) {
-                new_record
-                    .entry(attr.to_owned())
-                    .or_insert_with(|| v.clone());
             }
         }
         let new_dn = t
@@ -928,7 +936,7 @@ impl Application {
             self.export_entry(entry).await?;
         }
         let active = if t.active_attribute().is_none() {
-            Some(new_active)
+            new_active
         } else {
             None
         };

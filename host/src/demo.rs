@@ -99,9 +99,10 @@ pub fn prepare(dir: &Path, port: u16, target: &DemoTarget) -> anyhow::Result<Pat
         DemoTarget::Csv { plugin } => {
             let file = dir.join("users.csv");
             if !file.exists() {
-                let mut text = String::from("id,userName,givenName,surname,mail,disabled\n");
+                let mut text =
+                    String::from("id,userName,givenName,surname,mail,externalId,disabled\n");
                 for (id, given, sur, mail) in SAMPLE_USERS {
-                    text.push_str(&format!("{id},{mail},{given},{sur},{mail},false\n"));
+                    text.push_str(&format!("{id},{mail},{given},{sur},{mail},,false\n"));
                 }
                 std::fs::write(&file, text)
                     .with_context(|| format!("cannot write {}", file.display()))?;
@@ -138,7 +139,7 @@ scim = "User"
 target = "User"
 anchor = "id"
 query_attributes = ["userName"]
-core = {{ userName = "userName", "name.givenName" = "givenName", "name.familyName" = "surname" }}
+core = {{ userName = "userName", externalId = "externalId", "name.givenName" = "givenName", "name.familyName" = "surname" }}
 on_disable = {{ set = "disabled", value = true }}
 on_delete = "delete"
 "#,

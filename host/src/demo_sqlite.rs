@@ -25,20 +25,21 @@ pub fn create_database(db: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create {}", db.display()))?;
         sqlx::query(
             "CREATE TABLE users (
-                id TEXT PRIMARY KEY NOT NULL,
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
                 userName TEXT NOT NULL UNIQUE,
                 givenName TEXT,
                 surname TEXT,
                 mail TEXT,
-                disabled BOOLEAN NOT NULL DEFAULT 0
+                externalId TEXT,
+                disabled BOOLEAN DEFAULT 0
             )",
         )
         .execute(&mut conn)
         .await
         .context("cannot create the users table")?;
-        for (id, given, sur, mail) in SAMPLE_USERS {
-            sqlx::query("INSERT INTO users (id, userName, givenName, surname, mail, disabled) VALUES (?, ?, ?, ?, ?, 0)")
-                .bind(id)
+        // The database assigns the anchor (id), as most real user tables do.
+        for (_login, given, sur, mail) in SAMPLE_USERS {
+            sqlx::query("INSERT INTO users (userName, givenName, surname, mail, disabled) VALUES (?, ?, ?, ?, 0)")
                 .bind(mail)
                 .bind(given)
                 .bind(sur)

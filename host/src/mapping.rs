@@ -145,6 +145,20 @@ impl TypeMapping {
             canonical(name, "single_value attribute")?;
         }
         let single = |n: &str| cfg.single_value.iter().any(|s| s.eq_ignore_ascii_case(n));
+        // Each connector attribute is exposed once: attributes mapped to a core or enterprise
+        // attribute (or holding group members) leave the extension, and deprovisioning flags
+        // are the host's business, not Entra's (Microsoft's wizard does not offer them either).
+        let mut hidden: Vec<&str> = cfg.core.values().map(String::as_str).collect();
+        hidden.extend(cfg.members_attribute.as_deref());
+        for d in [&cfg.on_disable, &cfg.on_delete] {
+            if let Deprovision::SetAttribute { set, .. } = d {
+                hidden.push(set.as_str());
+            }
+        }
+        let selected: Vec<&plugin_api::model::SchemaAttribute> = selected
+            .into_iter()
+            .filter(|a| !hidden.iter().any(|h| h.eq_ignore_ascii_case(&a.name)))
+            .collect();
         let extension_urn = match cfg.scim {
             ScimKind::User => ECMA2HOST_USER_URN,
             ScimKind::Group => ECMA2HOST_GROUP_URN,
@@ -225,12 +239,31 @@ impl TypeMapping {
                 *a = AttributeDef::clone(a).mutability(Mutability::Immutable);
             }
         }
-        // Entra sends only the attributes mapped in the app, so nothing the host serves is
-        // required on create (the RFC marks core `userName` required; Entra's ECMA POST
-        // carries the extension attributes only).
-        let relax = |mut schema: ecma_scim::SchemaDef| {
+        // A complex core attribute exposes only the sub-attributes that are mapped (a `name`
+        // with only givenName/familyName stored must not advertise middleName & co.).
+        let mut mapped_subs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for m in &attrs {
+            if let ScimTarget::Core {
+                attr,
+                sub: Some(sub),
+            }
+            | ScimTarget::Enterprise {
+                attr,
+                sub: Some(sub),
+            } = &m.target
+            {
+                mapped_subs
+                    .entry(attr.to_lowercase())
+                    .or_default()
+                    .push(sub.to_lowercase());
+            }
+        }
+        let narrow = |mut schema: ecma_scim::SchemaDef| {
             for a in &mut schema.attributes {
-                a.required = false;
+                if let Some(subs) = mapped_subs.get(&a.name.to_lowercase()) {
+                    a.sub_attributes
+                        .retain(|s| subs.contains(&s.name.to_lowercase()));
+                }
             }
             schema
         };
@@ -242,12 +275,12 @@ impl TypeMapping {
                     "User",
                     "/Users",
                     "Users of the connected application",
-                    relax(core_user_schema().select(&names)),
+                    narrow(core_user_schema().select(&names)),
                 )
                 .with_extension(extension, false);
                 if !enterprise_names.is_empty() {
                     let names: Vec<&str> = enterprise_names.iter().map(String::as_str).collect();
-                    rt = rt.with_extension(relax(enterprise_user_schema().select(&names)), false);
+                    rt = rt.with_extension(narrow(enterprise_user_schema().select(&names)), false);
                 }
                 rt
             }
@@ -258,7 +291,7 @@ impl TypeMapping {
                     "Group",
                     "/Groups",
                     "Groups of the connected application",
-                    relax(core_group_schema().select(&names)),
+                    narrow(core_group_schema().select(&names)),
                 )
                 .with_extension(extension, false)
             }
@@ -395,15 +428,20 @@ impl TypeMapping {
             out.insert(ENTERPRISE_USER_URN.into(), Json::Object(enterprise));
         }
         if self.kind == ScimKind::User {
+            // `active` is shown when it is known: stored in the target (a "set attribute"
+            // disable policy) or kept by the host.
             let active = match (active_override, self.active_attribute()) {
-                (Some(a), _) => a,
-                (None, Some((attr, disabled_value))) => {
-                    record.get(attr).and_then(|v| v.first()).and_then(truthy)
-                        != Some(disabled_value)
-                }
-                (None, None) => true,
+                (Some(a), _) => Some(a),
+                (None, Some((attr, disabled_value))) => record
+                    .get(attr)
+                    .and_then(|v| v.first())
+                    .and_then(truthy)
+                    .map(|flag| flag != disabled_value),
+                (None, None) => None,
             };
-            out.insert("active".into(), Json::Bool(active));
+            if let Some(active) = active {
+                out.insert("active".into(), Json::Bool(active));
+            }
         }
         out.insert("schemas".into(), Json::Array(schemas));
         Json::Object(out)

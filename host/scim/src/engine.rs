@@ -211,6 +211,9 @@ enum Route<'a> {
     Bulk,
     List(&'a ResourceTypeDef),
     Search(&'a ResourceTypeDef),
+    /// The base URL itself: `GET /?filter=...` and `POST /.search` query every resource type (RFC 7644 §3.4.3).
+    Root,
+    RootSearch,
     One(&'a ResourceTypeDef, String),
 }
 
@@ -289,6 +292,8 @@ impl ScimEngine {
             [s] if eq(s, "ResourceTypes") => Some(Route::ResourceTypes(None)),
             [s, id] if eq(s, "ResourceTypes") => Some(Route::ResourceTypes(Some(id))),
             [s] if eq(s, "Bulk") => Some(Route::Bulk),
+            [] => Some(Route::Root),
+            [s] if *s == ".search" => Some(Route::RootSearch),
             [ep, rest @ ..] if rest.len() <= 1 => {
                 let rt = self
                     .cfg
@@ -372,6 +377,24 @@ impl ScimEngine {
                     .await
                 }
                 _ => Err(ScimError::method_not_allowed(".search accepts POST only")),
+            },
+            Route::RootSearch => match req.method {
+                Method::Post => {
+                    let body = self.body(req)?;
+                    let q = ListQuery::from_search_body(&body, self.limits())?;
+                    let all: Vec<&ResourceTypeDef> = self.cfg.resource_types.iter().collect();
+                    self.list_many(backend, &all, q).await
+                }
+                _ => Err(ScimError::method_not_allowed(".search accepts POST only")),
+            },
+            Route::Root => match req.method {
+                Method::Get => {
+                    let all: Vec<&ResourceTypeDef> = self.cfg.resource_types.iter().collect();
+                    self.list_many(backend, &all, q()?).await
+                }
+                _ => Err(ScimError::method_not_allowed(
+                    "the service root accepts GET (a query across all resource types) only",
+                )),
             },
             Route::One(rt, id) => match req.method {
                 Method::Get => self.get_one(backend, rt, &id, req, &q()?).await,
@@ -490,46 +513,65 @@ impl ScimEngine {
         rt: &ResourceTypeDef,
         q: ListQuery,
     ) -> Result<ScimResponse, ScimError> {
-        let plan = q
-            .filter
-            .as_ref()
-            .and_then(|f| index_plan(f, rt, |a| backend.is_indexed(rt, a)));
-        let cands = backend.candidates(rt, plan.as_ref()).await?;
-        let mut hits: Vec<Arc<StoredResource>> = match &q.filter {
-            None => cands,
-            Some(f) if uses_meta(f) => cands
-                .into_iter()
-                .filter(|c| matches(f, &self.render(rt, c), rt))
-                .collect(),
-            Some(f) => cands
-                .into_iter()
-                .filter(|c| matches(f, &c.resource, rt))
-                .collect(),
-        };
-        if let Some(by) = &q.sort_by {
-            if rt.resolve(by).is_none() {
-                return Err(ScimError::invalid_value(format!(
-                    "cannot sort by unknown attribute '{by}'"
-                )));
+        self.list_many(backend, &[rt], q).await
+    }
+
+    /// A list over one or several resource types: each type's candidates filtered with its own schema, merged
+    /// in the order of `rts`, then sorted, paged and projected (each resource with its own type).
+    async fn list_many<B: Backend>(
+        &self,
+        backend: &B,
+        rts: &[&ResourceTypeDef],
+        q: ListQuery,
+    ) -> Result<ScimResponse, ScimError> {
+        if let Some(by) = &q.sort_by
+            && !rts.iter().any(|rt| rt.resolve(by).is_some())
+        {
+            return Err(ScimError::invalid_value(format!(
+                "cannot sort by unknown attribute '{by}'"
+            )));
+        }
+        let mut hits: Vec<(&ResourceTypeDef, Arc<StoredResource>)> = Vec::new();
+        for &rt in rts {
+            let plan = q
+                .filter
+                .as_ref()
+                .and_then(|f| index_plan(f, rt, |a| backend.is_indexed(rt, a)));
+            let cands = backend.candidates(rt, plan.as_ref()).await?;
+            match &q.filter {
+                None => hits.extend(cands.into_iter().map(|c| (rt, c))),
+                Some(f) if uses_meta(f) => hits.extend(
+                    cands
+                        .into_iter()
+                        .filter(|c| matches(f, &self.render(rt, c), rt))
+                        .map(|c| (rt, c)),
+                ),
+                Some(f) => hits.extend(
+                    cands
+                        .into_iter()
+                        .filter(|c| matches(f, &c.resource, rt))
+                        .map(|c| (rt, c)),
+                ),
             }
+        }
+        if let Some(by) = &q.sort_by {
             let by_meta = by.attr.eq_ignore_ascii_case("meta");
-            let keyed: Vec<(Value, Arc<StoredResource>)> = hits
+            let mut keyed: Vec<(Value, (&ResourceTypeDef, Arc<StoredResource>))> = hits
                 .into_iter()
-                .map(|h| {
+                .map(|(rt, h)| {
                     (
                         if by_meta {
                             self.render(rt, &h)
                         } else {
                             Value::Null
                         },
-                        h,
+                        (rt, h),
                     )
                 })
                 .collect();
-            let mut keyed = keyed;
-            keyed.sort_by(|(ma, a), (mb, b)| {
-                let ka = sort_key(if by_meta { ma } else { &a.resource }, rt, by);
-                let kb = sort_key(if by_meta { mb } else { &b.resource }, rt, by);
+            keyed.sort_by(|(ma, (ra, a)), (mb, (rb, b))| {
+                let ka = sort_key(if by_meta { ma } else { &a.resource }, ra, by);
+                let kb = sort_key(if by_meta { mb } else { &b.resource }, rb, by);
                 cmp_keys(ka, kb)
             });
             if q.sort_order == SortOrder::Descending {
@@ -547,7 +589,7 @@ impl ScimEngine {
             .iter()
             .skip(start - 1)
             .take(count)
-            .map(|h| {
+            .map(|(rt, h)| {
                 project(
                     &self.render(rt, h),
                     rt,

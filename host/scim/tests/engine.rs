@@ -718,3 +718,84 @@ fn actix_error_mapping() {
     let u = ScimError::unauthorized("bad token").error_response();
     assert_eq!(u.headers().get("WWW-Authenticate").unwrap(), "Bearer");
 }
+
+/// scim2-tester `search_with_attributes`: `POST /.search` at the service root searches every resource type
+/// (RFC 7644 §3.4.3); each resource keeps its own type's meta and projection. `GET /?filter=` too.
+#[test]
+fn root_search_across_resource_types() {
+    let t = T::new();
+    let mut p = adele_post();
+    p["userName"] = json!("zed");
+    p["displayName"] = json!("Zed");
+    let uid = T::body(&t.send(Method::Post, "/Users", p))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let g = t.send(
+        Method::Post,
+        "/Groups",
+        json!({"schemas":[CORE_GROUP_URN],"displayName":"Admins","members":[{"value":uid}]}),
+    );
+    let gid = T::body(&g)["id"].as_str().unwrap().to_owned();
+    let r = t.send(
+        Method::Post,
+        "/.search",
+        json!({"schemas":[SEARCH_REQUEST_URN],"attributes":["displayName"],"sortBy":"displayName"}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let b = T::body(&r);
+    assert_eq!(b["schemas"], json!([LIST_RESPONSE_URN]));
+    assert_eq!(b["totalResults"], 2);
+    assert_eq!(
+        b["Resources"],
+        json!([
+            {"schemas":[CORE_GROUP_URN],"id":gid,"displayName":"Admins"},
+            {"schemas":[CORE_USER_URN, ECMA2HOST_USER_URN],"id":uid,"displayName":"Zed"}
+        ]),
+        "sorted across types, projected per type"
+    );
+    // each resource renders with its own meta; a filter on a User attribute only matches Users
+    let r = t.send(
+        Method::Post,
+        "/.search",
+        json!({"schemas":[SEARCH_REQUEST_URN],"filter":"userName eq \"zed\" or displayName eq \"Admins\"","excludedAttributes":["members"]}),
+    );
+    let b = T::body(&r);
+    assert_eq!(b["totalResults"], 2, "{b}");
+    let by_type = |ty: &str| {
+        b["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["meta"]["resourceType"] == ty)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_type("Group")["meta"]["location"], format!("{BASE}/Groups/{gid}"));
+    assert!(by_type("Group").get("members").is_none());
+    assert_eq!(by_type("User")["meta"]["location"], format!("{BASE}/Users/{uid}"));
+    let r = t.send(
+        Method::Post,
+        "/.search",
+        json!({"filter":"userName eq \"zed\"","startIndex":1,"count":1}),
+    );
+    assert_eq!(T::body(&r)["totalResults"], 1);
+    assert_eq!(T::body(&r)["Resources"][0]["id"], uid.as_str());
+    // paging over the merged list
+    let r = t.send(Method::Post, "/.search", json!({"startIndex":2,"count":1}));
+    assert_eq!(
+        (T::body(&r)["totalResults"].as_u64(), T::body(&r)["itemsPerPage"].as_u64()),
+        (Some(2), Some(1))
+    );
+    // GET on the root
+    let r = t.get("/?filter=displayName+eq+%22Admins%22");
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(T::body(&r)["Resources"][0]["id"], gid.as_str());
+    assert_error(&t.get("/.search"), 405, None);
+    assert_error(
+        &t.send(Method::Post, "/.search", json!({"sortBy":"nope"})),
+        400,
+        Some("invalidValue"),
+    );
+    assert_error(&t.send(Method::Delete, "/", json!({})), 405, None);
+}
