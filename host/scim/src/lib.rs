@@ -30,7 +30,7 @@
 //!   [`normalize_resource`] (POST/PUT body validation).
 //! * [`engine`] — [`ScimEngine::handle`]`(&backend, ScimRequest) -> ScimResponse` with a [`Backend`] and an
 //!   [`EngineConfig`]; routes `/Users`, `/Groups` (any configured resource type), `/{type}/{id}`,
-//!   `/{type}/.search`, `/Bulk`, `/Schemas[/{id}]`, `/ResourceTypes[/{id}]`, `/ServiceProviderConfig`.
+//!   `/{type}/.search`, `POST /.search` and `GET /` (across every resource type), `/Bulk`, `/Schemas[/{id}]`, `/ResourceTypes[/{id}]`, `/ServiceProviderConfig`.
 //! * [`testing`] — [`testing::MemoryBackend`] and [`testing::block_on`], for our tests and the host's.
 //!
 //! ## Engine behaviour (RFC 7644 §3)

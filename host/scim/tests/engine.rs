@@ -771,9 +771,15 @@ fn root_search_across_resource_types() {
             .unwrap()
             .clone()
     };
-    assert_eq!(by_type("Group")["meta"]["location"], format!("{BASE}/Groups/{gid}"));
+    assert_eq!(
+        by_type("Group")["meta"]["location"],
+        format!("{BASE}/Groups/{gid}")
+    );
     assert!(by_type("Group").get("members").is_none());
-    assert_eq!(by_type("User")["meta"]["location"], format!("{BASE}/Users/{uid}"));
+    assert_eq!(
+        by_type("User")["meta"]["location"],
+        format!("{BASE}/Users/{uid}")
+    );
     let r = t.send(
         Method::Post,
         "/.search",
@@ -784,7 +790,10 @@ fn root_search_across_resource_types() {
     // paging over the merged list
     let r = t.send(Method::Post, "/.search", json!({"startIndex":2,"count":1}));
     assert_eq!(
-        (T::body(&r)["totalResults"].as_u64(), T::body(&r)["itemsPerPage"].as_u64()),
+        (
+            T::body(&r)["totalResults"].as_u64(),
+            T::body(&r)["itemsPerPage"].as_u64()
+        ),
         (Some(2), Some(1))
     );
     // GET on the root
