@@ -677,6 +677,7 @@ impl ScimEngine {
                     .unwrap_or_else(|| Value::String(id.to_owned())),
             );
         }
+        crate::resource::enforce_immutable(&cur.resource, &mut doc, rt)?;
         let changes = diff(&cur.resource, &doc, rt);
         let sr = backend.replace(rt, id, doc, changes).await?;
         Ok(self.one_response(200, rt, &sr, q))

@@ -199,3 +199,114 @@ fn put_attr(
     target.insert(def.name.clone(), x);
     Ok(())
 }
+
+/// PUT and immutable attributes (RFC 7643 §7, RFC 7644 §3.5.1): an immutable attribute that already has a
+/// value must be given the same value (else 400 `mutability`); when the body omits it, the current value is
+/// kept. Applies to top-level attributes of the core schema and the extensions, and to the immutable
+/// sub-attributes of single-valued complex attributes. (Elements of multi-valued attributes such as
+/// `members` are added and removed as a whole, so their immutable sub-attributes are not compared here.)
+pub(crate) fn enforce_immutable(
+    old: &Value,
+    new: &mut Value,
+    rt: &ResourceTypeDef,
+) -> Result<(), ScimError> {
+    use crate::filter::value_equals;
+    use crate::json::key_ci;
+    let same = |def: &crate::schema::AttributeDef, a: &Value, b: &Value| -> bool {
+        match (a, b) {
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len()
+                    && x.iter().all(|p| y.iter().any(|q| value_equals(def, p, q)))
+                    && y.iter().all(|q| x.iter().any(|p| value_equals(def, p, q)))
+            }
+            _ => value_equals(def, a, b),
+        }
+    };
+    let schemas = std::iter::once((&rt.schema, None)).chain(
+        rt.extensions
+            .iter()
+            .map(|e| (&e.schema, Some(e.schema.id.as_str()))),
+    );
+    for (schema, ext) in schemas {
+        for def in &schema.attributes {
+            let old_c = match ext {
+                Some(u) => get_ci(old, u),
+                None => Some(old),
+            };
+            let Some(cur) = old_c
+                .and_then(|c| get_ci(c, &def.name))
+                .filter(|v| !v.is_null())
+            else {
+                continue;
+            };
+            let complex_subs = def.attr_type == crate::schema::AttrType::Complex
+                && !def.multi_valued
+                && def.mutability != Mutability::Immutable;
+            if def.mutability != Mutability::Immutable && !complex_subs {
+                continue;
+            }
+            let root = new
+                .as_object_mut()
+                .expect("normalised resource is an object");
+            let container = match ext {
+                None => root,
+                Some(u) => {
+                    let k = key_ci(root, u).unwrap_or_else(|| u.to_owned());
+                    let e = root.entry(k).or_insert_with(|| Value::Object(Map::new()));
+                    e.as_object_mut().expect("extension object")
+                }
+            };
+            if def.mutability == Mutability::Immutable {
+                match key_ci(container, &def.name).and_then(|k| container.get(&k)) {
+                    Some(v) if !same(def, cur, v) => {
+                        return Err(ScimError::mutability(format!(
+                            "attribute '{}' is immutable and already has a value",
+                            def.name
+                        )));
+                    }
+                    // Equal (perhaps in another case or order): keep the stored form, no change.
+                    _ => {
+                        let k = key_ci(container, &def.name).unwrap_or_else(|| def.name.clone());
+                        container.insert(k, cur.clone());
+                    }
+                }
+                continue;
+            }
+            // A single-valued complex attribute: its immutable sub-attributes.
+            for sd in def
+                .sub_attributes
+                .iter()
+                .filter(|s| s.mutability == Mutability::Immutable)
+            {
+                let Some(sc) = get_ci(cur, &sd.name).filter(|v| !v.is_null()) else {
+                    continue;
+                };
+                let k = key_ci(container, &def.name).unwrap_or_else(|| def.name.clone());
+                let obj = container
+                    .entry(k)
+                    .or_insert_with(|| Value::Object(Map::new()));
+                let Some(obj) = obj.as_object_mut() else {
+                    continue;
+                };
+                match key_ci(obj, &sd.name).and_then(|k| obj.get(&k)) {
+                    Some(v) if !same(sd, sc, v) => {
+                        return Err(ScimError::mutability(format!(
+                            "attribute '{}.{}' is immutable and already has a value",
+                            def.name, sd.name
+                        )));
+                    }
+                    _ => {
+                        let k = key_ci(obj, &sd.name).unwrap_or_else(|| sd.name.clone());
+                        obj.insert(k, sc.clone());
+                    }
+                }
+            }
+        }
+    }
+    // Drop containers the checks may have created empty.
+    if let Some(root) = new.as_object_mut() {
+        root.retain(|_, v| !v.as_object().is_some_and(Map::is_empty));
+    }
+    fix_schemas(new, rt);
+    Ok(())
+}

@@ -808,3 +808,67 @@ fn root_search_across_resource_types() {
     );
     assert_error(&t.send(Method::Delete, "/", json!({})), 405, None);
 }
+
+/// RFC 7644 §3.5.1: PUT must not change an immutable attribute that already has a value (400 `mutability`);
+/// the same value is fine, and an omitted one is kept.
+#[test]
+fn put_keeps_immutable_attributes() {
+    let mut ext = ecma2host_extension(
+        ECMA2HOST_USER_URN,
+        &[
+            ext_attr("ContosoLogin", AttrType::String),
+            ext_attr("AzureID", AttrType::String),
+            ext_attr("LastName", AttrType::String),
+        ],
+    );
+    ext.attributes[1].mutability = Mutability::Immutable;
+    let mut core = core_user_schema();
+    core.attributes
+        .iter_mut()
+        .find(|a| a.name == "userName")
+        .unwrap()
+        .mutability = Mutability::Immutable;
+    let users = user_resource_type(core, vec![ext]);
+    let t = T {
+        e: ScimEngine::new(EngineConfig::new(BASE, vec![users])),
+        b: MemoryBackend::new(),
+    };
+    let body = json!({"schemas":[CORE_USER_URN, ECMA2HOST_USER_URN],"userName":"adele",
+        ECMA2HOST_USER_URN: {"ContosoLogin":"adele@contoso.com","AzureID":"1f0c","LastName":"Vance"}});
+    let id = T::body(&t.send(Method::Post, "/Users", body.clone()))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = format!("/Users/{id}");
+    let mut changed = body.clone();
+    changed[ECMA2HOST_USER_URN]["AzureID"] = json!("other");
+    assert_error(&t.send(Method::Put, &p, changed), 400, Some("mutability"));
+    let mut renamed = body.clone();
+    renamed["userName"] = json!("bob");
+    assert_error(&t.send(Method::Put, &p, renamed), 400, Some("mutability"));
+    assert_eq!(T::body(&t.get(&p))[ECMA2HOST_USER_URN]["AzureID"], "1f0c");
+    // same value (case-insensitive string) is accepted
+    let mut same = body.clone();
+    same[ECMA2HOST_USER_URN]["AzureID"] = json!("1F0C");
+    same[ECMA2HOST_USER_URN]["LastName"] = json!("Smith");
+    let r = t.send(Method::Put, &p, same);
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // omitted: kept, not cleared
+    let r = t.send(
+        Method::Put,
+        &p,
+        json!({"schemas":[CORE_USER_URN],"userName":"adele","displayName":"A"}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let b = T::body(&r);
+    assert_eq!(b[ECMA2HOST_USER_URN], json!({"AzureID":"1f0c"}), "{b}");
+    assert_eq!(b["schemas"], json!([CORE_USER_URN, ECMA2HOST_USER_URN]));
+    assert!(
+        !t.b.change_sets()
+            .last()
+            .unwrap()
+            .iter()
+            .any(|c| c.attr.attr == "AzureID"),
+        "no change reported for the kept immutable value"
+    );
+}
