@@ -468,8 +468,46 @@ impl ScimEngine {
         }
         if let Some(m) = v.as_object_mut() {
             m.insert("meta".into(), meta.to_json());
+            self.member_refs(rt, m);
         }
         v
+    }
+
+    /// `members[].$ref` (RFC 7643 §4.2) for members whose `type` names a served resource type: the member's
+    /// location. Only when the schema publishes `members.$ref`; members without a `type` are left alone.
+    fn member_refs(&self, rt: &ResourceTypeDef, m: &mut serde_json::Map<String, Value>) {
+        let Some(def) = rt.schema.attribute("members") else {
+            return;
+        };
+        if def.sub("$ref").is_none() || def.sub("type").is_none() {
+            return;
+        }
+        let Some(Value::Array(members)) =
+            crate::json::key_ci(m, "members").and_then(|k| m.get_mut(&k))
+        else {
+            return;
+        };
+        for e in members.iter_mut() {
+            let Some(o) = e.as_object_mut() else { continue };
+            if get_ci_map(o, "$ref").is_some_and(|r| !r.is_null()) {
+                continue;
+            }
+            let (Some(Value::String(ty)), Some(Value::String(id))) =
+                (get_ci_map(o, "type"), get_ci_map(o, "value"))
+            else {
+                continue;
+            };
+            let Some(target) = self
+                .cfg
+                .resource_types
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case(ty))
+            else {
+                continue;
+            };
+            let r = self.location(target, id);
+            o.insert("$ref".into(), Value::String(r));
+        }
     }
 
     fn location(&self, rt: &ResourceTypeDef, id: &str) -> String {
@@ -897,6 +935,12 @@ fn resolve_bulk_ids(v: &Value, ids: &HashMap<String, String>) -> Result<Value, S
         ),
         v => v.clone(),
     })
+}
+
+fn get_ci_map<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a Value> {
+    m.iter()
+        .find(|(x, _)| x.eq_ignore_ascii_case(k))
+        .map(|(_, v)| v)
 }
 
 fn uses_meta(f: &Filter) -> bool {

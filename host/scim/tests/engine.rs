@@ -872,3 +872,33 @@ fn put_keeps_immutable_attributes() {
         "no change reported for the kept immutable value"
     );
 }
+
+/// Group members whose `type` is known get a `$ref` to the member (RFC 7643 §4.2), and the Group stays valid
+/// against the published Group schema; members without `type` (Entra's) are served as stored.
+#[test]
+fn group_members_get_ref_from_type() {
+    let t = T::new();
+    let uid = T::body(&t.send(Method::Post, "/Users", adele_post()))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = t.send(
+        Method::Post,
+        "/Groups",
+        json!({"schemas":[CORE_GROUP_URN],"displayName":"G","members":[{"value":uid,"type":"User"},{"value":"g9","type":"Group"},{"value":"x"}]}),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let b = T::body(&r).clone();
+    assert_eq!(
+        b["members"],
+        json!([
+            {"value":uid,"type":"User","$ref":format!("{BASE}/Users/{uid}")},
+            {"value":"g9","type":"Group","$ref":format!("{BASE}/Groups/g9")},
+            {"value":"x"}
+        ])
+    );
+    assert_conforms(&t, &b, CORE_GROUP_URN);
+    let gid = b["id"].as_str().unwrap();
+    let r = t.get(&format!("/Groups/{gid}?attributes=members.value"));
+    assert_eq!(T::body(&r)["members"][0], json!({"value": uid}));
+}
