@@ -191,6 +191,7 @@ pub fn apply_patch(
         }
     }
     fix_schemas(&mut doc, rt);
+    check_required_kept(resource, &doc, rt)?;
     let changes = diff(resource, &doc, rt);
     Ok(PatchOutcome {
         resource: doc,
@@ -317,6 +318,35 @@ fn apply_schema_path(
         let mut p = parse_attr_path(ik)?;
         p.urn = Some(urn.to_owned());
         apply_path(doc, rt, kind, &p, None, Some(iv))?;
+    }
+    Ok(())
+}
+
+/// A PATCH must not remove a required attribute (RFC 7643 §7) that the resource had: 400 `invalidValue`.
+/// (Resources stored without one, as Entra creates them, are not rejected for it.)
+fn check_required_kept(old: &Value, new: &Value, rt: &ResourceTypeDef) -> Result<(), ScimError> {
+    let schemas = std::iter::once((&rt.schema, None)).chain(
+        rt.extensions
+            .iter()
+            .map(|e| (&e.schema, Some(e.schema.id.as_str()))),
+    );
+    for (schema, ext) in schemas {
+        for a in schema.attributes.iter().filter(|a| a.required) {
+            let has = |doc: &Value| {
+                let c = match ext {
+                    Some(u) => get_ci(doc, u),
+                    None => Some(doc),
+                };
+                c.and_then(|c| get_ci(c, &a.name))
+                    .is_some_and(|v| !v.is_null() && v != &Value::String(String::new()))
+            };
+            if has(old) && !has(new) {
+                return Err(ScimError::invalid_value(format!(
+                    "required attribute '{}' cannot be removed",
+                    a.name
+                )));
+            }
+        }
     }
     Ok(())
 }

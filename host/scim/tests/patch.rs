@@ -575,3 +575,44 @@ fn add_and_replace_with_extension_urn_path() {
     .unwrap_err();
     assert_eq!(e.status, 400);
 }
+
+/// Removing a required attribute the resource has (core `userName`, or by removing its extension) is 400
+/// `invalidValue`; everything else in the request is not applied.
+#[test]
+fn remove_of_required_attribute_is_rejected() {
+    let rt = user_rt();
+    let e = run(
+        &adele(),
+        ops(json!([{"op": "remove", "path": "userName"}])),
+        &rt,
+    )
+    .unwrap_err();
+    assert_eq!((e.status, e.scim_type), (400, Some(ScimType::InvalidValue)));
+    let e = run(
+        &adele(),
+        ops(json!([{"op": "replace", "path": "userName", "value": ""}])),
+        &rt,
+    )
+    .unwrap_err();
+    assert_eq!(e.status, 400);
+    let g = group_resource_type(core_group_schema(), vec![]);
+    let grp = json!({"schemas": [CORE_GROUP_URN], "id": "g", "displayName": "G"});
+    let e = run(
+        &grp,
+        ops(json!([{"op": "remove", "path": "displayName"}])),
+        &g,
+    )
+    .unwrap_err();
+    assert_eq!(e.status, 400);
+    // a resource stored without the required attribute can still be patched
+    let mut no_user_name = adele();
+    no_user_name.as_object_mut().unwrap().remove("userName");
+    assert!(
+        run(
+            &no_user_name,
+            ops(json!([{"op": "remove", "path": "active"}])),
+            &rt
+        )
+        .is_ok()
+    );
+}
