@@ -474,7 +474,7 @@ impl Conn {
 /// A per-column decoder function, chosen once per result set from the first row's columns.
 fn decode_rows<R: Row>(
     rows: &[R],
-    decode: impl Fn(&R, usize, NativeKind) -> Result<Cell, SqlError>,
+    decode: impl Fn(&R, usize, (NativeKind, &str)) -> Result<Cell, SqlError>,
 ) -> Result<Rows, SqlError>
 where
     R::Database: sqlx::Database,
@@ -487,16 +487,20 @@ where
         .iter()
         .map(|c| c.name().to_owned())
         .collect();
-    let kinds: Vec<NativeKind> = first
+    // Decided once per result set: the kind and SQL type name of every column.
+    let kinds: Vec<(NativeKind, String)> = first
         .columns()
         .iter()
-        .map(|c| kind_of::<R::Database>(c.type_info().name()))
+        .map(|c| {
+            let name = c.type_info().name();
+            (kind_of::<R::Database>(name), name.to_owned())
+        })
         .collect();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let mut cells = Vec::with_capacity(kinds.len());
-        for (i, kind) in kinds.iter().enumerate() {
-            cells.push(decode(row, i, *kind)?);
+        for (i, (kind, type_name)) in kinds.iter().enumerate() {
+            cells.push(decode(row, i, (*kind, type_name.as_str()))?);
         }
         out.push(cells);
     }
@@ -519,8 +523,8 @@ fn decode_sqlite(row: &SqliteRow, i: usize) -> Result<Cell, SqlError> {
     }
     // SQLite is dynamically typed: decode by the storage class of this value, not the
     // column's declared type.
-    let class = raw.type_info().name().to_owned();
-    Ok(match class.as_str() {
+    let class = raw.type_info();
+    Ok(match class.name() {
         "INTEGER" | "BOOLEAN" => Cell::Int(row.try_get_unchecked::<i64, _>(i)?),
         "REAL" => Cell::Float(row.try_get_unchecked::<f64, _>(i)?),
         "BLOB" => Cell::Bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?),
@@ -528,20 +532,23 @@ fn decode_sqlite(row: &SqliteRow, i: usize) -> Result<Cell, SqlError> {
     })
 }
 
-fn decode_pg(row: &PgRow, i: usize, kind: NativeKind) -> Result<Cell, SqlError> {
+fn decode_pg(
+    row: &PgRow,
+    i: usize,
+    (kind, type_name): (NativeKind, &str),
+) -> Result<Cell, SqlError> {
     if row.try_get_raw(i)?.is_null() {
         return Ok(Cell::Null);
     }
-    let type_name = row.column(i).type_info().name().to_owned();
     Ok(match kind {
-        NativeKind::Int | NativeKind::UInt => match type_name.as_str() {
+        NativeKind::Int | NativeKind::UInt => match type_name {
             "INT2" => Cell::Int(row.try_get::<i16, _>(i)?.into()),
             "INT4" => Cell::Int(row.try_get::<i32, _>(i)?.into()),
             "OID" => Cell::Int(row.try_get::<sqlx::postgres::types::Oid, _>(i)?.0.into()),
             _ => Cell::Int(row.try_get::<i64, _>(i)?),
         },
         NativeKind::Bool => Cell::Bool(row.try_get(i)?),
-        NativeKind::Float => match type_name.as_str() {
+        NativeKind::Float => match type_name {
             "FLOAT4" => Cell::Float(row.try_get::<f32, _>(i)?.into()),
             _ => Cell::Float(row.try_get::<f64, _>(i)?),
         },
@@ -560,7 +567,7 @@ fn decode_pg(row: &PgRow, i: usize, kind: NativeKind) -> Result<Cell, SqlError> 
     })
 }
 
-fn decode_mysql(row: &MySqlRow, i: usize, kind: NativeKind) -> Result<Cell, SqlError> {
+fn decode_mysql(row: &MySqlRow, i: usize, (kind, _): (NativeKind, &str)) -> Result<Cell, SqlError> {
     if row.try_get_raw(i)?.is_null() {
         return Ok(Cell::Null);
     }

@@ -13,7 +13,7 @@ use crate::config::*;
 use crate::dialect::{Bind, Cell, Conn, Dialect, NativeKind, Rows, SqlBuilder, translate_named};
 use crate::error::SqlError;
 use crate::schema::{Detected, Location};
-use crate::values::{cell_to_bind, to_value};
+use crate::values::{cell_to_bind, to_value, to_value_owned};
 
 pub struct ImportRun {
     pub kind: ImportKind,
@@ -264,7 +264,7 @@ pub async fn next_page(
             } else {
                 ObjectModification::Add
             };
-            entries(conn, d, settings, &rows, modification).await
+            entries(conn, d, settings, rows, modification).await
         }
         ImportKind::Query {
             sql,
@@ -291,7 +291,7 @@ pub async fn next_page(
                 if queue.is_empty() {
                     run.done = true;
                 }
-                return entries(conn, d, settings, &rows, modification).await;
+                return entries(conn, d, settings, rows, modification).await;
             }
             let end = *next_index + page as i64 - 1;
             let binds = query_binds(names, *next_index, end, since);
@@ -300,7 +300,7 @@ pub async fn next_page(
             if rows.rows.len() < page {
                 run.done = true;
             }
-            entries(conn, d, settings, &rows, modification).await
+            entries(conn, d, settings, rows, modification).await
         }
         ImportKind::Changes { last_seq, max_seq } => {
             let DeltaStrategy::ChangeTable {
@@ -379,7 +379,7 @@ pub async fn next_page(
                 }
                 sql.push(")");
                 let rows = conn.fetch(&sql.text, &sql.binds).await?;
-                for e in entries(conn, d, settings, &rows, ObjectModification::Replace).await? {
+                for e in entries(conn, d, settings, rows, ObjectModification::Replace).await? {
                     let key = e
                         .anchor
                         .first()
@@ -453,7 +453,7 @@ async fn entries(
     conn: &mut Conn,
     d: &Detected,
     settings: &Settings,
-    rows: &Rows,
+    rows: Rows,
     modification: ObjectModification,
 ) -> Result<Vec<CsEntryChange>, SqlError> {
     if rows.rows.is_empty() {
@@ -461,42 +461,56 @@ async fn entries(
         return Ok(Vec::new());
     }
     // Result column -> attribute, resolved once per page.
-    let mapping: Vec<Option<usize>> = rows
+    let mapping: Vec<Option<&crate::schema::Attr>> = rows
         .columns
         .iter()
         .map(|name| {
-            d.attrs.iter().position(|a| {
-                a.name.eq_ignore_ascii_case(name) && matches!(a.location, Location::Parent(_))
+            d.attrs.iter().find(|a| {
+                a.name.eq_ignore_ascii_case(name)
+                    && matches!(a.location, Location::Parent(_))
+                    && a.operation != AttributeOperation::ExportOnly
             })
         })
         .collect();
     let column_of = |col: usize| rows.index(&d.columns[col].name);
-    let anchor_idx: Vec<Option<usize>> = d.anchors.iter().map(|&a| column_of(a)).collect();
-    if anchor_idx.iter().any(Option::is_none) {
-        return Err(SqlError::Config(format!(
-            "the import result has no anchor column ({}); columns: {}",
-            settings.anchors.join(", "),
-            rows.columns.join(", ")
-        )));
-    }
+    let anchor_idx: Vec<usize> = d
+        .anchors
+        .iter()
+        .map(|&a| column_of(a))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            SqlError::Config(format!(
+                "the import result has no anchor column ({}); columns: {}",
+                settings.anchors.join(", "),
+                rows.columns.join(", ")
+            ))
+        })?;
+    let anchor_attrs: Vec<&crate::schema::Attr> = d
+        .anchors
+        .iter()
+        .map(|&a| {
+            d.attrs
+                .iter()
+                .find(|x| x.location == Location::Parent(a))
+                .expect("anchor attribute")
+        })
+        .collect();
     let dn_idx = d.dn_column.and_then(column_of);
     let type_idx = d.type_column.and_then(column_of);
+    let has_children = !d.child_columns.is_empty();
+    // The parents' join keys, kept for the child-table query.
+    let mut keys: Vec<Cell> = Vec::new();
     let mut out = Vec::with_capacity(rows.rows.len());
-    for row in &rows.rows {
+    for row in rows.rows {
         let object_type = match type_idx.map(|i| &row[i]) {
-            Some(Cell::Text(t)) => t.clone(),
-            _ => d.object_types[0].clone(),
+            Some(Cell::Text(t)) => t.as_str(),
+            _ => d.object_types[0].as_str(),
         };
-        let mut e = CsEntryChange::new(&object_type, modification);
-        let mut anchor_text = Vec::new();
-        for (k, idx) in anchor_idx.iter().enumerate() {
+        let mut e = CsEntryChange::new(object_type, modification);
+        let mut anchor_text = Vec::with_capacity(anchor_idx.len());
+        for (k, &idx) in anchor_idx.iter().enumerate() {
             let col = &d.columns[d.anchors[k]];
-            let attr = d
-                .attrs
-                .iter()
-                .find(|a| a.location == Location::Parent(d.anchors[k]))
-                .expect("anchor attribute");
-            let Some(v) = to_value(&row[idx.expect("checked")], attr, settings)? else {
+            let Some(v) = to_value(&row[idx], anchor_attrs[k], settings)? else {
                 // A row without an anchor cannot be tracked; the host reports it.
                 e.error = Some(EntryError {
                     code: ImportErrorCode::MissingAnchor,
@@ -515,25 +529,29 @@ async fn entries(
                 value: v,
             });
         }
+        if has_children {
+            keys.push(row[anchor_idx[0]].clone());
+        }
         e.dn = match dn_idx.map(|i| &row[i]) {
             Some(Cell::Null) | None => anchor_text.join("+"),
             Some(c) => key_text(c),
         };
         e.identifier = e.dn.clone();
-        for (i, cell) in row.iter().enumerate() {
-            let Some(a) = mapping[i] else { continue };
-            let attr = &d.attrs[a];
-            if attr.operation == AttributeOperation::ExportOnly {
-                continue;
-            }
-            if let Some(v) = to_value(cell, attr, settings)? {
-                e.changes.push(AttributeChange::add(&attr.name, [v]));
+        e.changes.reserve(row.len());
+        for (i, cell) in row.into_iter().enumerate() {
+            let Some(attr) = mapping[i] else { continue };
+            if let Some(v) = to_value_owned(cell, attr, settings)? {
+                e.changes.push(AttributeChange {
+                    name: attr.name.clone(),
+                    modification: AttributeModification::Add,
+                    values: vec![ValueChange::add(v)],
+                });
             }
         }
         out.push(e);
     }
-    if !d.child_columns.is_empty() && !out.is_empty() {
-        add_child_values(conn, d, settings, rows, &anchor_idx, &mut out).await?;
+    if has_children && !out.is_empty() {
+        add_child_values(conn, d, settings, &keys, &mut out).await?;
     }
     Ok(out)
 }
@@ -542,12 +560,10 @@ async fn add_child_values(
     conn: &mut Conn,
     d: &Detected,
     settings: &Settings,
-    rows: &Rows,
-    anchor_idx: &[Option<usize>],
+    keys: &[Cell],
     out: &mut [CsEntryChange],
 ) -> Result<(), SqlError> {
     let join = d.child_join.as_ref().expect("child join column");
-    let a_idx = anchor_idx[0].expect("anchor index");
     let mut sql = SqlBuilder::new(d.dialect);
     sql.push("SELECT ").ident(&join.name);
     for c in &d.child_columns {
@@ -560,20 +576,16 @@ async fn add_child_values(
         .push(" IN (");
     let mut position: HashMap<String, usize> = HashMap::new();
     let mut first = true;
-    for (i, row) in rows.rows.iter().enumerate() {
-        if matches!(row[a_idx], Cell::Null) {
+    for (i, key) in keys.iter().enumerate() {
+        if matches!(key, Cell::Null) {
             continue;
         }
         if !first {
             sql.push(", ");
         }
         first = false;
-        position.insert(key_text(&row[a_idx]), i);
-        sql.param(
-            cell_to_bind(&row[a_idx], join.kind),
-            join.kind,
-            &join.sql_type,
-        );
+        position.insert(key_text(key), i);
+        sql.param(cell_to_bind(key, join.kind), join.kind, &join.sql_type);
     }
     if first {
         return Ok(());

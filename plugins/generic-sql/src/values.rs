@@ -21,6 +21,30 @@ fn iso(dt: OffsetDateTime) -> String {
 
 /// A cell as an ECMA value of the attribute's type. `None` for NULL.
 pub fn to_value(cell: &Cell, attr: &Attr, settings: &Settings) -> Result<Option<Value>, SqlError> {
+    to_value_owned(cell.clone(), attr, settings)
+}
+
+/// [`to_value`] without copying text and binary values (the import hot path).
+pub fn to_value_owned(
+    cell: Cell,
+    attr: &Attr,
+    settings: &Settings,
+) -> Result<Option<Value>, SqlError> {
+    if !attr.datetime {
+        match (attr.data_type, cell) {
+            (DataType::String, Cell::Text(s)) => return Ok(Some(Value::String(s))),
+            (DataType::Reference, Cell::Text(s)) => return Ok(Some(Value::Reference(s))),
+            (DataType::Binary, Cell::Bytes(b)) => return Ok(Some(Value::Binary(b))),
+            (DataType::Integer, Cell::Int(i)) => return Ok(Some(Value::Integer(i))),
+            (DataType::Boolean, Cell::Bool(b)) => return Ok(Some(Value::Boolean(b))),
+            (DataType::Boolean, Cell::Int(i)) => return Ok(Some(Value::Boolean(i != 0))),
+            (_, cell) => return to_value_ref(&cell, attr, settings),
+        }
+    }
+    to_value_ref(&cell, attr, settings)
+}
+
+fn to_value_ref(cell: &Cell, attr: &Attr, settings: &Settings) -> Result<Option<Value>, SqlError> {
     let text = |s: String| match attr.data_type {
         DataType::Reference => Value::Reference(s),
         _ => Value::String(s),
