@@ -231,7 +231,12 @@ impl Slapd {
     pub fn read(&self, dn: &str) -> Option<ldap3::SearchEntry> {
         let mut c = self.admin();
         let r = c
-            .search(dn, ldap3::Scope::Base, "(objectClass=*)", vec!["*", "entryUUID"])
+            .search(
+                dn,
+                ldap3::Scope::Base,
+                "(objectClass=*)",
+                vec!["*", "entryUUID"],
+            )
             .ok()?;
         let (mut entries, _) = r.success().ok()?;
         entries.pop().map(ldap3::SearchEntry::construct)
@@ -268,7 +273,9 @@ fn make_certs() -> (String, String, String) {
     let key = KeyPair::generate().unwrap();
     let mut params =
         CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     let cert = params.signed_by(&key, &issuer).unwrap();
     (ca_cert.pem(), cert.pem(), key.serialize_pem())
 }

@@ -7,7 +7,9 @@
 
 use std::collections::HashSet;
 
-use ecma_host_tests::slapd::connector::{config, entry, export, import, instance, plugin, schema, values};
+use ecma_host_tests::slapd::connector::{
+    config, entry, export, import, instance, plugin, schema, values,
+};
 use ecma_host_tests::slapd::{READER_DN, READER_PW, SUFFIX, Slapd};
 use plugin_api::host::ConnectorPlugin;
 use plugin_api::model::*;
@@ -59,8 +61,14 @@ fn ldap_schema_partitions_and_capabilities() {
     let mut cfg = config(&s);
     cfg.set("Object types", "");
     let sch = schema(&p, &cfg);
-    let person = sch.object_type("inetOrgPerson").expect("inetOrgPerson type");
-    assert_eq!(person.anchor_attributes, ["entryUUID"], "OpenLDAP anchors on entryUUID");
+    let person = sch
+        .object_type("inetOrgPerson")
+        .expect("inetOrgPerson type");
+    assert_eq!(
+        person.anchor_attributes,
+        ["entryUUID"],
+        "OpenLDAP anchors on entryUUID"
+    );
     let uid_number = sch
         .object_type("posixGroup")
         .and_then(|t| t.attribute("gidNumber"))
@@ -87,7 +95,10 @@ fn ldap_schema_partitions_and_capabilities() {
     let parts = p.partitions(&cfg).unwrap();
     let dns: Vec<&str> = parts.iter().map(|p| p.dn.as_str()).collect();
     assert!(dns.contains(&SUFFIX), "{dns:?}");
-    assert!(!dns.iter().any(|d| d.eq_ignore_ascii_case("cn=accesslog")), "{dns:?}");
+    assert!(
+        !dns.iter().any(|d| d.eq_ignore_ascii_case("cn=accesslog")),
+        "{dns:?}"
+    );
 
     let caps = p.capabilities(&cfg).unwrap();
     assert!(!caps.is_dn_as_anchor);
@@ -95,16 +106,29 @@ fn ldap_schema_partitions_and_capabilities() {
     cfg.set("Anchor", "DN");
     assert!(p.capabilities(&cfg).unwrap().is_dn_as_anchor);
     assert_eq!(
-        schema(&p, &cfg).object_type("inetOrgPerson").unwrap().anchor_attributes,
+        schema(&p, &cfg)
+            .object_type("inetOrgPerson")
+            .unwrap()
+            .anchor_attributes,
         ["dn"]
     );
 
     // Operational attributes only on request.
     let mut cfg = config(&s);
-    assert!(schema(&p, &cfg).object_type("inetOrgPerson").unwrap().attribute("modifyTimestamp").is_none());
+    assert!(
+        schema(&p, &cfg)
+            .object_type("inetOrgPerson")
+            .unwrap()
+            .attribute("modifyTimestamp")
+            .is_none()
+    );
     cfg.set("Include operational attributes", "1");
     let op = schema(&p, &cfg);
-    let ts = op.object_type("inetOrgPerson").unwrap().attribute("modifyTimestamp").unwrap();
+    let ts = op
+        .object_type("inetOrgPerson")
+        .unwrap()
+        .attribute("modifyTimestamp")
+        .unwrap();
     assert_eq!(ts.operation, AttributeOperation::ImportOnly);
 }
 
@@ -116,7 +140,12 @@ fn ldap_full_import_paged_users_and_groups() {
     let mut dns = Vec::new();
     for i in 0..130 {
         let n = i.to_string();
-        let dn = add_user(&s, &ou, &format!("user{i:03}"), vec![("employeeNumber", HashSet::from([n.as_str()]))]);
+        let dn = add_user(
+            &s,
+            &ou,
+            &format!("user{i:03}"),
+            vec![("employeeNumber", HashSet::from([n.as_str()]))],
+        );
         dns.push(dn);
     }
     for dn in &dns {
@@ -143,11 +172,16 @@ fn ldap_full_import_paged_users_and_groups() {
     cfg.set("Search page size", "7");
     let sch = schema(&p, &cfg);
     let (mut inst, _) = instance(&p, &cfg);
-    let (entries, wm, pages) =
-        import(inst.as_mut(), &sch, ImportType::Full, "", 25).unwrap();
+    let (entries, wm, pages) = import(inst.as_mut(), &sch, ImportType::Full, "", 25).unwrap();
     let mine = in_ou(&entries, &ou);
-    let users: Vec<_> = mine.iter().filter(|e| e.object_type == "inetOrgPerson").collect();
-    let groups: Vec<_> = mine.iter().filter(|e| e.object_type == "groupOfNames").collect();
+    let users: Vec<_> = mine
+        .iter()
+        .filter(|e| e.object_type == "inetOrgPerson")
+        .collect();
+    let groups: Vec<_> = mine
+        .iter()
+        .filter(|e| e.object_type == "groupOfNames")
+        .collect();
     assert_eq!(users.len(), dns.len());
     assert_eq!(groups.len(), 1);
     assert!(pages >= 131 / 25, "{pages} pages");
@@ -166,6 +200,26 @@ fn ldap_full_import_paged_users_and_groups() {
         assert_eq!(u.change("objectClass").is_some(), true);
         assert!(u.change("userPassword").is_none());
     }
+    // Without paged results: one streamed search, same result.
+    cfg.set("Use paged results", "0");
+    let (mut inst, log) = instance(&p, &cfg);
+    let (unpaged, _, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 25).unwrap();
+    assert!(
+        log.0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, m)| m.contains("one streamed search"))
+    );
+    let mut a: Vec<String> = in_ou(&unpaged, &ou)
+        .iter()
+        .map(|e| e.dn.to_lowercase())
+        .collect();
+    let mut b: Vec<String> = mine.iter().map(|e| e.dn.to_lowercase()).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+
     let g = groups[0];
     let members: Vec<&Value> = g.change("member").unwrap().added_values().collect();
     assert!(members.iter().all(|m| matches!(m, Value::Reference(_))));
@@ -192,11 +246,17 @@ fn ldap_export_add_update_rename_delete_and_errors() {
         .with_change(AttributeChange::add("uid", [Value::from("alice")]))
         .with_change(AttributeChange::add("cn", [Value::from("Alice A")]))
         .with_change(AttributeChange::add("sn", [Value::from("A")]))
-        .with_change(AttributeChange::add("mail", [Value::from("a1@x"), Value::from("a2@x")]))
+        .with_change(AttributeChange::add(
+            "mail",
+            [Value::from("a1@x"), Value::from("a2@x")],
+        ))
         .with_change(AttributeChange::add("description", [Value::from("temp")]))
         .with_change(AttributeChange::add("uidNumber", [Value::Integer(1001)]))
         .with_change(AttributeChange::add("gidNumber", [Value::Integer(100)]))
-        .with_change(AttributeChange::add("homeDirectory", [Value::from("/home/alice")]));
+        .with_change(AttributeChange::add(
+            "homeDirectory",
+            [Value::from("/home/alice")],
+        ));
     let r = export(inst.as_mut(), &sch, vec![add.clone()]).unwrap();
     assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
     let dn = format!("uid=alice,{ou}");
@@ -210,7 +270,11 @@ fn ldap_export_add_update_rename_delete_and_errors() {
     // The same add again: the object exists.
     let r = export(inst.as_mut(), &sch, vec![add]).unwrap();
     assert_eq!(r[0].code, ExportErrorCode::ConnectedDirectoryExistingObject);
-    assert!(r[0].error_detail.contains("entryAlreadyExists"), "{}", r[0].error_detail);
+    assert!(
+        r[0].error_detail.contains("entryAlreadyExists"),
+        "{}",
+        r[0].error_detail
+    );
 
     // Update: incremental multi-valued change, replace, attribute delete.
     let upd = entry("2", "inetOrgPerson", ObjectModification::Update, &dn)
@@ -245,23 +309,49 @@ fn ldap_export_add_update_rename_delete_and_errors() {
     let missing = entry("4", "inetOrgPerson", ObjectModification::Update, "")
         .with_anchor("entryUUID", "00000000-0000-0000-0000-000000000000")
         .with_change(AttributeChange::replace("title", [Value::from("x")]));
-    let no_sn = entry("5", "inetOrgPerson", ObjectModification::Add, &format!("uid=nosn,{ou}"))
-        .with_change(AttributeChange::add("cn", [Value::from("No Sn")]));
+    let no_sn = entry(
+        "5",
+        "inetOrgPerson",
+        ObjectModification::Add,
+        &format!("uid=nosn,{ou}"),
+    )
+    .with_change(AttributeChange::add("cn", [Value::from("No Sn")]));
     let bad_syntax = entry("6", "inetOrgPerson", ObjectModification::Update, &new_dn)
         .with_anchor("entryUUID", uuid.clone())
-        .with_change(AttributeChange::replace("uidNumber", [Value::from("not-a-number")]));
+        .with_change(AttributeChange::replace(
+            "uidNumber",
+            [Value::from("not-a-number")],
+        ));
     let r = export(inst.as_mut(), &sch, vec![missing, no_sn, bad_syntax]).unwrap();
     assert_eq!(r.len(), 3);
     let by_id = |id: &str| r.iter().find(|x| x.identifier == id).unwrap();
-    assert_eq!(by_id("4").code, ExportErrorCode::ConnectedDirectoryMissingObject);
-    assert_eq!(by_id("5").code, ExportErrorCode::SyntaxViolation, "{:?}", by_id("5"));
-    assert!(by_id("5").error_detail.contains("objectClassViolation"), "{:?}", by_id("5"));
-    assert_eq!(by_id("6").code, ExportErrorCode::SyntaxViolation, "{:?}", by_id("6"));
+    assert_eq!(
+        by_id("4").code,
+        ExportErrorCode::ConnectedDirectoryMissingObject
+    );
+    assert_eq!(
+        by_id("5").code,
+        ExportErrorCode::SyntaxViolation,
+        "{:?}",
+        by_id("5")
+    );
+    assert!(
+        by_id("5").error_detail.contains("objectClassViolation"),
+        "{:?}",
+        by_id("5")
+    );
+    assert_eq!(
+        by_id("6").code,
+        ExportErrorCode::SyntaxViolation,
+        "{:?}",
+        by_id("6")
+    );
     assert!(!by_id("6").error_detail.is_empty());
 
     // Permission: a read-only identity.
     let mut ro = cfg.clone();
-    ro.set("User name", READER_DN).set_secret("Password", READER_PW);
+    ro.set("User name", READER_DN)
+        .set_secret("Password", READER_PW);
     let (mut ro_inst, _) = instance(&p, &ro);
     let r = export(
         ro_inst.as_mut(),
@@ -338,7 +428,10 @@ fn ldap_group_membership() {
     assert_eq!(all(&s.read(&gdn).unwrap(), "member"), want);
 
     let (entries, _, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
-    let g = entries.iter().find(|e| e.dn.eq_ignore_ascii_case(&gdn)).unwrap();
+    let g = entries
+        .iter()
+        .find(|e| e.dn.eq_ignore_ascii_case(&gdn))
+        .unwrap();
     let mut got: Vec<String> = g
         .change("member")
         .unwrap()
@@ -371,10 +464,15 @@ fn ldap_hostile_values_round_trip() {
     let mut adds = Vec::new();
     for (i, n) in names.iter().enumerate() {
         adds.push(
-            entry(&format!("h{i}"), "inetOrgPerson", ObjectModification::Add, "")
-                .with_change(AttributeChange::add("cn", [Value::from(*n)]))
-                .with_change(AttributeChange::add("sn", [Value::from(format!("{n}-sn"))]))
-                .with_change(AttributeChange::add("description", [Value::from(*n)])),
+            entry(
+                &format!("h{i}"),
+                "inetOrgPerson",
+                ObjectModification::Add,
+                "",
+            )
+            .with_change(AttributeChange::add("cn", [Value::from(*n)]))
+            .with_change(AttributeChange::add("sn", [Value::from(format!("{n}-sn"))]))
+            .with_change(AttributeChange::add("description", [Value::from(*n)])),
         );
     }
     let r = export(inst.as_mut(), &sch, adds).unwrap();
@@ -391,7 +489,10 @@ fn ldap_hostile_values_round_trip() {
             .unwrap_or_else(|| panic!("{n:?} not imported"));
         assert_eq!(values(e, "sn"), [format!("{n}-sn")]);
         // The DN the server returns names the same value.
-        let rdn = e.dn.split_once(&format!(",{ou}")).map(|x| x.0).unwrap_or(&e.dn);
+        let rdn =
+            e.dn.split_once(&format!(",{ou}"))
+                .map(|x| x.0)
+                .unwrap_or(&e.dn);
         let read = s.read(&e.dn).expect("DN from import reads back");
         assert!(all(&read, "cn").contains(&n.to_owned()), "{rdn} vs {n:?}");
     }
@@ -411,17 +512,28 @@ fn ldap_hostile_values_round_trip() {
             vec![
                 entry(id, "inetOrgPerson", ObjectModification::Update, "")
                     .with_anchor("uid", uid)
-                    .with_change(AttributeChange::replace("title", [Value::from(format!("t-{uid}"))])),
+                    .with_change(AttributeChange::replace(
+                        "title",
+                        [Value::from(format!("t-{uid}"))],
+                    )),
             ],
         )
         .unwrap();
         assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
     }
     let xa = s.read(&format!("uid=xa,{ou}")).unwrap();
-    assert!(all(&xa, "title").is_empty(), "wildcard leaked: {:?}", all(&xa, "title"));
-    let star = s.read(&format!("uid={},{ou}", ldap3::dn_escape("x*"))).unwrap();
+    assert!(
+        all(&xa, "title").is_empty(),
+        "wildcard leaked: {:?}",
+        all(&xa, "title")
+    );
+    let star = s
+        .read(&format!("uid={},{ou}", ldap3::dn_escape("x*")))
+        .unwrap();
     assert_eq!(all(&star, "title"), ["t-x*"]);
-    let paren = s.read(&format!("uid={},{ou}", ldap3::dn_escape("x(y)\\z"))).unwrap();
+    let paren = s
+        .read(&format!("uid={},{ou}", ldap3::dn_escape("x(y)\\z")))
+        .unwrap();
     assert_eq!(all(&paren, "title"), ["t-x(y)\\z"]);
 }
 
@@ -452,7 +564,10 @@ fn ldap_delta_import_accesslog_with_deletes_and_renames() {
     // Changes after the full import.
     let mut admin = s.admin();
     admin
-        .modify(&modme, vec![ldap3::Mod::Replace("title", HashSet::from(["changed"]))])
+        .modify(
+            &modme,
+            vec![ldap3::Mod::Replace("title", HashSet::from(["changed"]))],
+        )
         .unwrap()
         .success()
         .unwrap();
@@ -469,8 +584,15 @@ fn ldap_delta_import_accesslog_with_deletes_and_renames() {
     let (delta, wm2, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm, 2).unwrap();
     assert!(wm2 > wm, "watermark moves forward: {wm} -> {wm2}");
     let find = |pred: &dyn Fn(&CsEntryChange) -> bool| delta.iter().filter(|e| pred(e)).count();
-    assert_eq!(find(&|e| e.dn.eq_ignore_ascii_case(&keep)), 0, "unchanged object not re-sent");
-    let m = delta.iter().find(|e| e.dn.eq_ignore_ascii_case(&modme)).unwrap();
+    assert_eq!(
+        find(&|e| e.dn.eq_ignore_ascii_case(&keep)),
+        0,
+        "unchanged object not re-sent"
+    );
+    let m = delta
+        .iter()
+        .find(|e| e.dn.eq_ignore_ascii_case(&modme))
+        .unwrap();
     assert_eq!(m.modification, ObjectModification::Replace);
     assert_eq!(values(m, "title"), ["changed"]);
     let r = delta
@@ -485,9 +607,15 @@ fn ldap_delta_import_accesslog_with_deletes_and_renames() {
         .expect("deleted object in delta");
     assert_eq!(d.modification, ObjectModification::Delete);
     assert_eq!(d.object_type, "inetOrgPerson");
-    let a = delta.iter().find(|e| e.dn.eq_ignore_ascii_case(&added)).unwrap();
+    let a = delta
+        .iter()
+        .find(|e| e.dn.eq_ignore_ascii_case(&added))
+        .unwrap();
     assert_eq!(a.modification, ObjectModification::Replace);
-    let deletes = delta.iter().filter(|e| e.modification == ObjectModification::Delete).count();
+    let deletes = delta
+        .iter()
+        .filter(|e| e.modification == ObjectModification::Delete)
+        .count();
     assert_eq!(deletes, 2, "delme and addedthengone: {delta:#?}");
 
     // Nothing changed since: an empty delta, same watermark.
@@ -509,7 +637,11 @@ fn ldap_delta_import_with_dn_anchor() {
     let (mut inst, _) = instance(&p, &cfg);
     let (_, wm, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 50).unwrap();
     let mut admin = s.admin();
-    admin.modifydn(&renme, "uid=r2", true, None).unwrap().success().unwrap();
+    admin
+        .modifydn(&renme, "uid=r2", true, None)
+        .unwrap()
+        .success()
+        .unwrap();
     admin.delete(&delme).unwrap().success().unwrap();
     let (delta, _, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm, 10).unwrap();
     let mut seen: Vec<(ObjectModification, String)> = delta
@@ -518,9 +650,18 @@ fn ldap_delta_import_with_dn_anchor() {
         .collect();
     seen.sort_by(|a, b| a.1.cmp(&b.1));
     let new_dn = format!("uid=r2,{ou}").to_lowercase();
-    assert!(seen.contains(&(ObjectModification::Delete, renme.to_lowercase())), "{seen:?}");
-    assert!(seen.contains(&(ObjectModification::Delete, delme.to_lowercase())), "{seen:?}");
-    assert!(seen.contains(&(ObjectModification::Replace, new_dn)), "{seen:?}");
+    assert!(
+        seen.contains(&(ObjectModification::Delete, renme.to_lowercase())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&(ObjectModification::Delete, delme.to_lowercase())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&(ObjectModification::Replace, new_dn)),
+        "{seen:?}"
+    );
 }
 
 fn can_bind(s: &Slapd, dn: &str, pw: &str) -> bool {
@@ -549,7 +690,8 @@ fn ldap_set_and_change_password_then_bind() {
         ("PasswordModify", "0", "Exop-pässword 3"),
     ] {
         let mut cfg = config(&s);
-        cfg.set("Password method", method).set("Hash password before sending", hash);
+        cfg.set("Password method", method)
+            .set("Hash password before sending", hash);
         let (mut inst, _) = instance(&p, &cfg);
         inst.set_password(target.clone(), Secret::new(pw), PasswordOptions::default())
             .unwrap();
@@ -572,7 +714,11 @@ fn ldap_set_and_change_password_then_bind() {
     let cfg = config(&s);
     let (mut inst, _) = instance(&p, &cfg);
     let err = inst
-        .change_password(target.clone(), Secret::new("not the old one"), Secret::new("x"))
+        .change_password(
+            target.clone(),
+            Secret::new("not the old one"),
+            Secret::new("x"),
+        )
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidInput, "{err}");
     inst.change_password(
@@ -601,9 +747,14 @@ fn ldap_sasl_external_over_ldapi_and_anonymous() {
         inst.as_mut(),
         &sch,
         vec![
-            entry("e", "inetOrgPerson", ObjectModification::Add, &format!("uid=ext,{ou}"))
-                .with_change(AttributeChange::add("cn", [Value::from("ext")]))
-                .with_change(AttributeChange::add("sn", [Value::from("ext")])),
+            entry(
+                "e",
+                "inetOrgPerson",
+                ObjectModification::Add,
+                &format!("uid=ext,{ou}"),
+            )
+            .with_change(AttributeChange::add("cn", [Value::from("ext")]))
+            .with_change(AttributeChange::add("sn", [Value::from("ext")])),
         ],
     )
     .unwrap();
@@ -619,9 +770,14 @@ fn ldap_sasl_external_over_ldapi_and_anonymous() {
         inst.as_mut(),
         &sch,
         vec![
-            entry("a", "inetOrgPerson", ObjectModification::Add, &format!("uid=anon,{ou}"))
-                .with_change(AttributeChange::add("cn", [Value::from("a")]))
-                .with_change(AttributeChange::add("sn", [Value::from("a")])),
+            entry(
+                "a",
+                "inetOrgPerson",
+                ObjectModification::Add,
+                &format!("uid=anon,{ou}"),
+            )
+            .with_change(AttributeChange::add("cn", [Value::from("a")]))
+            .with_change(AttributeChange::add("sn", [Value::from("a")])),
         ],
     )
     .unwrap();

@@ -53,7 +53,10 @@ fn ldap_server_stopped_mid_import_and_mid_export() {
     let err = loop {
         match inst.get_import_entries() {
             Ok(page) if page.more_to_import => continue,
-            Ok(page) => panic!("import finished although the server stopped ({} entries)", page.entries.len()),
+            Ok(page) => panic!(
+                "import finished although the server stopped ({} entries)",
+                page.entries.len()
+            ),
             Err(e) => break e,
         }
     };
@@ -64,9 +67,14 @@ fn ldap_server_stopped_mid_import_and_mid_export() {
     // Mid-export while the server is down: a whole-call connection error or a retryable
     // per-entry code, never a success.
     let mk = |i: usize| {
-        entry(&format!("n{i}"), "inetOrgPerson", ObjectModification::Add, &format!("uid=new{i},{ou}"))
-            .with_change(AttributeChange::add("cn", [Value::from(format!("new{i}"))]))
-            .with_change(AttributeChange::add("sn", [Value::from("x")]))
+        entry(
+            &format!("n{i}"),
+            "inetOrgPerson",
+            ObjectModification::Add,
+            &format!("uid=new{i},{ou}"),
+        )
+        .with_change(AttributeChange::add("cn", [Value::from(format!("new{i}"))]))
+        .with_change(AttributeChange::add("sn", [Value::from("x")]))
     };
     let batch: Vec<CsEntryChange> = (0..5).map(mk).collect();
     match export(inst.as_mut(), &sch, batch.clone()) {
@@ -98,7 +106,12 @@ fn ldap_server_stopped_mid_import_and_mid_export() {
     let r = export(
         inst.as_mut(),
         &sch,
-        vec![entry("d0", "inetOrgPerson", ObjectModification::Delete, &format!("uid=new0,{ou}"))],
+        vec![entry(
+            "d0",
+            "inetOrgPerson",
+            ObjectModification::Delete,
+            &format!("uid=new0,{ou}"),
+        )],
     )
     .unwrap();
     assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);

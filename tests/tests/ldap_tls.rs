@@ -26,7 +26,11 @@ fn ldap_starttls_and_ldaps_verified_against_test_ca() {
         let sch = schema(&p, &cfg);
         import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
         assert!(
-            !log.0.lock().unwrap().iter().any(|(l, _)| *l == LogLevel::Warn),
+            !log.0
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(l, _)| *l == LogLevel::Warn),
             "no warning when verifying"
         );
     }
@@ -65,5 +69,8 @@ fn ldap_tls_refused_with_wrong_ca_and_opt_out_is_logged() {
     let mut cfg = config(&s);
     cfg.set("Port", s.ldaps_port.to_string());
     let (mut inst, _) = instance(&p, &cfg);
-    assert_eq!(inst.test_connection().unwrap_err().kind, ErrorKind::Connection);
+    assert_eq!(
+        inst.test_connection().unwrap_err().kind,
+        ErrorKind::Connection
+    );
 }

@@ -24,7 +24,7 @@ use plugin_api::prelude::*;
 
 use crate::conn::{LResult, LdapFailure, OID_PAGED_RESULTS, RootDse, Session, Vendor};
 use crate::export::ExportContext;
-use crate::import::{DeltaImport, DeltaStrategy, FullImport, ImportPlan, Watermark};
+use crate::import::{DeltaImport, DeltaStrategy, FullImport, ImportPlan, PagedImport, Watermark};
 use crate::settings::{AnchorChoice, DeltaChoice, Settings};
 
 /// The anchor attribute for these settings and server; None = DN as anchor.
@@ -80,6 +80,12 @@ fn connect_root(config: &ConfigParameters) -> ConnectorResult<(Arc<Settings>, Se
 }
 
 enum ImportRun {
+    /// Paged results: same thread, one search per server page.
+    Paged {
+        run: PagedImport,
+        watermark: Watermark,
+    },
+    /// No paging on the server: one streamed search on a producer thread.
     Full {
         run: FullImport,
         watermark: Watermark,
@@ -308,16 +314,28 @@ impl Connector for GenericLdap {
                         "delta import uses modifyTimestamp: deleted objects are not seen until the next full import",
                     );
                 }
-                let paged = root.supports_control(OID_PAGED_RESULTS);
-                let run = FullImport::start(
-                    settings.clone(),
-                    self.session.host.clone(),
-                    Arc::new(plan),
-                    paged,
-                    self.import_page_size * 2,
-                );
                 let encoded = watermark.encode();
-                self.import = Some(ImportRun::Full { run, watermark });
+                let host = self.session.host.clone();
+                self.import = Some(
+                    if settings.paging && root.supports_control(OID_PAGED_RESULTS) {
+                        ImportRun::Paged {
+                            run: PagedImport::new(settings, host, Arc::new(plan)),
+                            watermark,
+                        }
+                    } else {
+                        host.info("no paged results (not offered or turned off): importing with one streamed search");
+                        ImportRun::Full {
+                            run: FullImport::start(
+                                settings,
+                                host,
+                                Arc::new(plan),
+                                false,
+                                self.import_page_size * 2,
+                            ),
+                            watermark,
+                        }
+                    },
+                );
                 Ok(encoded)
             }
             ImportType::Delta => {
@@ -344,9 +362,9 @@ impl Connector for GenericLdap {
         let host = self.session.host.clone();
         match self.import.as_mut() {
             None => Err(ConnectorError::invalid_input("no import is open")),
-            Some(ImportRun::Full { run, watermark }) => {
-                let entries = run.next_page(page, &host)?;
-                if run.done
+            Some(ImportRun::Paged { run, watermark }) => {
+                let entries = run.next_page(page)?;
+                if run.finished()
                     && watermark.strategy == DeltaStrategy::ModifyTimestamp
                     && let Some(ts) = run.max_modify_timestamp.clone()
                 {
@@ -354,7 +372,21 @@ impl Connector for GenericLdap {
                 }
                 Ok(ImportPage {
                     entries,
-                    more_to_import: !run.done,
+                    more_to_import: !run.finished(),
+                    custom_data: watermark.encode(),
+                })
+            }
+            Some(ImportRun::Full { run, watermark }) => {
+                let entries = run.next_page(page, &host)?;
+                if run.finished()
+                    && watermark.strategy == DeltaStrategy::ModifyTimestamp
+                    && let Some(ts) = run.max_modify_timestamp.clone()
+                {
+                    watermark.value = ts;
+                }
+                Ok(ImportPage {
+                    entries,
+                    more_to_import: !run.finished(),
                     custom_data: watermark.encode(),
                 })
             }
@@ -377,7 +409,9 @@ impl Connector for GenericLdap {
                 run.stop();
                 watermark.encode()
             }
-            Some(ImportRun::Delta { watermark, .. }) => watermark.encode(),
+            Some(ImportRun::Delta { watermark, .. }) | Some(ImportRun::Paged { watermark, .. }) => {
+                watermark.encode()
+            }
             None => String::new(),
         })
     }

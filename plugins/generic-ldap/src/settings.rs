@@ -30,6 +30,7 @@ pub const P_DELTA: &str = "Delta strategy";
 pub const P_ACCESSLOG_DN: &str = "Accesslog DN";
 pub const P_CHANGELOG_DN: &str = "Changelog DN";
 pub const P_PAGE_SIZE: &str = "Search page size";
+pub const P_PAGING: &str = "Use paged results";
 pub const P_DN_TEMPLATES: &str = "DN templates";
 pub const P_AUX_CLASSES: &str = "Auxiliary object classes";
 pub const P_PASSWORD_ATTR: &str = "Password attribute";
@@ -112,6 +113,8 @@ pub struct Settings {
     pub accesslog_dn: String,
     pub changelog_dn: String,
     pub page_size: i32,
+    /// Use the paged-results control when the server offers it.
+    pub paging: bool,
     /// Object type (lower case) → DN template.
     pub dn_templates: HashMap<String, String>,
     /// Object type (lower case) → auxiliary classes added on create.
@@ -325,6 +328,7 @@ impl Settings {
                 .trim()
                 .to_owned(),
             page_size,
+            paging: config.get_bool(P_PAGING).unwrap_or(true),
             dn_templates: keyed_lines(config.get_or_empty(P_DN_TEMPLATES))
                 .into_iter()
                 .collect(),
@@ -433,6 +437,9 @@ pub fn definitions(page: ConfigPage) -> Vec<ConfigParameterDefinition> {
             D::string(P_ACCESSLOG_DN, "", "cn=accesslog"),
             D::string(P_CHANGELOG_DN, "", "cn=changelog"),
             D::string(P_PAGE_SIZE, "^[0-9]*$", "500"),
+            D::checkbox(P_PAGING, true).describe(
+                "Use simple paged results when the server offers them (else one streamed search).",
+            ),
             D::text(P_DN_TEMPLATES, "").describe(
                 "One per line: objectType = template, e.g. inetOrgPerson = uid={uid},ou=people,dc=example,dc=com",
             ),
