@@ -115,26 +115,26 @@ impl ImportPlan {
         if let Some(a) = &anchor {
             attrs.push(a.clone());
         }
+        // Keyed by the schema's spelling (what servers return, so the common lookup
+        // allocates nothing) and by the lower-cased name.
         let index = schema
             .types
             .iter()
             .map(|t| {
-                t.attributes
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.name.to_lowercase(),
-                            AttrInfo {
-                                name: a.name.clone(),
-                                data_type: a.data_type,
-                                multi: a.multi_valued,
-                                skip: a.is_anchor
-                                    || a.operation == AttributeOperation::ExportOnly
-                                    || a.name.eq_ignore_ascii_case(&settings.password_attr),
-                            },
-                        )
-                    })
-                    .collect()
+                let mut m = HashMap::new();
+                for a in &t.attributes {
+                    let info = AttrInfo {
+                        name: a.name.clone(),
+                        data_type: a.data_type,
+                        multi: a.multi_valued,
+                        skip: a.is_anchor
+                            || a.operation == AttributeOperation::ExportOnly
+                            || a.name.eq_ignore_ascii_case(&settings.password_attr),
+                    };
+                    m.insert(a.name.to_lowercase(), info.clone());
+                    m.insert(a.name.clone(), info);
+                }
+                m
             })
             .collect();
         Ok(Self {
@@ -574,28 +574,25 @@ impl PagedImport {
             return Ok(());
         };
         let conn = self.conn.as_mut().expect("connected above");
-        let r = conn
+        // Streamed within the page: entries are converted while the server is still sending
+        // the rest of it.
+        let mut stream = conn
             .with_controls(PagedControl {
                 size: self.settings.page_size,
                 cookie: std::mem::take(&mut self.cookie),
             })
             .with_timeout(self.settings.op_timeout)
-            .search(
+            .streaming_search(
                 &base,
                 self.plan.scope,
                 &self.plan.filter,
                 self.plan.attrs.clone(),
             )
             .map_err(|e| LdapFailure::from_ldap("search", &url, e))?;
-        let (entries, res) = (r.0, r.1);
-        if res.rc != 0 {
-            return Err(LdapFailure::result(
-                &format!("search {base}"),
-                res.rc,
-                res.text,
-            ));
-        }
-        for re in entries {
+        while let Some(re) = stream
+            .next()
+            .map_err(|e| LdapFailure::from_ldap("search", &url, e))?
+        {
             if re.is_ref() || re.is_intermediate() {
                 continue;
             }
@@ -607,6 +604,14 @@ impl PagedImport {
             }
             self.pending
                 .extend(self.plan.convert(e, ObjectModification::Add));
+        }
+        let res = stream.result();
+        if res.rc != 0 {
+            return Err(LdapFailure::result(
+                &format!("search {base}"),
+                res.rc,
+                res.text,
+            ));
         }
         let cookie = res
             .ctrls
