@@ -139,6 +139,8 @@ scim = "User"
 target = "User"
 anchor = "id"
 query_attributes = ["userName"]
+# The database assigns `id` (the anchor, served as the SCIM id), so it is not an attribute Entra writes.
+attributes = ["userName", "givenName", "surname", "mail", "externalId"]
 core = {{ userName = "userName", externalId = "externalId", "name.givenName" = "givenName", "name.familyName" = "surname" }}
 on_disable = {{ set = "disabled", value = true }}
 on_delete = "delete"
