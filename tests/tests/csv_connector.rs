@@ -45,9 +45,12 @@ fn import_all(instance: &mut dyn ConnectorInstance, page_size: u32) -> (Vec<CsEn
 }
 
 fn value_of(entry: &CsEntryChange, attr: &str) -> Option<String> {
-    entry
-        .change(attr)
-        .map(|c| c.added_values().map(Value::as_text).collect::<Vec<_>>().join("|"))
+    entry.change(attr).map(|c| {
+        c.added_values()
+            .map(Value::as_text)
+            .collect::<Vec<_>>()
+            .join("|")
+    })
 }
 
 fn export(instance: &mut dyn ConnectorInstance, entries: Vec<CsEntryChange>) -> Vec<ExportResult> {
@@ -98,7 +101,11 @@ fn schema_comes_from_the_header() {
     let pages = plugin
         .config_parameters(&cfg, ConfigPage::Connectivity, 1)
         .unwrap();
-    assert!(pages.iter().any(|p| p.name == "File" && p.kind == ParameterKind::File && p.required));
+    assert!(
+        pages
+            .iter()
+            .any(|p| p.name == "File" && p.kind == ParameterKind::File && p.required)
+    );
 }
 
 #[test]
@@ -124,7 +131,11 @@ fn full_import_in_pages_sees_every_row_and_hand_edits() {
     assert_eq!(entries.len(), 26);
     let hand = entries.iter().find(|e| e.identifier == "99").unwrap();
     assert_eq!(value_of(hand, "userName").as_deref(), Some("added-by-hand"));
-    assert_eq!(value_of(hand, "mail"), None, "empty cells are absent attributes");
+    assert_eq!(
+        value_of(hand, "mail"),
+        None,
+        "empty cells are absent attributes"
+    );
 }
 
 #[test]
@@ -133,7 +144,10 @@ fn export_add_update_replace_delete_round_trip() {
     let file = dir.path().join("users.csv");
     let managed = csv_instance(
         &file,
-        &[("Columns", "id,userName,mail,groups"), ("Multi-valued columns", "groups")],
+        &[
+            ("Columns", "id,userName,mail,groups"),
+            ("Multi-valued columns", "groups"),
+        ],
     );
     let hostile = "O'Brien, \"Jr\"\n'; DROP TABLE users; -- Ünïcødé ✓";
     let results = managed
@@ -160,7 +174,10 @@ fn export_add_update_replace_delete_round_trip() {
     let code = |id: &str| results.iter().find(|r| r.identifier == id).unwrap().code;
     assert_eq!(code("e1"), ExportErrorCode::Success);
     assert_eq!(code("e2"), ExportErrorCode::Success);
-    assert_eq!(code("e3"), ExportErrorCode::ConnectedDirectoryExistingObject);
+    assert_eq!(
+        code("e3"),
+        ExportErrorCode::ConnectedDirectoryExistingObject
+    );
     assert_eq!(code("e4"), ExportErrorCode::SyntaxViolation);
     let e1 = results.iter().find(|r| r.identifier == "e1").unwrap();
     assert_eq!(e1.anchor_changes[0].value, Value::from("u1"));
@@ -188,11 +205,18 @@ fn export_add_update_replace_delete_round_trip() {
         .unwrap();
     assert_eq!(results[0].code, ExportErrorCode::Success);
     assert_eq!(results[1].code, ExportErrorCode::Success);
-    assert_eq!(results[2].code, ExportErrorCode::ConnectedDirectoryMissingObject);
+    assert_eq!(
+        results[2].code,
+        ExportErrorCode::ConnectedDirectoryMissingObject
+    );
 
     let (entries, _) = managed.call_blocking(|i| Ok(import_all(i, 100))).unwrap();
     let u1 = entries.iter().find(|e| e.identifier == "u1").unwrap();
-    assert_eq!(value_of(u1, "userName").as_deref(), Some(hostile), "hostile value read back exactly");
+    assert_eq!(
+        value_of(u1, "userName").as_deref(),
+        Some(hostile),
+        "hostile value read back exactly"
+    );
     assert_eq!(value_of(u1, "groups").as_deref(), Some("b|c"));
     assert_eq!(value_of(u1, "mail").as_deref(), Some("one@x"));
     let u2 = entries.iter().find(|e| e.identifier == "u2").unwrap();
@@ -212,7 +236,10 @@ fn export_add_update_replace_delete_round_trip() {
         })
         .unwrap();
     assert_eq!(results[0].code, ExportErrorCode::Success);
-    assert_eq!(results[1].code, ExportErrorCode::ConnectedDirectoryMissingObject);
+    assert_eq!(
+        results[1].code,
+        ExportErrorCode::ConnectedDirectoryMissingObject
+    );
     let (entries, _) = managed.call_blocking(|i| Ok(import_all(i, 100))).unwrap();
     assert_eq!(entries.len(), 1);
 

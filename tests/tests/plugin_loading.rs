@@ -83,7 +83,11 @@ fn every_bad_file_gets_a_clear_reason_and_the_rest_still_load() {
     let dup = failure_for(&registry, "libcsv2.so");
     assert!(dup.contains("duplicate connector name 'csv'"), "{dup}");
     for f in registry.failures() {
-        assert!(!f.reason.contains('\n'), "one line per failure: {:?}", f.reason);
+        assert!(
+            !f.reason.contains('\n'),
+            "one line per failure: {:?}",
+            f.reason
+        );
     }
 }
 
@@ -102,7 +106,9 @@ fn refuses_files_and_folders_writable_by_others() {
     let registry = PluginRegistry::discover(&[dir.path().to_owned()], &[]);
     assert!(registry.get("csv").is_none());
     assert!(
-        registry.failures()[0].reason.contains("folder is writable by other users"),
+        registry.failures()[0]
+            .reason
+            .contains("folder is writable by other users"),
         "{:?}",
         registry.failures()
     );
@@ -118,7 +124,11 @@ fn a_panicking_connector_returns_an_error_and_is_recreated() {
     cfg.set("Panic on", "schema");
     let err = plugin.schema(&cfg).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Panicked);
-    assert!(err.message.contains("schema panic requested"), "{}", err.message);
+    assert!(
+        err.message.contains("schema panic requested"),
+        "{}",
+        err.message
+    );
 
     // Instance call panics: an error, the instance is dropped, the next call gets a new one.
     let mut cfg = ConfigParameters::new();
@@ -128,7 +138,10 @@ fn a_panicking_connector_returns_an_error_and_is_recreated() {
     let err = managed.call_blocking(|i| i.test_connection()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Panicked);
     let second = managed.call_blocking(|i| import_one_anchor(i)).unwrap();
-    assert_ne!(first, second, "a panicked instance must be replaced by a new one");
+    assert_ne!(
+        first, second,
+        "a panicked instance must be replaced by a new one"
+    );
     // ...and the process is obviously still here to assert this.
 }
 
@@ -169,7 +182,10 @@ fn plugins_command_lists_connectors_and_one_line_per_bad_file() {
         .lines()
         .find(|l| l.starts_with("csv "))
         .unwrap_or_else(|| panic!("csv not listed:\n{stdout}"));
-    assert!(csv_line.contains("libcsv.so") && csv_line.contains("export("), "{csv_line}");
+    assert!(
+        csv_line.contains("libcsv.so") && csv_line.contains("export("),
+        "{csv_line}"
+    );
     assert_eq!(
         stdout.lines().filter(|l| l.contains("libold.so")).count(),
         1,
@@ -183,6 +199,9 @@ fn plugins_command_lists_connectors_and_one_line_per_bad_file() {
         1,
         "{stdout}"
     );
-    let help = Command::new(&exe).args(["plugins", "--help"]).output().unwrap();
+    let help = Command::new(&exe)
+        .args(["plugins", "--help"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("--dir"));
 }

@@ -72,3 +72,9 @@ fn mariadb_outage_mid_export_nothing_half_written() {
     let Some(mut t) = target() else { return };
     scenarios::outage_mid_export(&mut t);
 }
+
+#[test]
+fn mariadb_schema_options() {
+    let Some(t) = target() else { return };
+    scenarios::schema_options(&t);
+}

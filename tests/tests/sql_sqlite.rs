@@ -41,3 +41,8 @@ fn sqlite_set_password() {
 fn sqlite_config_validation() {
     scenarios::config_validation(&Target::sqlite());
 }
+
+#[test]
+fn sqlite_schema_options() {
+    scenarios::schema_options(&Target::sqlite());
+}

@@ -581,7 +581,17 @@ fn decode_mysql(row: &MySqlRow, i: usize, (kind, _): (NativeKind, &str)) -> Resu
         }
         NativeKind::Bool => Cell::Bool(row.try_get(i)?),
         NativeKind::Float => Cell::Float(row.try_get(i)?),
-        NativeKind::Bytes => Cell::Bytes(row.try_get(i)?),
+        NativeKind::Bytes => {
+            // MySQL flags text columns with a binary collation (utf8mb4_bin) as binary, so
+            // the wire type cannot tell them from VARBINARY. Valid UTF-8 is kept as text
+            // (without copying); the attribute's type decides the value, and text converts
+            // back to the same bytes for binary attributes.
+            let bytes: Vec<u8> = row.try_get_unchecked(i)?;
+            match String::from_utf8(bytes) {
+                Ok(s) => Cell::Text(s),
+                Err(e) => Cell::Bytes(e.into_bytes()),
+            }
+        }
         NativeKind::TimestampTz => Cell::TimestampTz(row.try_get(i)?),
         NativeKind::Timestamp => Cell::Timestamp(row.try_get(i)?),
         NativeKind::Date => Cell::Date(row.try_get(i)?),

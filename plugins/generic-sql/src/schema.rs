@@ -123,6 +123,7 @@ async fn table_columns(conn: &mut Conn, table: &str) -> Result<Vec<ColumnDef>, S
         Some((s, t)) => (Some(s.trim().to_owned()), t.trim().to_owned()),
         None => (None, table.trim().to_owned()),
     };
+    let mut declared_types: Vec<(String, String)> = Vec::new();
     let generated: Vec<String> = match dialect {
         Dialect::Sqlite => {
             // A single INTEGER PRIMARY KEY column is an alias of the rowid: SQLite assigns it.
@@ -180,19 +181,46 @@ async fn table_columns(conn: &mut Conn, table: &str) -> Result<Vec<ColumnDef>, S
             let rows = conn
                 .fetch(
                     &format!(
-                        "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
-                         WHERE table_name = ? AND {schema_filter} AND extra LIKE '%auto_increment%'"
+                        "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(column_type AS CHAR), \
+                         CAST(extra AS CHAR) FROM information_schema.columns \
+                         WHERE table_name = ? AND {schema_filter}"
                     ),
                     &binds,
                 )
                 .await?;
-            rows.rows.iter().filter_map(|r| text(&r[0])).collect()
+            // The wire type of a text column with a binary collation says VARBINARY; the
+            // catalog has the declared type.
+            for r in &rows.rows {
+                let (Some(name), Some(data_type), Some(column_type)) =
+                    (text(&r[0]), text(&r[1]), text(&r[2]))
+                else {
+                    continue;
+                };
+                let column_type = column_type.to_ascii_lowercase();
+                let declared = if column_type.starts_with("tinyint(1)") {
+                    "BOOLEAN".to_owned()
+                } else if column_type.contains("unsigned") {
+                    format!("{} UNSIGNED", data_type.to_ascii_uppercase())
+                } else {
+                    data_type.to_ascii_uppercase()
+                };
+                declared_types.push((name, declared));
+            }
+            rows.rows
+                .iter()
+                .filter(|r| text(&r[3]).is_some_and(|e| e.contains("auto_increment")))
+                .filter_map(|r| text(&r[0]))
+                .collect()
         }
     };
     Ok(described
         .into_iter()
         .map(|c| ColumnDef {
-            kind: dialect.native_kind(&c.type_name),
+            kind: declared_types
+                .iter()
+                .find(|(n, _)| *n == c.name)
+                .map(|(_, t)| dialect.native_kind(t))
+                .unwrap_or_else(|| dialect.native_kind(&c.type_name)),
             generated: generated.iter().any(|g| g == &c.name),
             name: c.name,
             sql_type: c.type_name,
@@ -203,6 +231,7 @@ async fn table_columns(conn: &mut Conn, table: &str) -> Result<Vec<ColumnDef>, S
 fn text(c: &crate::dialect::Cell) -> Option<String> {
     match c {
         crate::dialect::Cell::Text(s) => Some(s.clone()),
+        crate::dialect::Cell::Bytes(b) => String::from_utf8(b.clone()).ok(),
         _ => None,
     }
 }
