@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPoolOptions, MySqlRow};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow, Postgres};
@@ -379,21 +380,42 @@ impl Conn {
         }
     }
 
-    /// Runs a query and decodes every row into cells.
+    /// Runs a query and decodes every row into cells as it arrives, so decoding overlaps with
+    /// the database still sending (or, for SQLite, its worker thread still stepping).
     pub async fn fetch(&mut self, sql: &str, binds: &[Bind]) -> Result<Rows, SqlError> {
+        macro_rules! fetch_decode {
+            ($c:expr, $decode:expr, $db:ty) => {{
+                let mut stream = bound_query!(sql, binds).fetch(&mut **$c);
+                let mut out = Rows::default();
+                let mut kinds: Vec<(NativeKind, String)> = Vec::new();
+                let mut first = true;
+                while let Some(row) = stream.try_next().await? {
+                    if first {
+                        // Decided once per result set: the kind and type name of every column.
+                        first = false;
+                        out.columns = row.columns().iter().map(|c| c.name().to_owned()).collect();
+                        kinds = row
+                            .columns()
+                            .iter()
+                            .map(|c| {
+                                let name = c.type_info().name();
+                                (kind_of::<$db>(name), name.to_owned())
+                            })
+                            .collect();
+                    }
+                    let mut cells = Vec::with_capacity(kinds.len());
+                    for (i, (kind, type_name)) in kinds.iter().enumerate() {
+                        cells.push($decode(&row, i, (*kind, type_name.as_str()))?);
+                    }
+                    out.rows.push(cells);
+                }
+                Ok(out)
+            }};
+        }
         match self {
-            Conn::Sqlite(c) => {
-                let rows = bound_query!(sql, binds).fetch_all(&mut **c).await?;
-                decode_rows(&rows, |row, i, _| decode_sqlite(row, i))
-            }
-            Conn::Postgres(c) => {
-                let rows = bound_query!(sql, binds).fetch_all(&mut **c).await?;
-                decode_rows(&rows, decode_pg)
-            }
-            Conn::MySql(c) => {
-                let rows = bound_query!(sql, binds).fetch_all(&mut **c).await?;
-                decode_rows(&rows, decode_mysql)
-            }
+            Conn::Sqlite(c) => fetch_decode!(c, |r: &SqliteRow, i, _| decode_sqlite(r, i), Sqlite),
+            Conn::Postgres(c) => fetch_decode!(c, decode_pg, Postgres),
+            Conn::MySql(c) => fetch_decode!(c, decode_mysql, MySql),
         }
     }
 
@@ -469,42 +491,6 @@ impl Conn {
             Conn::MySql(c) => drop(c.detach()),
         }
     }
-}
-
-/// A per-column decoder function, chosen once per result set from the first row's columns.
-fn decode_rows<R: Row>(
-    rows: &[R],
-    decode: impl Fn(&R, usize, (NativeKind, &str)) -> Result<Cell, SqlError>,
-) -> Result<Rows, SqlError>
-where
-    R::Database: sqlx::Database,
-{
-    let Some(first) = rows.first() else {
-        return Ok(Rows::default());
-    };
-    let columns: Vec<String> = first
-        .columns()
-        .iter()
-        .map(|c| c.name().to_owned())
-        .collect();
-    // Decided once per result set: the kind and SQL type name of every column.
-    let kinds: Vec<(NativeKind, String)> = first
-        .columns()
-        .iter()
-        .map(|c| {
-            let name = c.type_info().name();
-            (kind_of::<R::Database>(name), name.to_owned())
-        })
-        .collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut cells = Vec::with_capacity(kinds.len());
-        for (i, (kind, type_name)) in kinds.iter().enumerate() {
-            cells.push(decode(row, i, (*kind, type_name.as_str()))?);
-        }
-        out.push(cells);
-    }
-    Ok(Rows { columns, rows: out })
 }
 
 fn kind_of<DB: sqlx::Database>(type_name: &str) -> NativeKind {
