@@ -238,7 +238,7 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
             Ok(params) => match plugin.plugin.schema(&params) {
                 Ok(schema) => {
                     for ot in &app.object_types {
-                        if let Err(e) = crate::mapping::TypeMapping::build(ot, &schema) {
+                        if let Err(e) = crate::mapping::TypeMapping::build(ot, &schema, true) {
                             problems.push(format!("app '{}': {e}", app.name));
                         }
                     }

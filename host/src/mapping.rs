@@ -60,6 +60,9 @@ pub struct TypeMapping {
     /// Data types of all the type's attributes (for values the host itself writes, like
     /// a deprovisioning flag).
     pub data_types: BTreeMap<String, DataType>,
+    /// The connector's type reduced to the attributes the host uses: what import and export
+    /// runs are opened with (ECMA2 passes the selected schema to Open*Connection).
+    pub schema_type: SchemaType,
     pub resource_type: ResourceTypeDef,
     pub extension_urn: &'static str,
 }
@@ -83,7 +86,13 @@ fn scim_type(t: DataType) -> AttrType {
 }
 
 impl TypeMapping {
-    pub fn build(cfg: &ObjectTypeConfig, schema: &Schema) -> Result<Self, MappingError> {
+    /// `passwords`: whether the connector takes passwords (then Users accept a write-only
+    /// `password`, handed to the connector's SetPassword after the Add).
+    pub fn build(
+        cfg: &ObjectTypeConfig,
+        schema: &Schema,
+        passwords: bool,
+    ) -> Result<Self, MappingError> {
         let err = |message: String| MappingError {
             object_type: cfg.target.clone(),
             message,
@@ -271,6 +280,9 @@ impl TypeMapping {
             ScimKind::User => {
                 let mut names: Vec<&str> = core_names.iter().map(String::as_str).collect();
                 names.push("active");
+                if passwords {
+                    names.push("password");
+                }
                 let mut rt = ResourceTypeDef::new(
                     "User",
                     "/Users",
@@ -296,6 +308,21 @@ impl TypeMapping {
                 .with_extension(extension, false)
             }
         };
+        let schema_type = {
+            let mut used: Vec<String> = attrs.iter().map(|m| m.connector.to_lowercase()).collect();
+            used.push(anchor.to_lowercase());
+            used.extend(dn_attribute.iter().map(|d| d.to_lowercase()));
+            used.extend(query_attributes.iter().map(|q| q.to_lowercase()));
+            for d in [&cfg.on_disable, &cfg.on_delete] {
+                if let Deprovision::SetAttribute { set, .. } = d {
+                    used.push(set.to_lowercase());
+                }
+            }
+            let mut t = st.clone();
+            t.attributes
+                .retain(|a| used.contains(&a.name.to_lowercase()));
+            t
+        };
         Ok(Self {
             kind: cfg.scim,
             object_type: st.name.clone(),
@@ -305,6 +332,7 @@ impl TypeMapping {
             on_disable: cfg.on_disable.clone(),
             on_delete: cfg.on_delete.clone(),
             attrs,
+            schema_type,
             data_types: st
                 .attributes
                 .iter()

@@ -972,7 +972,9 @@ pub struct ExportResult {
     pub code: ExportErrorCode,
     pub error_name: String,
     pub error_detail: String,
-    /// Anchors the target assigned (e.g. a database-generated key) for new objects.
+    /// Anchors the target assigned (e.g. a database-generated key) for new objects. A
+    /// connector whose target names objects by DN also reports the DN it created under the
+    /// name `dn` (or `-dn-`), so the host can use it for references and renames.
     pub anchor_changes: Vec<AnchorAttribute>,
 }
 

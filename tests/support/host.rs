@@ -149,7 +149,16 @@ impl TestHost {
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        panic!("host not ready after 10 s");
+        let body = self
+            .client
+            .get(format!("{}/readyz", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        panic!("host not ready after 10 s: {body}");
     }
 
     pub async fn stop(mut self) {

@@ -216,6 +216,8 @@ fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult
             {
                 result = result.with_anchor(a, v);
             }
+            // The host learns the DN the template produced (for references and renames).
+            result = result.with_anchor(DN_ANCHOR, target);
         }
         None => result = result.with_anchor(DN_ANCHOR, target),
     }

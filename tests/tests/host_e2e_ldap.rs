@@ -1,0 +1,294 @@
+//! End to end over HTTPS against a real slapd through the Generic LDAP plugin: Entra's user
+//! requests, Groups with members as references, and an initial password, checked both in the
+//! SCIM answer and in the directory.
+
+use ecma_host_tests::host::start_host;
+use ecma_host_tests::plugins::plugin_path;
+use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+use serde_json::json;
+
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+fn apps(s: &Slapd) -> String {
+    format!(
+        r#"
+[[app]]
+name = "directory"
+connector = "generic-ldap"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+[app.parameters.connectivity]
+Host = "127.0.0.1"
+Port = "{port}"
+Binding = "Simple"
+"User name" = "{admin}"
+Password = {{ secret = "{pw}" }}
+"Base DNs" = "{suffix}"
+"Object types" = "inetOrgPerson, groupOfNames"
+"DN templates" = """
+inetOrgPerson = uid={{uid}},ou=people,{suffix}
+groupOfNames = cn={{cn}},ou=groups,{suffix}
+"""
+
+[[app.object_type]]
+scim = "User"
+target = "inetOrgPerson"
+query_attributes = ["uid"]
+attributes = ["uid", "cn", "sn", "givenName", "mail"]
+core = {{ userName = "uid" }}
+
+[[app.object_type]]
+scim = "Group"
+target = "groupOfNames"
+attributes = ["cn", "description"]
+core = {{ displayName = "cn" }}
+members_attribute = "member"
+"#,
+        port = s.port,
+        admin = ADMIN_DN,
+        pw = ADMIN_PW,
+        suffix = SUFFIX
+    )
+}
+
+/// The harness talks to slapd with ldap3's blocking client, which runs its own runtime:
+/// call it off the test's async workers.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+fn attr(s: &Slapd, dn: &str, name: &str) -> Vec<String> {
+    blocking(|| {
+        s.read(dn)
+            .map(|e| e.attrs.get(name).cloned().unwrap_or_default())
+            .unwrap_or_default()
+    })
+}
+
+fn exists(s: &Slapd, dn: &str) -> bool {
+    blocking(|| s.read(dn).is_some())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entra_users_groups_and_passwords_against_slapd() {
+    let Some(s) = blocking(Slapd::start) else {
+        return;
+    };
+    let existing_dn = format!("uid=existing,ou=people,{SUFFIX}");
+    blocking(|| {
+        s.create_ou("people");
+        s.create_ou("groups");
+        let mut c = s.admin();
+        let r = c
+            .add(
+                &existing_dn,
+                vec![
+                    ("objectClass", ["inetOrgPerson"].into()),
+                    ("uid", ["existing"].into()),
+                    ("cn", ["Ex Isting"].into()),
+                    ("sn", ["Isting"].into()),
+                ],
+            )
+            .unwrap();
+        assert_eq!(r.rc, 0, "{r:?}");
+    });
+    let host = start_host(&apps(&s), &[plugin_path("generic_ldap")]).await;
+    host.wait_ready().await;
+
+    // Test connection and matching.
+    let r = host
+        .request(
+            "GET",
+            "directory",
+            "/Users?filter=PLACEHOLDER+eq+%22d3b07384%22",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (r.status, &r.body["totalResults"]),
+        (200, &json!(0)),
+        "{:?}",
+        r.body
+    );
+    let r = host
+        .request(
+            "GET",
+            "directory",
+            "/Users?filter=userName+eq+%22EXISTING%22",
+            None,
+        )
+        .await;
+    assert_eq!(r.body["totalResults"], 1, "{:?}", r.body);
+    let existing_id = r.body["Resources"][0]["id"].as_str().unwrap().to_owned();
+    let uuid = attr(&s, &existing_dn, "entryUUID");
+    assert_eq!(
+        vec![existing_id.clone()],
+        uuid,
+        "the SCIM id is the entryUUID anchor"
+    );
+
+    // Create with an initial password (SetPassword after the Add), then bind with it.
+    let create = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+        "userName": "adele", "password": "Initial-Passw0rd!",
+        EXT: {"cn": "Adele Vance", "sn": "Vance", "mail": "adele@contoso.com"}});
+    let r = host
+        .request("POST", "directory", "/Users", Some(create.clone()))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert!(
+        r.body.get("password").is_none(),
+        "passwords are never returned"
+    );
+    let adele_id = r.body["id"].as_str().unwrap().to_owned();
+    let adele_dn = format!("uid=adele,ou=people,{SUFFIX}");
+    assert_eq!(attr(&s, &adele_dn, "entryUUID"), vec![adele_id.clone()]);
+    assert_eq!(attr(&s, &adele_dn, "mail"), vec!["adele@contoso.com"]);
+    let bind = blocking(|| {
+        let mut user_conn = ldap3::LdapConn::new(&s.url).unwrap();
+        user_conn
+            .simple_bind(&adele_dn, "Initial-Passw0rd!")
+            .unwrap()
+    });
+    assert_eq!(bind.rc, 0, "bind with the initial password: {bind:?}");
+
+    let r = host
+        .request("POST", "directory", "/Users", Some(create))
+        .await;
+    assert_eq!(
+        (r.status, r.body["scimType"].as_str()),
+        (409, Some("uniqueness"))
+    );
+
+    // Update.
+    let patch = json!({"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": format!("{EXT}:sn"), "value": "Vance-Smith"},
+        {"op": "Remove", "path": format!("{EXT}:mail")}]});
+    let r = host
+        .request(
+            "PATCH",
+            "directory",
+            &format!("/Users/{adele_id}"),
+            Some(patch),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(attr(&s, &adele_dn, "sn"), vec!["Vance-Smith"]);
+    assert!(attr(&s, &adele_dn, "mail").is_empty());
+
+    // Groups: create with a member, look up without members, add and remove members.
+    let r = host
+        .request(
+            "POST",
+            "directory",
+            "/Groups",
+            Some(json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Sales", "members": [{"value": adele_id}]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let group_id = r.body["id"].as_str().unwrap().to_owned();
+    let group_dn = format!("cn=Sales,ou=groups,{SUFFIX}");
+    let members = |s: &Slapd| {
+        let mut m: Vec<String> = attr(s, &group_dn, "member")
+            .into_iter()
+            .map(|d| d.to_lowercase())
+            .collect();
+        m.sort();
+        m
+    };
+    assert_eq!(
+        members(&s),
+        vec![adele_dn.to_lowercase()],
+        "members are DNs in the directory"
+    );
+    let r = host
+        .request(
+            "GET",
+            "directory",
+            "/Groups?excludedAttributes=members&filter=displayName+eq+%22Sales%22",
+            None,
+        )
+        .await;
+    assert_eq!(r.body["totalResults"], 1, "{:?}", r.body);
+    assert!(r.body["Resources"][0].get("members").is_none());
+    let r = host
+        .request("GET", "directory", &format!("/Groups/{group_id}"), None)
+        .await;
+    assert_eq!(
+        r.body["members"],
+        json!([{"value": adele_id}]),
+        "members are SCIM ids in SCIM"
+    );
+
+    let add = json!({"schemas": [PATCH], "Operations": [
+        {"op": "Add", "path": "members", "value": [{"$ref": null, "value": existing_id}]}]});
+    let r = host
+        .request(
+            "PATCH",
+            "directory",
+            &format!("/Groups/{group_id}"),
+            Some(add.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let mut both = vec![adele_dn.to_lowercase(), existing_dn.to_lowercase()];
+    both.sort();
+    assert_eq!(members(&s), both);
+    // Adding a member that is already there succeeds.
+    let r = host
+        .request(
+            "PATCH",
+            "directory",
+            &format!("/Groups/{group_id}"),
+            Some(add),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let remove = json!({"schemas": [PATCH], "Operations": [
+        {"op": "remove", "path": format!("members[value eq \"{adele_id}\"]")}]});
+    let r = host
+        .request(
+            "PATCH",
+            "directory",
+            &format!("/Groups/{group_id}"),
+            Some(remove.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(members(&s), vec![existing_dn.to_lowercase()]);
+    // Removing one that is not there succeeds too.
+    let r = host
+        .request(
+            "PATCH",
+            "directory",
+            &format!("/Groups/{group_id}"),
+            Some(remove),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+
+    // Delete group and user.
+    assert_eq!(
+        host.request("DELETE", "directory", &format!("/Groups/{group_id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert!(!exists(&s, &group_dn));
+    assert_eq!(
+        host.request("DELETE", "directory", &format!("/Users/{adele_id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert!(!exists(&s, &adele_dn));
+    assert_eq!(
+        host.request("GET", "directory", &format!("/Users/{adele_id}"), None)
+            .await
+            .status,
+        404
+    );
+    host.stop().await;
+}
