@@ -15,7 +15,11 @@ pub fn target_dir() -> PathBuf {
 }
 
 fn profile() -> &'static str {
-    if cfg!(debug_assertions) { "debug" } else { "release" }
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
 }
 
 /// The path of the built plugin library for crate `lib_name` (e.g. `csv_connector`).

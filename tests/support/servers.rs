@@ -20,9 +20,8 @@ pub fn require_binary(name: &str, extra_dirs: &[&str]) -> Option<PathBuf> {
         .map(|d| d.join(name))
         .find(|p| p.is_file());
     if found.is_none() {
-        let msg = format!(
-            "server binary '{name}' not found; install it (see .ci/run) to run this test"
-        );
+        let msg =
+            format!("server binary '{name}' not found; install it (see .ci/run) to run this test");
         if in_ci() {
             panic!("{msg} (CI=true: a missing server is a failure)");
         }
