@@ -292,3 +292,50 @@ async fn entra_users_groups_and_passwords_against_slapd() {
     );
     host.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watermarks_persist_so_a_restart_resumes_with_a_delta() {
+    use ecma_host::app::{Application, ImportMode};
+    use ecma_host::config::Config;
+    use ecma_host::plugins::PluginRegistry;
+    let Some(s) = blocking(Slapd::start) else {
+        return;
+    };
+    blocking(|| {
+        s.create_ou("people");
+        s.create_ou("groups");
+    });
+    let state = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[host]\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{:?}]\n{}",
+        state.path().display().to_string(),
+        plugin_path("generic_ldap").display().to_string(),
+        apps(&s).replace("{TOKEN}", "abcdefghijklmnop")
+    );
+    let config =
+        Config::from_toml(&text, std::path::Path::new("t.toml"), std::iter::empty()).unwrap();
+    let registry = PluginRegistry::discover(&[], &config.host.plugin_files);
+    let build = || {
+        Application::new(
+            &config.apps[0],
+            &config.host,
+            &registry,
+            "https://h/ecma2host_directory/scim",
+        )
+        .unwrap()
+    };
+    let first = build();
+    assert!(
+        first.import(ImportMode::Auto, false).await.unwrap().full,
+        "no watermark yet: full"
+    );
+    drop(first);
+    // "Restart": a new application object over the same state directory.
+    let second = build();
+    let summary = second.import(ImportMode::Auto, false).await.unwrap();
+    assert!(
+        !summary.full,
+        "the persisted watermark makes the next import a delta"
+    );
+    assert!(state.path().join("apps/directory/watermarks.json").exists());
+}

@@ -197,7 +197,7 @@ fn ldap_full_import_paged_users_and_groups() {
         );
         let uid = values(u, "uid");
         assert_eq!(uid.len(), 1);
-        assert_eq!(u.change("objectClass").is_some(), true);
+        assert!(u.change("objectClass").is_some());
         assert!(u.change("userPassword").is_none());
     }
     // Without paged results: one streamed search, same result.

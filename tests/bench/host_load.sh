@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Host benchmark (issue: host runtime): run by hand, not in CI.
+#
+#  1. Full import of N objects (default 100,000) into the cache through the CSV connector:
+#     time, peak memory, and cache bytes per object over the raw data.
+#  2. Cached `GET /Users?filter=userName eq "x"` throughput over keep-alive HTTP and HTTPS with
+#     wrk, as a ratio to the trivial /healthz endpoint of the same server in the same run, and
+#     the p99 latency.
+#
+# Usage: tests/bench/host_load.sh [N] [SECONDS]      (needs: apt-get install wrk)
+set -euo pipefail
+N=${1:-100000}
+SECS=${2:-10}
+cd "$(dirname "$0")/../.."
+command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+cargo build --release -q -p ecma-host -p csv-connector
+BIN=$PWD/target/release/ecma-host
+PLUGIN=$PWD/target/release/libcsv_connector.so
+WORK=$(mktemp -d /tmp/ecma-bench.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+TOKEN=bench-token-0123456789
+
+python3 - "$N" "$WORK/users.csv" <<'PY'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+with open(path, "w") as f:
+    f.write("id,userName,givenName,surname,mail,department\n")
+    for i in range(n):
+        f.write(f"u{i:07d},user{i}@contoso.com,Given{i},Surname{i},user{i}@contoso.com,Dept{i % 50}\n")
+PY
+printf 'id,userName,givenName,surname,mail,department\n' > "$WORK/empty.csv"
+
+config() { # file port csv
+  cat > "$1" <<TOML
+[host]
+listen = "127.0.0.1"
+port = $2
+hostname = "localhost"
+state_dir = "$WORK/state"
+plugins_dirs = []
+plugin_files = ["$PLUGIN"]
+log_level = "warn"
+[[app]]
+name = "bench"
+connector = "csv"
+token = "$TOKEN"
+autosync_minutes = 0
+import_page_size = 5000
+[app.parameters.connectivity]
+File = "$3"
+[[app.object_type]]
+scim = "User"
+target = "User"
+anchor = "id"
+query_attributes = ["userName"]
+core = { userName = "userName" }
+TOML
+}
+
+wait_ready() { # url
+  for _ in $(seq 1 6000); do
+    curl -sk -o /dev/null -w '%{http_code}' "$1/readyz" 2>/dev/null | grep -q 200 && return 0
+    sleep 0.01
+  done
+  echo "host not ready" >&2; exit 1
+}
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+
+echo "== import of $N objects (CSV connector, release build)"
+config "$WORK/empty.toml" 18601 "$WORK/empty.csv"
+"$BIN" serve --insecure-http --config "$WORK/empty.toml" & P0=$!
+wait_ready http://127.0.0.1:18601
+BASE_KB=$(rss_kb $P0); kill $P0; wait $P0 2>/dev/null || true
+
+config "$WORK/http.toml" 18602 "$WORK/users.csv"
+START=$(date +%s.%N)
+"$BIN" serve --insecure-http --config "$WORK/http.toml" & P1=$!
+wait_ready http://127.0.0.1:18602
+END=$(date +%s.%N)
+RSS_KB=$(rss_kb $P1); PEAK_KB=$(hwm_kb $P1)
+RAW=$(stat -c %s "$WORK/users.csv")
+python3 - <<PY
+n=$N; raw=$RAW; base=$BASE_KB*1024; rss=$RSS_KB*1024; peak=$PEAK_KB*1024
+secs=$END-$START
+print(f"start-to-ready {secs:.2f} s ({n/secs:,.0f} objects/s, includes process start and plugin load)")
+print(f"RSS empty cache {base/2**20:.1f} MiB; after import {rss/2**20:.1f} MiB; peak {peak/2**20:.1f} MiB")
+print(f"cache bytes/object {(rss-base)/n:,.0f}; raw CSV bytes/object {raw/n:,.0f}; ratio {(rss-base)/raw:.1f}x")
+PY
+
+run_wrk() { # label url
+  wrk -t1 -c16 -d"${SECS}s" --latency -H "Authorization: Bearer $TOKEN" "$2" > "$WORK/wrk.out"
+  RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.out")
+  P99=$(awk '$1=="99%" {print $2}' "$WORK/wrk.out")
+  NON2XX=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.out")
+  echo "$1: $RPS req/s, p99 $P99${NON2XX:+, non-2xx $NON2XX}" >&2
+  echo "$RPS"
+}
+
+FILTER='/ecma2host_bench/scim/Users?filter=userName+eq+%22user54321@contoso.com%22'
+echo "== HTTP keep-alive (wrk 1 thread, 16 connections, ${SECS}s each)"
+H=$(run_wrk "  /healthz" "http://127.0.0.1:18602/healthz")
+F=$(run_wrk "  filter " "http://127.0.0.1:18602$FILTER")
+python3 -c "print(f'  ratio filter/healthz = {$F/$H:.2f}')"
+kill $P1; wait $P1 2>/dev/null || true
+
+config "$WORK/https.toml" 18603 "$WORK/users.csv"
+"$BIN" serve --config "$WORK/https.toml" & P2=$!
+wait_ready https://127.0.0.1:18603
+echo "== HTTPS keep-alive (TLS 1.3, generated certificate)"
+H=$(run_wrk "  /healthz" "https://127.0.0.1:18603/healthz")
+F=$(run_wrk "  filter " "https://127.0.0.1:18603$FILTER")
+python3 -c "print(f'  ratio filter/healthz = {$F/$H:.2f}')"

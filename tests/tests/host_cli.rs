@@ -1,0 +1,175 @@
+//! The operator commands against real processes: gen-cert, import (with --dry-run),
+//! test-connection against a running host, and the authenticated cache dump.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ecma_host_tests::plugins::{plugin_path, target_dir};
+use ecma_host_tests::servers::free_port;
+
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn exe() -> std::path::PathBuf {
+    target_dir().join("ecma-host")
+}
+
+#[test]
+fn gen_cert_import_test_connection_and_cache_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+
+    // gen-cert writes a certificate valid for two years, and refuses to overwrite it.
+    let out = Command::new(exe())
+        .args(["gen-cert", "--hostname", "idsync.example", "--state-dir"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cert = state.join("tls/cert.pem");
+    let expires = ecma_host::tls::not_after(&cert).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let days = (expires - now) / 86_400;
+    assert!(
+        (728..=731).contains(&days),
+        "valid for two years, got {days} days"
+    );
+    let again = Command::new(exe())
+        .args(["gen-cert", "--state-dir"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(state.join("tls/key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the private key is readable by its owner only"
+        );
+    }
+
+    let csv = dir.path().join("u.csv");
+    let mut text = String::from("id,login\n");
+    for i in 0..250 {
+        text.push_str(&format!("u{i},user{i}@x\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let port = free_port();
+    std::fs::write(dir.path().join("token"), "cli-token-0123456789\n").unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[host]\nlisten = \"127.0.0.1\"\nport = {port}\nhostname = \"localhost\"\nstate_dir = {state:?}\ncache_dump = true\nplugins_dirs = []\nplugin_files = [{plugin:?}]\n[[app]]\nname = \"c\"\nconnector = \"csv\"\ntoken = {{ file = {token:?} }}\n[app.parameters.connectivity]\nFile = {csv:?}\n[[app.object_type]]\nscim = \"User\"\ntarget = \"User\"\nquery_attributes = [\"login\"]\n",
+            state = state.display().to_string(),
+            plugin = plugin_path("csv_connector").display().to_string(),
+            token = dir.path().join("token").display().to_string(),
+            csv = csv.display().to_string(),
+        ),
+    )
+    .unwrap();
+
+    // import --dry-run reads everything without changing anything.
+    let out = Command::new(exe())
+        .args(["import", "c", "--dry-run", "--full", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("full import of 'c' (dry run: nothing changed): 250 objects"),
+        "{stdout}"
+    );
+    assert!(
+        !state.join("apps/c/watermarks.json").exists(),
+        "a dry run persists no watermark"
+    );
+    let out = Command::new(exe())
+        .args(["import", "c", "--delta", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the CSV connector has no delta import"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("delta import is not possible"));
+
+    // test-connection against the running host, trusting its (pre-generated) certificate.
+    let _host = KillOnDrop(
+        Command::new(exe())
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(o) =
+            ecma_host::probe::get(&format!("https://localhost:{port}/readyz"), "", Some(&cert))
+            && o.status == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "host did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = Command::new(exe())
+        .args(["test-connection", "c", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("test connection: OK") && stdout.contains("\"totalResults\":0"),
+        "{stdout}"
+    );
+
+    // The cache dump is there when enabled, and still needs the token.
+    let dump = ecma_host::probe::get(
+        &format!("https://localhost:{port}/ecma2host_c/scim/cache"),
+        "cli-token-0123456789",
+        Some(&cert),
+    )
+    .unwrap();
+    assert_eq!(dump.status, 200);
+    let v: serde_json::Value = serde_json::from_str(&dump.body).unwrap();
+    assert_eq!(v["User"].as_array().unwrap().len(), 250);
+    let denied = ecma_host::probe::get(
+        &format!("https://localhost:{port}/ecma2host_c/scim/cache"),
+        "wrong-token-000000",
+        Some(&cert),
+    )
+    .unwrap();
+    assert_eq!(denied.status, 401);
+}
