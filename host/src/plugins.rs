@@ -298,3 +298,82 @@ impl ManagedInstance {
         &self.config
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use plugin_api::host::InProcessPlugin;
+    use plugin_api::prelude::*;
+
+    use super::ManagedInstance;
+
+    /// A connector that logs through the host and panics on demand.
+    struct Chatty;
+
+    impl Connector for Chatty {
+        fn info() -> ConnectorInfo {
+            ConnectorInfo {
+                name: "chatty".into(),
+                version: "1".into(),
+                vendor: "tests".into(),
+                description: String::new(),
+                api_version: String::new(),
+            }
+        }
+        fn schema(_: &ConfigParameters) -> ConnectorResult<Schema> {
+            Ok(Schema::default())
+        }
+        fn create(_: &ConfigParameters, host: HostServices) -> ConnectorResult<Self> {
+            host.warn("hello from inside the connector");
+            Ok(Chatty)
+        }
+        fn test_connection(&mut self) -> ConnectorResult<()> {
+            panic!("boom")
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn plugin_log_lines_reach_tracing_with_the_connector_name_and_panics_recreate() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let plugin = Arc::new(InProcessPlugin::<Chatty>::new().unwrap());
+            let managed = ManagedInstance::new(plugin, ConfigParameters::new(), "hr");
+            let err = managed.call_blocking(|i| i.test_connection()).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Panicked);
+            // The panicked instance was dropped: the next call creates (and logs) a new one.
+            let _ = managed.call_blocking(|i| i.test_connection());
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let hellos: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("hello from inside the connector"))
+            .collect();
+        assert_eq!(hellos.len(), 2, "{text}");
+        assert!(
+            hellos[0].contains("WARN")
+                && hellos[0].contains("connector=chatty")
+                && hellos[0].contains("app=hr"),
+            "{text}"
+        );
+        assert!(text.contains("recreating the instance"), "{text}");
+    }
+}
