@@ -171,20 +171,24 @@ async fn scim(
             content_type: header("content-type"),
             body,
         };
-        let response = tokio::time::timeout(
-            state.request_timeout,
-            app.engine.handle(app.as_ref(), scim_req),
-        )
-        .await
-        .map_err(|_| {
-            ScimError::unavailable(
-                format!(
-                    "the request took longer than {} s; the target may be slow",
-                    state.request_timeout.as_secs()
-                ),
-                Some(30),
-            )
-        })?;
+        // The request runs as its own task: when it outlives the time limit the client gets a
+        // 503 (Entra retries) while the export runs on and still updates the cache, so the
+        // cache never falls behind the target.
+        let worker = app.clone();
+        let task = tokio::spawn(async move { worker.engine.handle(worker.as_ref(), scim_req).await });
+        let response = match tokio::time::timeout(state.request_timeout, task).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Err(ScimError::internal(format!("the request failed: {e}"))),
+            Err(_) => {
+                return Err(ScimError::unavailable(
+                    format!(
+                        "the request took longer than {} s; the target may be slow (the change is still being applied)",
+                        state.request_timeout.as_secs()
+                    ),
+                    Some(30),
+                ));
+            }
+        };
         Ok(to_http(response))
     }
     .await;

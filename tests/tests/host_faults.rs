@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ecma_host::app::{Application, ImportMode};
 use ecma_host::config::Config;
 use ecma_host::plugins::PluginRegistry;
-use ecma_host_tests::host::start_host;
+use ecma_host_tests::host::{start_host, start_host_with};
 use ecma_host_tests::plugins::{plugin_path, target_dir};
 use ecma_host_tests::servers::free_port;
 use serde_json::json;
@@ -242,4 +242,31 @@ fn the_binary_stops_gracefully_on_sigterm_and_check_config_reports_problems() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "graceful exit, got {exit:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_export_answers_503_in_time_and_still_lands_in_the_cache() {
+    let host = start_host_with(
+        &panicky_app("\"Export delay ms\" = \"2500\""),
+        &[plugin_path("fixture_panicky")],
+        "request_timeout_secs = 1",
+    )
+    .await;
+    host.wait_ready().await;
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT], EXT: {"id": "slow1", "displayName": "Slow"}});
+    let started = Instant::now();
+    let r = host.request("POST", "p", "/Users", Some(body)).await;
+    assert_eq!(r.status, 503, "{:?}", r.body);
+    assert!(
+        started.elapsed() < Duration::from_millis(2400),
+        "answered before the export finished"
+    );
+    assert!(r.headers.contains_key("retry-after"));
+    // The export goes on and the cache follows the target: Entra's retry finds the user.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let r = host
+        .request("GET", "p", "/Users?filter=id+eq+%22slow1%22", None)
+        .await;
+    assert_eq!(r.body["totalResults"], 1, "{:?}", r.body);
+    host.stop().await;
 }
