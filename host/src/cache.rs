@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use ecma_scim::StoredResource;
-use imbl::{OrdMap, OrdSet};
+use imbl::OrdMap;
 
 use crate::mapping::Record;
 
@@ -32,8 +32,10 @@ pub struct CacheEntry {
 #[derive(Clone, Default)]
 pub struct Snapshot {
     objects: OrdMap<String, Arc<CacheEntry>>,
-    /// indexed connector attribute (lowercase) → normalised value → ids
-    indexes: OrdMap<String, OrdMap<String, OrdSet<String>>>,
+    /// indexed connector attribute (lowercase) → normalised value → ids. Most values name
+    /// one object, so the id list is a small shared vector, not a tree set (an `OrdSet`
+    /// allocates a whole B-tree node even for one id: measured ~3 KB per object).
+    indexes: OrdMap<String, OrdMap<String, Arc<Vec<String>>>>,
     /// lowercase DN → id
     by_dn: OrdMap<String, String>,
     indexed: Arc<Vec<String>>,
@@ -91,7 +93,7 @@ impl Snapshot {
         Some(
             index
                 .get(&normalise(value))
-                .map(|ids| ids.iter().cloned().collect())
+                .map(|ids| ids.as_ref().clone())
                 .unwrap_or_default(),
         )
     }
@@ -113,7 +115,10 @@ impl Snapshot {
         for attr in self.indexed.clone().iter() {
             let index = self.indexes.entry(attr.clone()).or_default();
             for v in Self::index_values(attr, &entry) {
-                index.entry(v).or_default().insert(entry.id.clone());
+                let ids = Arc::make_mut(index.entry(v).or_default());
+                if let Err(at) = ids.binary_search(&entry.id) {
+                    ids.insert(at, entry.id.clone());
+                }
             }
         }
         if !entry.dn.is_empty() {
@@ -130,7 +135,8 @@ impl Snapshot {
             };
             for v in Self::index_values(attr, &old) {
                 if let Some(ids) = index.get_mut(&v) {
-                    ids.remove(id);
+                    let ids = Arc::make_mut(ids);
+                    ids.retain(|i| i != id);
                     if ids.is_empty() {
                         index.remove(&v);
                     }

@@ -461,8 +461,15 @@ pub fn init_logging(default_filter: &str) {
 
 pub fn init_logging_with(default_filter: &str, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
+    // rustls warns on every handshake that sends an IP address as SNI (load tools, probes);
+    // keep that out of the log unless asked for.
+    let default_filter = if default_filter.contains("rustls") {
+        default_filter.to_owned()
+    } else {
+        format!("{default_filter},rustls=error")
+    };
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

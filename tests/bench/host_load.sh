@@ -107,8 +107,8 @@ kill $P1; wait $P1 2>/dev/null || true
 
 config "$WORK/https.toml" 18603 "$WORK/users.csv"
 "$BIN" serve --config "$WORK/https.toml" & P2=$!
-wait_ready https://127.0.0.1:18603
+wait_ready https://localhost:18603
 echo "== HTTPS keep-alive (TLS 1.3, generated certificate)"
-H=$(run_wrk "  /healthz" "https://127.0.0.1:18603/healthz")
-F=$(run_wrk "  filter " "https://127.0.0.1:18603$FILTER")
+H=$(run_wrk "  /healthz" "https://localhost:18603/healthz")
+F=$(run_wrk "  filter " "https://localhost:18603$FILTER")
 python3 -c "print(f'  ratio filter/healthz = {$F/$H:.2f}')"
