@@ -533,20 +533,31 @@ impl Application {
                 types: vec![t.schema_type.clone()],
             },
         };
-        let schema_type = t.object_type.clone();
-        let mut custom_data = self
+        // Journal SCIM writes from before the connector starts reading, so that a write
+        // landing between open and swap is replayed onto the new snapshot.
+        if !delta && !dry_run {
+            cache.begin_full_import();
+        }
+        let abort = || {
+            if !delta && !dry_run {
+                cache.abort_full_import();
+            }
+        };
+        let mut custom_data = match self
             .import_instance
             .call(move |i| i.open_import(request))
             .await
-            .map_err(connector_err)?;
-        let _ = schema_type;
+        {
+            Ok(c) => c,
+            Err(e) => {
+                abort();
+                return Err(connector_err(e));
+            }
+        };
         let previous = cache.snapshot();
         let mut next = if delta {
             None
         } else {
-            if !dry_run {
-                cache.begin_full_import();
-            }
             Some(cache.empty_snapshot())
         };
         let result: Result<(), ConnectorError> = async {
@@ -575,11 +586,17 @@ impl Application {
         .await;
         match result {
             Ok(()) => {
-                let closed = self
+                let closed = match self
                     .import_instance
                     .call(|i| i.close_import(CloseReason::Normal))
                     .await
-                    .map_err(connector_err)?;
+                {
+                    Ok(c) => c,
+                    Err(e) => {
+                        abort();
+                        return Err(connector_err(e));
+                    }
+                };
                 if let Some(next) = next
                     && !dry_run
                 {
@@ -592,9 +609,7 @@ impl Application {
                 })
             }
             Err(e) => {
-                if !delta && !dry_run {
-                    cache.abort_full_import();
-                }
+                abort();
                 let _ = self
                     .import_instance
                     .call(|i| i.close_import(CloseReason::Unknown))
@@ -615,17 +630,23 @@ impl Application {
         dry_run: bool,
         summary: &mut ImportSummary,
     ) {
+        // The id is the configured anchor; a delete that names only its DN is resolved
+        // through the cache (never by taking some other anchor as the id).
         let id = entry
             .anchor
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(&t.anchor))
-            .or(entry.anchor.first())
             .map(|a| a.value.as_text())
             .or_else(|| {
                 entry
                     .change(&t.anchor)
                     .and_then(|c| c.added_values().next())
                     .map(Value::as_text)
+            })
+            .or_else(|| {
+                (next.is_none() && !entry.dn.is_empty())
+                    .then(|| cache.snapshot().id_by_dn(&entry.dn).cloned())
+                    .flatten()
             });
         let Some(id) = id.filter(|i| !i.is_empty()) else {
             summary.errors += 1;
@@ -649,8 +670,15 @@ impl Application {
             return;
         }
         // Delta updates apply to what the cache holds; adds and replaces are whole objects.
+        // An update of an object the cache does not have would cache a fragment: skip it (the
+        // next full import brings the object).
         let mut record = match (entry.modification, &current) {
             (ObjectModification::Update, Some(c)) => c.record.clone(),
+            (ObjectModification::Update, None) if next.is_none() => {
+                summary.errors += 1;
+                tracing::warn!(app = %self.name, id = %id, "delta update for an object not in the cache; skipped until the next full import");
+                return;
+            }
             _ => Record::new(),
         };
         apply_changes(&mut record, &entry.changes);
@@ -776,6 +804,13 @@ impl Application {
     // Export
     // -----------------------------------------------------------------------------------
 
+    /// The lock the HTTP layer holds around a whole write request to one resource (read,
+    /// PATCH apply, export, cache update), so concurrent PATCHes never build on a stale
+    /// version. Distinct from the backend's own per-object lock, always taken first.
+    pub fn request_lock(&self, endpoint: &str, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.object_lock(format!("request:{}:{id}", endpoint.to_ascii_lowercase()))
+    }
+
     fn object_lock(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.object_locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.retain(|_, l| Arc::strong_count(l) > 1);
@@ -856,7 +891,6 @@ impl Application {
         rt: &ResourceTypeDef,
         id: &str,
         new: Json,
-        whole_object: bool,
     ) -> Result<Arc<StoredResource>, ScimError> {
         self.require_export()?;
         let idx = self.type_index(rt)?;
@@ -877,6 +911,19 @@ impl Application {
                 .cloned()
                 .unwrap_or_else(|| vec![Value::String(id.to_owned())]),
         );
+        // Attributes the connector keeps but SCIM does not expose (not selected, DN or query
+        // attributes left out of the selection, ...) are not Entra's to delete: carry them.
+        for (name, values) in &old.record {
+            if !t
+                .attrs
+                .iter()
+                .any(|m| m.connector.eq_ignore_ascii_case(name))
+            {
+                new_record
+                    .entry(name.clone())
+                    .or_insert_with(|| values.clone());
+            }
+        }
         // Deprovisioning flags are not exposed over SCIM, so they carry over unless `active`
         // changes (the disable policy) or is removed (the flag is cleared).
         for d in [&t.on_disable, &t.on_delete] {
@@ -923,8 +970,9 @@ impl Application {
             .unwrap_or_else(|| old.dn.clone());
         let changes = diff_records(&old.record, &new_record, self.capabilities.export_type);
         if !changes.is_empty() || new_dn != old.dn {
-            let replace =
-                whole_object || self.capabilities.export_type == ExportType::ObjectReplace;
+            // PUT and PATCH both export what the connector's export type asks for: a whole
+            // object for ObjectReplace, attribute changes (the diff) otherwise.
+            let replace = self.capabilities.export_type == ExportType::ObjectReplace;
             let mut entry = Self::new_entry(
                 t,
                 if replace {
@@ -943,7 +991,13 @@ impl Application {
             } else {
                 changes
             };
-            self.export_entry(entry).await?;
+            if let Err(e) = self.export_entry(entry).await {
+                if e.status == 404 {
+                    // The target no longer has it: drop the ghost so the cache follows.
+                    self.caches[idx].remove(id);
+                }
+                return Err(e);
+            }
         }
         let active = if t.active_attribute().is_none() {
             new_active
@@ -1146,6 +1200,11 @@ impl Backend for Application {
         let idx = self.type_index(rt)?;
         let t = &self.types[idx];
         let mut record = t.record_from_resource(&resource, &self.id_to_ref())?;
+        // Creates of one type are serialised, and uniqueness is checked under that lock, so
+        // two racing creates (e.g. Entra retrying after a timed-out 503) cannot both pass.
+        // The export instance runs one call at a time anyway, so this costs no throughput.
+        let lock = self.object_lock(format!("create:{}", t.object_type));
+        let _guard = lock.lock().await;
         let snap = self.caches[idx].snapshot();
         // Matching attributes (and the anchor) must be unique: Entra expects 409 uniqueness.
         for attr in std::iter::once(&t.anchor).chain(&t.query_attributes) {
@@ -1179,14 +1238,6 @@ impl Backend for Application {
             .get(&t.anchor)
             .and_then(|v| v.first())
             .map(Value::as_text);
-        let lock = self.object_lock(format!(
-            "{}:{}",
-            t.object_type,
-            anchor
-                .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-        ));
-        let _guard = lock.lock().await;
         let mut dn = t
             .dn_attribute
             .as_ref()
@@ -1272,7 +1323,7 @@ impl Backend for Application {
         new: Json,
         _changes: Vec<ecma_scim::AttributeChange>,
     ) -> Result<Arc<StoredResource>, ScimError> {
-        self.write_modified(rt, id, new, true).await
+        self.write_modified(rt, id, new).await
     }
 
     async fn modify(
@@ -1284,7 +1335,7 @@ impl Backend for Application {
     ) -> Result<Arc<StoredResource>, ScimError> {
         // The connector-level change set is computed from the records (diff_records), which
         // covers every mapping (core, enterprise, extension, members) the same way.
-        self.write_modified(rt, id, new, false).await
+        self.write_modified(rt, id, new).await
     }
 
     async fn delete(&self, rt: &ResourceTypeDef, id: &str) -> Result<(), ScimError> {
@@ -1297,19 +1348,25 @@ impl Backend for Application {
             .get(id)
             .cloned()
             .ok_or_else(|| ScimError::not_found(format!("{} {id} not found", rt.name)))?;
-        match &t.on_delete {
+        let exported = match &t.on_delete {
             Deprovision::SetAttribute { set, value } => {
                 self.require_export()?;
                 let entry = Self::new_entry(t, ObjectModification::Update, Some(id), &old.dn)
                     .with_change(AttributeChange::replace(set, [t.typed_bool(set, *value)]));
-                self.export_entry(entry).await?;
+                self.export_entry(entry).await.map(drop)
             }
             d if *d == Deprovision::Delete => {
                 self.require_export()?;
                 let entry = Self::new_entry(t, ObjectModification::Delete, Some(id), &old.dn);
-                self.export_entry(entry).await?;
+                self.export_entry(entry).await.map(drop)
             }
-            _ => {}
+            _ => Ok(()),
+        };
+        match exported {
+            // Already gone from the target: the delete has happened; the cache follows.
+            Ok(()) => {}
+            Err(e) if e.status == 404 => {}
+            Err(e) => return Err(e),
         }
         self.caches[idx].remove(id);
         Ok(())

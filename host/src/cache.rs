@@ -143,8 +143,10 @@ impl Snapshot {
                 }
             }
         }
-        if !old.dn.is_empty() {
-            self.by_dn.remove(&normalise(&old.dn));
+        // Only if the DN still names this object (another may have been renamed onto it).
+        let key = normalise(&old.dn);
+        if !old.dn.is_empty() && self.by_dn.get(&key).is_some_and(|owner| owner == id) {
+            self.by_dn.remove(&key);
         }
         Some(old)
     }

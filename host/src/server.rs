@@ -42,6 +42,8 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Readiness per application. Unauthenticated, so it says whether the last import failed but
+/// not why (the reason, which may name hosts or accounts, is in the log).
 async fn readyz(state: web::Data<HostState>) -> HttpResponse {
     let apps: BTreeMap<&str, serde_json::Value> = state
         .apps
@@ -52,7 +54,7 @@ async fn readyz(state: web::Data<HostState>) -> HttpResponse {
                 serde_json::json!({
                     "ready": a.is_ready(),
                     "importing": a.is_importing(),
-                    "lastError": a.last_error(),
+                    "lastImportFailed": a.last_error().is_some(),
                 }),
             )
         })
@@ -73,6 +75,14 @@ async fn metrics_endpoint(state: web::Data<HostState>) -> HttpResponse {
             .body(h.render()),
         None => HttpResponse::NotFound().finish(),
     }
+}
+
+/// `/Users/{id}` → ("Users", id) for requests that address one resource.
+fn resource_id(path: &str) -> Option<(&str, &str)> {
+    let mut parts = path.trim_matches('/').split('/');
+    let (endpoint, id) = (parts.next()?, parts.next()?);
+    (parts.next().is_none() && !id.starts_with('.') && !endpoint.is_empty())
+        .then_some((endpoint, id))
 }
 
 /// `/ecma2host_{name}/scim{tail}` → (name, tail).
@@ -204,8 +214,18 @@ async fn scim(
                 .await
                 .map_err(|_| timeout(state.request_timeout.as_secs()))?
         } else {
+            // Writes to one resource hold its request lock from the engine's read through
+            // the export to the cache update, so concurrent PATCHes never build on a stale
+            // version (Entra sends parallel member changes to one group).
+            let lock = resource_id(&scim_req.path).map(|(endpoint, id)| app.request_lock(endpoint, id));
             let worker = app.clone();
-            let task = tokio::spawn(async move { worker.engine.handle(worker.as_ref(), scim_req).await });
+            let task = tokio::spawn(async move {
+                let _held = match &lock {
+                    Some(l) => Some(l.lock().await),
+                    None => None,
+                };
+                worker.engine.handle(worker.as_ref(), scim_req).await
+            });
             match tokio::time::timeout(state.request_timeout, task).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(e)) => return Err(ScimError::internal(format!("the request failed: {e}"))),
@@ -230,7 +250,14 @@ async fn scim(
         latency_ms = latency.as_secs_f64() * 1000.0,
         "request"
     );
-    let labels = [("app", app_name.to_owned()), ("status", status.to_string())];
+    // Only configured applications get their own series: a label from an unauthenticated
+    // URL would let anyone grow the metrics without bound.
+    let app_label = if state.apps.contains_key(app_name) {
+        app_name.to_owned()
+    } else {
+        "unknown".to_owned()
+    };
+    let labels = [("app", app_label), ("status", status.to_string())];
     metrics::counter!("ecma_http_requests_total", &labels).increment(1);
     metrics::histogram!("ecma_http_request_duration_seconds", &labels)
         .record(latency.as_secs_f64());
