@@ -575,7 +575,20 @@ impl Application {
                         tracing::warn!(app = %self.name, "import entry error {:?} {}: {}", err.code, err.name, err.detail);
                         continue;
                     }
-                    self.apply_import_entry(t, cache, &previous, next.as_mut(), entry, dry_run, summary);
+                    let Some(id) = Self::import_entry_id(t, cache, next.is_some(), &entry) else {
+                        summary.errors += 1;
+                        tracing::warn!(app = %self.name, dn = %entry.dn, "imported entry has no anchor; skipped");
+                        continue;
+                    };
+                    // A delta entry takes the object's write lock, so it never interleaves with
+                    // a SCIM write's read → export → cache update of the same object.
+                    let lock = (next.is_none() && !dry_run)
+                        .then(|| self.object_lock(format!("{}:{id}", t.object_type)));
+                    let _held = match &lock {
+                        Some(l) => Some(l.lock().await),
+                        None => None,
+                    };
+                    self.apply_import_entry(t, cache, &previous, next.as_mut(), id, entry, dry_run, summary);
                 }
                 if !page.more_to_import {
                     break;
@@ -619,20 +632,16 @@ impl Application {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn apply_import_entry(
-        &self,
+    /// The SCIM id of an imported entry: the configured anchor; a delta entry that names its
+    /// object only by DN (a delete, say) is resolved through the cache, never by taking some
+    /// other anchor as the id.
+    fn import_entry_id(
         t: &TypeMapping,
         cache: &TypeCache,
-        previous: &Snapshot,
-        next: Option<&mut Snapshot>,
-        entry: CsEntryChange,
-        dry_run: bool,
-        summary: &mut ImportSummary,
-    ) {
-        // The id is the configured anchor; a delete that names only its DN is resolved
-        // through the cache (never by taking some other anchor as the id).
-        let id = entry
+        full: bool,
+        entry: &CsEntryChange,
+    ) -> Option<String> {
+        entry
             .anchor
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(&t.anchor))
@@ -644,15 +653,25 @@ impl Application {
                     .map(Value::as_text)
             })
             .or_else(|| {
-                (next.is_none() && !entry.dn.is_empty())
+                (!full && !entry.dn.is_empty())
                     .then(|| cache.snapshot().id_by_dn(&entry.dn).cloned())
                     .flatten()
-            });
-        let Some(id) = id.filter(|i| !i.is_empty()) else {
-            summary.errors += 1;
-            tracing::warn!(app = %self.name, dn = %entry.dn, "imported entry has no anchor; skipped");
-            return;
-        };
+            })
+            .filter(|i| !i.is_empty())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_import_entry(
+        &self,
+        t: &TypeMapping,
+        cache: &TypeCache,
+        previous: &Snapshot,
+        next: Option<&mut Snapshot>,
+        id: String,
+        entry: CsEntryChange,
+        dry_run: bool,
+        summary: &mut ImportSummary,
+    ) {
         let current = match &next {
             Some(_) => None,
             None => cache.snapshot().get(&id).cloned(),
