@@ -167,3 +167,38 @@ impl TestHost {
         }
     }
 }
+
+/// A child process (the real `ecma-host` binary) killed and reaped when dropped.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `readyz_url` (trusting `cert` for HTTPS) until it answers 200; false after `timeout`.
+pub fn wait_until_ready(
+    readyz_url: &str,
+    cert: Option<&Path>,
+    timeout: std::time::Duration,
+) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if cert.is_none_or(Path::exists)
+            && let Ok(o) = ecma_host::probe::get(readyz_url, "", cert)
+            && o.status == 200
+        {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+/// The fixture helpers (ldap3's blocking client, the SQL fixtures) block on runtimes of
+/// their own: call them off the test's async workers.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}

@@ -2,18 +2,11 @@
 //! test-connection against a running host, and the authenticated cache dump.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ecma_host_tests::host::{KillOnDrop, wait_until_ready};
 use ecma_host_tests::plugins::{plugin_path, target_dir};
 use ecma_host_tests::servers::free_port;
-
-struct KillOnDrop(std::process::Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn exe() -> std::path::PathBuf {
     target_dir().join("ecma-host")
@@ -128,17 +121,14 @@ fn gen_cert_import_test_connection_and_cache_dump() {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Ok(o) =
-            ecma_host::probe::get(&format!("https://localhost:{port}/readyz"), "", Some(&cert))
-            && o.status == 200
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "host did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        wait_until_ready(
+            &format!("https://localhost:{port}/readyz"),
+            Some(&cert),
+            Duration::from_secs(15)
+        ),
+        "host did not start"
+    );
     let out = Command::new(exe())
         .args(["test-connection", "c", "--config"])
         .arg(&config)

@@ -2,7 +2,7 @@
 //! requests, Groups with members as references, and an initial password, checked both in the
 //! SCIM answer and in the directory.
 
-use ecma_host_tests::host::start_host;
+use ecma_host_tests::host::{blocking, start_host};
 use ecma_host_tests::plugins::plugin_path;
 use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
 use serde_json::json;
@@ -50,12 +50,6 @@ members_attribute = "member"
         pw = ADMIN_PW,
         suffix = SUFFIX
     )
-}
-
-/// The harness talks to slapd with ldap3's blocking client, which runs its own runtime:
-/// call it off the test's async workers.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    tokio::task::block_in_place(f)
 }
 
 fn attr(s: &Slapd, dn: &str, name: &str) -> Vec<String> {

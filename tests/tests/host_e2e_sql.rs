@@ -2,18 +2,13 @@
 //! MariaDB: Entra's create / match / update / disable / delete, checked in the SCIM answer and
 //! in the database.
 
-use ecma_host_tests::host::start_host;
+use ecma_host_tests::host::{blocking, start_host};
 use ecma_host_tests::plugins::plugin_path;
 use ecma_host_tests::sql::Target;
 use serde_json::json;
 
 const EXT: &str = "urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// The fixture helpers block on their own runtime: call them off the async workers.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    tokio::task::block_in_place(f)
-}
 
 fn scenario(t: &Target) {
     t.exec(&[

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ecma_host::app::{Application, ImportMode};
 use ecma_host::config::Config;
 use ecma_host::plugins::PluginRegistry;
-use ecma_host_tests::host::{start_host, start_host_with};
+use ecma_host_tests::host::{start_host, start_host_with, wait_until_ready};
 use ecma_host_tests::plugins::{plugin_path, target_dir};
 use ecma_host_tests::servers::free_port;
 use serde_json::json;
@@ -217,17 +217,14 @@ fn the_binary_stops_gracefully_on_sigterm_and_check_config_reports_problems() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let url = format!("http://127.0.0.1:{port}/readyz");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(o) = ecma_host::probe::get(&url, "", None)
-            && o.status == 200
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "host did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        wait_until_ready(
+            &format!("http://127.0.0.1:{port}/readyz"),
+            None,
+            Duration::from_secs(10)
+        ),
+        "host did not start"
+    );
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

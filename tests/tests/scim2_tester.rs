@@ -5,19 +5,11 @@
 //! suite is a failure, locally the test is skipped with a loud message.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
+use ecma_host_tests::host::{KillOnDrop, wait_until_ready};
 use ecma_host_tests::plugins::target_dir;
 use ecma_host_tests::servers::{free_port, in_ci};
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn scim2_cli() -> Option<PathBuf> {
     let candidates = [
@@ -74,18 +66,11 @@ fn scim2_tester_passes_every_check_against_the_demo() {
     let cert = dir.path().join("state/tls/cert.pem");
     let base = format!("https://localhost:{port}/ecma2host_demo/scim");
     // Ready when the first import is done.
-    let mut ready = false;
-    for _ in 0..200 {
-        if cert.exists()
-            && let Ok(o) =
-                ecma_host::probe::get(&format!("https://localhost:{port}/readyz"), "", Some(&cert))
-            && o.status == 200
-        {
-            ready = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let ready = wait_until_ready(
+        &format!("https://localhost:{port}/readyz"),
+        Some(&cert),
+        std::time::Duration::from_secs(10),
+    );
     let host_log = || std::fs::read_to_string(dir.path().join("host.log")).unwrap_or_default();
     assert!(ready, "host did not become ready:\n{}", host_log());
 
