@@ -394,16 +394,16 @@ impl Application {
             Some(p) => (p.stored.meta.created.clone(), now),
             None => (now.clone(), now),
         };
-        Arc::new(StoredResource {
+        Arc::new(StoredResource::new(
             resource,
-            meta: Meta {
+            Meta {
                 resource_type: t.resource_type.name.clone(),
                 created,
                 last_modified,
                 location: String::new(),
                 version,
             },
-        })
+        ))
     }
 
     // -----------------------------------------------------------------------------------
@@ -823,10 +823,11 @@ impl Application {
     // Export
     // -----------------------------------------------------------------------------------
 
-    /// The lock the HTTP layer holds around a whole write request to one resource (read,
-    /// PATCH apply, export, cache update), so concurrent PATCHes never build on a stale
-    /// version. Distinct from the backend's own per-object lock, always taken first.
-    pub fn request_lock(&self, endpoint: &str, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    /// The lock the engine holds around a whole write to one resource (read, PATCH apply,
+    /// export, cache update), so concurrent PATCHes never build on a stale version (Entra
+    /// sends parallel member changes to one group). Distinct from the backend's own
+    /// per-object lock, always taken first.
+    fn request_lock(&self, endpoint: &str, id: &str) -> Arc<tokio::sync::Mutex<()>> {
         self.object_lock(format!("request:{}:{id}", endpoint.to_ascii_lowercase()))
     }
 
@@ -1398,6 +1399,11 @@ impl Backend for Application {
         let t = &self.types[idx];
         t.connector_attr_for(attr)
             .is_some_and(|c| self.caches[idx].snapshot().is_indexed(c) || c == t.anchor)
+    }
+
+    async fn write_guard(&self, rt: &ResourceTypeDef, id: &str) -> Option<Box<dyn Send>> {
+        let guard = self.request_lock(&rt.endpoint, id).lock_owned().await;
+        Some(Box::new(guard))
     }
 }
 

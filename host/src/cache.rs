@@ -246,10 +246,10 @@ mod tests {
             id: id.into(),
             dn: format!("CN={id},OBJECT=USER"),
             record,
-            stored: Arc::new(StoredResource {
-                resource: serde_json::json!({"id": id}),
-                meta: Meta::default(),
-            }),
+            stored: Arc::new(StoredResource::new(
+                serde_json::json!({"id": id}),
+                Meta::default(),
+            )),
         }
     }
 

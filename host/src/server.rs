@@ -77,14 +77,6 @@ async fn metrics_endpoint(state: web::Data<HostState>) -> HttpResponse {
     }
 }
 
-/// `/Users/{id}` → ("Users", id) for requests that address one resource.
-fn resource_id(path: &str) -> Option<(&str, &str)> {
-    let mut parts = path.trim_matches('/').split('/');
-    let (endpoint, id) = (parts.next()?, parts.next()?);
-    (parts.next().is_none() && !id.starts_with('.') && !endpoint.is_empty())
-        .then_some((endpoint, id))
-}
-
 /// `/ecma2host_{name}/scim{tail}` → (name, tail).
 fn split_scim_path(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix("/ecma2host_")?;
@@ -210,20 +202,14 @@ async fn scim(
             )
         };
         let response = if scim_req.method == Method::Get {
-            tokio::time::timeout(state.request_timeout, app.engine.handle(app.as_ref(), scim_req))
-                .await
-                .map_err(|_| timeout(state.request_timeout.as_secs()))?
+            // Reads only touch the in-memory cache: no timer (a timeout costs a timer-wheel
+            // insert and removal per request, measurable on the cached lookup path).
+            app.engine.handle(app.as_ref(), scim_req).await
         } else {
-            // Writes to one resource hold its request lock from the engine's read through
-            // the export to the cache update, so concurrent PATCHes never build on a stale
-            // version (Entra sends parallel member changes to one group).
-            let lock = resource_id(&scim_req.path).map(|(endpoint, id)| app.request_lock(endpoint, id));
+            // Writes to one resource are serialised by the engine (`Backend::write_guard`),
+            // for single requests and inside /Bulk alike.
             let worker = app.clone();
             let task = tokio::spawn(async move {
-                let _held = match &lock {
-                    Some(l) => Some(l.lock().await),
-                    None => None,
-                };
                 worker.engine.handle(worker.as_ref(), scim_req).await
             });
             match tokio::time::timeout(state.request_timeout, task).await {
@@ -286,7 +272,7 @@ fn to_http(r: ScimResponse) -> HttpResponse {
             if !has_type {
                 out.insert_header(("content-type", SCIM_CONTENT_TYPE));
             }
-            out.body(body.to_string())
+            out.body(body.into_bytes())
         }
         None => out.finish(),
     }

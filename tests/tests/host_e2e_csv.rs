@@ -451,18 +451,29 @@ attributes = ["id", "login", "tags"]
     let host = std::sync::Arc::new(start_host(&apps, &[plugin_path("csv_connector")]).await);
     host.wait_ready().await;
 
-    // Ten parallel PATCHes, each adding one value to the same multi-valued attribute.
+    // Ten parallel PATCHes, each adding one value to the same multi-valued attribute; every
+    // other one inside a /Bulk request, which must be serialised the same way.
     let mut tasks = Vec::new();
     for i in 0..10 {
         let host = host.clone();
         tasks.push(tokio::spawn(async move {
             let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                 "Operations": [{"op": "add", "path": format!("{EXT}:tags"), "value": [format!("t{i}")]}]});
-            host.request("PATCH", "tags", "/Users/u1", Some(patch)).await.status
+            if i % 2 == 0 {
+                let r = host.request("PATCH", "tags", "/Users/u1", Some(patch)).await;
+                (r.status, r.body.to_string())
+            } else {
+                let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                    "Operations": [{"method": "PATCH", "path": "/Users/u1", "data": patch}]});
+                let r = host.request("POST", "tags", "/Bulk", Some(bulk)).await;
+                let op = r.body["Operations"][0]["status"].as_str().unwrap_or("?").to_owned();
+                (if op == "200" { r.status } else { 500 }, r.body.to_string())
+            }
         }));
     }
     for t in tasks {
-        assert_eq!(t.await.unwrap(), 200);
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
     }
     let r = host.request("GET", "tags", "/Users/u1", None).await;
     let mut tags: Vec<String> = r.body[EXT]["tags"]

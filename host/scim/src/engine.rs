@@ -59,6 +59,13 @@ pub trait Backend: Send + Sync {
     /// Must return a 404 [`ScimError`] for an unknown id.
     async fn delete(&self, rt: &ResourceTypeDef, id: &str) -> Result<(), ScimError>;
     fn is_indexed(&self, rt: &ResourceTypeDef, attr: &ResolvedAttr) -> bool;
+    /// Held by the engine around one whole PUT, PATCH or DELETE of `id` (read, apply, write), in a
+    /// single request or inside `/Bulk`, so concurrent writes to one resource never build on a
+    /// stale version. Default: nothing to hold (the backend serialises on its own).
+    async fn write_guard(&self, rt: &ResourceTypeDef, id: &str) -> Option<Box<dyn Send>> {
+        let _ = (rt, id);
+        None
+    }
 }
 
 /// Engine configuration: what is served and the advertised limits.
@@ -159,16 +166,49 @@ impl ScimRequest {
 pub struct ScimResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Option<Value>,
+    pub body: Option<Body>,
+}
+
+/// A response body: a JSON tree, or JSON text already encoded (cached resources are served from
+/// their stored encoding, without building a tree per request).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Json(Value),
+    Encoded(String),
+}
+
+impl Body {
+    /// The body as a JSON tree (parsed when it is encoded text).
+    pub fn to_json(&self) -> Value {
+        match self {
+            Body::Json(v) => v.clone(),
+            // The engine only encodes what serde_json printed, so this parses.
+            Body::Encoded(s) => serde_json::from_str(s).unwrap_or(Value::Null),
+        }
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Body::Json(v) => serde_json::to_vec(&v).unwrap_or_default(),
+            Body::Encoded(s) => s.into_bytes(),
+        }
+    }
 }
 
 impl ScimResponse {
     fn json(status: u16, body: Value) -> Self {
+        Self::with_body(status, Body::Json(body))
+    }
+    fn with_body(status: u16, body: Body) -> Self {
         ScimResponse {
             status,
             headers: vec![("Content-Type".into(), SCIM_CONTENT_TYPE.into())],
             body: Some(body),
         }
+    }
+    /// The body as a JSON tree, if there is one.
+    pub fn json_body(&self) -> Option<Value> {
+        self.body.as_ref().map(Body::to_json)
     }
     fn empty(status: u16) -> Self {
         ScimResponse {
@@ -398,9 +438,18 @@ impl ScimEngine {
             },
             Route::One(rt, id) => match req.method {
                 Method::Get => self.get_one(backend, rt, &id, req, &q()?).await,
-                Method::Put => self.put(backend, rt, &id, req, &q()?).await,
-                Method::Patch => self.patch(backend, rt, &id, req, &q()?).await,
-                Method::Delete => self.delete(backend, rt, &id, req).await,
+                Method::Put => {
+                    let _held = backend.write_guard(rt, &id).await;
+                    self.put(backend, rt, &id, req, &q()?).await
+                }
+                Method::Patch => {
+                    let _held = backend.write_guard(rt, &id).await;
+                    self.patch(backend, rt, &id, req, &q()?).await
+                }
+                Method::Delete => {
+                    let _held = backend.write_guard(rt, &id).await;
+                    self.delete(backend, rt, &id, req).await
+                }
                 Method::Post => Err(ScimError::method_not_allowed(
                     "POST to a resource is not allowed",
                 )),
@@ -510,6 +559,25 @@ impl ScimEngine {
         }
     }
 
+    /// `sr` as served under `q`'s projection; the default projection comes from the resource's
+    /// stored encoding.
+    fn projected(&self, rt: &ResourceTypeDef, sr: &StoredResource, q: &ListQuery) -> Body {
+        if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
+            Body::Encoded(self.encoded(rt, sr).to_owned())
+        } else {
+            Body::Json(project(
+                &self.render(rt, sr),
+                rt,
+                &q.attributes,
+                &q.excluded_attributes,
+            ))
+        }
+    }
+
+    fn encoded<'a>(&self, rt: &ResourceTypeDef, sr: &'a StoredResource) -> &'a str {
+        sr.encoded(|| project(&self.render(rt, sr), rt, &[], &[]))
+    }
+
     fn location(&self, rt: &ResourceTypeDef, id: &str) -> String {
         let enc: String = form_urlencoded::byte_serialize(id.as_bytes())
             .collect::<String>()
@@ -524,18 +592,13 @@ impl ScimEngine {
         sr: &StoredResource,
         q: &ListQuery,
     ) -> ScimResponse {
-        let body = project(
-            &self.render(rt, sr),
-            rt,
-            &q.attributes,
-            &q.excluded_attributes,
-        );
+        let body = self.projected(rt, sr, q);
         let loc = if sr.meta.location.is_empty() {
             self.location(rt, sr.id().unwrap_or_default())
         } else {
             sr.meta.location.clone()
         };
-        let mut r = ScimResponse::json(status, body);
+        let mut r = ScimResponse::with_body(status, body);
         if status == 201 {
             r = r.header("Location", loc);
         }
@@ -623,6 +686,32 @@ impl ScimEngine {
             .unwrap_or(self.cfg.max_results)
             .min(self.cfg.max_results);
         let start = q.start_index.max(1);
+        if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
+            // Default projection: splice the stored encodings into the ListResponse text. Keys
+            // in serde_json's (sorted) order, so the output is the same as the tree path's.
+            let page: Vec<&str> = hits
+                .iter()
+                .skip(start - 1)
+                .take(count)
+                .map(|(rt, h)| self.encoded(rt, h))
+                .collect();
+            let mut out =
+                String::with_capacity(160 + page.iter().map(|p| p.len() + 1).sum::<usize>());
+            out.push_str("{\"Resources\":[");
+            for (i, p) in page.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(p);
+            }
+            use std::fmt::Write as _;
+            let _ = write!(
+                out,
+                "],\"itemsPerPage\":{},\"schemas\":[\"{LIST_RESPONSE_URN}\"],\"startIndex\":{start},\"totalResults\":{total}}}",
+                page.len()
+            );
+            return Ok(ScimResponse::with_body(200, Body::Encoded(out)));
+        }
         let page: Vec<Value> = hits
             .iter()
             .skip(start - 1)
@@ -814,13 +903,13 @@ impl ScimEngine {
             }
             match res {
                 Ok(r) => {
+                    let body = r.json_body();
                     if let (Some(b), Some(Value::String(id))) =
-                        (&meta.bulk_id, r.body.as_ref().and_then(|b| b.get("id")))
+                        (&meta.bulk_id, body.as_ref().and_then(|b| b.get("id")))
                     {
                         ids.insert(b.clone(), id.clone());
                     }
-                    if let Some(l) = r
-                        .body
+                    if let Some(l) = body
                         .as_ref()
                         .and_then(|b| b.pointer("/meta/location"))
                         .and_then(Value::as_str)
@@ -832,7 +921,7 @@ impl ScimEngine {
                     }
                     if r.status >= 400 {
                         errors += 1;
-                        entry["response"] = r.body.clone().unwrap_or(Value::Null);
+                        entry["response"] = body.unwrap_or(Value::Null);
                     }
                     entry["status"] = Value::String(r.status.to_string());
                 }

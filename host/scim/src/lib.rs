@@ -50,7 +50,7 @@
 //! let backend = MemoryBackend::new();
 //! let r = block_on(engine.handle(&backend, ScimRequest::new(Method::Get, "/Users?filter=userName+eq+%22x%22")));
 //! assert_eq!(r.status, 200);
-//! assert_eq!(r.body.unwrap()["totalResults"], 0);
+//! assert_eq!(r.json_body().unwrap()["totalResults"], 0);
 //! ```
 #![forbid(unsafe_code)]
 

@@ -57,15 +57,47 @@ pub fn etag_matches(header: &str, version: &str) -> bool {
 
 /// What a [`crate::Backend`] stores and returns: the SCIM JSON (with `id` and `schemas`, without `meta`) and its
 /// meta data.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A stored resource is immutable once shared (backends hand out `Arc`s), so the engine keeps the
+/// served JSON of the default projection next to it, encoded on first read: a cached lookup then
+/// costs no JSON tree building at all. A clone starts without it, because a clone is made to be
+/// changed.
+#[derive(Debug)]
 pub struct StoredResource {
     pub resource: Value,
     pub meta: Meta,
+    encoded: std::sync::OnceLock<Box<str>>,
 }
 
 impl StoredResource {
+    pub fn new(resource: Value, meta: Meta) -> Self {
+        Self {
+            resource,
+            meta,
+            encoded: std::sync::OnceLock::new(),
+        }
+    }
+
     pub fn id(&self) -> Option<&str> {
         self.resource.get("id").and_then(Value::as_str)
+    }
+
+    /// The served JSON of the default projection, computed by `render` on first use.
+    pub(crate) fn encoded(&self, render: impl FnOnce() -> Value) -> &str {
+        self.encoded
+            .get_or_init(|| render().to_string().into_boxed_str())
+    }
+}
+
+impl Clone for StoredResource {
+    fn clone(&self) -> Self {
+        Self::new(self.resource.clone(), self.meta.clone())
+    }
+}
+
+impl PartialEq for StoredResource {
+    fn eq(&self, other: &Self) -> bool {
+        self.resource == other.resource && self.meta == other.meta
     }
 }
 

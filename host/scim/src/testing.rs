@@ -199,7 +199,7 @@ impl Backend for MemoryBackend {
             m.remove("password");
         }
         let meta = Self::stamp(&mut st, rt, None);
-        let sr = Arc::new(StoredResource { resource, meta });
+        let sr = Arc::new(StoredResource::new(resource, meta));
         st.data
             .entry(rt.endpoint.clone())
             .or_default()
@@ -237,10 +237,7 @@ impl Backend for MemoryBackend {
         }
         st.changes.push(changes);
         let meta = Self::stamp(&mut st, rt, Some(&created));
-        let sr = Arc::new(StoredResource {
-            resource: new,
-            meta,
-        });
+        let sr = Arc::new(StoredResource::new(new, meta));
         st.data
             .entry(rt.endpoint.clone())
             .or_default()

@@ -70,8 +70,8 @@ impl T {
     fn send(&self, m: Method, path: &str, body: Value) -> ScimResponse {
         self.req(ScimRequest::new(m, path).with_json(&body))
     }
-    fn body(r: &ScimResponse) -> &Value {
-        r.body.as_ref().expect("body")
+    fn body(r: &ScimResponse) -> Value {
+        r.json_body().expect("body")
     }
 }
 
@@ -99,7 +99,7 @@ fn s1_test_connection_placeholder_lookup() {
     assert_eq!(r.status, 200);
     assert_eq!(
         T::body(&r),
-        &json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[],"startIndex":1,"itemsPerPage":0})
+        json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[],"startIndex":1,"itemsPerPage":0})
     );
     // percent-encoded form too
     let r = t.get("/Users?filter=PLACEHOLDER%20eq%20%228646d011%22");
@@ -296,7 +296,8 @@ fn s5_schema_discovery_matches_what_is_served() {
         ]
     );
     let ext = t.get(&format!("/Schemas/{ECMA2HOST_USER_URN}"));
-    let names: Vec<&str> = T::body(&ext)["attributes"]
+    let ext = T::body(&ext);
+    let names: Vec<&str> = ext["attributes"]
         .as_array()
         .unwrap()
         .iter()
@@ -304,7 +305,7 @@ fn s5_schema_discovery_matches_what_is_served() {
         .collect();
     assert!(names.contains(&"ContosoLogin"));
     assert_eq!(
-        T::body(&ext)["schemas"],
+        ext["schemas"],
         json!([SCHEMA_URN]),
         "a single Schema, not a ListResponse"
     );
@@ -360,10 +361,10 @@ fn s5_schema_discovery_matches_what_is_served() {
         "string boolean coerced"
     );
     for r in [&created, &c2] {
-        assert_conforms(&t, T::body(r), CORE_USER_URN);
+        assert_conforms(&t, &T::body(r), CORE_USER_URN);
     }
     let g = t.send(Method::Post, "/Groups", json!({"schemas":[CORE_GROUP_URN],"displayName":"G","members":[{"value":"x","display":"ignored"}]}));
-    assert_conforms(&t, T::body(&g), CORE_GROUP_URN);
+    assert_conforms(&t, &T::body(&g), CORE_GROUP_URN);
 }
 
 #[test]
@@ -685,7 +686,7 @@ fn projection_honours_returned() {
     let r = t.get(&format!("/Users/{id}?attributes=userName,password"));
     assert_eq!(
         T::body(&r),
-        &json!({"schemas": T::body(&r)["schemas"], "id": id, "userName": "adele"})
+        json!({"schemas": T::body(&r)["schemas"], "id": id, "userName": "adele"})
     );
     let r = t.get(&format!(
         "/Users/{id}?excludedAttributes=id,userName,{ECMA2HOST_USER_URN}:FirstName"
@@ -901,4 +902,69 @@ fn group_members_get_ref_from_type() {
     let gid = b["id"].as_str().unwrap();
     let r = t.get(&format!("/Groups/{gid}?attributes=members.value"));
     assert_eq!(T::body(&r)["members"][0], json!({"value": uid}));
+}
+
+/// Default-projection reads are served from each resource's stored encoding: the text must be
+/// exactly what the tree path (render + project + ListResponse) produces, and a write must never
+/// leave a stale encoding behind.
+#[test]
+fn encoded_reads_equal_the_tree_path_and_follow_writes() {
+    let t = T::new();
+    let mut adele = adele_post();
+    adele["userName"] = json!("Adele@contoso.com");
+    let uid = T::body(&t.send(Method::Post, "/Users", adele))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let g = t.send(Method::Post, "/Groups", json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Sales","members":[{"value": uid, "type": "User"}]}));
+    let gid = T::body(&g)["id"].as_str().unwrap().to_owned();
+    let users = &t.e.config().resource_types[0];
+    let groups = &t.e.config().resource_types[1];
+    for (rt, id, filter) in [
+        (
+            users,
+            &uid,
+            "/Users?filter=userName+eq+%22Adele@contoso.com%22",
+        ),
+        (groups, &gid, "/Groups?filter=displayName+eq+%22Sales%22"),
+    ] {
+        let sr = block_on(t.b.get(rt, id)).unwrap().unwrap();
+        let expected = project(&t.e.render(rt, &sr), rt, &[], &[]);
+        let one = t.get(&format!("/{}/{id}", rt.endpoint.trim_start_matches('/')));
+        assert!(
+            matches!(one.body, Some(Body::Encoded(_))),
+            "served from the encoding"
+        );
+        assert_eq!(T::body(&one), expected);
+        let list = t.get(filter);
+        let Some(Body::Encoded(text)) = &list.body else {
+            panic!("list not encoded: {:?}", list.body)
+        };
+        assert_eq!(
+            text,
+            &list_response(vec![expected.clone()], 1, 1).to_string(),
+            "same bytes as the tree path"
+        );
+    }
+    // A group's member carries its `$ref`, computed once into the encoding.
+    let list = T::body(&t.get("/Groups?filter=displayName+eq+%22Sales%22"));
+    assert!(
+        list["Resources"][0]["members"][0]["$ref"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/Users/{uid}"))
+    );
+    // A write replaces the stored resource, so the next read shows it.
+    let patch = json!({"schemas":[PATCH_OP_URN],"Operations":[{"op":"Replace","path":"displayName","value":"Adele V."}]});
+    assert_eq!(
+        t.send(Method::Patch, &format!("/Users/{uid}"), patch)
+            .status,
+        200
+    );
+    let after = T::body(&t.get("/Users?filter=userName+eq+%22Adele@contoso.com%22"));
+    assert_eq!(after["Resources"][0]["displayName"], "Adele V.");
+    assert_eq!(
+        T::body(&t.get(&format!("/Users/{uid}")))["displayName"],
+        "Adele V."
+    );
 }

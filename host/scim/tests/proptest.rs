@@ -177,7 +177,7 @@ proptest! {
         let created = block_on(engine.handle(&b, ScimRequest::new(Method::Post, "/Users")
             .with_json(&json!({"schemas":[CORE_USER_URN],"userName":"u"}))));
         prop_assert_eq!(created.status, 201);
-        let id = created.body.as_ref().unwrap()["id"].as_str().unwrap().to_owned();
+        let id = created.json_body().unwrap()["id"].as_str().unwrap().to_owned();
         let mut model: BTreeMap<usize, String> = BTreeMap::new();
         let mut wire = vec![];
         for op in &ops {
@@ -202,9 +202,9 @@ proptest! {
             let r = block_on(engine.handle(&b, ScimRequest::new(Method::Patch, format!("/Users/{id}"))
                 .with_json(&json!({"schemas":[PATCH_OP_URN],"Operations": ops}))));
             prop_assert_eq!(r.status, 200, "{:?}", r.body);
-            last = r.body;
+            last = r.json_body();
         }
-        let got = block_on(engine.handle(&b, ScimRequest::new(Method::Get, format!("/Users/{id}")))).body.unwrap();
+        let got = block_on(engine.handle(&b, ScimRequest::new(Method::Get, format!("/Users/{id}")))).json_body().unwrap();
         prop_assert_eq!(Some(&got), last.as_ref(), "GET equals the PATCH response");
         let mut expected = json!({"userName": "u", "id": id});
         for (a, v) in &model {
