@@ -488,7 +488,7 @@ impl Application {
                 }
             };
             summary.full |= !delta;
-            let final_watermark = self
+            let result = self
                 .import_type(
                     idx,
                     delta,
@@ -497,7 +497,28 @@ impl Application {
                     dry_run,
                     &mut summary,
                 )
-                .await?;
+                .await;
+            let final_watermark = match result {
+                // The connector cannot continue from the watermark (log purged, cookie
+                // refused): a scheduled delta becomes a full import, which also yields a
+                // fresh watermark. An explicit `--delta` reports the error instead.
+                Err(AppError::Connector { source, .. })
+                    if delta
+                        && mode == ImportMode::Auto
+                        && source.kind == ErrorKind::FullImportRequired =>
+                {
+                    tracing::warn!(
+                        app = %self.name,
+                        object_type = %t.object_type,
+                        reason = %source.message,
+                        "delta import not possible from the stored watermark; running a full import"
+                    );
+                    summary.full = true;
+                    self.import_type(idx, false, page_size, String::new(), dry_run, &mut summary)
+                        .await?
+                }
+                other => other?,
+            };
             if !dry_run {
                 self.save_watermark(&t.object_type, final_watermark);
             }
@@ -1116,7 +1137,9 @@ pub fn connector_error_to_scim(e: &ConnectorError) -> ScimError {
         ErrorKind::InvalidInput => ScimError::invalid_value(e.message.clone()),
         ErrorKind::Unsupported => ScimError::not_implemented(e.message.clone()),
         ErrorKind::Panicked => ScimError::internal(format!("the connector failed: {}", e.message)),
-        ErrorKind::Config | ErrorKind::Internal => ScimError::internal(e.message.clone()),
+        ErrorKind::Config | ErrorKind::Internal | ErrorKind::FullImportRequired => {
+            ScimError::internal(e.message.clone())
+        }
     }
 }
 

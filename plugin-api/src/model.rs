@@ -34,6 +34,10 @@ pub enum ErrorKind {
     Panicked,
     /// Anything else.
     Internal,
+    /// A delta import cannot continue from the watermark it was given (the change log was
+    /// purged past it, the server refused the sync cookie): the host runs a full import.
+    /// Added in plugin-api 0.1.1; an older host reads it as `Internal`.
+    FullImportRequired,
 }
 
 impl ErrorKind {
@@ -46,6 +50,7 @@ impl ErrorKind {
             ErrorKind::Cancelled => 5,
             ErrorKind::Panicked => 6,
             ErrorKind::Internal => 7,
+            ErrorKind::FullImportRequired => 8,
         }
     }
     pub(crate) fn from_u8(v: u8) -> Self {
@@ -56,6 +61,7 @@ impl ErrorKind {
             4 => ErrorKind::InvalidInput,
             5 => ErrorKind::Cancelled,
             6 => ErrorKind::Panicked,
+            8 => ErrorKind::FullImportRequired,
             // Kinds added by newer plugins are treated as internal errors.
             _ => ErrorKind::Internal,
         }
@@ -96,6 +102,9 @@ impl ConnectorError {
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, message)
+    }
+    pub fn full_import_required(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::FullImportRequired, message)
     }
 }
 

@@ -28,6 +28,9 @@ pub struct SlapdOptions {
     pub preload_ldif: Option<PathBuf>,
     /// Disable the accesslog overlay (to exercise fallback delta strategies).
     pub no_accesslog: bool,
+    /// Run syncprov without a session log: content sync can then only answer a cookie with
+    /// a present phase (deletes implied by absence).
+    pub no_sync_sessionlog: bool,
 }
 
 /// A running slapd.
@@ -78,7 +81,7 @@ impl Slapd {
         std::fs::write(d.join("server.pem"), cert_pem).unwrap();
         std::fs::write(d.join("server.key"), key_pem).unwrap();
 
-        let config = config_ldif(d, !options.no_accesslog);
+        let config = config_ldif(d, !options.no_accesslog, !options.no_sync_sessionlog);
         std::fs::write(d.join("config.ldif"), config).unwrap();
         run(Command::new(&slapadd)
             .arg("-n0")
@@ -280,7 +283,7 @@ fn make_certs() -> (String, String, String) {
     (ca_cert.pem(), cert.pem(), key.serialize_pem())
 }
 
-fn config_ldif(d: &Path, accesslog: bool) -> String {
+fn config_ldif(d: &Path, accesslog: bool, sessionlog: bool) -> String {
     let dir = d.display();
     let mut s = format!(
         r#"dn: cn=config
@@ -354,8 +357,13 @@ dn: olcOverlay={{0}}syncprov,olcDatabase={{2}}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcSyncProvConfig
 olcOverlay: {{0}}syncprov
-
-"#
+{sessionlog}
+"#,
+        sessionlog = if sessionlog {
+            "olcSpSessionlog: 1000\n"
+        } else {
+            ""
+        }
     );
     if accesslog {
         s.push_str(

@@ -4,7 +4,9 @@
 
 use ecma_host_tests::host::{blocking, start_host};
 use ecma_host_tests::plugins::plugin_path;
-use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+use std::collections::HashSet;
+
+use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd, SlapdOptions};
 use serde_json::json;
 
 const EXT: &str = "urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User";
@@ -289,9 +291,7 @@ async fn entra_users_groups_and_passwords_against_slapd() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watermarks_persist_so_a_restart_resumes_with_a_delta() {
-    use ecma_host::app::{Application, ImportMode};
-    use ecma_host::config::Config;
-    use ecma_host::plugins::PluginRegistry;
+    use ecma_host::app::ImportMode;
     let Some(s) = blocking(Slapd::start) else {
         return;
     };
@@ -300,24 +300,7 @@ async fn watermarks_persist_so_a_restart_resumes_with_a_delta() {
         s.create_ou("groups");
     });
     let state = tempfile::tempdir().unwrap();
-    let text = format!(
-        "[host]\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{:?}]\n{}",
-        state.path().display().to_string(),
-        plugin_path("generic_ldap").display().to_string(),
-        apps(&s).replace("{TOKEN}", "abcdefghijklmnop")
-    );
-    let config =
-        Config::from_toml(&text, std::path::Path::new("t.toml"), std::iter::empty()).unwrap();
-    let registry = PluginRegistry::discover(&[], &config.host.plugin_files);
-    let build = || {
-        Application::new(
-            &config.apps[0],
-            &config.host,
-            &registry,
-            "https://h/ecma2host_directory/scim",
-        )
-        .unwrap()
-    };
+    let build = offline_app(&s, state.path(), "");
     let first = build();
     assert!(
         first.import(ImportMode::Auto, false).await.unwrap().full,
@@ -332,4 +315,86 @@ async fn watermarks_persist_so_a_restart_resumes_with_a_delta() {
         "the persisted watermark makes the next import a delta"
     );
     assert!(state.path().join("apps/directory/watermarks.json").exists());
+}
+
+/// A delta the connector cannot run from the stored watermark (here: content sync against a
+/// provider without a session log, after a delete) becomes a full import, so the delete
+/// still reaches the cache; an explicit delta reports the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delta_that_needs_a_full_import_falls_back_to_one() {
+    use ecma_host::app::ImportMode;
+    let Some(s) = blocking(|| {
+        Slapd::start_with(SlapdOptions {
+            no_accesslog: true,
+            no_sync_sessionlog: true,
+            ..Default::default()
+        })
+    }) else {
+        return;
+    };
+    let doomed = blocking(|| {
+        let people = s.create_ou("people");
+        s.create_ou("groups");
+        let dn = format!("uid=doomed,{people}");
+        s.admin()
+            .add(
+                &dn,
+                vec![
+                    ("objectClass", HashSet::from(["inetOrgPerson"])),
+                    ("uid", HashSet::from(["doomed"])),
+                    ("cn", HashSet::from(["Doomed"])),
+                    ("sn", HashSet::from(["D"])),
+                ],
+            )
+            .unwrap()
+            .success()
+            .unwrap();
+        dn
+    });
+    let state = tempfile::tempdir().unwrap();
+    let app = offline_app(&s, state.path(), "\"Delta strategy\" = \"ContentSync\"\n")();
+    let users = |app: &ecma_host::app::Application| {
+        app.cache_dump()["inetOrgPerson"].as_array().unwrap().len()
+    };
+    assert!(app.import(ImportMode::Auto, false).await.unwrap().full);
+    assert_eq!(users(&app), 1);
+    blocking(|| s.admin().delete(&doomed).unwrap().success().unwrap());
+    let err = app.import(ImportMode::Delta, false).await.unwrap_err();
+    assert!(err.to_string().contains("present phase"), "{err}");
+    assert_eq!(users(&app), 1, "a failed delta leaves the cache as it was");
+    let summary = app.import(ImportMode::Auto, false).await.unwrap();
+    assert!(summary.full, "fell back to a full import: {summary:?}");
+    assert_eq!(users(&app), 0, "the delete reached the cache");
+}
+
+/// An application over the harness slapd built without the HTTP layer, over `state`; each
+/// call builds a new one (a "restart").
+fn offline_app(
+    s: &Slapd,
+    state: &std::path::Path,
+    extra_parameters: &str,
+) -> impl Fn() -> ecma_host::app::Application {
+    use ecma_host::config::Config;
+    use ecma_host::plugins::PluginRegistry;
+    let text = format!(
+        "[host]\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{:?}]\n{}",
+        state.display().to_string(),
+        plugin_path("generic_ldap").display().to_string(),
+        apps(s).replace("{TOKEN}", "abcdefghijklmnop").replace(
+            "[app.parameters.connectivity]\n",
+            &format!("[app.parameters.connectivity]\n{extra_parameters}")
+        )
+    );
+    let config =
+        Config::from_toml(&text, std::path::Path::new("t.toml"), std::iter::empty()).unwrap();
+    let registry = PluginRegistry::discover(&[], &config.host.plugin_files);
+    move || {
+        ecma_host::app::Application::new(
+            &config.apps[0],
+            &config.host,
+            &registry,
+            "https://h/ecma2host_directory/scim",
+        )
+        .unwrap()
+    }
 }

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use ecma_host_tests::slapd::connector::{
     config, entry, export, import, instance, plugin, schema, values,
 };
-use ecma_host_tests::slapd::{READER_DN, READER_PW, SUFFIX, Slapd};
+use ecma_host_tests::slapd::{READER_DN, READER_PW, SUFFIX, Slapd, SlapdOptions};
 use plugin_api::host::ConnectorPlugin;
 use plugin_api::model::*;
 
@@ -540,17 +540,64 @@ fn ldap_hostile_values_round_trip() {
 #[test]
 fn ldap_delta_import_accesslog_with_deletes_and_renames() {
     let Some(s) = Slapd::start() else { return };
-    let ou = s.create_ou("delta");
-    let keep = add_user(&s, &ou, "keep", vec![]);
-    let modme = add_user(&s, &ou, "modme", vec![]);
-    let renme = add_user(&s, &ou, "renme", vec![]);
+    delta_sees_changes_deletes_and_renames(&s, "accesslog");
+}
+
+/// RFC 4533 content sync, chosen automatically when there is no accesslog: deletes come from
+/// syncprov's session log.
+#[test]
+fn ldap_delta_import_content_sync_with_deletes_and_renames() {
+    let Some(s) = Slapd::start_with(SlapdOptions {
+        no_accesslog: true,
+        ..Default::default()
+    }) else {
+        return;
+    };
+    delta_sees_changes_deletes_and_renames(&s, "contentsync");
+}
+
+/// Without a session log syncprov can only answer a cookie with a present phase, where
+/// deletes are implied by absence: the delta must ask for a full import rather than miss them.
+#[test]
+fn ldap_content_sync_without_session_log_asks_for_a_full_import() {
+    let Some(s) = Slapd::start_with(SlapdOptions {
+        no_accesslog: true,
+        no_sync_sessionlog: true,
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let ou = s.create_ou("present");
     let delme = add_user(&s, &ou, "delme", vec![]);
+    add_user(&s, &ou, "stays", vec![]);
     let p = plugin();
-    let cfg = config(&s);
+    let mut cfg = config(&s);
+    cfg.set("Delta strategy", "ContentSync");
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let (_, wm, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 50).unwrap();
+    s.admin().delete(&delme).unwrap().success().unwrap();
+    let err = import(inst.as_mut(), &sch, ImportType::Delta, &wm, 10).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::FullImportRequired, "{err}");
+    assert!(err.message.contains("present phase"), "{err}");
+}
+
+fn delta_sees_changes_deletes_and_renames(s: &Slapd, strategy: &str) {
+    let ou = s.create_ou("delta");
+    let keep = add_user(s, &ou, "keep", vec![]);
+    let modme = add_user(s, &ou, "modme", vec![]);
+    let renme = add_user(s, &ou, "renme", vec![]);
+    let delme = add_user(s, &ou, "delme", vec![]);
+    let p = plugin();
+    let cfg = config(s);
     let sch = schema(&p, &cfg);
     let (mut inst, _) = instance(&p, &cfg);
     let (full, wm, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 50).unwrap();
     assert_eq!(in_ou(&full, &ou).len(), 4);
+    assert!(
+        wm.starts_with(&format!("generic-ldap:v1:{strategy}:")),
+        "strategy chosen: {wm}"
+    );
     let anchor_of = |dn: &str| {
         full.iter()
             .find(|e| e.dn.eq_ignore_ascii_case(dn))
@@ -577,12 +624,12 @@ fn ldap_delta_import_accesslog_with_deletes_and_renames() {
         .success()
         .unwrap();
     admin.delete(&delme).unwrap().success().unwrap();
-    let added = add_user(&s, &ou, "added", vec![]);
-    let gone = add_user(&s, &ou, "addedthengone", vec![]);
+    let added = add_user(s, &ou, "added", vec![]);
+    let gone = add_user(s, &ou, "addedthengone", vec![]);
     admin.delete(&gone).unwrap().success().unwrap();
 
     let (delta, wm2, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm, 2).unwrap();
-    assert!(wm2 > wm, "watermark moves forward: {wm} -> {wm2}");
+    assert_ne!(wm2, wm, "the watermark moves forward");
     let find = |pred: &dyn Fn(&CsEntryChange) -> bool| delta.iter().filter(|e| pred(e)).count();
     assert_eq!(
         find(&|e| e.dn.eq_ignore_ascii_case(&keep)),
@@ -617,6 +664,13 @@ fn ldap_delta_import_accesslog_with_deletes_and_renames() {
         .filter(|e| e.modification == ObjectModification::Delete)
         .count();
     assert_eq!(deletes, 2, "delme and addedthengone: {delta:#?}");
+    assert!(
+        !delta
+            .iter()
+            .any(|e| e.dn.eq_ignore_ascii_case(&gone)
+                && e.modification != ObjectModification::Delete),
+        "an object added and deleted since the watermark is not imported"
+    );
 
     // Nothing changed since: an empty delta, same watermark.
     let (again, wm3, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm2, 10).unwrap();

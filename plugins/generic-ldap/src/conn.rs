@@ -37,6 +37,9 @@ pub enum LdapFailure {
     },
     #[error("{0}")]
     Protocol(String),
+    /// A delta cannot continue from its watermark; the host runs a full import.
+    #[error("{0}")]
+    FullImportRequired(String),
 }
 
 impl LdapFailure {
@@ -80,7 +83,7 @@ impl LdapFailure {
         match self {
             Self::Connection { .. } => ExportErrorCode::ConnectedDirectoryError,
             Self::Config(_) | Self::Tls(_) => ExportErrorCode::CustomStopRun,
-            Self::Protocol(_) => ExportErrorCode::CustomContinueRun,
+            Self::Protocol(_) | Self::FullImportRequired(_) => ExportErrorCode::CustomContinueRun,
             Self::Result { rc, .. } => export_code_for(*rc),
         }
     }
@@ -150,6 +153,7 @@ impl From<LdapFailure> for ConnectorError {
     fn from(e: LdapFailure) -> Self {
         let kind = match &e {
             LdapFailure::Config(_) | LdapFailure::Tls(_) => ErrorKind::Config,
+            LdapFailure::FullImportRequired(_) => ErrorKind::FullImportRequired,
             f if f.is_connection() => ErrorKind::Connection,
             LdapFailure::Result {
                 rc: 49 | 48 | 7, ..

@@ -1,5 +1,5 @@
-//! Full import (streamed, paged, constant memory) and delta import (accesslog, changelog,
-//! modifyTimestamp).
+//! Full import (streamed, paged, constant memory) and delta import (accesslog, RFC 4533
+//! content synchronisation, changelog, modifyTimestamp).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -21,6 +21,11 @@ use crate::settings::{SearchScope, Settings};
 pub enum DeltaStrategy {
     /// OpenLDAP slapo-accesslog, watermark `reqStart`.
     Accesslog,
+    /// RFC 4533 content synchronisation (OpenLDAP syncprov, 389 DS content sync plugin) in
+    /// refreshOnly mode, watermark the sync cookie per searched container. Deletes come from
+    /// the provider's session log; a provider that can only answer with a present phase
+    /// makes the delta ask for a full import.
+    ContentSync,
     /// `cn=changelog` (389 DS retro changelog, OpenDJ), watermark `changeNumber`.
     Changelog,
     /// `modifyTimestamp >= watermark`: sees adds and modifies, never deletes.
@@ -31,6 +36,7 @@ impl DeltaStrategy {
     fn tag(self) -> &'static str {
         match self {
             DeltaStrategy::Accesslog => "accesslog",
+            DeltaStrategy::ContentSync => "contentsync",
             DeltaStrategy::Changelog => "changelog",
             DeltaStrategy::ModifyTimestamp => "modifyTimestamp",
         }
@@ -57,6 +63,7 @@ impl Watermark {
         let (tag, value) = rest.split_once(':')?;
         let strategy = match tag {
             "accesslog" => DeltaStrategy::Accesslog,
+            "contentsync" => DeltaStrategy::ContentSync,
             "changelog" => DeltaStrategy::Changelog,
             "modifyTimestamp" => DeltaStrategy::ModifyTimestamp,
             _ => return None,
@@ -657,10 +664,37 @@ struct ChangeRecord {
 }
 
 /// The watermark to store after a full import started now.
-pub fn start_watermark(session: &mut Session, strategy: DeltaStrategy) -> LResult<Watermark> {
+pub fn start_watermark(
+    session: &mut Session,
+    strategy: DeltaStrategy,
+    plan: &ImportPlan,
+) -> LResult<Watermark> {
     let settings = session.settings.clone();
     let url = settings.url();
     let value = match strategy {
+        DeltaStrategy::ContentSync => {
+            // The provider's current state, without transferring entries: a refresh whose
+            // filter matches nothing still ends with the cookie (the cookie records the
+            // provider's change sequence, not the filter).
+            let mut cookies = SyncCookies::default();
+            for base in &plan.bases {
+                let out = sync_refresh(
+                    session,
+                    base,
+                    plan.scope,
+                    "(!(objectClass=*))",
+                    &["1.1".to_owned()],
+                    None,
+                )?;
+                let cookie = out.cookie.ok_or_else(|| {
+                    LdapFailure::Protocol(format!(
+                        "content sync of {base}: the provider sent no cookie (is syncprov configured on this database, and has it been written to?)"
+                    ))
+                })?;
+                cookies.0.push((base.clone(), cookie));
+            }
+            cookies.encode()
+        }
         DeltaStrategy::Accesslog => {
             // The newest reqStart. The log is purged (logpurge) in production, so reading
             // just this one attribute of every record is cheap.
@@ -824,6 +858,79 @@ pub fn run_delta(
                 },
             ))
         }
+        DeltaStrategy::ContentSync => {
+            let anchor = match plan.anchor.as_deref() {
+                Some(a) if a.eq_ignore_ascii_case("entryUUID") => a.to_owned(),
+                _ => {
+                    return Err(LdapFailure::Config(
+                        "the ContentSync delta strategy needs entryUUID as the anchor (deletes arrive as entry UUIDs)".into(),
+                    ));
+                }
+            };
+            let before = SyncCookies::decode(&wm.value).ok_or_else(|| {
+                LdapFailure::Protocol("the content sync watermark is unreadable".into())
+            })?;
+            let mut after = SyncCookies::default();
+            let mut out = Vec::new();
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            for base in &plan.bases {
+                let Some(cookie) = before.get(base) else {
+                    return Err(LdapFailure::FullImportRequired(format!(
+                        "no content sync cookie for {base} (the containers changed since the last full import)"
+                    )));
+                };
+                let r = sync_refresh(
+                    session,
+                    base,
+                    plan.scope,
+                    &plan.filter,
+                    &plan.attrs,
+                    Some(cookie.to_vec()),
+                )?;
+                if r.present_phase {
+                    return Err(LdapFailure::FullImportRequired(format!(
+                        "content sync of {base}: the provider answered with a present phase (no session log, or the cookie is older than it), so deletes cannot be seen"
+                    )));
+                }
+                // One entry per object, last state wins (an object can be reported twice
+                // across phases).
+                let mut push = |e: CsEntryChange, out: &mut Vec<CsEntryChange>| match seen
+                    .get(&e.identifier.to_lowercase())
+                {
+                    Some(&i) => out[i] = e,
+                    None => {
+                        seen.insert(e.identifier.to_lowercase(), out.len());
+                        out.push(e);
+                    }
+                };
+                for e in r.entries {
+                    if let Some(c) = plan.convert(e, ObjectModification::Replace) {
+                        push(c, &mut out);
+                    }
+                }
+                let ty = plan
+                    .types
+                    .first()
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default();
+                for uuid in r.deleted {
+                    let mut d = CsEntryChange::new(&ty, ObjectModification::Delete)
+                        .with_anchor(&anchor, uuid.clone());
+                    d.identifier = uuid;
+                    push(d, &mut out);
+                }
+                after
+                    .0
+                    .push((base.clone(), r.cookie.unwrap_or_else(|| cookie.to_vec())));
+            }
+            Ok((
+                out,
+                Watermark {
+                    strategy: wm.strategy,
+                    value: after.encode(),
+                },
+            ))
+        }
         DeltaStrategy::Changelog => {
             let from: u64 = wm.value.parse().unwrap_or(0);
             let filter = format!("(changeNumber>={})", from + 1);
@@ -903,6 +1010,220 @@ pub fn run_delta(
             ))
         }
     }
+}
+
+/// Sync cookies per searched container, in the watermark as `hex(base)=hex(cookie)` joined by
+/// `;` (cookies are opaque octet strings).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct SyncCookies(Vec<(String, Vec<u8>)>);
+
+impl SyncCookies {
+    fn encode(&self) -> String {
+        self.0
+            .iter()
+            .map(|(b, c)| format!("{}={}", hex(b.as_bytes()), hex(c)))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+    fn decode(s: &str) -> Option<Self> {
+        let mut out = Vec::new();
+        for part in s.split(';').filter(|p| !p.is_empty()) {
+            let (b, c) = part.split_once('=')?;
+            out.push((String::from_utf8(unhex(b)?).ok()?, unhex(c)?));
+        }
+        Some(Self(out))
+    }
+    fn get(&self, base: &str) -> Option<&[u8]> {
+        let key = dn::normalize(base);
+        self.0
+            .iter()
+            .find(|(b, _)| dn::normalize(b) == key)
+            .map(|(_, c)| c.as_slice())
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// An entry UUID as the 16 octets of the Sync State control → the text form servers use for
+/// `entryUUID` (RFC 4530).
+fn uuid_text(b: &[u8]) -> Option<String> {
+    (b.len() == 16).then(|| {
+        let h = hex(b);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    })
+}
+
+/// What one refreshOnly content-sync search returned.
+#[derive(Default)]
+struct SyncRefresh {
+    /// Added or changed entries (whole, with the requested attributes).
+    entries: Vec<SearchEntry>,
+    /// Entry UUIDs (text form) of deleted objects: Sync State `delete` entries and
+    /// `syncIdSet`s with refreshDeletes.
+    deleted: Vec<String>,
+    /// The provider sent a present phase: unchanged objects listed as present, deletes only
+    /// implied by absence.
+    present_phase: bool,
+    cookie: Option<Vec<u8>>,
+}
+
+/// RFC 4533 refreshOnly search. ldap3's control parsers panic on malformed BER, so each
+/// parse is contained and reported as a protocol error.
+fn sync_refresh(
+    session: &mut Session,
+    base: &str,
+    scope: Scope,
+    filter: &str,
+    attrs: &[String],
+    cookie: Option<Vec<u8>>,
+) -> LResult<SyncRefresh> {
+    use ldap3::controls::{
+        ControlParser, EntryState, RawControl, RefreshMode, SyncDone, SyncInfo, SyncRequest,
+        SyncState,
+    };
+    const SYNC_STATE_OID: &str = "1.3.6.1.4.1.4203.1.9.1.2";
+    const SYNC_DONE_OID: &str = "1.3.6.1.4.1.4203.1.9.1.3";
+    fn parse<T>(what: &str, f: impl FnOnce() -> T) -> LResult<T> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .map_err(|_| LdapFailure::Protocol(format!("content sync: malformed {what}")))
+    }
+    let settings = session.settings.clone();
+    let url = settings.url();
+    let op = format!("content sync of {base}");
+    let sent_cookie = cookie.is_some();
+    let mut request: RawControl = SyncRequest {
+        mode: RefreshMode::RefreshOnly,
+        cookie,
+        reload_hint: false,
+    }
+    .into();
+    // Critical: a server without the control must refuse, not answer a plain search.
+    request.crit = true;
+    let result = (|| {
+        let conn: &mut LdapConn = session.conn()?;
+        let mut stream = conn
+            .with_controls(vec![request])
+            .with_timeout(settings.op_timeout)
+            .streaming_search(base, scope, filter, attrs.to_vec())
+            .map_err(|e| LdapFailure::from_ldap(&op, &url, e))?;
+        let mut out = SyncRefresh::default();
+        while let Some(re) = stream
+            .next()
+            .map_err(|e| LdapFailure::from_ldap(&op, &url, e))?
+        {
+            if re.is_intermediate() {
+                let info = parse("syncInfo message", || ldap3::controls::parse_syncinfo(re))?;
+                match info {
+                    SyncInfo::NewCookie(c) => out.cookie = Some(c),
+                    SyncInfo::RefreshDelete { cookie, .. } => {
+                        if cookie.is_some() {
+                            out.cookie = cookie;
+                        }
+                    }
+                    SyncInfo::RefreshPresent { cookie, .. } => {
+                        out.present_phase = true;
+                        if cookie.is_some() {
+                            out.cookie = cookie;
+                        }
+                    }
+                    SyncInfo::SyncIdSet {
+                        cookie,
+                        refresh_deletes,
+                        sync_uuids,
+                    } => {
+                        if refresh_deletes {
+                            out.deleted
+                                .extend(sync_uuids.iter().filter_map(|u| uuid_text(u)));
+                        } else {
+                            out.present_phase = true;
+                        }
+                        if cookie.is_some() {
+                            out.cookie = cookie;
+                        }
+                    }
+                }
+                continue;
+            }
+            if re.is_ref() {
+                continue;
+            }
+            let state = match re.1.iter().find(|c| c.1.ctype == SYNC_STATE_OID) {
+                Some(c) => match c.1.val.as_deref() {
+                    Some(v) => Some(parse("Sync State control", || SyncState::parse(v))?),
+                    None => None,
+                },
+                None => None,
+            };
+            let Some(state) = state else {
+                return Err(LdapFailure::Protocol(format!(
+                    "{op}: an entry came without a Sync State control (the server ignored the sync request)"
+                )));
+            };
+            if let Some(c) = state.cookie {
+                out.cookie = Some(c);
+            }
+            match state.state {
+                EntryState::Present => out.present_phase = true,
+                EntryState::Delete => out.deleted.extend(uuid_text(&state.entry_uuid)),
+                EntryState::Add | EntryState::Modify => {
+                    out.entries.push(SearchEntry::construct(re))
+                }
+            }
+        }
+        let res = stream.result();
+        if res.rc == 4096 {
+            // e-syncRefreshRequired: the provider cannot continue from this cookie.
+            return Err(LdapFailure::FullImportRequired(format!(
+                "{op}: the provider requires a full refresh (e-syncRefreshRequired){}",
+                if res.text.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", res.text)
+                }
+            )));
+        }
+        if res.rc != 0 {
+            return Err(LdapFailure::result(&op, res.rc, res.text));
+        }
+        if let Some(c) = res.ctrls.iter().find(|c| c.1.ctype == SYNC_DONE_OID)
+            && let Some(v) = c.1.val.as_deref()
+        {
+            let done = parse("Sync Done control", || SyncDone::parse(v))?;
+            if done.cookie.is_some() {
+                out.cookie = done.cookie;
+            }
+            if sent_cookie && !done.refresh_deletes {
+                // refreshDeletes FALSE ends a present phase (RFC 4533 §3.3.1): objects the
+                // provider did not list as present are gone, which only a client holding
+                // the whole content can work out.
+                out.present_phase = true;
+            }
+        }
+        Ok(out)
+    })();
+    if let Err(e) = &result {
+        session.note(e);
+    }
+    result
 }
 
 fn renamed_dn(old: &str, new_rdn: Option<&str>, new_superior: Option<&str>) -> String {

@@ -131,14 +131,22 @@ impl GenericLdap {
         Ok(match settings.delta {
             DeltaChoice::None => None,
             DeltaChoice::Accesslog => Some(DeltaStrategy::Accesslog),
+            DeltaChoice::ContentSync => Some(DeltaStrategy::ContentSync),
             DeltaChoice::Changelog => Some(DeltaStrategy::Changelog),
             DeltaChoice::ModifyTimestamp => Some(DeltaStrategy::ModifyTimestamp),
             DeltaChoice::Auto => {
-                let vendor = self.session.root()?.vendor;
+                let root = self.session.root()?.clone();
+                // Content sync reports deletes as entry UUIDs, so it needs them as the anchor.
+                let uuid_anchor = self
+                    .anchor()?
+                    .is_some_and(|a| a.eq_ignore_ascii_case("entryUUID"));
                 let s = &mut self.session;
-                Some(match vendor {
+                Some(match root.vendor {
                     Vendor::OpenLdap if exists(s, &settings.accesslog_dn)? => {
                         DeltaStrategy::Accesslog
+                    }
+                    _ if uuid_anchor && root.supports_control(conn::OID_SYNC_REQUEST) => {
+                        DeltaStrategy::ContentSync
                     }
                     Vendor::Ds389 | Vendor::OpenDj if exists(s, &settings.changelog_dn)? => {
                         DeltaStrategy::Changelog
@@ -303,7 +311,7 @@ impl Connector for GenericLdap {
             ImportType::Full => {
                 let strategy = self.delta_strategy()?;
                 let watermark = match strategy {
-                    Some(s) => import::start_watermark(&mut self.session, s)?,
+                    Some(s) => import::start_watermark(&mut self.session, s, &plan)?,
                     None => Watermark {
                         strategy: DeltaStrategy::ModifyTimestamp,
                         value: String::new(),

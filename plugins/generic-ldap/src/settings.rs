@@ -69,6 +69,8 @@ pub enum AnchorChoice {
 pub enum DeltaChoice {
     Auto,
     Accesslog,
+    /// RFC 4533 content synchronisation (syncprov with a session log).
+    ContentSync,
     Changelog,
     ModifyTimestamp,
     None,
@@ -263,6 +265,7 @@ impl Settings {
             &[
                 ("Auto", DeltaChoice::Auto),
                 ("Accesslog", DeltaChoice::Accesslog),
+                ("ContentSync", DeltaChoice::ContentSync),
                 ("Changelog", DeltaChoice::Changelog),
                 ("ModifyTimestamp", DeltaChoice::ModifyTimestamp),
                 ("None", DeltaChoice::None),
@@ -430,7 +433,14 @@ pub fn definitions(page: ConfigPage) -> Vec<ConfigParameterDefinition> {
             ),
             D::dropdown(
                 P_DELTA,
-                &["Auto", "Accesslog", "Changelog", "ModifyTimestamp", "None"],
+                &[
+                    "Auto",
+                    "Accesslog",
+                    "ContentSync",
+                    "Changelog",
+                    "ModifyTimestamp",
+                    "None",
+                ],
                 false,
                 "Auto",
             ),
