@@ -51,6 +51,12 @@ pub struct Slapd {
     pub ca_file: PathBuf,
     /// PEM file of an unrelated CA (to prove verification refuses it).
     pub wrong_ca_file: PathBuf,
+    /// Client certificate and key signed by the test CA (subject `CLIENT_CERT_SUBJECT`).
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    /// A client certificate with the same subject, signed by the unrelated CA.
+    pub wrong_client_cert: PathBuf,
+    pub wrong_client_key: PathBuf,
     slapd: PathBuf,
 }
 
@@ -74,12 +80,16 @@ impl Slapd {
         std::fs::create_dir_all(d.join("db")).unwrap();
         std::fs::create_dir_all(d.join("log")).unwrap();
 
-        let (ca_pem, cert_pem, key_pem) = make_certs();
-        let (wrong_ca_pem, _, _) = make_certs();
+        let (ca_pem, cert_pem, key_pem, client_pem, client_key_pem) = make_certs();
+        let (wrong_ca_pem, _, _, wrong_client_pem, wrong_client_key_pem) = make_certs();
         std::fs::write(d.join("ca.pem"), ca_pem).unwrap();
         std::fs::write(d.join("wrong-ca.pem"), wrong_ca_pem).unwrap();
         std::fs::write(d.join("server.pem"), cert_pem).unwrap();
         std::fs::write(d.join("server.key"), key_pem).unwrap();
+        std::fs::write(d.join("client.pem"), client_pem).unwrap();
+        std::fs::write(d.join("client.key"), client_key_pem).unwrap();
+        std::fs::write(d.join("wrong-client.pem"), wrong_client_pem).unwrap();
+        std::fs::write(d.join("wrong-client.key"), wrong_client_key_pem).unwrap();
 
         let config = config_ldif(d, !options.no_accesslog, !options.no_sync_sessionlog);
         std::fs::write(d.join("config.ldif"), config).unwrap();
@@ -125,6 +135,10 @@ impl Slapd {
             socket_path,
             ca_file: d.join("ca.pem"),
             wrong_ca_file: d.join("wrong-ca.pem"),
+            client_cert: d.join("client.pem"),
+            client_key: d.join("client.key"),
+            wrong_client_cert: d.join("wrong-client.pem"),
+            wrong_client_key: d.join("wrong-client.key"),
             port,
             ldaps_port,
             dir,
@@ -262,8 +276,13 @@ fn run(cmd: &mut Command) {
     );
 }
 
-/// A fresh CA and a server certificate it signed: (ca.pem, server.pem, server.key).
-fn make_certs() -> (String, String, String) {
+/// Subject of the client certificate the harness issues; slapd maps it to the root DN, so a
+/// SASL EXTERNAL bind with it can write.
+pub const CLIENT_CERT_SUBJECT: &str = "cn=ecma-connector";
+
+/// A fresh CA, a server certificate and a client certificate (`CLIENT_CERT_SUBJECT`) it
+/// signed: (ca.pem, server.pem, server.key, client.pem, client.key).
+fn make_certs() -> (String, String, String, String, String) {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -280,7 +299,20 @@ fn make_certs() -> (String, String, String) {
         .distinguished_name
         .push(DnType::CommonName, "localhost");
     let cert = params.signed_by(&key, &issuer).unwrap();
-    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+    let client_key = KeyPair::generate().unwrap();
+    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client
+        .distinguished_name
+        .push(DnType::CommonName, "ecma-connector");
+    client.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client.signed_by(&client_key, &issuer).unwrap();
+    (
+        ca_cert.pem(),
+        cert.pem(),
+        key.serialize_pem(),
+        client_cert.pem(),
+        client_key.serialize_pem(),
+    )
 }
 
 fn config_ldif(d: &Path, accesslog: bool, sessionlog: bool) -> String {
@@ -293,6 +325,8 @@ olcPidFile: {dir}/slapd.pid
 olcTLSCACertificateFile: {dir}/ca.pem
 olcTLSCertificateFile: {dir}/server.pem
 olcTLSCertificateKeyFile: {dir}/server.key
+olcTLSVerifyClient: try
+olcAuthzRegexp: {{0}}"^{CLIENT_CERT_SUBJECT}$" "{ADMIN_DN}"
 olcSizeLimit: unlimited
 
 dn: cn=module{{0}},cn=config
