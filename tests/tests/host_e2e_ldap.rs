@@ -265,6 +265,59 @@ async fn entra_users_groups_and_passwords_against_slapd() {
         .await;
     assert_eq!(r.status, 200);
 
+    // Entra creates groups empty and adds members afterwards: groupOfNames requires a
+    // member, so the connector keeps a placeholder that SCIM never shows.
+    let r = host
+        .request(
+            "POST",
+            "directory",
+            "/Groups",
+            Some(json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "externalId": "e1", "displayName": "Empty", "members": []})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let empty_id = r.body["id"].as_str().unwrap().to_owned();
+    let empty_dn = format!("cn=Empty,ou=groups,{SUFFIX}");
+    assert_eq!(
+        attr(&s, &empty_dn, "member"),
+        vec!["cn=empty-membership-placeholder"]
+    );
+    let r = host
+        .request("GET", "directory", &format!("/Groups/{empty_id}"), None)
+        .await;
+    assert!(
+        r.body.get("members").is_none_or(|m| m == &json!([])),
+        "{:?}",
+        r.body
+    );
+    let add = json!({"schemas": [PATCH], "Operations": [
+        {"op": "Add", "path": "members", "value": [{"value": existing_id}]}]});
+    let r = host
+        .request(
+            "PATCH",
+            "directory",
+            &format!("/Groups/{empty_id}"),
+            Some(add),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["members"], json!([{"value": existing_id}]));
+    assert_eq!(
+        attr(&s, &empty_dn, "member")
+            .into_iter()
+            .map(|d| d.to_lowercase())
+            .collect::<Vec<_>>(),
+        vec![existing_dn.to_lowercase()]
+    );
+    assert_eq!(
+        host.request("DELETE", "directory", &format!("/Groups/{empty_id}"), None)
+            .await
+            .status,
+        204
+    );
+
     // Delete group and user.
     assert_eq!(
         host.request("DELETE", "directory", &format!("/Groups/{group_id}"), None)

@@ -445,6 +445,89 @@ fn ldap_group_membership() {
     assert_eq!(got, want);
 }
 
+/// groupOfNames requires a member: a group created empty (as Entra creates groups) gets the
+/// placeholder member, which leaves when a real member arrives, comes back when the last one
+/// leaves, and is never imported. With the placeholder off, the server's refusal comes through.
+#[test]
+fn ldap_empty_groups_keep_a_placeholder_member() {
+    const PLACEHOLDER: &str = "cn=empty-membership-placeholder";
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("empty");
+    let a = add_user(&s, &ou, "ea", vec![]);
+    let p = plugin();
+    let cfg = config(&s);
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let gdn = format!("cn=empty,{ou}");
+    let members = |s: &Slapd| all(&s.read(&gdn).unwrap(), "member");
+    let r = export(
+        inst.as_mut(),
+        &sch,
+        vec![entry("g", "groupOfNames", ObjectModification::Add, &gdn)],
+    )
+    .unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    assert_eq!(members(&s), [PLACEHOLDER]);
+    let uuid = r[0].anchor_changes[0].value.as_text();
+    let update = |adds: Vec<&str>, dels: Vec<&str>| {
+        let changes = adds
+            .into_iter()
+            .map(|d| ValueChange::add(Value::Reference(d.to_owned())))
+            .chain(
+                dels.into_iter()
+                    .map(|d| ValueChange::delete(Value::Reference(d.to_owned()))),
+            )
+            .collect();
+        entry("g", "groupOfNames", ObjectModification::Update, &gdn)
+            .with_anchor("entryUUID", uuid.clone())
+            .with_change(AttributeChange::update("member", changes))
+    };
+    let ok = |r: Vec<ExportResult>| assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    ok(export(inst.as_mut(), &sch, vec![update(vec![&a], vec![])]).unwrap());
+    assert_eq!(members(&s), [a.clone()], "the placeholder left");
+    // Imported without the placeholder, with it too.
+    ok(export(inst.as_mut(), &sch, vec![update(vec![], vec![&a])]).unwrap());
+    assert_eq!(members(&s), [PLACEHOLDER], "the placeholder came back");
+    let (entries, _, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
+    let g = entries
+        .iter()
+        .find(|e| e.dn.eq_ignore_ascii_case(&gdn))
+        .unwrap();
+    assert!(
+        g.change("member")
+            .is_none_or(|c| c.added_values().next().is_none()),
+        "placeholder imported: {g:?}"
+    );
+    // Clearing the attribute (PATCH remove members) leaves the placeholder.
+    ok(export(inst.as_mut(), &sch, vec![update(vec![&a], vec![])]).unwrap());
+    let clear = entry("g", "groupOfNames", ObjectModification::Update, &gdn)
+        .with_anchor("entryUUID", uuid.clone())
+        .with_change(AttributeChange::delete("member"));
+    ok(export(inst.as_mut(), &sch, vec![clear]).unwrap());
+    assert_eq!(members(&s), [PLACEHOLDER]);
+
+    let mut off = config(&s);
+    off.set("Placeholder member", "");
+    let (mut inst, _) = instance(&p, &off);
+    let r = export(
+        inst.as_mut(),
+        &sch,
+        vec![entry(
+            "h",
+            "groupOfNames",
+            ObjectModification::Add,
+            &format!("cn=nomembers,{ou}"),
+        )],
+    )
+    .unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::SyntaxViolation, "{:?}", r[0]);
+    assert!(
+        r[0].error_detail.contains("objectClassViolation") || r[0].error_detail.contains("65"),
+        "{:?}",
+        r[0]
+    );
+}
+
 #[test]
 fn ldap_hostile_values_round_trip() {
     let Some(s) = Slapd::start() else { return };

@@ -114,7 +114,10 @@ fn ldap_sasl_external_with_client_certificate() {
         ];
         let r = export(inst.as_mut(), &sch, vec![add]).unwrap();
         assert_eq!(r[0].code, ExportErrorCode::Success, "{security}: {r:?}");
-        assert!(s.read(&dn).is_some(), "{security}: written as the mapped identity");
+        assert!(
+            s.read(&dn).is_some(),
+            "{security}: written as the mapped identity"
+        );
     }
     // No client certificate: the server has no identity to give.
     let (mut inst, _) = instance(&p, &tls("LDAPS", s.ldaps_port, None));
@@ -124,5 +127,8 @@ fn ldap_sasl_external_with_client_certificate() {
     // A certificate the server's CA did not sign is refused.
     let wrong = Some((s.wrong_client_cert.as_path(), s.wrong_client_key.as_path()));
     let (mut inst, _) = instance(&p, &tls("LDAPS", s.ldaps_port, wrong));
-    assert!(inst.test_connection().is_err(), "foreign client certificate accepted");
+    assert!(
+        inst.test_connection().is_err(),
+        "foreign client certificate accepted"
+    );
 }

@@ -142,6 +142,17 @@ fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult
             put(&c.name, value_bytes(v), &mut attrs);
         }
     }
+    // A group created without members gets the placeholder (Entra creates groups empty and
+    // adds members afterwards).
+    if let (Some(attr), Some(placeholder)) = (
+        settings.placeholder_attr(&e.object_type),
+        settings.placeholder_member.as_deref(),
+    ) && !attrs
+        .iter()
+        .any(|(k, v)| !v.is_empty() && String::from_utf8_lossy(k).eq_ignore_ascii_case(attr))
+    {
+        put(attr, placeholder.as_bytes().to_vec(), &mut attrs);
+    }
     put(
         "objectClass",
         e.object_type.clone().into_bytes(),
@@ -254,7 +265,22 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
             result = result.with_anchor(DN_ANCHOR, dn_now.clone());
         }
     }
-    let mods = build_mods(ctx, e, None);
+    // Membership value changes of a group that needs the placeholder are computed against
+    // the current members, so the placeholder goes in when the last member leaves and out
+    // when a real member arrives.
+    let placeholder_attr = settings.placeholder_attr(&e.object_type);
+    let membership_update = placeholder_attr.is_some_and(|a| {
+        e.changes.iter().any(|c| {
+            c.modification == AttributeModification::Update && c.name.eq_ignore_ascii_case(a)
+        })
+    });
+    let mods = if membership_update {
+        let names: Vec<String> = placeholder_attr.into_iter().map(str::to_owned).collect();
+        let current = search_all(session, &dn_now, Scope::Base, "(objectClass=*)", &names)?;
+        build_mods(&settings, ctx, e, Some(current.first()))
+    } else {
+        build_mods(&settings, ctx, e, None)
+    };
     if mods.is_empty() {
         return Ok(result);
     }
@@ -273,7 +299,7 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
                 .collect();
             let current = search_all(session, &dn_now, Scope::Base, "(objectClass=*)", &names)?;
             let current = current.into_iter().next();
-            let mods = build_mods(ctx, e, Some(current.as_ref()));
+            let mods = build_mods(&settings, ctx, e, Some(current.as_ref()));
             if !mods.is_empty() {
                 send_modify(session, &dn_now, mods, false)?;
             }
@@ -324,11 +350,21 @@ fn contains_value(current: &[String], v: &Value) -> bool {
 /// The modify operations for an export entry. With `current` (the entry as read from the
 /// server), value adds already present and value deletes already absent are left out.
 fn build_mods(
+    settings: &crate::settings::Settings,
     ctx: &ExportContext,
     e: &CsEntryChange,
     current: Option<Option<&ldap3::SearchEntry>>,
 ) -> Vec<Mod<Vec<u8>>> {
     let mut mods: Vec<Mod<Vec<u8>>> = Vec::new();
+    let placeholder_attr = settings.placeholder_attr(&e.object_type);
+    let placeholder = settings
+        .placeholder_member
+        .as_deref()
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec();
+    let needs_placeholder =
+        |name: &str| placeholder_attr.is_some_and(|a| a.eq_ignore_ascii_case(name));
     for c in &e.changes {
         if is_dn_change(&c.name) || c.name.eq_ignore_ascii_case(ctx.anchor_name()) {
             continue;
@@ -336,10 +372,58 @@ fn build_mods(
         let name = c.name.clone().into_bytes();
         match c.modification {
             AttributeModification::Add | AttributeModification::Replace => {
-                mods.push(Mod::Replace(
-                    name,
-                    c.added_values().map(value_bytes).collect(),
-                ));
+                let mut values: HashSet<Vec<u8>> = c.added_values().map(value_bytes).collect();
+                if values.is_empty() && needs_placeholder(&c.name) {
+                    values.insert(placeholder.clone());
+                }
+                mods.push(Mod::Replace(name, values));
+            }
+            AttributeModification::Update if needs_placeholder(&c.name) && current.is_some() => {
+                // The whole new member set is known: current - deleted + added.
+                let have: Vec<String> = current
+                    .flatten()
+                    .map(|x| attr_values(x, &c.name))
+                    .unwrap_or_default();
+                let deleted: Vec<&Value> = c.deleted_values().collect();
+                let mut remaining: Vec<String> = have
+                    .iter()
+                    .filter(|h| !settings.is_placeholder(h))
+                    .filter(|h| {
+                        !deleted
+                            .iter()
+                            .any(|d| contains_value(std::slice::from_ref(h), d))
+                    })
+                    .cloned()
+                    .collect();
+                let add: HashSet<Vec<u8>> = c
+                    .added_values()
+                    .filter(|v| !contains_value(&have, v))
+                    .map(value_bytes)
+                    .collect();
+                remaining.extend(add.iter().map(|v| String::from_utf8_lossy(v).into_owned()));
+                let mut del: HashSet<Vec<u8>> = c
+                    .deleted_values()
+                    .filter(|v| contains_value(&have, v))
+                    .map(value_bytes)
+                    .collect();
+                let has_placeholder = have.iter().any(|h| settings.is_placeholder(h));
+                // Add before delete here: the set must never be empty in between.
+                if remaining.is_empty() && !has_placeholder {
+                    mods.push(Mod::Add(name.clone(), HashSet::from([placeholder.clone()])));
+                }
+                if !remaining.is_empty() && has_placeholder {
+                    del.extend(
+                        have.iter()
+                            .filter(|h| settings.is_placeholder(h))
+                            .map(|h| h.clone().into_bytes()),
+                    );
+                }
+                if !add.is_empty() {
+                    mods.push(Mod::Add(name.clone(), add));
+                }
+                if !del.is_empty() {
+                    mods.push(Mod::Delete(name, del));
+                }
             }
             AttributeModification::Update => {
                 let have: Option<Vec<String>> =
@@ -363,6 +447,9 @@ fn build_mods(
             }
             // Replace with no values removes the attribute and, unlike Delete, does not fail
             // when it is already absent.
+            AttributeModification::Delete if needs_placeholder(&c.name) => {
+                mods.push(Mod::Replace(name, HashSet::from([placeholder.clone()])))
+            }
             AttributeModification::Delete => mods.push(Mod::Replace(name, HashSet::new())),
         }
     }

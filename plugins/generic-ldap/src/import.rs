@@ -89,6 +89,10 @@ pub struct ImportPlan {
     /// Per type (same order as `types`): lower-cased attribute name → how to import it.
     /// Built once, so converting an entry costs one hash lookup per attribute.
     index: Vec<HashMap<String, AttrInfo>>,
+    /// Per type: the membership attribute holding the placeholder member, which is never
+    /// imported; and the placeholder itself (normalised).
+    placeholder_attr: Vec<Option<&'static str>>,
+    placeholder: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +150,12 @@ impl ImportPlan {
             .collect();
         Ok(Self {
             index,
+            placeholder_attr: schema
+                .types
+                .iter()
+                .map(|t| settings.placeholder_attr(&t.name))
+                .collect(),
+            placeholder: settings.placeholder_member.as_deref().map(dn::normalize),
             types: schema.types.clone(),
             anchor,
             password_attr: settings.password_attr.clone(),
@@ -235,7 +245,12 @@ impl ImportPlan {
             }
             let take = if info.multi { values.len() } else { 1 };
             let mut converted = Vec::with_capacity(take);
+            let hide_placeholder =
+                self.placeholder_attr[ti].is_some_and(|a| a.eq_ignore_ascii_case(&name));
             for v in values.into_iter().take(take) {
+                if hide_placeholder && self.placeholder.as_deref() == Some(&dn::normalize(&v)) {
+                    continue;
+                }
                 match to_value(info.data_type, v) {
                     Some(v) => converted.push(v),
                     None => {

@@ -36,6 +36,9 @@ pub const P_AUX_CLASSES: &str = "Auxiliary object classes";
 pub const P_PASSWORD_ATTR: &str = "Password attribute";
 pub const P_PASSWORD_METHOD: &str = "Password method";
 pub const P_HASH_PASSWORD: &str = "Hash password before sending";
+pub const P_PLACEHOLDER: &str = "Placeholder member";
+/// Keycloak's value for the same purpose, so directories shared with it agree.
+pub const DEFAULT_PLACEHOLDER: &str = "cn=empty-membership-placeholder";
 
 /// How the TCP connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +127,31 @@ pub struct Settings {
     pub password_attr: String,
     pub password_method: PasswordMethod,
     pub hash_password: bool,
+    /// The member value that keeps a `groupOfNames`/`groupOfUniqueNames` valid while it has
+    /// no real members (both classes require one). Never imported. None: off.
+    pub placeholder_member: Option<String>,
+}
+
+impl Settings {
+    /// The membership attribute `object_type` requires at least one value of, when the
+    /// placeholder is on: `member` of groupOfNames, `uniqueMember` of groupOfUniqueNames.
+    pub fn placeholder_attr(&self, object_type: &str) -> Option<&'static str> {
+        self.placeholder_member.as_ref()?;
+        if object_type.eq_ignore_ascii_case("groupOfNames") {
+            Some("member")
+        } else if object_type.eq_ignore_ascii_case("groupOfUniqueNames") {
+            Some("uniqueMember")
+        } else {
+            None
+        }
+    }
+
+    /// Whether `value` is the placeholder (DNs compared normalised).
+    pub fn is_placeholder(&self, value: &str) -> bool {
+        self.placeholder_member
+            .as_deref()
+            .is_some_and(|p| crate::dn::normalize(p) == crate::dn::normalize(value))
+    }
 }
 
 fn choice<T: Copy>(
@@ -356,6 +384,20 @@ impl Settings {
                 ],
             )?,
             hash_password: config.get_bool(P_HASH_PASSWORD).unwrap_or(false),
+            placeholder_member: match config.get(P_PLACEHOLDER) {
+                // Unset: on, with the default; set to empty: off.
+                None => Some(DEFAULT_PLACEHOLDER.to_owned()),
+                Some(v) if v.trim().is_empty() => None,
+                Some(v) => {
+                    let v = v.trim();
+                    if crate::dn::split_first(v).is_none() {
+                        return Err(ConnectorError::config(format!(
+                            "'{P_PLACEHOLDER}' must be a DN, got {v:?}"
+                        )));
+                    }
+                    Some(v.to_owned())
+                }
+            },
         })
     }
 
@@ -459,6 +501,9 @@ pub fn definitions(page: ConfigPage) -> Vec<ConfigParameterDefinition> {
             D::string(P_PASSWORD_ATTR, "", "userPassword"),
             D::dropdown(P_PASSWORD_METHOD, &["Attribute", "PasswordModify"], false, "Attribute"),
             D::checkbox(P_HASH_PASSWORD, false).describe("Send {SSHA} hashes instead of clear text."),
+            D::string(P_PLACEHOLDER, "", DEFAULT_PLACEHOLDER).describe(
+                "Member DN that keeps a groupOfNames/groupOfUniqueNames without members valid (both require a member); never imported. Empty: off.",
+            ),
         ],
         _ => Vec::new(),
     }
