@@ -169,21 +169,23 @@ impl ImportPlan {
         })
     }
 
-    fn type_of(&self, e: &SearchEntry) -> Option<usize> {
+    fn type_of(&self, e: &RawEntry) -> Option<usize> {
         let find = |name: &str| {
             self.types
                 .iter()
                 .position(|t| t.name.eq_ignore_ascii_case(name))
         };
-        if let Some(soc) = first_value(e, "structuralObjectClass") {
+        if let Some(soc) = e.first_text("structuralObjectClass") {
             return find(soc);
         }
         // Without structuralObjectClass (389 DS, AD LDS), take the first requested type the
         // entry's classes name; list more specific types first in "Object types".
-        let classes = attr_values(e, "objectClass");
-        self.types
-            .iter()
-            .position(|t| classes.iter().any(|c| c.eq_ignore_ascii_case(&t.name)))
+        let classes = e.values("objectClass");
+        self.types.iter().position(|t| {
+            classes
+                .iter()
+                .any(|c| std::str::from_utf8(c).is_ok_and(|c| c.eq_ignore_ascii_case(&t.name)))
+        })
     }
 
     /// Converts one entry; None when it is not of a requested type.
@@ -192,30 +194,38 @@ impl ImportPlan {
         e: SearchEntry,
         modification: ObjectModification,
     ) -> Option<CsEntryChange> {
+        self.convert_raw(RawEntry::from(e), modification)
+    }
+
+    /// Converts one entry as the server sent it (see [`RawEntry`]).
+    pub fn convert_raw(
+        &self,
+        e: RawEntry,
+        modification: ObjectModification,
+    ) -> Option<CsEntryChange> {
         let ti = self.type_of(&e)?;
         let ty = &self.types[ti];
         let index = &self.index[ti];
         let mut out = CsEntryChange::new(&ty.name, modification);
         match &self.anchor {
             Some(a) => {
-                let v = if let Some(b) = bin_values(&e, a).into_iter().next() {
-                    Value::Binary(b)
-                } else if let Some(s) = first_value(&e, a).map(str::to_owned) {
-                    if ty
-                        .attribute(a)
-                        .is_some_and(|x| x.data_type == DataType::Binary)
-                    {
-                        Value::Binary(s.into_bytes())
-                    } else {
-                        Value::String(s)
+                let binary = ty
+                    .attribute(a)
+                    .is_some_and(|x| x.data_type == DataType::Binary);
+                let v = match e.values(a).first() {
+                    Some(b) if binary => Value::Binary(b.clone()),
+                    Some(b) => match std::str::from_utf8(b) {
+                        Ok(s) => Value::String(s.to_owned()),
+                        Err(_) => Value::Binary(b.clone()),
+                    },
+                    None => {
+                        out.error = Some(EntryError {
+                            code: ImportErrorCode::MissingAnchor,
+                            name: "missing-anchor".into(),
+                            detail: format!("{} has no {a}", e.dn),
+                        });
+                        Value::String(String::new())
                     }
-                } else {
-                    out.error = Some(EntryError {
-                        code: ImportErrorCode::MissingAnchor,
-                        name: "missing-anchor".into(),
-                        detail: format!("{} has no {a}", e.dn),
-                    });
-                    Value::String(String::new())
                 };
                 out.anchor.push(AnchorAttribute {
                     name: a.clone(),
@@ -231,34 +241,42 @@ impl ImportPlan {
         }
         out.identifier = out.anchor[0].value.as_text();
         out.dn = e.dn;
-        // Values are moved out of the search entry, not copied: allocation is most of an
-        // import's cost.
+        out.changes.reserve(e.attrs.len());
+        // Values are moved out of the entry, not copied: allocation is most of an import's
+        // cost.
         for (name, values) in e.attrs {
-            let Some(info) = index
-                .get(name.as_str())
-                .or_else(|| index.get(&name.to_lowercase()))
-            else {
+            // `name;binary` and other options: the attribute is the base name.
+            let base = base_name(&name);
+            let Some(info) = index.get(base).or_else(|| index.get(&base.to_lowercase())) else {
                 continue;
             };
             if info.skip || values.is_empty() {
                 continue;
             }
             let take = if info.multi { values.len() } else { 1 };
-            let mut converted = Vec::with_capacity(take);
             let hide_placeholder =
-                self.placeholder_attr[ti].is_some_and(|a| a.eq_ignore_ascii_case(&name));
+                self.placeholder_attr[ti].is_some_and(|a| a.eq_ignore_ascii_case(base));
+            let mut converted: Vec<ValueChange> = Vec::with_capacity(take);
+            // Like ldap3, an attribute with any value that is not UTF-8 is binary as a whole.
+            let text = info.data_type != DataType::Binary
+                && values.iter().all(|v| std::str::from_utf8(v).is_ok());
             for v in values.into_iter().take(take) {
+                if !text {
+                    converted.push(ValueChange::add(Value::Binary(v)));
+                    continue;
+                }
+                let v = String::from_utf8(v).expect("checked above");
                 if hide_placeholder && self.placeholder.as_deref() == Some(&dn::normalize(&v)) {
                     continue;
                 }
                 match to_value(info.data_type, v) {
-                    Some(v) => converted.push(v),
+                    Some(v) => converted.push(ValueChange::add(v)),
                     None => {
                         out.error = Some(EntryError {
                             code: ImportErrorCode::InvalidAttributeValue,
-                            name: name.clone(),
+                            name: base.to_owned(),
                             detail: format!(
-                                "{}: {name} value is not a valid {:?}",
+                                "{}: {base} value is not a valid {:?}",
                                 out.dn, info.data_type
                             ),
                         });
@@ -266,26 +284,86 @@ impl ImportPlan {
                 }
             }
             if !converted.is_empty() {
-                out.changes
-                    .push(AttributeChange::add(&info.name, converted));
+                // The server's spelling is the schema's almost always: reuse its string.
+                let name = if base.len() == name.len() && name == info.name {
+                    name
+                } else {
+                    info.name.clone()
+                };
+                out.changes.push(AttributeChange {
+                    name,
+                    modification: AttributeModification::Add,
+                    values: converted,
+                });
             }
-        }
-        for (name, values) in e.bin_attrs {
-            // ldap3 puts non-UTF-8 values here; `name;binary` options are stripped.
-            let base = name.split(';').next().unwrap_or(&name).to_lowercase();
-            let Some(info) = index.get(&base) else {
-                continue;
-            };
-            if info.skip || values.is_empty() {
-                continue;
-            }
-            let take = if info.multi { values.len() } else { 1 };
-            out.changes.push(AttributeChange::add(
-                &info.name,
-                values.into_iter().take(take).map(Value::Binary),
-            ));
         }
         Some(out)
+    }
+}
+
+/// A search result entry as the server sent it: the DN and each attribute's raw values, in
+/// order. Built straight from the BER tree, so values are moved, never copied (ldap3's
+/// `SearchEntry` copies every value into a new `String` and builds a hash map that an import
+/// only iterates: together a fifth of a full import's time).
+#[derive(Debug, Default)]
+pub struct RawEntry {
+    pub dn: String,
+    pub attrs: Vec<(String, Vec<Vec<u8>>)>,
+}
+
+impl RawEntry {
+    /// From a search result entry message; None for anything else or a malformed one.
+    pub fn from_result(re: ldap3::ResultEntry) -> Option<Self> {
+        let mut tags = re.0.match_id(4)?.expect_constructed()?.into_iter();
+        let dn = String::from_utf8(tags.next()?.expect_primitive()?).ok()?;
+        let mut attrs = Vec::new();
+        for a in tags.next()?.expect_constructed()? {
+            let mut parts = a.expect_constructed()?.into_iter();
+            let name = String::from_utf8(parts.next()?.expect_primitive()?).ok()?;
+            let values = parts
+                .next()?
+                .expect_constructed()?
+                .into_iter()
+                .map(|v| v.expect_primitive())
+                .collect::<Option<Vec<Vec<u8>>>>()?;
+            attrs.push((name, values));
+        }
+        Some(Self { dn, attrs })
+    }
+
+    pub fn values(&self, name: &str) -> &[Vec<u8>] {
+        self.attrs
+            .iter()
+            .find(|(k, _)| base_name(k).eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default()
+    }
+
+    pub fn first_text(&self, name: &str) -> Option<&str> {
+        self.values(name)
+            .first()
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+}
+
+/// The attribute description without options (`userCertificate;binary` → `userCertificate`).
+/// A byte scan: names are short, and this runs for every attribute of every entry.
+fn base_name(description: &str) -> &str {
+    match description.bytes().position(|b| b == b';') {
+        Some(i) => &description[..i],
+        None => description,
+    }
+}
+
+impl From<SearchEntry> for RawEntry {
+    fn from(e: SearchEntry) -> Self {
+        let mut attrs: Vec<(String, Vec<Vec<u8>>)> = e
+            .attrs
+            .into_iter()
+            .map(|(k, vs)| (k, vs.into_iter().map(String::into_bytes).collect()))
+            .collect();
+        attrs.extend(e.bin_attrs);
+        Self { dn: e.dn, attrs }
     }
 }
 
@@ -303,13 +381,6 @@ fn to_value(dt: DataType, v: String) -> Option<Value> {
     })
 }
 
-fn first_value<'a>(e: &'a SearchEntry, name: &str) -> Option<&'a str> {
-    e.attrs
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.first().map(String::as_str))
-}
-
 pub fn attr_values(e: &SearchEntry, name: &str) -> Vec<String> {
     e.attrs
         .iter()
@@ -318,12 +389,8 @@ pub fn attr_values(e: &SearchEntry, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn bin_values(e: &SearchEntry, name: &str) -> Vec<Vec<u8>> {
-    e.bin_attrs
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
+fn malformed_entry() -> LdapFailure {
+    LdapFailure::Protocol("the server sent a malformed search result entry".into())
 }
 
 /// `(|(objectClass=a)(objectClass=b))` for the requested types.
@@ -492,13 +559,13 @@ fn produce(
             }
             match stream.next() {
                 Ok(Some(re)) => {
-                    let e = SearchEntry::construct(re);
-                    if let Some(ts) = first_value(&e, "modifyTimestamp")
+                    let e = RawEntry::from_result(re).ok_or_else(malformed_entry)?;
+                    if let Some(ts) = e.first_text("modifyTimestamp")
                         && max_ts.as_deref().is_none_or(|m| ts > m)
                     {
                         max_ts = Some(ts.to_owned());
                     }
-                    batch.extend(plan.convert(e, ObjectModification::Add));
+                    batch.extend(plan.convert_raw(e, ObjectModification::Add));
                     if batch.len() >= BATCH
                         && tx
                             .send(Msg::Entries(std::mem::replace(
@@ -618,14 +685,14 @@ impl PagedImport {
             if re.is_ref() || re.is_intermediate() {
                 continue;
             }
-            let e = SearchEntry::construct(re);
-            if let Some(ts) = first_value(&e, "modifyTimestamp")
+            let e = RawEntry::from_result(re).ok_or_else(malformed_entry)?;
+            if let Some(ts) = e.first_text("modifyTimestamp")
                 && self.max_modify_timestamp.as_deref().is_none_or(|m| ts > m)
             {
                 self.max_modify_timestamp = Some(ts.to_owned());
             }
             self.pending
-                .extend(self.plan.convert(e, ObjectModification::Add));
+                .extend(self.plan.convert_raw(e, ObjectModification::Add));
         }
         let res = stream.result();
         if res.rc != 0 {
