@@ -5,6 +5,8 @@
 //! Server binaries missing: the test is skipped with a loud message locally, and fails when
 //! `CI=true`, so a missing install step can never turn into "ran no test".
 
+pub mod directory;
+pub mod ds389;
 pub mod host;
 pub mod plugins;
 pub mod servers;

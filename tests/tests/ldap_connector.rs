@@ -7,26 +7,13 @@
 
 use std::collections::HashSet;
 
+use ecma_host_tests::directory::{add_user, delta_sees_changes_deletes_and_renames, in_ou};
 use ecma_host_tests::slapd::connector::{
     config, entry, export, import, instance, plugin, schema, values,
 };
 use ecma_host_tests::slapd::{READER_DN, READER_PW, SUFFIX, Slapd, SlapdOptions};
 use plugin_api::host::ConnectorPlugin;
 use plugin_api::model::*;
-
-fn add_user(s: &Slapd, ou: &str, uid: &str, extra: Vec<(&str, HashSet<&str>)>) -> String {
-    let dn = format!("uid={},{ou}", ldap3::dn_escape(uid));
-    let mut attrs = vec![
-        ("objectClass", HashSet::from(["inetOrgPerson"])),
-        ("uid", HashSet::from([uid])),
-        ("cn", HashSet::from([uid])),
-        ("sn", HashSet::from(["Test"])),
-    ];
-    attrs.extend(extra);
-    let r = s.admin().add(&dn, attrs).expect("add user");
-    assert_eq!(r.rc, 0, "add {dn}: {r:?}");
-    dn
-}
 
 fn first(e: &ldap3::SearchEntry, attr: &str) -> Option<String> {
     e.attrs
@@ -44,13 +31,6 @@ fn all(e: &ldap3::SearchEntry, attr: &str) -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
-}
-
-fn in_ou<'a>(entries: &'a [CsEntryChange], ou: &str) -> Vec<&'a CsEntryChange> {
-    entries
-        .iter()
-        .filter(|e| e.dn.to_lowercase().ends_with(&ou.to_lowercase()))
-        .collect()
 }
 
 #[test]
@@ -623,7 +603,7 @@ fn ldap_hostile_values_round_trip() {
 #[test]
 fn ldap_delta_import_accesslog_with_deletes_and_renames() {
     let Some(s) = Slapd::start() else { return };
-    delta_sees_changes_deletes_and_renames(&s, "accesslog");
+    delta_sees_changes_deletes_and_renames(&s, "accesslog", "entryUUID");
 }
 
 /// RFC 4533 content sync, chosen automatically when there is no accesslog: deletes come from
@@ -636,7 +616,7 @@ fn ldap_delta_import_content_sync_with_deletes_and_renames() {
     }) else {
         return;
     };
-    delta_sees_changes_deletes_and_renames(&s, "contentsync");
+    delta_sees_changes_deletes_and_renames(&s, "contentsync", "entryUUID");
 }
 
 /// Without a session log syncprov can only answer a cookie with a present phase, where
@@ -663,102 +643,6 @@ fn ldap_content_sync_without_session_log_asks_for_a_full_import() {
     let err = import(inst.as_mut(), &sch, ImportType::Delta, &wm, 10).unwrap_err();
     assert_eq!(err.kind, ErrorKind::FullImportRequired, "{err}");
     assert!(err.message.contains("present phase"), "{err}");
-}
-
-fn delta_sees_changes_deletes_and_renames(s: &Slapd, strategy: &str) {
-    let ou = s.create_ou("delta");
-    let keep = add_user(s, &ou, "keep", vec![]);
-    let modme = add_user(s, &ou, "modme", vec![]);
-    let renme = add_user(s, &ou, "renme", vec![]);
-    let delme = add_user(s, &ou, "delme", vec![]);
-    let p = plugin();
-    let cfg = config(s);
-    let sch = schema(&p, &cfg);
-    let (mut inst, _) = instance(&p, &cfg);
-    let (full, wm, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 50).unwrap();
-    assert_eq!(in_ou(&full, &ou).len(), 4);
-    assert!(
-        wm.starts_with(&format!("generic-ldap:v1:{strategy}:")),
-        "strategy chosen: {wm}"
-    );
-    let anchor_of = |dn: &str| {
-        full.iter()
-            .find(|e| e.dn.eq_ignore_ascii_case(dn))
-            .unwrap()
-            .anchor[0]
-            .value
-            .as_text()
-    };
-    let (ren_uuid, del_uuid) = (anchor_of(&renme), anchor_of(&delme));
-
-    // Changes after the full import.
-    let mut admin = s.admin();
-    admin
-        .modify(
-            &modme,
-            vec![ldap3::Mod::Replace("title", HashSet::from(["changed"]))],
-        )
-        .unwrap()
-        .success()
-        .unwrap();
-    admin
-        .modifydn(&renme, "uid=renamed", true, None)
-        .unwrap()
-        .success()
-        .unwrap();
-    admin.delete(&delme).unwrap().success().unwrap();
-    let added = add_user(s, &ou, "added", vec![]);
-    let gone = add_user(s, &ou, "addedthengone", vec![]);
-    admin.delete(&gone).unwrap().success().unwrap();
-
-    let (delta, wm2, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm, 2).unwrap();
-    assert_ne!(wm2, wm, "the watermark moves forward");
-    let find = |pred: &dyn Fn(&CsEntryChange) -> bool| delta.iter().filter(|e| pred(e)).count();
-    assert_eq!(
-        find(&|e| e.dn.eq_ignore_ascii_case(&keep)),
-        0,
-        "unchanged object not re-sent"
-    );
-    let m = delta
-        .iter()
-        .find(|e| e.dn.eq_ignore_ascii_case(&modme))
-        .unwrap();
-    assert_eq!(m.modification, ObjectModification::Replace);
-    assert_eq!(values(m, "title"), ["changed"]);
-    let r = delta
-        .iter()
-        .find(|e| e.anchor[0].value.as_text() == ren_uuid)
-        .expect("renamed object in delta");
-    assert_eq!(r.modification, ObjectModification::Replace);
-    assert!(r.dn.to_lowercase().starts_with("uid=renamed,"), "{}", r.dn);
-    let d = delta
-        .iter()
-        .find(|e| e.anchor[0].value.as_text() == del_uuid)
-        .expect("deleted object in delta");
-    assert_eq!(d.modification, ObjectModification::Delete);
-    assert_eq!(d.object_type, "inetOrgPerson");
-    let a = delta
-        .iter()
-        .find(|e| e.dn.eq_ignore_ascii_case(&added))
-        .unwrap();
-    assert_eq!(a.modification, ObjectModification::Replace);
-    let deletes = delta
-        .iter()
-        .filter(|e| e.modification == ObjectModification::Delete)
-        .count();
-    assert_eq!(deletes, 2, "delme and addedthengone: {delta:#?}");
-    assert!(
-        !delta
-            .iter()
-            .any(|e| e.dn.eq_ignore_ascii_case(&gone)
-                && e.modification != ObjectModification::Delete),
-        "an object added and deleted since the watermark is not imported"
-    );
-
-    // Nothing changed since: an empty delta, same watermark.
-    let (again, wm3, _) = import(inst.as_mut(), &sch, ImportType::Delta, &wm2, 10).unwrap();
-    assert!(again.is_empty(), "{again:#?}");
-    assert_eq!(wm3, wm2);
 }
 
 #[test]
