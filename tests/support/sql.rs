@@ -348,7 +348,11 @@ pub enum Server {
 /// A database to test against.
 pub struct Target {
     pub kind: Kind,
+    /// What the fixtures connect with (sqlx).
     pub url: String,
+    /// What the connector is configured with: the same as `url`, or an ODBC connection
+    /// string to the same database.
+    pub connector_url: String,
     pub server: Server,
     rt: tokio::runtime::Runtime,
 }
@@ -401,6 +405,44 @@ impl Target {
         Some(Self::new(Kind::Postgres, pg.url(), Server::Postgres(pg)))
     }
 
+    /// PostgreSQL through the connector's ODBC driver (psqlODBC), fixtures still through sqlx.
+    /// Needs a plugin built with `--features generic-sql/odbc` (as `.ci/run` builds it) and
+    /// Debian's `odbc-postgresql`; under `CI=true` a missing piece is a failure.
+    pub fn postgres_odbc() -> Option<Self> {
+        let driver = std::path::Path::new(PSQLODBC_DRIVER);
+        if !driver.exists() {
+            let msg = format!(
+                "the PostgreSQL ODBC driver {PSQLODBC_DRIVER} is missing (apt-get install odbc-postgresql)"
+            );
+            if crate::servers::in_ci() {
+                panic!("{msg} (CI=true: a missing driver is a failure)");
+            }
+            eprintln!("SKIPPED: {msg}");
+            return None;
+        }
+        let pg = PgServer::start()?;
+        let connector_url = format!(
+            "odbc:Driver={PSQLODBC_DRIVER};Server=127.0.0.1;Port={};Database=postgres;Uid=postgres;BoolsAsChar=0;ConnSettings={{SET TimeZone TO 'UTC'}}",
+            pg.port
+        );
+        let mut t = Self::new(Kind::Postgres, pg.url(), Server::Postgres(pg));
+        t.connector_url = connector_url;
+        // A plugin built without the feature says so when an instance is created.
+        let plugin = load();
+        if let Err(e) =
+            plugin.create_instance(&t.config(&[("Table", "none")]), HostServices::detached())
+            && e.message.contains("no ODBC support")
+        {
+            let msg = "the generic-sql plugin was built without the `odbc` feature (cargo build --workspace --features generic-sql/odbc)";
+            if crate::servers::in_ci() {
+                panic!("{msg} (CI=true)");
+            }
+            eprintln!("SKIPPED: {msg}");
+            return None;
+        }
+        Some(t)
+    }
+
     pub fn mariadb() -> Option<Self> {
         let m = MariaDbServer::start()?;
         Some(Self::new(Kind::MariaDb, m.url(), Server::MariaDb(m)))
@@ -413,6 +455,7 @@ impl Target {
             .expect("runtime");
         Self {
             kind,
+            connector_url: url.clone(),
             url,
             server,
             rt,
@@ -546,13 +589,16 @@ impl Target {
     /// A configuration with the connection string set.
     pub fn config(&self, params: &[(&str, &str)]) -> ConfigParameters {
         let mut c = ConfigParameters::new();
-        c.set("Connection string", self.url.clone());
+        c.set("Connection string", self.connector_url.clone());
         for (k, v) in params {
             c.set(k, *v);
         }
         c
     }
 }
+
+/// Where Debian's odbc-postgresql puts the Unicode driver.
+pub const PSQLODBC_DRIVER: &str = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so";
 
 /// Loads the real built connector library.
 pub fn load() -> impl ConnectorPlugin {

@@ -25,6 +25,9 @@ pub enum Dialect {
     Sqlite,
     Postgres,
     MySql,
+    /// Any database with an ODBC driver (cargo feature `odbc`): connection strings
+    /// `odbc:Driver=...;Server=...` (everything after `odbc:` goes to the driver manager).
+    Odbc,
 }
 
 impl Dialect {
@@ -35,6 +38,7 @@ impl Dialect {
             "sqlite" => Some(Dialect::Sqlite),
             "postgres" | "postgresql" => Some(Dialect::Postgres),
             "mysql" | "mariadb" => Some(Dialect::MySql),
+            "odbc" => Some(Dialect::Odbc),
             _ => None,
         }
     }
@@ -44,6 +48,7 @@ impl Dialect {
             Dialect::Sqlite => "SQLite",
             Dialect::Postgres => "PostgreSQL",
             Dialect::MySql => "MySQL/MariaDB",
+            Dialect::Odbc => "ODBC",
         }
     }
 
@@ -52,7 +57,11 @@ impl Dialect {
     pub fn quote_part(self, part: &str) -> String {
         match self {
             Dialect::MySql => format!("`{}`", part.replace('`', "``")),
-            Dialect::Sqlite | Dialect::Postgres => format!("\"{}\"", part.replace('"', "\"\"")),
+            // ANSI SQL quoting, which SQL Server (QUOTED_IDENTIFIER is on for ODBC), Oracle
+            // and DB2 all accept.
+            Dialect::Sqlite | Dialect::Postgres | Dialect::Odbc => {
+                format!("\"{}\"", part.replace('"', "\"\""))
+            }
         }
     }
 
@@ -70,7 +79,7 @@ impl Dialect {
     /// compare greater than a row stamped in the same second.
     pub fn default_watermark_query(self) -> &'static str {
         match self {
-            Dialect::Sqlite => "SELECT CURRENT_TIMESTAMP",
+            Dialect::Sqlite | Dialect::Odbc => "SELECT CURRENT_TIMESTAMP",
             Dialect::Postgres => "SELECT CAST(now() AS text)",
             Dialect::MySql => "SELECT CAST(CURRENT_TIMESTAMP AS CHAR)",
         }
@@ -83,19 +92,34 @@ impl Dialect {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
             Dialect::Postgres => "BEGIN",
             Dialect::MySql => "START TRANSACTION",
+            // Not sent: the ODBC connection turns autocommit off instead.
+            Dialect::Odbc => "BEGIN",
         }
     }
 
     /// `FOR UPDATE` where the dialect has row locks (SQLite locks the whole database anyway).
     pub fn lock_clause(self) -> &'static str {
         match self {
-            Dialect::Sqlite => "",
+            // SQL Server has no FOR UPDATE; ODBC targets rely on the transaction alone.
+            Dialect::Sqlite | Dialect::Odbc => "",
             Dialect::Postgres | Dialect::MySql => " FOR UPDATE",
         }
     }
 
+    /// Generated anchors are read back with `INSERT ... RETURNING`. Over ODBC that works for
+    /// PostgreSQL, MariaDB 10.5+, SQLite and Firebird; for other databases the anchor must be
+    /// provided (or the export done by a procedure).
     pub fn supports_returning(self) -> bool {
-        matches!(self, Dialect::Sqlite | Dialect::Postgres)
+        matches!(self, Dialect::Sqlite | Dialect::Postgres | Dialect::Odbc)
+    }
+
+    /// Limits a query ordered by its anchor to `n` rows.
+    pub fn limit_clause(self, n: usize) -> String {
+        match self {
+            // SQL:2008, accepted by SQL Server 2012+, Oracle 12c+, DB2 and PostgreSQL.
+            Dialect::Odbc => format!(" OFFSET 0 ROWS FETCH NEXT {n} ROWS ONLY"),
+            _ => format!(" LIMIT {n}"),
+        }
     }
 
     /// Classifies a column's SQL type name (as sqlx reports it) into how it is read and bound.
@@ -155,6 +179,17 @@ impl Dialect {
                     _ => NativeKind::Other,
                 }
             }
+            // The ODBC SQL type names of `odbc::type_name`.
+            Dialect::Odbc => match t {
+                "INTEGER" | "SMALLINT" | "BIGINT" | "TINYINT" => NativeKind::Int,
+                "BIT" => NativeKind::Bool,
+                "REAL" | "FLOAT" | "DOUBLE" => NativeKind::Float,
+                "CHAR" | "VARCHAR" | "LONGVARCHAR" => NativeKind::Text,
+                "BINARY" | "VARBINARY" | "LONGVARBINARY" => NativeKind::Bytes,
+                "TIMESTAMP" => NativeKind::Timestamp,
+                "DATE" => NativeKind::Date,
+                _ => NativeKind::Other,
+            },
         }
     }
 
@@ -258,6 +293,8 @@ pub enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
     MySql(sqlx::MySqlPool),
+    #[cfg(feature = "odbc")]
+    Odbc(std::sync::Arc<crate::odbc::OdbcPool>),
 }
 
 /// A connection taken from the pool.
@@ -265,6 +302,8 @@ pub enum Conn {
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
     MySql(PoolConnection<MySql>),
+    #[cfg(feature = "odbc")]
+    Odbc(crate::odbc::OdbcConn),
 }
 
 /// Builds a query from dynamic SQL and binds every parameter.
@@ -351,6 +390,27 @@ impl Pool {
                         .connect_lazy_with(opts.disable_statement_logging()),
                 )
             }
+            #[cfg(feature = "odbc")]
+            Dialect::Odbc => {
+                let odbc = url
+                    .split_once(':')
+                    .map(|(_, rest)| rest)
+                    .unwrap_or_default();
+                if odbc.trim().is_empty() {
+                    return Err(SqlError::Config(
+                        "invalid connection string: 'odbc:' must be followed by an ODBC connection string (Driver=...;Server=...)".into(),
+                    ));
+                }
+                Pool::Odbc(std::sync::Arc::new(crate::odbc::OdbcPool::new(
+                    odbc, user, password, timeout,
+                )))
+            }
+            #[cfg(not(feature = "odbc"))]
+            Dialect::Odbc => {
+                return Err(SqlError::Config(
+                    "this build of generic-sql has no ODBC support (cargo feature `odbc`)".into(),
+                ));
+            }
         })
     }
 
@@ -359,6 +419,8 @@ impl Pool {
             Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
             Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
             Pool::MySql(p) => Conn::MySql(p.acquire().await?),
+            #[cfg(feature = "odbc")]
+            Pool::Odbc(p) => Conn::Odbc(p.acquire()?),
         })
     }
 
@@ -367,6 +429,8 @@ impl Pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
             Pool::MySql(p) => p.close().await,
+            #[cfg(feature = "odbc")]
+            Pool::Odbc(p) => p.close(),
         }
     }
 }
@@ -377,6 +441,8 @@ impl Conn {
             Conn::Sqlite(_) => Dialect::Sqlite,
             Conn::Postgres(_) => Dialect::Postgres,
             Conn::MySql(_) => Dialect::MySql,
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(_) => Dialect::Odbc,
         }
     }
 
@@ -416,6 +482,8 @@ impl Conn {
             Conn::Sqlite(c) => fetch_decode!(c, |r: &SqliteRow, i, _| decode_sqlite(r, i), Sqlite),
             Conn::Postgres(c) => fetch_decode!(c, decode_pg, Postgres),
             Conn::MySql(c) => fetch_decode!(c, decode_mysql, MySql),
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(c) => c.fetch(sql, binds),
         }
     }
 
@@ -445,6 +513,8 @@ impl Conn {
                     last_insert_id: Some(r.last_insert_id()).filter(|id| *id != 0),
                 }
             }
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(c) => c.execute(sql, binds)?,
         })
     }
 
@@ -454,6 +524,8 @@ impl Conn {
             Conn::Sqlite(c) => c.execute(sql).await.map(drop)?,
             Conn::Postgres(c) => c.execute(sql).await.map(drop)?,
             Conn::MySql(c) => c.execute(sql).await.map(drop)?,
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(c) => c.raw(sql)?,
         }
         Ok(())
     }
@@ -480,7 +552,26 @@ impl Conn {
             Conn::Sqlite(c) => cols!(c),
             Conn::Postgres(c) => cols!(c),
             Conn::MySql(c) => cols!(c),
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(c) => c.describe(sql)?,
         })
+    }
+
+    /// Identity/serial columns of a table, for dialects without a catalog query of their own
+    /// (ODBC reads them from `SQLColumns`).
+    pub fn generated_columns(
+        &mut self,
+        schema: Option<&str>,
+        table: &str,
+    ) -> Result<Vec<String>, SqlError> {
+        match self {
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(c) => c.generated_columns(schema, table),
+            _ => {
+                let _ = (schema, table);
+                Ok(Vec::new())
+            }
+        }
     }
 
     /// Makes sure a connection that failed mid-transaction is not handed out again.
@@ -489,6 +580,8 @@ impl Conn {
             Conn::Sqlite(c) => drop(c.detach()),
             Conn::Postgres(c) => drop(c.detach()),
             Conn::MySql(c) => drop(c.detach()),
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(c) => c.discard(),
         }
     }
 }
@@ -623,7 +716,7 @@ impl SqlBuilder {
     pub fn param(&mut self, value: Bind, kind: NativeKind, sql_type: &str) -> &mut Self {
         self.binds.push(value);
         match self.dialect {
-            Dialect::Sqlite | Dialect::MySql => self.text.push('?'),
+            Dialect::Sqlite | Dialect::MySql | Dialect::Odbc => self.text.push('?'),
             Dialect::Postgres => {
                 let n = self.binds.len();
                 let needs_cast = matches!(kind, NativeKind::Other)
@@ -699,7 +792,7 @@ pub fn translate_named(dialect: Dialect, sql: &str) -> (String, Vec<String>) {
                 names.push(chars[start..end].iter().collect());
                 match dialect {
                     Dialect::Postgres => out.push_str(&format!("${}", names.len())),
-                    Dialect::Sqlite | Dialect::MySql => out.push('?'),
+                    Dialect::Sqlite | Dialect::MySql | Dialect::Odbc => out.push('?'),
                 }
                 i = end;
             }
@@ -753,6 +846,10 @@ mod tests {
             Dialect::from_connection_string("mariadb://h/db"),
             None.or(Some(Dialect::MySql))
         );
-        assert_eq!(Dialect::from_connection_string("odbc:x"), None);
+        assert_eq!(
+            Dialect::from_connection_string("odbc:Driver=x;Server=y"),
+            Some(Dialect::Odbc)
+        );
+        assert_eq!(Dialect::from_connection_string("oracle://x"), None);
     }
 }

@@ -23,6 +23,14 @@ pub enum SqlError {
     /// An attribute that is not in the discovered schema, or not writable.
     #[error("{0}")]
     Schema(String),
+    /// An ODBC call failed (feature `odbc`): the SQLSTATE decides the export code.
+    #[error("{message}")]
+    Odbc {
+        state: String,
+        message: String,
+        /// The driver reports the connection dead after the failure.
+        connection_lost: bool,
+    },
 }
 
 impl SqlError {
@@ -31,6 +39,12 @@ impl SqlError {
     pub fn is_connection(&self) -> bool {
         match self {
             SqlError::Timeout(_) => true,
+            // 08: connection exceptions; HYT00/HYT01: timeouts.
+            SqlError::Odbc {
+                state,
+                connection_lost,
+                ..
+            } => *connection_lost || state.starts_with("08") || state.starts_with("HYT"),
             SqlError::Db(e) => match e {
                 sqlx::Error::Io(_)
                 | sqlx::Error::Tls(_)
@@ -63,6 +77,20 @@ impl SqlError {
             SqlError::Missing(_) => ExportErrorCode::ConnectedDirectoryMissingObject,
             SqlError::Value(_) | SqlError::Schema(_) => ExportErrorCode::SyntaxViolation,
             SqlError::Config(_) => ExportErrorCode::CustomStopRun,
+            // SQLSTATE 23505 is PostgreSQL's and DB2's unique violation; SQL Server and
+            // Oracle report 23000 for every integrity violation, so the message decides.
+            SqlError::Odbc { state, message, .. } => {
+                let m = message.to_ascii_lowercase();
+                if state == "23505"
+                    || (state == "23000" && (m.contains("duplicate") || m.contains("unique")))
+                {
+                    ExportErrorCode::ConnectedDirectoryExistingObject
+                } else if state == "42501" || state == "42000" && m.contains("permission") {
+                    ExportErrorCode::PermissionIssue
+                } else {
+                    ExportErrorCode::SyntaxViolation
+                }
+            }
             SqlError::Db(sqlx::Error::Database(db)) => match db.kind() {
                 DbErrorKind::UniqueViolation => ExportErrorCode::ConnectedDirectoryExistingObject,
                 DbErrorKind::ForeignKeyViolation

@@ -61,7 +61,17 @@ async fn read_watermark(conn: &mut Conn, query: &str) -> Result<String, SqlError
         ))),
         Cell::Text(s) => Ok(s),
         Cell::Int(i) => Ok(i.to_string()),
-        Cell::TimestampTz(t) => Ok(t.to_string()),
+        // ISO 8601 with a space, which every database parses back in the comparison.
+        Cell::TimestampTz(t) => Ok(t
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory]:[offset_minute]"
+            ))
+            .unwrap_or_else(|_| t.to_string())),
+        Cell::Timestamp(t) => Ok(t
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"
+            ))
+            .unwrap_or_else(|_| t.to_string())),
         other => Ok(format!("{other:?}")),
     }
 }
@@ -152,6 +162,9 @@ pub async fn open(
                             Dialect::Postgres => {
                                 format!("SELECT * FROM {name}(@StartIndex, @EndIndex)")
                             }
+                            // The ODBC call escape: the driver turns it into its
+                            // database's call syntax (a set-returning function for psqlODBC).
+                            Dialect::Odbc => format!("{{CALL {name}(@StartIndex, @EndIndex)}}"),
                             _ => format!("CALL {name}(@StartIndex, @EndIndex)"),
                         }
                     }
@@ -246,7 +259,7 @@ pub async fn next_page(
             }
             sql.push(" ORDER BY ")
                 .push(&anchor_list(d))
-                .push(&format!(" LIMIT {page}"));
+                .push(&d.dialect.limit_clause(page));
             let rows = conn.fetch(&sql.text, &sql.binds).await?;
             if rows.rows.len() < page {
                 run.done = true;
@@ -328,7 +341,8 @@ pub async fn next_page(
             sql.param(Bind::Int(*last_seq), NativeKind::Int, "INT8");
             sql.push(&format!(" AND {} <= ", q(sequence_column)));
             sql.param(Bind::Int(*max_seq), NativeKind::Int, "INT8");
-            sql.push(&format!(" ORDER BY {} LIMIT {page}", q(sequence_column)));
+            sql.push(&format!(" ORDER BY {}", q(sequence_column)))
+                .push(&d.dialect.limit_clause(page));
             let changes = conn.fetch(&sql.text, &sql.binds).await?;
             if changes.rows.len() < page {
                 run.done = true;

@@ -19,6 +19,8 @@ mod dialect;
 mod error;
 mod export;
 mod import;
+#[cfg(feature = "odbc")]
+mod odbc;
 mod schema;
 mod values;
 

@@ -212,6 +212,7 @@ async fn table_columns(conn: &mut Conn, table: &str) -> Result<Vec<ColumnDef>, S
                 .filter_map(|r| text(&r[0]))
                 .collect()
         }
+        Dialect::Odbc => conn.generated_columns(schema_name.as_deref(), &bare)?,
     };
     Ok(described
         .into_iter()

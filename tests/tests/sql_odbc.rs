@@ -1,0 +1,81 @@
+//! generic-sql's ODBC driver (feature `odbc`) against a throwaway postgres server through
+//! Debian's psqlODBC, through the real built plugin library: the same scenarios as the
+//! native PostgreSQL driver. Each test starts its own server (stopped by PID when it ends).
+
+use ecma_host_tests::sql::{Target, scenarios};
+
+fn target() -> Option<Target> {
+    Target::postgres_odbc()
+}
+
+#[test]
+fn odbc_postgres_full_import_paged_with_multivalued() {
+    let Some(t) = target() else { return };
+    scenarios::full_import_paged(&t);
+}
+
+#[test]
+fn odbc_postgres_export_all_kinds() {
+    let Some(t) = target() else { return };
+    scenarios::export_all_kinds(&t);
+}
+
+#[test]
+fn odbc_postgres_hostile_values_and_names() {
+    let Some(t) = target() else { return };
+    scenarios::hostile_values_and_names(&t);
+}
+
+#[test]
+fn odbc_postgres_delta_watermark() {
+    let Some(t) = target() else { return };
+    scenarios::delta_watermark(&t);
+}
+
+#[test]
+fn odbc_postgres_delta_change_table() {
+    let Some(t) = target() else { return };
+    scenarios::delta_change_table(&t);
+}
+
+#[test]
+fn odbc_postgres_query_mode() {
+    let Some(t) = target() else { return };
+    scenarios::query_mode(&t);
+}
+
+#[test]
+fn odbc_postgres_stored_procedure_mode() {
+    let Some(t) = target() else { return };
+    scenarios::stored_procedure_mode(&t);
+}
+
+#[test]
+fn odbc_postgres_set_password() {
+    let Some(t) = target() else { return };
+    scenarios::set_password(&t);
+}
+
+#[test]
+fn odbc_postgres_config_validation() {
+    let Some(t) = target() else { return };
+    scenarios::config_validation(&t);
+}
+
+#[test]
+fn odbc_postgres_outage_mid_import_then_reconnect() {
+    let Some(mut t) = target() else { return };
+    scenarios::outage_mid_import(&mut t);
+}
+
+#[test]
+fn odbc_postgres_outage_mid_export_nothing_half_written() {
+    let Some(mut t) = target() else { return };
+    scenarios::outage_mid_export(&mut t);
+}
+
+#[test]
+fn odbc_postgres_schema_options() {
+    let Some(t) = target() else { return };
+    scenarios::schema_options(&t);
+}
