@@ -1373,17 +1373,33 @@ pub mod scenarios {
         assert_eq!(t.count(&format!("SELECT COUNT(*) FROM {users}")), 23);
     }
 
-    /// Import and export through stored procedures (PostgreSQL functions/procedures, MySQL procedures).
+    /// Import, delta import and export through stored procedures (PostgreSQL functions and
+    /// procedures, MySQL procedures); an add procedure reports the generated anchor.
     pub fn stored_procedure_mode(t: &Target) {
         let users = "sp_users";
         simple_users(t, users, 17);
+        let modified = match t.kind {
+            Kind::MariaDb => {
+                "DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP"
+            }
+            _ => t.modified_column(),
+        };
+        t.exec(&[
+            &format!("ALTER TABLE {users} ADD COLUMN modified {modified}"),
+            // Long before the full import's watermark.
+            &format!("UPDATE {users} SET modified = '2000-01-01 00:00:00'"),
+        ]);
         let ddl: Vec<String> = match t.kind {
             Kind::Postgres => vec![
                 format!(
-                    "CREATE FUNCTION sp_page(s bigint, e bigint) RETURNS TABLE (id bigint, name varchar, email varchar) LANGUAGE sql AS $$ SELECT id, name, email FROM {users} ORDER BY id OFFSET s - 1 LIMIT e - s + 1 $$"
+                    "CREATE FUNCTION sp_delta(w text, s bigint, e bigint) RETURNS TABLE (id bigint, name varchar, email varchar) LANGUAGE sql AS $$ SELECT id, name, email FROM {users} WHERE modified >= CAST(w AS timestamptz) ORDER BY id OFFSET s - 1 LIMIT e - s + 1 $$"
                 ),
                 format!(
-                    "CREATE PROCEDURE sp_add(p_id bigint, p_name text, p_email text) LANGUAGE sql AS $$ INSERT INTO {users} (name, email) VALUES (p_name, p_email) $$"
+                    "CREATE FUNCTION sp_page(s bigint, e bigint) RETURNS TABLE (id bigint, name varchar, email varchar) LANGUAGE sql AS $$ SELECT id, name, email FROM {users} ORDER BY id OFFSET s - 1 LIMIT e - s + 1 $$"
+                ),
+                // The generated id comes back through the INOUT parameter.
+                format!(
+                    "CREATE PROCEDURE sp_add(INOUT p_id bigint, p_name text, p_email text) LANGUAGE plpgsql AS $$ BEGIN INSERT INTO {users} (name, email) VALUES (p_name, p_email) RETURNING {users}.id INTO p_id; END $$"
                 ),
                 format!(
                     "CREATE PROCEDURE sp_update(p_id bigint, p_name text, p_email text) LANGUAGE sql AS $$ UPDATE {users} SET name = p_name, email = p_email WHERE id = p_id $$"
@@ -1397,7 +1413,11 @@ pub mod scenarios {
                     "CREATE PROCEDURE sp_page(IN s BIGINT, IN e BIGINT) BEGIN DECLARE o BIGINT DEFAULT s - 1; DECLARE n BIGINT DEFAULT e - s + 1; SELECT id, name, email FROM {users} ORDER BY id LIMIT o, n; END"
                 ),
                 format!(
-                    "CREATE PROCEDURE sp_add(IN p_id BIGINT, IN p_name VARCHAR(200), IN p_email VARCHAR(200)) INSERT INTO {users} (name, email) VALUES (p_name, p_email)"
+                    "CREATE PROCEDURE sp_delta(IN w VARCHAR(40), IN s BIGINT, IN e BIGINT) BEGIN DECLARE o BIGINT DEFAULT s - 1; DECLARE n BIGINT DEFAULT e - s + 1; SELECT id, name, email FROM {users} WHERE modified >= w ORDER BY id LIMIT o, n; END"
+                ),
+                // The generated id comes back as a result row.
+                format!(
+                    "CREATE PROCEDURE sp_add(IN p_id BIGINT, IN p_name VARCHAR(200), IN p_email VARCHAR(200)) BEGIN INSERT INTO {users} (name, email) VALUES (p_name, p_email); SELECT LAST_INSERT_ID() AS id; END"
                 ),
                 format!(
                     "CREATE PROCEDURE sp_update(IN p_id BIGINT, IN p_name VARCHAR(200), IN p_email VARCHAR(200)) UPDATE {users} SET name = p_name, email = p_email WHERE id = p_id"
@@ -1415,6 +1435,9 @@ pub mod scenarios {
             ("Anchor columns", "id"),
             ("Import method", "Stored procedure"),
             ("Import procedure", "sp_page"),
+            ("Delta import procedure", "sp_delta"),
+            ("Delta strategy", "Watermark"),
+            ("Watermark column", "modified"),
             ("Export method", "Stored procedure"),
             ("Add procedure", "sp_add"),
             ("Update procedure", "sp_update"),
@@ -1422,7 +1445,7 @@ pub mod scenarios {
             ("Procedure parameters", "id, name, email"),
         ]);
         let mut inst = instance(&plugin, &config);
-        let (entries, pages, _) =
+        let (entries, pages, watermark) =
             import_all(&plugin, inst.as_mut(), &config, ImportType::Full, "", 4).unwrap();
         assert_eq!(entries.len(), 17);
         assert!(pages >= 4);
@@ -1443,6 +1466,15 @@ pub mod scenarios {
         let r = export(&plugin, inst.as_mut(), &config, vec![add]).unwrap();
         assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
         let id = t.count(&format!("SELECT id FROM {users} WHERE name = 'p-new'"));
+        assert_eq!(
+            r[0].anchor_changes
+                .iter()
+                .find(|a| a.name == "id")
+                .map(|a| a.value.as_text()),
+            Some(id.to_string()),
+            "the add procedure's generated anchor: {:?}",
+            r[0]
+        );
         let upd = entry("pu", ObjectModification::Update)
             .with_anchor("id", id)
             .with_change(AttributeChange::replace(
@@ -1464,6 +1496,24 @@ pub mod scenarios {
         .unwrap();
         assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
         assert_eq!(t.count(&format!("SELECT COUNT(*) FROM {users}")), 17);
+
+        // Delta through the delta procedure: only the row changed since the watermark.
+        t.exec(&[&format!(
+            "UPDATE {users} SET name = 'changed', modified = {} WHERE name = 'q3'",
+            t.now()
+        )]);
+        let (delta, _, _) = import_all(
+            &plugin,
+            inst.as_mut(),
+            &config,
+            ImportType::Delta,
+            &watermark,
+            4,
+        )
+        .unwrap();
+        let names: Vec<Option<String>> = delta.iter().map(|e| value_of(e, "name")).collect();
+        assert_eq!(names, vec![Some("changed".to_owned())], "{delta:#?}");
+        assert_eq!(delta[0].modification, ObjectModification::Replace);
     }
 
     /// Password through a SQL statement with @Password and the anchor.

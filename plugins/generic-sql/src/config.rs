@@ -51,6 +51,7 @@ pub const P_IMPORT_METHOD: &str = "Import method";
 pub const P_IMPORT_QUERY: &str = "Import query";
 pub const P_DELTA_QUERY: &str = "Delta import query";
 pub const P_IMPORT_PROC: &str = "Import procedure";
+pub const P_DELTA_PROC: &str = "Delta import procedure";
 pub const P_EXPORT_METHOD: &str = "Export method";
 pub const P_INSERT_QUERY: &str = "Insert query";
 pub const P_UPDATE_QUERY: &str = "Update query";
@@ -153,6 +154,8 @@ pub struct Settings {
     pub import_query: String,
     pub delta_query: String,
     pub import_proc: String,
+    /// Called with @Watermark, @StartIndex, @EndIndex for a delta import.
+    pub delta_proc: String,
     pub export_mode: RunMode,
     pub insert_query: String,
     pub update_query: String,
@@ -598,6 +601,7 @@ impl Settings {
             import_query,
             delta_query: get(config, P_DELTA_QUERY).to_owned(),
             import_proc,
+            delta_proc: get(config, P_DELTA_PROC).to_owned(),
             export_mode,
             insert_query,
             update_query,
@@ -741,6 +745,9 @@ pub fn definitions(
             D::text(P_DELTA_QUERY, "")
                 .describe("Delta import; may use @Watermark, @StartIndex, @EndIndex"),
             D::string(P_IMPORT_PROC, "", "").describe("Called with @StartIndex, @EndIndex"),
+            D::string(P_DELTA_PROC, "", "").describe(
+                "Called with @Watermark, @StartIndex, @EndIndex; returns the rows changed since the watermark",
+            ),
             D::dropdown(
                 P_EXPORT_METHOD,
                 &["Table", "SQL query", "Stored procedure"],

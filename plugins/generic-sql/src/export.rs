@@ -628,13 +628,21 @@ async fn apply_query(
             },
         }
     }
-    let returns_rows = sql.to_ascii_uppercase().contains("RETURNING");
+    // A procedure that adds reports the generated anchor as a result row: PostgreSQL's INOUT
+    // parameters come back that way from CALL, MySQL procedures end with a SELECT.
+    let returns_rows = sql.to_ascii_uppercase().contains("RETURNING")
+        || (settings.export_mode == RunMode::StoredProcedure
+            && e.modification == ObjectModification::Add);
     let mut result = ExportResult::success(&e.identifier);
     if returns_rows {
         let rows = conn.fetch(&sql, &binds).await?;
         if let Some(row) = rows.rows.first() {
+            let single = d.anchors.len() == 1 && row.len() == 1;
             for c in d.anchor_columns() {
-                if let (Some(i), Some(attr)) = (rows.index(&c.name), d.attr(&c.name))
+                // Columns named like the anchor, or the one column of a one-column row
+                // (an OUT parameter keeps its own name).
+                let i = rows.index(&c.name).or(single.then_some(0));
+                if let (Some(i), Some(attr)) = (i, d.attr(&c.name))
                     && let Some(v) = to_value(&row[i], attr, settings)?
                 {
                     result = result.with_anchor(&c.name, v);

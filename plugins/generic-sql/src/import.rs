@@ -150,23 +150,18 @@ pub async fn open(
                             "'{P_DELTA_QUERY}' is required for a delta import with the SQL query method"
                         )));
                     }
-                    (_, true) => {
-                        return Err(SqlError::Config(
-                            "delta import through a stored procedure is not supported; use the Table or SQL query method".into(),
-                        ));
+                    (_, true) if settings.delta_proc.is_empty() => {
+                        return Err(SqlError::Config(format!(
+                            "'{P_DELTA_PROC}' is required for a delta import with the stored procedure method"
+                        )));
                     }
+                    (_, true) => procedure_call(
+                        d.dialect,
+                        &settings.delta_proc,
+                        "@Watermark, @StartIndex, @EndIndex",
+                    ),
                     (_, false) => {
-                        let name = d.dialect.quote_table(&settings.import_proc);
-                        match d.dialect {
-                            // A PostgreSQL function returning a set is read with SELECT.
-                            Dialect::Postgres => {
-                                format!("SELECT * FROM {name}(@StartIndex, @EndIndex)")
-                            }
-                            // The ODBC call escape: the driver turns it into its
-                            // database's call syntax (a set-returning function for psqlODBC).
-                            Dialect::Odbc => format!("{{CALL {name}(@StartIndex, @EndIndex)}}"),
-                            _ => format!("CALL {name}(@StartIndex, @EndIndex)"),
-                        }
+                        procedure_call(d.dialect, &settings.import_proc, "@StartIndex, @EndIndex")
                     }
                 };
                 let (sql, names) = translate_named(d.dialect, &template);
@@ -202,6 +197,19 @@ pub async fn open(
         custom_data,
         done: false,
     })
+}
+
+/// How each dialect calls a row-returning procedure.
+fn procedure_call(dialect: Dialect, name: &str, args: &str) -> String {
+    let name = dialect.quote_table(name);
+    match dialect {
+        // A PostgreSQL function returning a set is read with SELECT.
+        Dialect::Postgres => format!("SELECT * FROM {name}({args})"),
+        // The ODBC call escape: the driver turns it into its database's call syntax (a
+        // set-returning function for psqlODBC).
+        Dialect::Odbc => format!("{{CALL {name}({args})}}"),
+        _ => format!("CALL {name}({args})"),
+    }
 }
 
 fn select_list(d: &Detected) -> String {
