@@ -1284,8 +1284,11 @@ pub mod scenarios {
 
     /// Import through a paged SQL query, export through SQL statements with @attribute parameters.
     pub fn query_mode(t: &Target) {
-        let users = "qm_users";
+        let (users, groups) = ("qm_users", "qm_groups");
         simple_users(t, users, 23);
+        t.exec(&[&format!(
+            "CREATE TABLE {groups} (user_id BIGINT NOT NULL, grp VARCHAR(100) NOT NULL)"
+        )]);
         let plugin = load();
         let import_query = format!(
             "SELECT id, name, email FROM (SELECT id, name, email, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM {users}) x \
@@ -1302,6 +1305,9 @@ pub mod scenarios {
         let config = t.config(&[
             ("Table", users),
             ("Anchor columns", "id"),
+            // The multi-valued table is written by the connector around the statements.
+            ("Multi-valued table", groups),
+            ("Multi-valued join column", "user_id"),
             ("Import method", "SQL query"),
             ("Import query", &import_query),
             ("Export method", "SQL query"),
@@ -1327,6 +1333,10 @@ pub mod scenarios {
             .with_change(AttributeChange::add(
                 "email",
                 [Value::from("it's@example.com")],
+            ))
+            .with_change(AttributeChange::add(
+                "grp",
+                [Value::from("g-1"), Value::from("g-2")],
             ));
         let r = export(&plugin, inst.as_mut(), &config, vec![add]).unwrap();
         assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
@@ -1341,12 +1351,24 @@ pub mod scenarios {
                 Some("it's@example.com".to_owned())
             ]
         );
+        assert_eq!(
+            groups_of(t, groups, id),
+            ["g-1", "g-2"],
+            "multi-values of the generated anchor"
+        );
         // An update that names only one attribute keeps the others (they are read first).
         let upd = entry("qu", ObjectModification::Update)
             .with_anchor("id", id)
             .with_change(AttributeChange::replace(
                 "email",
                 [Value::from("new@example.com")],
+            ))
+            .with_change(AttributeChange::update(
+                "grp",
+                vec![
+                    ValueChange::add(Value::from("g-3")),
+                    ValueChange::delete(Value::from("g-1")),
+                ],
             ));
         let missing = entry("qm", ObjectModification::Update)
             .with_anchor("id", id + 10_000)
@@ -1358,6 +1380,15 @@ pub mod scenarios {
             t.rows(&format!("SELECT name, email FROM {users} WHERE id = {id}"))[0],
             vec![Some("q-new".to_owned()), Some("new@example.com".to_owned())]
         );
+        assert_eq!(groups_of(t, groups, id), ["g-2", "g-3"]);
+        // Imported with the multi-values from the child table.
+        let (entries, _, _) =
+            import_all(&plugin, inst.as_mut(), &config, ImportType::Full, "", 50).unwrap();
+        let e = entries
+            .iter()
+            .find(|e| anchor_text(e) == id.to_string())
+            .expect("the added row");
+        assert_eq!(values_of(e, "grp"), ["g-2", "g-3"]);
         let r = export(
             &plugin,
             inst.as_mut(),
@@ -1369,6 +1400,10 @@ pub mod scenarios {
         assert_eq!(
             t.count(&format!("SELECT COUNT(*) FROM {users} WHERE id = {id}")),
             0
+        );
+        assert!(
+            groups_of(t, groups, id).is_empty(),
+            "children deleted with the row"
         );
         assert_eq!(t.count(&format!("SELECT COUNT(*) FROM {users}")), 23);
     }

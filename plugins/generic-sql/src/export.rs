@@ -287,16 +287,7 @@ async fn apply_table(
                 )));
             }
             if e.modification == ObjectModification::Delete {
-                if let Some(join) = &d.child_join {
-                    let mut sql = SqlBuilder::new(dialect);
-                    sql.push("DELETE FROM ")
-                        .push(&d.child_table_sql)
-                        .push(" WHERE ")
-                        .ident(&join.name)
-                        .push(" = ");
-                    sql.param(join_bind(&anchors[0], join), join.kind, &join.sql_type);
-                    conn.execute(&sql.text, &sql.binds).await?;
-                }
+                delete_children(conn, d, &anchors[0]).await?;
                 let mut sql = SqlBuilder::new(dialect);
                 sql.push("DELETE FROM ").push(&d.table_sql);
                 where_anchor(&mut sql, d, &anchors);
@@ -398,6 +389,22 @@ fn join_bind(anchor: &Bind, join: &ColumnDef) -> Bind {
 
 /// Keeps the child table in step with the multi-valued attribute changes. `replace_all`:
 /// every multi-valued attribute the entry does not mention is emptied (Add, ObjectReplace).
+/// Removes an object's multi-valued rows (before the object itself: they may reference it).
+async fn delete_children(conn: &mut Conn, d: &Detected, anchor: &Bind) -> Result<(), SqlError> {
+    let Some(join) = &d.child_join else {
+        return Ok(());
+    };
+    let mut sql = SqlBuilder::new(d.dialect);
+    sql.push("DELETE FROM ")
+        .push(&d.child_table_sql)
+        .push(" WHERE ")
+        .ident(&join.name)
+        .push(" = ");
+    sql.param(join_bind(anchor, join), join.kind, &join.sql_type);
+    conn.execute(&sql.text, &sql.binds).await?;
+    Ok(())
+}
+
 async fn write_children(
     conn: &mut Conn,
     d: &Detected,
@@ -628,6 +635,14 @@ async fn apply_query(
             },
         }
     }
+    // The multi-valued table is the connector's to keep in step, whatever runs the parent
+    // row: children go before the parent on delete, after it on add and update.
+    if e.modification == ObjectModification::Delete
+        && d.child_join.is_some()
+        && let Some(Some(anchor)) = anchors.first()
+    {
+        delete_children(conn, d, anchor).await?;
+    }
     // A procedure that adds reports the generated anchor as a result row: PostgreSQL's INOUT
     // parameters come back that way from CALL, MySQL procedures end with a SELECT.
     let returns_rows = sql.to_ascii_uppercase().contains("RETURNING")
@@ -680,6 +695,29 @@ async fn apply_query(
                 }
             }
         }
+    }
+    if d.child_join.is_some() && e.modification != ObjectModification::Delete {
+        // The parent's anchor: given, or generated and reported by the statement.
+        let anchor = match anchors.first() {
+            Some(Some(b)) => b.clone(),
+            _ => match result.anchor_changes.iter().find(|a| {
+                d.anchor_columns()
+                    .next()
+                    .is_some_and(|c| c.name.eq_ignore_ascii_case(&a.name))
+            }) {
+                Some(a) => plain_bind(&a.value),
+                None => {
+                    return Err(SqlError::Value(
+                        "the statement reported no generated anchor, so the multi-valued rows cannot be written (return it with RETURNING or a result row)".into(),
+                    ));
+                }
+            },
+        };
+        let replace_all = matches!(
+            e.modification,
+            ObjectModification::Add | ObjectModification::Replace
+        );
+        write_children(conn, d, settings, &[anchor], &changes, replace_all).await?;
     }
     Ok(result)
 }
