@@ -1484,6 +1484,49 @@ pub mod scenarios {
             import_all(&plugin, inst.as_mut(), &config, ImportType::Full, "", 4).unwrap();
         assert_eq!(entries.len(), 17);
         assert!(pages >= 4);
+        // Attributes detected from the procedure's result: its columns, not the table's.
+        let detected = t.config(&[
+            ("Attribute detection", "Stored procedure"),
+            ("Anchor columns", "id"),
+            ("Import method", "Stored procedure"),
+            ("Import procedure", "sp_page"),
+            ("Export method", "Stored procedure"),
+            ("Add procedure", "sp_add"),
+            ("Update procedure", "sp_update"),
+            ("Delete procedure", "sp_delete"),
+            ("Procedure parameters", "id, name, email"),
+        ]);
+        let schema = plugin.schema(&detected).expect("schema from the procedure");
+        let mut attrs: Vec<(String, DataType)> = schema.types[0]
+            .attributes
+            .iter()
+            .map(|a| (a.name.to_ascii_lowercase(), a.data_type))
+            .collect();
+        attrs.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            attrs,
+            vec![
+                ("email".to_owned(), DataType::String),
+                ("id".to_owned(), DataType::Integer),
+                ("name".to_owned(), DataType::String)
+            ]
+        );
+        let mut by_proc = instance(&plugin, &detected);
+        let (again, _, _) = import_all(
+            &plugin,
+            by_proc.as_mut(),
+            &detected,
+            ImportType::Full,
+            "",
+            5,
+        )
+        .unwrap();
+        assert_eq!(again.len(), 17);
+        assert_eq!(
+            t.count(&format!("SELECT COUNT(*) FROM {users}")),
+            17,
+            "detection changed nothing"
+        );
         let mut names: Vec<String> = entries
             .iter()
             .map(|e| value_of(e, "name").unwrap())

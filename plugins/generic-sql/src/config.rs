@@ -24,6 +24,7 @@ pub const P_TYPE_COLUMN: &str = "Object type column";
 pub const P_ATTR_DETECTION: &str = "Attribute detection";
 pub const P_TABLE: &str = "Table";
 pub const P_ATTR_QUERY: &str = "Attribute query";
+pub const P_ATTR_PROC: &str = "Attribute procedure";
 pub const P_MV_TABLE: &str = "Multi-valued table";
 pub const P_MV_JOIN: &str = "Multi-valued join column";
 // ---- Schema 3: anchor and DN ----
@@ -78,6 +79,8 @@ pub enum AttributeSource {
     Table,
     /// The result columns of a query.
     Query(String),
+    /// The result columns of a stored procedure called with @StartIndex, @EndIndex.
+    Procedure(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,10 +331,25 @@ impl Settings {
                 }
                 AttributeSource::Query(q.to_owned())
             }
+            "Stored procedure" => {
+                // Defaults to the import procedure: what detection must match is what
+                // imports return.
+                let p = match get(config, P_ATTR_PROC) {
+                    "" => get(config, P_IMPORT_PROC),
+                    p => p,
+                };
+                if p.is_empty() {
+                    return Err(err(
+                        P_ATTR_PROC,
+                        "required (or an 'Import procedure') when attributes are detected from a stored procedure",
+                    ));
+                }
+                AttributeSource::Procedure(p.to_owned())
+            }
             other => {
                 return Err(err(
                     P_ATTR_DETECTION,
-                    format!("'{other}' is not Table, View or SQL query"),
+                    format!("'{other}' is not Table, View, SQL query or Stored procedure"),
                 ));
             }
         };
@@ -673,12 +691,15 @@ pub fn definitions(
         (ConfigPage::Schema, 2) => vec![
             D::dropdown(
                 P_ATTR_DETECTION,
-                &["Table", "View", "SQL query"],
+                &["Table", "View", "SQL query", "Stored procedure"],
                 false,
                 "Table",
             ),
             D::string(P_TABLE, "", "").describe("The table or view holding the objects"),
             D::text(P_ATTR_QUERY, "").describe("A query whose result columns are the attributes"),
+            D::string(P_ATTR_PROC, "", "").describe(
+                "A procedure whose result columns are the attributes (called with @StartIndex, @EndIndex; default: the import procedure)",
+            ),
             D::string(P_MV_TABLE, "", "")
                 .describe("A child table whose columns are multi-valued attributes"),
             D::string(P_MV_JOIN, "", "")

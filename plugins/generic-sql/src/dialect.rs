@@ -113,6 +113,19 @@ impl Dialect {
         matches!(self, Dialect::Sqlite | Dialect::Postgres | Dialect::Odbc)
     }
 
+    /// How a row-returning procedure is called.
+    pub fn procedure_call(self, name: &str, args: &str) -> String {
+        let name = self.quote_table(name);
+        match self {
+            // A PostgreSQL function returning a set is read with SELECT.
+            Dialect::Postgres => format!("SELECT * FROM {name}({args})"),
+            // The ODBC call escape: the driver turns it into its database's call syntax (a
+            // set-returning function for psqlODBC).
+            Dialect::Odbc => format!("{{CALL {name}({args})}}"),
+            Dialect::Sqlite | Dialect::MySql => format!("CALL {name}({args})"),
+        }
+    }
+
     /// Limits a query ordered by its anchor to `n` rows.
     pub fn limit_clause(self, n: usize) -> String {
         match self {
@@ -262,6 +275,8 @@ pub enum Bind {
 #[derive(Debug, Default)]
 pub struct Rows {
     pub columns: Vec<String>,
+    /// The database's type name of each column (as [`Dialect::native_kind`] reads it).
+    pub types: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -460,6 +475,11 @@ impl Conn {
                         // Decided once per result set: the kind and type name of every column.
                         first = false;
                         out.columns = row.columns().iter().map(|c| c.name().to_owned()).collect();
+                        out.types = row
+                            .columns()
+                            .iter()
+                            .map(|c| c.type_info().name().to_owned())
+                            .collect();
                         kinds = row
                             .columns()
                             .iter()

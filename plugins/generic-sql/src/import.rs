@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use plugin_api::prelude::*;
 
 use crate::config::*;
-use crate::dialect::{Bind, Cell, Conn, Dialect, NativeKind, Rows, SqlBuilder, translate_named};
+use crate::dialect::{Bind, Cell, Conn, NativeKind, Rows, SqlBuilder, translate_named};
 use crate::error::SqlError;
 use crate::schema::{Detected, Location};
 use crate::values::{cell_to_bind, to_value, to_value_owned};
@@ -155,14 +155,12 @@ pub async fn open(
                             "'{P_DELTA_PROC}' is required for a delta import with the stored procedure method"
                         )));
                     }
-                    (_, true) => procedure_call(
-                        d.dialect,
-                        &settings.delta_proc,
-                        "@Watermark, @StartIndex, @EndIndex",
-                    ),
-                    (_, false) => {
-                        procedure_call(d.dialect, &settings.import_proc, "@StartIndex, @EndIndex")
-                    }
+                    (_, true) => d
+                        .dialect
+                        .procedure_call(&settings.delta_proc, "@Watermark, @StartIndex, @EndIndex"),
+                    (_, false) => d
+                        .dialect
+                        .procedure_call(&settings.import_proc, "@StartIndex, @EndIndex"),
                 };
                 let (sql, names) = translate_named(d.dialect, &template);
                 for n in &names {
@@ -197,19 +195,6 @@ pub async fn open(
         custom_data,
         done: false,
     })
-}
-
-/// How each dialect calls a row-returning procedure.
-fn procedure_call(dialect: Dialect, name: &str, args: &str) -> String {
-    let name = dialect.quote_table(name);
-    match dialect {
-        // A PostgreSQL function returning a set is read with SELECT.
-        Dialect::Postgres => format!("SELECT * FROM {name}({args})"),
-        // The ODBC call escape: the driver turns it into its database's call syntax (a
-        // set-returning function for psqlODBC).
-        Dialect::Odbc => format!("{{CALL {name}({args})}}"),
-        _ => format!("CALL {name}({args})"),
-    }
 }
 
 fn select_list(d: &Detected) -> String {
@@ -307,6 +292,7 @@ pub async fn next_page(
                 let take = queue.len().min(page);
                 let rows = Rows {
                     columns: columns.clone(),
+                    types: Vec::new(),
                     rows: queue.drain(..take).collect(),
                 };
                 if queue.is_empty() {

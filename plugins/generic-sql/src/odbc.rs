@@ -164,6 +164,7 @@ impl OdbcConn {
             out.columns
                 .push(cursor.col_name(c).map_err(|e| self.fail(e))?);
             let t = cursor.col_data_type(c).map_err(|e| self.fail(e))?;
+            out.types.push(type_name(t).to_owned());
             kinds.push(Dialect::Odbc.native_kind(type_name(t)));
         }
         let mut buf = Vec::new();

@@ -8,7 +8,7 @@
 use plugin_api::prelude::*;
 
 use crate::config::*;
-use crate::dialect::{Bind, Conn, Dialect, NativeKind};
+use crate::dialect::{Bind, ColumnInfo, Conn, Dialect, NativeKind};
 use crate::error::SqlError;
 
 /// One discovered column.
@@ -265,6 +265,93 @@ fn find(columns: &[ColumnDef], name: &str, parameter: &'static str) -> Result<us
         })
 }
 
+/// Column definitions for result columns; kinds and generated-ness come from the table when
+/// there is one (a query or procedure result says less about its columns).
+async fn with_table_info(
+    conn: &mut Conn,
+    settings: &Settings,
+    dialect: Dialect,
+    described: Vec<ColumnInfo>,
+) -> Result<Vec<ColumnDef>, SqlError> {
+    let table_cols = if settings.table.is_empty() {
+        Vec::new()
+    } else {
+        table_columns(conn, &settings.table).await?
+    };
+    Ok(described
+        .into_iter()
+        .map(|c| {
+            let t = table_cols
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(&c.name));
+            ColumnDef {
+                kind: t
+                    .map(|t| t.kind)
+                    .unwrap_or_else(|| dialect.native_kind(&c.type_name)),
+                generated: t.is_some_and(|t| t.generated),
+                sql_type: t.map(|t| t.sql_type.clone()).unwrap_or(c.type_name),
+                name: c.name,
+            }
+        })
+        .collect())
+}
+
+/// The result columns of a row-returning procedure: described without running it where the
+/// database can (PostgreSQL functions), else run for its first row inside a transaction that
+/// is rolled back, so detection never changes anything.
+async fn procedure_columns(
+    conn: &mut Conn,
+    dialect: Dialect,
+    name: &str,
+) -> Result<Vec<ColumnInfo>, SqlError> {
+    let template = dialect.procedure_call(name, "@StartIndex, @EndIndex");
+    let (sql, names) = crate::dialect::translate_named(dialect, &template);
+    let as_config = |e: SqlError| match e {
+        e if e.is_connection() => e,
+        e => SqlError::Config(format!("'{P_ATTR_PROC}' {name}: {e}")),
+    };
+    if let Ok(described) = conn.describe(&sql).await
+        && !described.is_empty()
+    {
+        return Ok(described);
+    }
+    let binds: Vec<Bind> = names.iter().map(|_| Bind::Int(1)).collect();
+    conn.raw(dialect.begin_statement()).await?;
+    let rows = conn.fetch(&sql, &binds).await;
+    let _ = conn.raw("ROLLBACK").await;
+    let rows = rows.map_err(as_config)?;
+    if rows.columns.is_empty() {
+        return Err(SqlError::Config(format!(
+            "'{P_ATTR_PROC}' {name}: the procedure returned no row to read its columns from; detect the attributes from the table or a query instead"
+        )));
+    }
+    let first = rows.rows.first();
+    Ok(rows
+        .columns
+        .into_iter()
+        .zip(
+            rows.types
+                .into_iter()
+                .chain(std::iter::repeat(String::new())),
+        )
+        .enumerate()
+        .map(|(i, (name, type_name))| {
+            // MySQL reports text with a binary collation as VARBINARY on the wire; the
+            // decoder already kept such values as text, so the column is text.
+            let text = matches!(
+                first.and_then(|r| r.get(i)),
+                Some(crate::dialect::Cell::Text(_))
+            );
+            let type_name = if text && dialect.native_kind(&type_name) == NativeKind::Bytes {
+                "TEXT".to_owned()
+            } else {
+                type_name
+            };
+            ColumnInfo { name, type_name }
+        })
+        .collect())
+}
+
 /// Discovers everything the connector needs about the database.
 pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, SqlError> {
     let dialect = conn.dialect();
@@ -276,28 +363,11 @@ pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, Sq
                 e if e.is_connection() => e,
                 e => SqlError::Config(format!("'{P_ATTR_QUERY}': {e}")),
             })?;
-            // Generated-ness still comes from the table when there is one.
-            let table_cols = if settings.table.is_empty() {
-                Vec::new()
-            } else {
-                table_columns(conn, &settings.table).await?
-            };
-            described
-                .into_iter()
-                .map(|c| {
-                    let t = table_cols
-                        .iter()
-                        .find(|t| t.name.eq_ignore_ascii_case(&c.name));
-                    ColumnDef {
-                        kind: t
-                            .map(|t| t.kind)
-                            .unwrap_or_else(|| dialect.native_kind(&c.type_name)),
-                        generated: t.is_some_and(|t| t.generated),
-                        sql_type: t.map(|t| t.sql_type.clone()).unwrap_or(c.type_name),
-                        name: c.name,
-                    }
-                })
-                .collect()
+            with_table_info(conn, settings, dialect, described).await?
+        }
+        AttributeSource::Procedure(p) => {
+            let described = procedure_columns(conn, dialect, p).await?;
+            with_table_info(conn, settings, dialect, described).await?
         }
     };
     let anchors = settings
