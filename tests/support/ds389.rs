@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::servers::{free_port, require_binary};
 
@@ -73,27 +73,13 @@ impl Ds389 {
     }
 
     fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!(
-                    "ns-slapd exited during start ({status}); errors log:\n{}",
-                    std::fs::read_to_string(self.dir.path().join("log/errors")).unwrap_or_default()
-                );
-            }
-            if let Ok(mut c) = ldap3::LdapConn::with_settings(
-                ldap3::LdapConnSettings::new().set_conn_timeout(Duration::from_secs(1)),
-                &self.url,
-            ) && c
-                .search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"])
-                .is_ok()
-            {
-                let _ = c.unbind();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("389 DS did not become ready on {}", self.url);
+        // The errors log says why a start failed.
+        crate::servers::wait_for_ldap(
+            self.child.as_mut().expect("spawned"),
+            &self.url,
+            &self.dir.path().join("log/errors"),
+            Duration::from_secs(60),
+        );
     }
 
     /// The suffix entry, with read access for bound users to it and to the changelog.
@@ -158,21 +144,9 @@ impl Ds389 {
     }
 
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // SIGTERM lets the database close cleanly; SIGKILL if it takes too long.
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                if child.try_wait().ok().flatten().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(child) = self.child.take() {
+            // The database closes cleanly on SIGTERM (about 2 s).
+            crate::servers::terminate(child, Duration::from_secs(15));
         }
     }
 }

@@ -37,3 +37,53 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("bind an ephemeral port")
 }
+
+/// Stops a server child: SIGTERM (a clean shutdown), then SIGKILL when it has not exited
+/// within `grace`.
+pub fn terminate(mut child: std::process::Child, grace: std::time::Duration) {
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Waits until an LDAP server child answers an anonymous Root DSE read on `url`; panics with
+/// `log`'s contents when it exits first or does not answer within `timeout`.
+pub fn wait_for_ldap(
+    child: &mut std::process::Child,
+    url: &str,
+    log: &std::path::Path,
+    timeout: std::time::Duration,
+) {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("child status") {
+            panic!(
+                "the LDAP server exited during start ({status}); {}:\n{}",
+                log.display(),
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        if let Ok(mut c) = ldap3::LdapConn::with_settings(
+            ldap3::LdapConnSettings::new().set_conn_timeout(std::time::Duration::from_secs(1)),
+            url,
+        ) && c
+            .search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"])
+            .is_ok()
+        {
+            let _ = c.unbind();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the LDAP server did not become ready on {url}");
+}

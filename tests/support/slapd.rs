@@ -174,27 +174,12 @@ impl Slapd {
             .spawn()
             .expect("spawn slapd");
         self.child = Some(child);
-        // Readiness: poll until an anonymous Root DSE read over TCP answers.
-        for _ in 0..500 {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!(
-                    "slapd exited during start ({status}); log:\n{}",
-                    std::fs::read_to_string(self.dir.path().join("slapd.log")).unwrap_or_default()
-                );
-            }
-            if let Ok(mut c) = ldap3::LdapConn::with_settings(
-                ldap3::LdapConnSettings::new().set_conn_timeout(Duration::from_secs(1)),
-                &self.url,
-            ) && c
-                .search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"])
-                .is_ok()
-            {
-                let _ = c.unbind();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("slapd did not become ready on {}", self.url);
+        crate::servers::wait_for_ldap(
+            self.child.as_mut().expect("just spawned"),
+            &self.url,
+            &self.dir.path().join("slapd.log"),
+            Duration::from_secs(10),
+        );
     }
 
     /// Stops the server (kill + wait). The data directory stays, so [`Slapd::restart`] brings

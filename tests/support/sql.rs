@@ -301,12 +301,8 @@ impl MariaDbServer {
 
     /// Graceful shutdown by PID.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
-            let _ = child.wait();
+        if let Some(child) = self.child.take() {
+            crate::servers::terminate(child, Duration::from_secs(60));
         }
     }
 
