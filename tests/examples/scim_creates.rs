@@ -47,26 +47,8 @@ fn run(t: &Target, n: usize, concurrency: usize) -> f64 {
             pk = t.serial_pk()
         ),
     ]);
-    let apps = format!(
-        r#"
-[[app]]
-name = "bench"
-connector = "generic-sql"
-token = "{{TOKEN}}"
-autosync_minutes = 0
-[app.parameters.connectivity]
-"Connection string" = {url:?}
-[app.parameters.schema]
-"Table" = "bench_scim_users"
-"Anchor columns" = "id"
-[[app.object_type]]
-scim = "User"
-target = "User"
-query_attributes = ["login"]
-attributes = ["login", "first_name", "last_name", "email"]
-"#,
-        url = t.connector_url
-    );
+    let apps =
+        ecma_host_tests::sql::scim_app_toml("bench", &t.connector_url, "bench_scim_users", "");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -21,26 +21,11 @@ fn scenario(t: &Target) {
         ),
         "INSERT INTO scim_users (login, first_name, last_name, email, disabled) VALUES ('existing@contoso.com', 'Ex', 'Isting', 'e@x', false)",
     ]);
-    let apps = format!(
-        r#"
-[[app]]
-name = "hr"
-connector = "generic-sql"
-token = "{{TOKEN}}"
-autosync_minutes = 0
-[app.parameters.connectivity]
-"Connection string" = {url:?}
-[app.parameters.schema]
-"Table" = "scim_users"
-"Anchor columns" = "id"
-[[app.object_type]]
-scim = "User"
-target = "User"
-query_attributes = ["login"]
-attributes = ["login", "first_name", "last_name", "email"]
-on_disable = {{ set = "disabled", value = true }}
-"#,
-        url = t.url
+    let apps = ecma_host_tests::sql::scim_app_toml(
+        "hr",
+        &t.url,
+        "scim_users",
+        "on_disable = { set = \"disabled\", value = true }",
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
