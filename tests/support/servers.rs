@@ -77,6 +77,7 @@ pub fn wait_for_ldap(
             ldap3::LdapConnSettings::new().set_conn_timeout(std::time::Duration::from_secs(1)),
             url,
         ) && c
+            .with_timeout(std::time::Duration::from_secs(2))
             .search("", ldap3::Scope::Base, "(objectClass=*)", vec!["1.1"])
             .is_ok()
         {

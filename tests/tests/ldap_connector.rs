@@ -486,6 +486,33 @@ fn ldap_empty_groups_keep_a_placeholder_member() {
     ok(export(inst.as_mut(), &sch, vec![clear]).unwrap());
     assert_eq!(members(&s), [PLACEHOLDER]);
 
+    // A membership change next to a value delete of another attribute: both apply (the
+    // current values read for the membership must not hide the other attribute's values).
+    s.admin()
+        .modify(
+            &gdn,
+            vec![ldap3::Mod::Replace(
+                "description",
+                HashSet::from(["keep", "drop"]),
+            )],
+        )
+        .unwrap()
+        .success()
+        .unwrap();
+    let both = entry("g", "groupOfNames", ObjectModification::Update, &gdn)
+        .with_anchor("entryUUID", uuid.clone())
+        .with_change(AttributeChange::update(
+            "member",
+            vec![ValueChange::delete(Value::Reference(a.clone()))],
+        ))
+        .with_change(AttributeChange::update(
+            "description",
+            vec![ValueChange::delete(Value::from("drop"))],
+        ));
+    ok(export(inst.as_mut(), &sch, vec![both]).unwrap());
+    assert_eq!(all(&s.read(&gdn).unwrap(), "description"), ["keep"]);
+    assert_eq!(members(&s), [PLACEHOLDER]);
+
     let mut off = config(&s);
     off.set("Placeholder member", "");
     let (mut inst, _) = instance(&p, &off);
@@ -505,6 +532,42 @@ fn ldap_empty_groups_keep_a_placeholder_member() {
         r[0].error_detail.contains("objectClassViolation") || r[0].error_detail.contains("65"),
         "{:?}",
         r[0]
+    );
+}
+
+/// Attribute descriptions with options other than `;binary` (language tags, AD's ranges) are
+/// not the attribute's values: importing them would replace the real ones.
+#[test]
+fn ldap_tagged_values_are_not_imported_as_the_attribute() {
+    let Some(s) = Slapd::start() else { return };
+    let ou = s.create_ou("tags");
+    let dn = add_user(
+        &s,
+        &ou,
+        "tagged",
+        vec![
+            ("cn;lang-de", HashSet::from(["Markiert"])),
+            ("description;lang-fr", HashSet::from(["étiqueté"])),
+        ],
+    );
+    let p = plugin();
+    let cfg = config(&s);
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let (entries, _, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
+    let e = entries
+        .iter()
+        .find(|e| e.dn.eq_ignore_ascii_case(&dn))
+        .unwrap();
+    assert_eq!(values(e, "cn"), ["tagged"], "{e:?}");
+    assert!(e.change("description").is_none(), "{e:?}");
+    assert_eq!(
+        e.changes
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case("cn"))
+            .count(),
+        1,
+        "one change per attribute"
     );
 }
 

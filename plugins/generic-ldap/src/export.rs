@@ -275,7 +275,14 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
         })
     });
     let mods = if membership_update {
-        let names: Vec<String> = placeholder_attr.into_iter().map(str::to_owned).collect();
+        // Every incrementally changed attribute: `build_mods` filters each one's value
+        // changes against what is read here.
+        let names: Vec<String> = e
+            .changes
+            .iter()
+            .filter(|c| c.modification == AttributeModification::Update)
+            .map(|c| c.name.clone())
+            .collect();
         let current = search_all(session, &dn_now, Scope::Base, "(objectClass=*)", &names)?;
         build_mods(&settings, ctx, e, Some(current.first()))
     } else {

@@ -246,7 +246,9 @@ impl ImportPlan {
         // cost.
         for (name, values) in e.attrs {
             // `name;binary` and other options: the attribute is the base name.
-            let base = base_name(&name);
+            let Some(base) = base_name(&name) else {
+                continue;
+            };
             let Some(info) = index.get(base).or_else(|| index.get(&base.to_lowercase())) else {
                 continue;
             };
@@ -334,7 +336,7 @@ impl RawEntry {
     pub fn values(&self, name: &str) -> &[Vec<u8>] {
         self.attrs
             .iter()
-            .find(|(k, _)| base_name(k).eq_ignore_ascii_case(name))
+            .find(|(k, _)| base_name(k).is_some_and(|b| b.eq_ignore_ascii_case(name)))
             .map(|(_, v)| v.as_slice())
             .unwrap_or_default()
     }
@@ -346,12 +348,16 @@ impl RawEntry {
     }
 }
 
-/// The attribute description without options (`userCertificate;binary` → `userCertificate`).
-/// A byte scan: names are short, and this runs for every attribute of every entry.
-fn base_name(description: &str) -> &str {
+/// The attribute an attribute description stands for: the name itself, or without the
+/// transfer option (`userCertificate;binary` → `userCertificate`). None for descriptions with
+/// other options (`cn;lang-de`, AD's `member;range=0-1499`): those values are not the
+/// attribute's values, and taking them would replace the real ones. A byte scan: names are
+/// short, and this runs for every attribute of every entry.
+fn base_name(description: &str) -> Option<&str> {
     match description.bytes().position(|b| b == b';') {
-        Some(i) => &description[..i],
-        None => description,
+        None => Some(description),
+        Some(i) if description[i + 1..].eq_ignore_ascii_case("binary") => Some(&description[..i]),
+        Some(_) => None,
     }
 }
 
@@ -955,6 +961,10 @@ pub fn run_delta(
             let mut after = SyncCookies::default();
             let mut out = Vec::new();
             let mut seen: HashMap<String, usize> = HashMap::new();
+            // Deletes are applied after every container was read: an object that moved from
+            // one searched container to another is reported present by one and deleted by
+            // the other, and it still exists.
+            let mut deleted: Vec<String> = Vec::new();
             for base in &plan.bases {
                 let Some(cookie) = before.get(base) else {
                     return Err(LdapFailure::FullImportRequired(format!(
@@ -990,20 +1000,25 @@ pub fn run_delta(
                         push(c, &mut out);
                     }
                 }
-                let ty = plan
-                    .types
-                    .first()
-                    .map(|t| t.name.clone())
-                    .unwrap_or_default();
-                for uuid in r.deleted {
-                    let mut d = CsEntryChange::new(&ty, ObjectModification::Delete)
-                        .with_anchor(&anchor, uuid.clone());
-                    d.identifier = uuid;
-                    push(d, &mut out);
-                }
+                deleted.extend(r.deleted);
                 after
                     .0
                     .push((base.clone(), r.cookie.unwrap_or_else(|| cookie.to_vec())));
+            }
+            let ty = plan
+                .types
+                .first()
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            for uuid in deleted {
+                if seen.contains_key(&uuid.to_lowercase()) {
+                    continue;
+                }
+                seen.insert(uuid.to_lowercase(), out.len());
+                let mut d = CsEntryChange::new(&ty, ObjectModification::Delete)
+                    .with_anchor(&anchor, uuid.clone());
+                d.identifier = uuid;
+                out.push(d);
             }
             Ok((
                 out,

@@ -145,11 +145,14 @@ impl GenericLdap {
                     Vendor::OpenLdap if exists(s, &settings.accesslog_dn)? => {
                         DeltaStrategy::Accesslog
                     }
-                    _ if uuid_anchor && root.supports_control(conn::OID_SYNC_REQUEST) => {
-                        DeltaStrategy::ContentSync
-                    }
                     Vendor::Ds389 | Vendor::OpenDj if exists(s, &settings.changelog_dn)? => {
                         DeltaStrategy::Changelog
+                    }
+                    // 389 DS's sync UUIDs are nsUniqueIds, never entryUUIDs: OpenLDAP only.
+                    Vendor::OpenLdap
+                        if uuid_anchor && root.supports_control(conn::OID_SYNC_REQUEST) =>
+                    {
+                        DeltaStrategy::ContentSync
                     }
                     _ => DeltaStrategy::ModifyTimestamp,
                 })

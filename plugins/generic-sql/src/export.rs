@@ -34,7 +34,11 @@ pub async fn export_entry(
     };
     match result {
         Ok(r) if r.code == ExportErrorCode::Success => {
-            conn.raw("COMMIT").await?;
+            if let Err(e) = conn.raw("COMMIT").await {
+                // Leave no transaction open on a connection that goes back to the pool.
+                let _ = conn.raw("ROLLBACK").await;
+                return Err(e);
+            }
             Ok(r)
         }
         Ok(r) => {
@@ -652,7 +656,10 @@ async fn apply_query(
     if returns_rows {
         let rows = conn.fetch(&sql, &binds).await?;
         if let Some(row) = rows.rows.first() {
-            let single = d.anchors.len() == 1 && row.len() == 1;
+            // Only for a generated anchor: a given one is known, and a one-column status row
+            // must not replace it.
+            let single =
+                d.anchors.len() == 1 && row.len() == 1 && matches!(anchors.first(), Some(None));
             for c in d.anchor_columns() {
                 // Columns named like the anchor, or the one column of a one-column row
                 // (an OUT parameter keeps its own name).

@@ -134,7 +134,8 @@ impl OdbcConn {
     /// makes it a connection failure (retryable), whatever the SQLSTATE said.
     fn fail(&self, e: odbc_api::Error) -> SqlError {
         let mut err = odbc_err(e);
-        if self.conn().is_dead().unwrap_or(true)
+        // A driver that cannot say is trusted to report 08xxx itself.
+        if self.conn().is_dead().unwrap_or(false)
             && let SqlError::Odbc {
                 connection_lost, ..
             } = &mut err
