@@ -263,9 +263,11 @@ impl OdbcConn {
         let conn = self.conn();
         let mut stmt = conn.preallocate().map_err(|e| self.fail(e))?;
         let mut cursor = stmt
+            // "%" for an unnamed schema: by the ODBC rules "" means "objects without a
+            // schema", which some drivers apply literally.
             .columns_cursor(
                 "",
-                &schema.map(pattern).unwrap_or_default(),
+                &schema.map(pattern).unwrap_or_else(|| "%".to_owned()),
                 &pattern(table),
                 "%",
             )
