@@ -260,6 +260,10 @@ impl MariaDbServer {
             .arg(format!("--datadir={}", d.join("data").display()))
             .arg(format!("--socket={}", self.socket().display()))
             .arg(format!("--pid-file={}", d.join("mysqld.pid").display()))
+            // Its own temp directory: mysqld deletes every `#sql*` file in its tmpdir at
+            // startup, which in a shared /tmp removed the temp tables of servers other tests
+            // were using ("Error on delete of '/tmp/#sql-temptable-...'").
+            .arg(format!("--tmpdir={}", d.display()))
             .arg(format!("--port={}", self.port))
             .args([
                 "--bind-address=127.0.0.1",
