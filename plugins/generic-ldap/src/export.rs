@@ -275,16 +275,8 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
         })
     });
     let mods = if membership_update {
-        // Every incrementally changed attribute: `build_mods` filters each one's value
-        // changes against what is read here.
-        let names: Vec<String> = e
-            .changes
-            .iter()
-            .filter(|c| c.modification == AttributeModification::Update)
-            .map(|c| c.name.clone())
-            .collect();
-        let current = search_all(session, &dn_now, Scope::Base, "(objectClass=*)", &names)?;
-        build_mods(&settings, ctx, e, Some(current.first()))
+        let current = read_incremental(session, &dn_now, e)?;
+        build_mods(&settings, ctx, e, Some(current.as_ref()))
     } else {
         build_mods(&settings, ctx, e, None)
     };
@@ -298,14 +290,7 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
         // or deleting an absent one fails the whole modify. Re-read the values and send only
         // what is still needed, so a retried or overlapping export converges.
         Err(LdapFailure::Result { rc: 16 | 20, .. }) if !permissive => {
-            let names: Vec<String> = e
-                .changes
-                .iter()
-                .filter(|c| c.modification == AttributeModification::Update)
-                .map(|c| c.name.clone())
-                .collect();
-            let current = search_all(session, &dn_now, Scope::Base, "(objectClass=*)", &names)?;
-            let current = current.into_iter().next();
+            let current = read_incremental(session, &dn_now, e)?;
             let mods = build_mods(&settings, ctx, e, Some(current.as_ref()));
             if !mods.is_empty() {
                 send_modify(session, &dn_now, mods, false)?;
@@ -314,6 +299,23 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
         other => other?,
     }
     Ok(result)
+}
+
+/// The current values of every attribute `e` changes incrementally: `build_mods` filters each
+/// one's value changes against them.
+fn read_incremental(
+    session: &mut Session,
+    dn_now: &str,
+    e: &CsEntryChange,
+) -> LResult<Option<ldap3::SearchEntry>> {
+    let names: Vec<String> = e
+        .changes
+        .iter()
+        .filter(|c| c.modification == AttributeModification::Update)
+        .map(|c| c.name.clone())
+        .collect();
+    let current = search_all(session, dn_now, Scope::Base, "(objectClass=*)", &names)?;
+    Ok(current.into_iter().next())
 }
 
 fn send_modify(
