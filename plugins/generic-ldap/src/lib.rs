@@ -161,6 +161,27 @@ impl GenericLdap {
     }
 }
 
+/// A page of a full import. With the modifyTimestamp strategy the watermark is the newest
+/// timestamp the import saw, known once the last page is out.
+fn full_import_page(
+    entries: Vec<CsEntryChange>,
+    finished: bool,
+    max_modify_timestamp: Option<&str>,
+    watermark: &mut Watermark,
+) -> ImportPage {
+    if finished
+        && watermark.strategy == DeltaStrategy::ModifyTimestamp
+        && let Some(ts) = max_modify_timestamp
+    {
+        watermark.value = ts.to_owned();
+    }
+    ImportPage {
+        entries,
+        more_to_import: !finished,
+        custom_data: watermark.encode(),
+    }
+}
+
 impl Connector for GenericLdap {
     fn info() -> ConnectorInfo {
         ConnectorInfo {
@@ -375,31 +396,21 @@ impl Connector for GenericLdap {
             None => Err(ConnectorError::invalid_input("no import is open")),
             Some(ImportRun::Paged { run, watermark }) => {
                 let entries = run.next_page(page)?;
-                if run.finished()
-                    && watermark.strategy == DeltaStrategy::ModifyTimestamp
-                    && let Some(ts) = run.max_modify_timestamp.clone()
-                {
-                    watermark.value = ts;
-                }
-                Ok(ImportPage {
+                Ok(full_import_page(
                     entries,
-                    more_to_import: !run.finished(),
-                    custom_data: watermark.encode(),
-                })
+                    run.finished(),
+                    run.max_modify_timestamp.as_deref(),
+                    watermark,
+                ))
             }
             Some(ImportRun::Full { run, watermark }) => {
                 let entries = run.next_page(page, &host)?;
-                if run.finished()
-                    && watermark.strategy == DeltaStrategy::ModifyTimestamp
-                    && let Some(ts) = run.max_modify_timestamp.clone()
-                {
-                    watermark.value = ts;
-                }
-                Ok(ImportPage {
+                Ok(full_import_page(
                     entries,
-                    more_to_import: !run.finished(),
-                    custom_data: watermark.encode(),
-                })
+                    run.finished(),
+                    run.max_modify_timestamp.as_deref(),
+                    watermark,
+                ))
             }
             Some(ImportRun::Delta { run, watermark }) => {
                 host.check_cancelled()?;
