@@ -207,6 +207,16 @@ pub struct AbiImportPage {
     pub custom_data: RString,
 }
 
+/// An import page packed into one buffer (plugin-api 0.2; see [`crate::page`]).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone)]
+pub struct AbiPackedPage {
+    pub bytes: RVec<u8>,
+    pub entries: u32,
+    pub more_to_import: bool,
+    pub custom_data: RString,
+}
+
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone)]
 pub struct AbiOpenExport {
@@ -277,6 +287,14 @@ pub trait AbiInstance: Send {
         old: RString,
         new: RString,
     ) -> RResult<(), AbiError>;
+    /// `GetImportEntries` with the page packed into one buffer (plugin-api 0.2): what the
+    /// host calls. `get_import_entries` stays for the layout's sake.
+    fn get_import_page(&mut self) -> RResult<AbiPackedPage, AbiError> {
+        match self.get_import_entries() {
+            RResult::ROk(page) => RResult::ROk(m::ImportPage::from(page).into()),
+            RResult::RErr(e) => RResult::RErr(e),
+        }
+    }
 }
 
 pub type AbiInstanceBox = AbiInstance_TO<'static, RBox<()>>;
@@ -832,6 +850,45 @@ impl From<AbiImportPage> for m::ImportPage {
             more_to_import: p.more_to_import,
             custom_data: p.custom_data.into(),
         }
+    }
+}
+
+impl From<m::ImportPage> for AbiPackedPage {
+    fn from(p: m::ImportPage) -> Self {
+        let mut page = crate::page::PageWriter::new();
+        for e in &p.entries {
+            page.push(e);
+        }
+        (
+            page,
+            crate::page::PageStatus {
+                more_to_import: p.more_to_import,
+                custom_data: p.custom_data,
+            },
+        )
+            .into()
+    }
+}
+impl From<(crate::page::PageWriter, crate::page::PageStatus)> for AbiPackedPage {
+    fn from((page, status): (crate::page::PageWriter, crate::page::PageStatus)) -> Self {
+        let (bytes, entries) = page.into_parts();
+        Self {
+            bytes: bytes.into(),
+            entries,
+            more_to_import: status.more_to_import,
+            custom_data: status.custom_data.into(),
+        }
+    }
+}
+impl TryFrom<AbiPackedPage> for m::ImportPage {
+    type Error = m::ConnectorError;
+    fn try_from(p: AbiPackedPage) -> Result<Self, Self::Error> {
+        Ok(Self {
+            entries: crate::page::decode_page(&p.bytes, p.entries)
+                .map_err(|e| m::ConnectorError::internal(e.to_string()))?,
+            more_to_import: p.more_to_import,
+            custom_data: p.custom_data.into(),
+        })
     }
 }
 

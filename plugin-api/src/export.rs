@@ -27,7 +27,8 @@ impl HostCallbacks for AbiHost {
 }
 
 /// A connector instance behind the ABI trait object.
-struct Instance<T: Connector>(T);
+/// The connector, and the byte size of its last import page.
+struct Instance<T: Connector>(T, usize);
 
 fn run<T, U: From<T>>(f: impl FnOnce() -> ConnectorResult<T>) -> RResult<U, AbiError> {
     result_to_abi(guarded(f))
@@ -41,7 +42,7 @@ impl<T: Connector> AbiInstance for Instance<T> {
         run(|| self.0.open_import(request.into()))
     }
     fn get_import_entries(&mut self) -> RResult<AbiImportPage, AbiError> {
-        run(|| self.0.get_import_entries())
+        run(|| crate::host::import_page_of(&mut self.0))
     }
     fn close_import(&mut self, reason: u8) -> RResult<RString, AbiError> {
         run(|| self.0.close_import(close_reason_from_u8(reason)))
@@ -91,6 +92,17 @@ impl<T: Connector> AbiInstance for Instance<T> {
                 m::Secret::new(String::from(new)),
             )
         })
+    }
+    fn get_import_page(&mut self) -> RResult<AbiPackedPage, AbiError> {
+        // The previous page's size is a good guess for this one's.
+        let mut page = crate::page::PageWriter::with_capacity(self.1);
+        match guarded(|| self.0.get_import_page(&mut page)) {
+            Ok(status) => {
+                self.1 = page.byte_len();
+                RResult::ROk((page, status).into())
+            }
+            Err(e) => RResult::RErr(e.into()),
+        }
     }
 }
 
@@ -158,7 +170,7 @@ extern "C" fn create_instance<T: Connector>(
 ) -> RResult<AbiInstanceBox, AbiError> {
     let services = HostServices::new(Arc::new(AbiHost(host)));
     match guarded(|| T::create(&params_from_abi(config), services)) {
-        Ok(instance) => RResult::ROk(AbiInstanceBox::from_value(Instance(instance), TD_Opaque)),
+        Ok(instance) => RResult::ROk(AbiInstanceBox::from_value(Instance(instance, 0), TD_Opaque)),
         Err(e) => RResult::RErr(e.into()),
     }
 }

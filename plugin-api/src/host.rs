@@ -127,7 +127,7 @@ impl<T: Connector> ConnectorInstance for InProcessInstance<T> {
         guarded(|| self.0.open_import(request))
     }
     fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
-        guarded(|| self.0.get_import_entries())
+        guarded(|| import_page_of(&mut self.0))
     }
     fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String> {
         guarded(|| self.0.close_import(reason))
@@ -160,4 +160,18 @@ impl<T: Connector> ConnectorInstance for InProcessInstance<T> {
     ) -> ConnectorResult<()> {
         guarded(|| self.0.change_password(target, old, new))
     }
+}
+
+/// One import page of a connector through its packed path, decoded: what the host sees
+/// whichever of the two import methods the connector implements.
+pub(crate) fn import_page_of<T: Connector>(connector: &mut T) -> ConnectorResult<ImportPage> {
+    let mut page = crate::page::PageWriter::new();
+    let status = connector.get_import_page(&mut page)?;
+    let (bytes, n) = page.into_parts();
+    Ok(ImportPage {
+        entries: crate::page::decode_page(&bytes, n)
+            .map_err(|e| ConnectorError::internal(e.to_string()))?,
+        more_to_import: status.more_to_import,
+        custom_data: status.custom_data,
+    })
 }

@@ -21,6 +21,7 @@ pub mod host;
 #[cfg(feature = "loader")]
 pub mod loader;
 pub mod model;
+pub mod page;
 pub mod sdk;
 
 pub use model::PLUGIN_API_VERSION;
@@ -28,6 +29,7 @@ pub use model::PLUGIN_API_VERSION;
 /// Everything a connector author needs.
 pub mod prelude {
     pub use crate::model::*;
+    pub use crate::page::{EntryWriter, PageStatus, PageWriter, ValueRef};
     pub use crate::sdk::{Connector, HostServices};
 }
 

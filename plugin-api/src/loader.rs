@@ -192,7 +192,12 @@ impl ConnectorInstance for LoadedInstance {
         result_from_abi::<RString, String>(self.0.open_import(request.into()))
     }
     fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
-        result_from_abi(self.0.get_import_entries())
+        let packed = self
+            .0
+            .get_import_page()
+            .into_result()
+            .map_err(ConnectorError::from)?;
+        ImportPage::try_from(packed)
     }
     fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String> {
         result_from_abi::<RString, String>(self.0.close_import(close_reason_to_u8(reason)))

@@ -13,7 +13,7 @@ use crate::config::*;
 use crate::dialect::{Bind, Cell, Conn, NativeKind, Rows, SqlBuilder, translate_named};
 use crate::error::SqlError;
 use crate::schema::{Detected, Location};
-use crate::values::{cell_to_bind, to_value, to_value_owned};
+use crate::values::{cell_to_bind, to_value, with_value_ref};
 
 pub struct ImportRun {
     pub kind: ImportKind,
@@ -218,9 +218,10 @@ pub async fn next_page(
     d: &Detected,
     settings: &Settings,
     run: &mut ImportRun,
-) -> Result<Vec<CsEntryChange>, SqlError> {
+    out: &mut PageWriter,
+) -> Result<(), SqlError> {
     if run.done {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let page = run.page_size;
     match &mut run.kind {
@@ -270,7 +271,7 @@ pub async fn next_page(
             } else {
                 ObjectModification::Add
             };
-            entries(conn, d, settings, rows, modification).await
+            write_entries(conn, d, settings, rows, modification, out).await
         }
         ImportKind::Query {
             sql,
@@ -298,7 +299,7 @@ pub async fn next_page(
                 if queue.is_empty() {
                     run.done = true;
                 }
-                return entries(conn, d, settings, rows, modification).await;
+                return write_entries(conn, d, settings, rows, modification, out).await;
             }
             let end = *next_index + page as i64 - 1;
             let binds = query_binds(names, *next_index, end, since);
@@ -307,7 +308,7 @@ pub async fn next_page(
             if rows.rows.len() < page {
                 run.done = true;
             }
-            entries(conn, d, settings, rows, modification).await
+            write_entries(conn, d, settings, rows, modification, out).await
         }
         ImportKind::Changes { last_seq, max_seq } => {
             let DeltaStrategy::ChangeTable {
@@ -387,7 +388,21 @@ pub async fn next_page(
                 }
                 sql.push(")");
                 let rows = conn.fetch(&sql.text, &sql.binds).await?;
-                for e in entries(conn, d, settings, rows, ObjectModification::Replace).await? {
+                // Written, then read back: this page is rearranged by anchor before it goes out.
+                let mut changed = PageWriter::new();
+                write_entries(
+                    conn,
+                    d,
+                    settings,
+                    rows,
+                    ObjectModification::Replace,
+                    &mut changed,
+                )
+                .await?;
+                let (bytes, n) = changed.into_parts();
+                let changed = plugin_api::page::decode_page(&bytes, n)
+                    .map_err(|e| SqlError::Value(e.to_string()))?;
+                for e in changed {
                     let key = e
                         .anchor
                         .first()
@@ -401,7 +416,6 @@ pub async fn next_page(
                 .iter()
                 .find(|a| a.location == Location::Parent(d.anchors[0]))
                 .cloned();
-            let mut out = Vec::with_capacity(order.len());
             for key in order {
                 let (cell, kind) = &latest[&key];
                 let deleted = kind.eq_ignore_ascii_case(delete);
@@ -410,7 +424,7 @@ pub async fn next_page(
                         if added.contains(&key) {
                             e.modification = ObjectModification::Add;
                         }
-                        out.push(e);
+                        out.push(&e);
                     }
                     // Deleted, or changed and deleted again since: the row is gone.
                     _ => {
@@ -419,16 +433,13 @@ pub async fn next_page(
                             None => None,
                         }
                         .unwrap_or_else(|| Value::String(key.clone()));
-                        let mut e =
-                            CsEntryChange::new(&d.object_types[0], ObjectModification::Delete)
-                                .with_anchor(&anchor_col.name, value.clone());
-                        e.dn = value.as_text();
-                        e.identifier = e.dn.clone();
-                        out.push(e);
+                        let dn = value.as_text();
+                        out.entry(&d.object_types[0], ObjectModification::Delete, &dn, &dn)
+                            .anchor(&anchor_col.name, (&value).into());
                     }
                 }
             }
-            Ok(out)
+            Ok(())
         }
     }
 }
@@ -455,18 +466,20 @@ pub fn key_text(c: &Cell) -> String {
     }
 }
 
-/// Turns rows (from the table or a query, columns matched by name) into entries, adding the
-/// multi-valued attributes from the child table with one query per page.
-async fn entries(
+/// Writes rows (from the table or a query, columns matched by name) into the page as entries,
+/// with the multi-valued attributes from the child table (one query per page, made before the
+/// page is written). Values are written borrowed from the rows: no entry is built here.
+async fn write_entries(
     conn: &mut Conn,
     d: &Detected,
     settings: &Settings,
     rows: Rows,
     modification: ObjectModification,
-) -> Result<Vec<CsEntryChange>, SqlError> {
+    page: &mut PageWriter,
+) -> Result<(), SqlError> {
     if rows.rows.is_empty() {
         // An empty result carries no column names to check.
-        return Ok(Vec::new());
+        return Ok(());
     }
     // Result column -> attribute, resolved once per page.
     let mapping: Vec<Option<&crate::schema::Attr>> = rows
@@ -505,72 +518,107 @@ async fn entries(
         .collect();
     let dn_idx = d.dn_column.and_then(column_of);
     let type_idx = d.type_column.and_then(column_of);
-    let has_children = !d.child_columns.is_empty();
-    // The parents' join keys, kept for the child-table query.
-    let mut keys: Vec<Cell> = Vec::new();
-    let mut out = Vec::with_capacity(rows.rows.len());
-    for row in rows.rows {
+    let mut children = if d.child_columns.is_empty() {
+        ChildValues::default()
+    } else {
+        let keys: Vec<&Cell> = rows.rows.iter().map(|r| &r[anchor_idx[0]]).collect();
+        child_values(conn, d, settings, &keys).await?
+    };
+    // (anchor number, value) of the anchors the row has.
+    let mut anchors: Vec<(usize, Value)> = Vec::with_capacity(anchor_idx.len());
+    let mut dn = String::new();
+    for (n, row) in rows.rows.iter().enumerate() {
         let object_type = match type_idx.map(|i| &row[i]) {
             Some(Cell::Text(t)) => t.as_str(),
             _ => d.object_types[0].as_str(),
         };
-        let mut e = CsEntryChange::new(object_type, modification);
-        let mut anchor_text = Vec::with_capacity(anchor_idx.len());
+        anchors.clear();
+        let mut missing = None;
         for (k, &idx) in anchor_idx.iter().enumerate() {
-            let col = &d.columns[d.anchors[k]];
-            let Some(v) = to_value(&row[idx], anchor_attrs[k], settings)? else {
+            match to_value(&row[idx], anchor_attrs[k], settings)? {
+                Some(v) => anchors.push((k, v)),
                 // A row without an anchor cannot be tracked; the host reports it.
-                e.error = Some(EntryError {
-                    code: ImportErrorCode::MissingAnchor,
-                    name: "MissingAnchor".into(),
-                    detail: format!("anchor column '{}' is NULL", col.name),
-                });
-                continue;
-            };
-            anchor_text.push(if d.anchors.len() == 1 {
-                v.as_text()
-            } else {
-                format!("{}={}", col.name, v.as_text())
-            });
-            e.anchor.push(AnchorAttribute {
-                name: col.name.clone(),
-                value: v,
-            });
-        }
-        if has_children {
-            keys.push(row[anchor_idx[0]].clone());
-        }
-        e.dn = match dn_idx.map(|i| &row[i]) {
-            Some(Cell::Null) | None => anchor_text.join("+"),
-            Some(c) => key_text(c),
-        };
-        e.identifier = e.dn.clone();
-        e.changes.reserve(row.len());
-        for (i, cell) in row.into_iter().enumerate() {
-            let Some(attr) = mapping[i] else { continue };
-            if let Some(v) = to_value_owned(cell, attr, settings)? {
-                e.changes.push(AttributeChange {
-                    name: attr.name.clone(),
-                    modification: AttributeModification::Add,
-                    values: vec![ValueChange::add(v)],
-                });
+                None => missing = Some(&d.columns[d.anchors[k]].name),
             }
         }
-        out.push(e);
+        dn.clear();
+        match dn_idx.map(|i| &row[i]) {
+            Some(Cell::Null) | None => {
+                for (n, (k, v)) in anchors.iter().enumerate() {
+                    if n > 0 {
+                        dn.push('+');
+                    }
+                    if d.anchors.len() > 1 {
+                        dn.push_str(&d.columns[d.anchors[*k]].name);
+                        dn.push('=');
+                    }
+                    push_text(&mut dn, v);
+                }
+            }
+            Some(Cell::Text(t)) => dn.push_str(t),
+            Some(c) => dn.push_str(&key_text(c)),
+        }
+        let mut e = page.entry(object_type, modification, &dn, &dn);
+        for (k, v) in &anchors {
+            e.anchor(&d.columns[d.anchors[*k]].name, v.into());
+        }
+        if let Some(column) = missing {
+            e.error(
+                ImportErrorCode::MissingAnchor,
+                "MissingAnchor",
+                &format!("anchor column '{column}' is NULL"),
+            );
+        }
+        for (i, cell) in row.iter().enumerate() {
+            let Some(attr) = mapping[i] else { continue };
+            with_value_ref(cell, attr, settings, |v| {
+                e.add(&attr.name, v);
+            })?;
+        }
+        for (attr, values) in children.take(n) {
+            e.change(
+                &attr.name,
+                AttributeModification::Add,
+                values
+                    .iter()
+                    .map(|v| (ValueModification::Add, ValueRef::from(v))),
+            );
+        }
     }
-    if has_children && !out.is_empty() {
-        add_child_values(conn, d, settings, &keys, &mut out).await?;
-    }
-    Ok(out)
+    Ok(())
 }
 
-async fn add_child_values(
+/// A value's text as [`Value::as_text`] gives it, appended without a temporary string for the
+/// common cases.
+fn push_text(out: &mut String, v: &Value) {
+    match v {
+        Value::String(s) | Value::Reference(s) => out.push_str(s),
+        Value::Integer(i) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{i}");
+        }
+        other => out.push_str(&other.as_text()),
+    }
+}
+
+/// Child-table values of one page: per entry (row index), per child attribute.
+#[derive(Default)]
+struct ChildValues<'a> {
+    values: HashMap<usize, Vec<(&'a crate::schema::Attr, Vec<Value>)>>,
+}
+
+impl<'a> ChildValues<'a> {
+    fn take(&mut self, entry: usize) -> Vec<(&'a crate::schema::Attr, Vec<Value>)> {
+        self.values.remove(&entry).unwrap_or_default()
+    }
+}
+
+async fn child_values<'d>(
     conn: &mut Conn,
-    d: &Detected,
+    d: &'d Detected,
     settings: &Settings,
-    keys: &[Cell],
-    out: &mut [CsEntryChange],
-) -> Result<(), SqlError> {
+    keys: &[&Cell],
+) -> Result<ChildValues<'d>, SqlError> {
     let join = d.child_join.as_ref().expect("child join column");
     let mut sql = SqlBuilder::new(d.dialect);
     sql.push("SELECT ").ident(&join.name);
@@ -596,7 +644,7 @@ async fn add_child_values(
         sql.param(cell_to_bind(key, join.kind), join.kind, &join.sql_type);
     }
     if first {
-        return Ok(());
+        return Ok(ChildValues::default());
     }
     sql.push(") ORDER BY ").ident(&join.name);
     for c in &d.child_columns {
@@ -631,11 +679,13 @@ async fn add_child_values(
     }
     let mut keys: Vec<(usize, usize)> = values.keys().copied().collect();
     keys.sort_unstable();
+    let mut out = ChildValues::default();
     for key in keys {
         let vals = values.remove(&key).unwrap_or_default();
-        out[key.0]
-            .changes
-            .push(AttributeChange::add(&child_attrs[key.1].name, vals));
+        out.values
+            .entry(key.0)
+            .or_default()
+            .push((child_attrs[key.1], vals));
     }
-    Ok(())
+    Ok(out)
 }

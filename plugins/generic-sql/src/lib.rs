@@ -293,7 +293,7 @@ impl Connector for GenericSql {
         Ok(custom_data)
     }
 
-    fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+    fn get_import_page(&mut self, page: &mut PageWriter) -> ConnectorResult<PageStatus> {
         // Pooled connections return to their pool on drop, which needs the runtime.
         let rt = self.rt.clone();
         let _entered = rt.enter();
@@ -303,20 +303,19 @@ impl Connector for GenericSql {
         })?;
         let (mut conn, d) = self.connect()?;
         let settings = &self.settings;
-        let entries = block(&self.rt, settings.timeout, async {
-            import::next_page(&mut conn, &d, settings, &mut run).await
+        let written = block(&self.rt, settings.timeout, async {
+            import::next_page(&mut conn, &d, settings, &mut run, page).await
         });
         // On failure the run is dropped: the import fails cleanly and must be reopened.
-        let entries = entries.inspect_err(|e| {
+        written.inspect_err(|e| {
             self.host.error(&format!("import failed: {e}"));
         })?;
-        let page = ImportPage {
-            entries,
+        let status = PageStatus {
             more_to_import: !run.done,
             custom_data: run.custom_data.clone(),
         };
         self.import = Some(run);
-        Ok(page)
+        Ok(status)
     }
 
     fn close_import(&mut self, _reason: CloseReason) -> ConnectorResult<String> {

@@ -24,7 +24,33 @@ pub fn to_value(cell: &Cell, attr: &Attr, settings: &Settings) -> Result<Option<
     to_value_owned(cell.clone(), attr, settings)
 }
 
-/// [`to_value`] without copying text and binary values (the import hot path).
+/// Calls `f` with the cell as an ECMA value of the attribute's type, borrowed from the cell
+/// where no conversion is needed (the import hot path); `None` for NULL.
+pub fn with_value_ref<R>(
+    cell: &Cell,
+    attr: &Attr,
+    settings: &Settings,
+    f: impl FnOnce(ValueRef<'_>) -> R,
+) -> Result<Option<R>, SqlError> {
+    if !attr.datetime {
+        let borrowed = match (attr.data_type, cell) {
+            (_, Cell::Null) => return Ok(None),
+            (DataType::String, Cell::Text(s)) => Some(ValueRef::String(s)),
+            (DataType::Reference, Cell::Text(s)) => Some(ValueRef::Reference(s)),
+            (DataType::Binary, Cell::Bytes(b)) => Some(ValueRef::Binary(b)),
+            (DataType::Integer, Cell::Int(i)) => Some(ValueRef::Integer(*i)),
+            (DataType::Boolean, Cell::Bool(b)) => Some(ValueRef::Boolean(*b)),
+            (DataType::Boolean, Cell::Int(i)) => Some(ValueRef::Boolean(*i != 0)),
+            _ => None,
+        };
+        if let Some(v) = borrowed {
+            return Ok(Some(f(v)));
+        }
+    }
+    Ok(to_value_ref(cell, attr, settings)?.map(|v| f((&v).into())))
+}
+
+/// [`to_value`] without copying text and binary values.
 pub fn to_value_owned(
     cell: Cell,
     attr: &Attr,
