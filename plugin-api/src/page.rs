@@ -56,6 +56,18 @@ impl<'a> From<&'a Value> for ValueRef<'a> {
     }
 }
 
+impl From<ValueRef<'_>> for Value {
+    fn from(v: ValueRef<'_>) -> Self {
+        match v {
+            ValueRef::String(s) => Value::String(s.to_owned()),
+            ValueRef::Integer(i) => Value::Integer(i),
+            ValueRef::Boolean(b) => Value::Boolean(b),
+            ValueRef::Binary(b) => Value::Binary(b.to_vec()),
+            ValueRef::Reference(s) => Value::Reference(s.to_owned()),
+        }
+    }
+}
+
 /// What a connector returns with a page it wrote (the rest of `ImportPage`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageStatus {

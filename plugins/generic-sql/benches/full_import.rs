@@ -8,7 +8,8 @@
 //! GSQL_BENCH_MYSQL_URL=mysql://test:test@127.0.0.1:3306/idtest \
 //! GSQL_BENCH_ROWS=100000 GSQL_BENCH_PAGE=1000 cargo bench -p generic-sql --bench full_import
 //! ```
-//! SQLite always runs (a temp file); PostgreSQL and MySQL/MariaDB run when their URL is set.
+//! SQLite always runs (a temp file); PostgreSQL and MySQL/MariaDB run when their URL is set;
+//! `GSQL_BENCH_DIALECTS=postgres` runs only the named ones.
 //! Peak memory is the process's VmHWM, reset (`/proc/self/clear_refs` = 5) before each phase.
 
 use std::path::PathBuf;
@@ -32,6 +33,21 @@ fn peak_kib() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).map(|v| v.parse().unwrap_or(0)))
         })
         .unwrap_or(0)
+}
+
+/// CPU time (user + system) of this process so far, every thread, in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 14th, stime 15th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    // Clock ticks; 100 per second on Linux (USER_HZ).
+    f.iter().sum::<f64>() / 100.0
 }
 
 fn plugin() -> Box<dyn ConnectorPlugin> {
@@ -228,31 +244,46 @@ fn main() {
     if let Ok(u) = std::env::var("GSQL_BENCH_MYSQL_URL") {
         targets.push(("mysql", u));
     }
+    // GSQL_BENCH_DIALECTS=postgres,mysql: only these (e.g. to profile one).
+    if let Ok(only) = std::env::var("GSQL_BENCH_DIALECTS") {
+        targets.retain(|(d, _)| only.split(',').any(|o| o.trim() == *d));
+    }
     let plugin = plugin();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     println!("rows={rows} page_size={page} best of {rounds}");
+    // CPU: this process only (every thread), not the database server's; best of the rounds.
     println!(
-        "{:<9} {:>12} {:>16} {:>14} {:>7} {:>14} {:>14}",
+        "{:<9} {:>12} {:>16} {:>14} {:>7} {:>14} {:>14} {:>13} {:>13}",
         "dialect",
         "sqlx rows/s",
         "sqlx+model r/s",
         "connector r/s",
         "ratio",
         "sqlx peak MiB",
-        "connector MiB"
+        "connector MiB",
+        "sqlx cpu µs/r",
+        "conn cpu µs/r"
     );
     for (dialect, url) in &targets {
         rt.block_on(setup(dialect, url, rows));
         let (mut best_plain, mut best_model, mut best_conn) = (f64::MAX, f64::MAX, f64::MAX);
+        let (mut cpu_plain, mut cpu_conn) = (f64::MAX, f64::MAX);
         let (mut peak_plain, mut peak_conn) = (0, 0);
+        // GSQL_BENCH_PROFILE=1: the connector only, to profile it.
+        let profile = std::env::var_os("GSQL_BENCH_PROFILE").is_some();
         for _ in 0..rounds {
+            if profile {
+                assert_eq!(connector_import(plugin.as_ref(), url, page), rows);
+                continue;
+            }
             reset_peak();
-            let t = Instant::now();
+            let (t, cpu) = (Instant::now(), cpu_seconds());
             let n = rt.block_on(plain_fetch(dialect, url, false));
             best_plain = best_plain.min(t.elapsed().as_secs_f64());
+            cpu_plain = cpu_plain.min(cpu_seconds() - cpu);
             peak_plain = peak_plain.max(peak_kib());
             assert_eq!(n, rows);
 
@@ -262,9 +293,10 @@ fn main() {
             assert_eq!(n, rows);
 
             reset_peak();
-            let t = Instant::now();
+            let (t, cpu) = (Instant::now(), cpu_seconds());
             let n = connector_import(plugin.as_ref(), url, page);
             best_conn = best_conn.min(t.elapsed().as_secs_f64());
+            cpu_conn = cpu_conn.min(cpu_seconds() - cpu);
             peak_conn = peak_conn.max(peak_kib());
             assert_eq!(n, rows);
         }
@@ -274,14 +306,16 @@ fn main() {
             rows as f64 / best_conn,
         );
         println!(
-            "{:<9} {:>12.0} {:>16.0} {:>14.0} {:>7.2} {:>14.1} {:>14.1}",
+            "{:<9} {:>12.0} {:>16.0} {:>14.0} {:>7.2} {:>14.1} {:>14.1} {:>13.2} {:>13.2}",
             dialect,
             rp,
             rm,
             rc,
             rc / rp,
             peak_plain as f64 / 1024.0,
-            peak_conn as f64 / 1024.0
+            peak_conn as f64 / 1024.0,
+            cpu_plain * 1e6 / rows as f64,
+            cpu_conn * 1e6 / rows as f64
         );
     }
     let _ = std::fs::remove_file(&tmp);

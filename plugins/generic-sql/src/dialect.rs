@@ -7,6 +7,7 @@
 //! own pool, and the `with_conn!` macro expands the same body once per concrete driver so every
 //! expansion is type-checked against its own database.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
@@ -259,6 +260,53 @@ pub enum Cell {
     Date(Date),
 }
 
+/// A [`Cell`] borrowed from the driver's row buffer: what the import reads without copying.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellRef<'a> {
+    Null,
+    Int(i64),
+    Float(f64),
+    /// Borrowed, or repaired (MySQL text that was not valid UTF-8).
+    Text(std::borrow::Cow<'a, str>),
+    Bytes(&'a [u8]),
+    Bool(bool),
+    TimestampTz(OffsetDateTime),
+    Timestamp(PrimitiveDateTime),
+    Date(Date),
+}
+
+impl Cell {
+    pub fn as_ref(&self) -> CellRef<'_> {
+        match self {
+            Cell::Null => CellRef::Null,
+            Cell::Int(i) => CellRef::Int(*i),
+            Cell::Float(f) => CellRef::Float(*f),
+            Cell::Text(s) => CellRef::Text(std::borrow::Cow::Borrowed(s)),
+            Cell::Bytes(b) => CellRef::Bytes(b),
+            Cell::Bool(b) => CellRef::Bool(*b),
+            Cell::TimestampTz(t) => CellRef::TimestampTz(*t),
+            Cell::Timestamp(t) => CellRef::Timestamp(*t),
+            Cell::Date(d) => CellRef::Date(*d),
+        }
+    }
+}
+
+impl From<CellRef<'_>> for Cell {
+    fn from(c: CellRef<'_>) -> Self {
+        match c {
+            CellRef::Null => Cell::Null,
+            CellRef::Int(i) => Cell::Int(i),
+            CellRef::Float(f) => Cell::Float(f),
+            CellRef::Text(s) => Cell::Text(s.into_owned()),
+            CellRef::Bytes(b) => Cell::Bytes(b.to_vec()),
+            CellRef::Bool(b) => Cell::Bool(b),
+            CellRef::TimestampTz(t) => Cell::TimestampTz(t),
+            CellRef::Timestamp(t) => Cell::Timestamp(t),
+            CellRef::Date(d) => Cell::Date(d),
+        }
+    }
+}
+
 /// A value to bind as a statement parameter. Every value the connector writes goes through
 /// this: nothing from an entry is ever spliced into SQL text.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,6 +333,111 @@ impl Rows {
         self.columns
             .iter()
             .position(|c| c.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Column names and database type names of a result set.
+#[derive(Debug, Default, Clone)]
+pub struct Header {
+    pub columns: Vec<String>,
+    pub types: Vec<String>,
+}
+
+type SqlxRows<'c, R> = futures_util::stream::BoxStream<'c, Result<R, sqlx::Error>>;
+
+enum TypedRows<'c> {
+    Sqlite(SqlxRows<'c, SqliteRow>),
+    Postgres(SqlxRows<'c, PgRow>),
+    MySql(SqlxRows<'c, MySqlRow>),
+    /// Rows read whole (ODBC).
+    #[cfg_attr(not(feature = "odbc"), allow(dead_code))]
+    Buffered(std::vec::IntoIter<Vec<Cell>>),
+    #[cfg_attr(not(feature = "odbc"), allow(dead_code))]
+    Failed(Option<SqlError>),
+}
+
+/// The rows of a running query ([`Conn::stream`]), the connection borrowed while it lasts.
+pub struct RowStream<'c> {
+    rows: TypedRows<'c>,
+    header: Header,
+    /// How each column is decoded; decided from the first row.
+    kinds: Vec<(NativeKind, String)>,
+}
+
+/// The header and decoding kinds of a result set, from its first row.
+fn header_of<R: Row>(row: &R) -> (Header, Vec<(NativeKind, String)>) {
+    let columns = row.columns();
+    let header = Header {
+        columns: columns.iter().map(|c| c.name().to_owned()).collect(),
+        types: columns
+            .iter()
+            .map(|c| c.type_info().name().to_owned())
+            .collect(),
+    };
+    let kinds = header
+        .types
+        .iter()
+        .map(|t| (kind_of::<R::Database>(t), t.clone()))
+        .collect();
+    (header, kinds)
+}
+
+impl RowStream<'_> {
+    /// The next row, handed to `f` as cells borrowed from the driver's buffer (nothing is
+    /// copied unless `f` copies it); `None` at the end of the result.
+    pub async fn next_row<R>(
+        &mut self,
+        f: impl FnOnce(&Header, &[CellRef<'_>]) -> Result<R, SqlError>,
+    ) -> Result<Option<R>, SqlError> {
+        macro_rules! typed {
+            ($rows:expr, $decode:expr) => {{
+                let Some(row) = $rows.try_next().await? else {
+                    return Ok(None);
+                };
+                if self.kinds.is_empty() {
+                    (self.header, self.kinds) = header_of(&row);
+                }
+                let mut cells = Vec::with_capacity(self.kinds.len());
+                for (i, (kind, type_name)) in self.kinds.iter().enumerate() {
+                    cells.push($decode(&row, i, (*kind, type_name.as_str()))?);
+                }
+                f(&self.header, &cells).map(Some)
+            }};
+        }
+        match &mut self.rows {
+            TypedRows::Sqlite(rows) => typed!(rows, |r, i, _| decode_sqlite(r, i)),
+            TypedRows::Postgres(rows) => typed!(rows, decode_pg),
+            TypedRows::MySql(rows) => typed!(rows, decode_mysql),
+            TypedRows::Buffered(rows) => match rows.next() {
+                None => Ok(None),
+                Some(cells) => {
+                    let cells: Vec<CellRef<'_>> = cells.iter().map(Cell::as_ref).collect();
+                    f(&self.header, &cells).map(Some)
+                }
+            },
+            TypedRows::Failed(e) => Err(e
+                .take()
+                .unwrap_or_else(|| SqlError::Value("the query failed".into()))),
+        }
+    }
+
+    /// Up to `n` more rows, copied; fewer only at the end of the result.
+    pub async fn next_chunk(&mut self, n: usize) -> Result<Rows, SqlError> {
+        let mut rows = Vec::with_capacity(n.min(1024));
+        while rows.len() < n {
+            let row = self
+                .next_row(|_, cells| Ok(cells.iter().cloned().map(Cell::from).collect()))
+                .await?;
+            match row {
+                Some(row) => rows.push(row),
+                None => break,
+            }
+        }
+        Ok(Rows {
+            columns: self.header.columns.clone(),
+            types: self.header.types.clone(),
+            rows,
+        })
     }
 }
 
@@ -464,46 +617,36 @@ impl Conn {
     /// Runs a query and decodes every row into cells as it arrives, so decoding overlaps with
     /// the database still sending (or, for SQLite, its worker thread still stepping).
     pub async fn fetch(&mut self, sql: &str, binds: &[Bind]) -> Result<Rows, SqlError> {
-        macro_rules! fetch_decode {
-            ($c:expr, $decode:expr, $db:ty) => {{
-                let mut stream = bound_query!(sql, binds).fetch(&mut **$c);
-                let mut out = Rows::default();
-                let mut kinds: Vec<(NativeKind, String)> = Vec::new();
-                let mut first = true;
-                while let Some(row) = stream.try_next().await? {
-                    if first {
-                        // Decided once per result set: the kind and type name of every column.
-                        first = false;
-                        out.columns = row.columns().iter().map(|c| c.name().to_owned()).collect();
-                        out.types = row
-                            .columns()
-                            .iter()
-                            .map(|c| c.type_info().name().to_owned())
-                            .collect();
-                        kinds = row
-                            .columns()
-                            .iter()
-                            .map(|c| {
-                                let name = c.type_info().name();
-                                (kind_of::<$db>(name), name.to_owned())
-                            })
-                            .collect();
-                    }
-                    let mut cells = Vec::with_capacity(kinds.len());
-                    for (i, (kind, type_name)) in kinds.iter().enumerate() {
-                        cells.push($decode(&row, i, (*kind, type_name.as_str()))?);
-                    }
-                    out.rows.push(cells);
-                }
-                Ok(out)
-            }};
-        }
-        match self {
-            Conn::Sqlite(c) => fetch_decode!(c, |r: &SqliteRow, i, _| decode_sqlite(r, i), Sqlite),
-            Conn::Postgres(c) => fetch_decode!(c, decode_pg, Postgres),
-            Conn::MySql(c) => fetch_decode!(c, decode_mysql, MySql),
+        self.stream(sql, binds).next_chunk(usize::MAX).await
+    }
+
+    /// Runs a query whose rows are read one at a time ([`RowStream::next_row`]) or in chunks
+    /// ([`RowStream::next_chunk`]): one statement however many rows, memory bounded by what
+    /// the caller keeps. ODBC results are read whole (the import pages ODBC by keyset).
+    pub fn stream<'c>(&'c mut self, sql: &'c str, binds: &'c [Bind]) -> RowStream<'c> {
+        let rows = match self {
+            Conn::Sqlite(c) => TypedRows::Sqlite(bound_query!(sql, binds).fetch(&mut **c)),
+            Conn::Postgres(c) => TypedRows::Postgres(bound_query!(sql, binds).fetch(&mut **c)),
+            Conn::MySql(c) => TypedRows::MySql(bound_query!(sql, binds).fetch(&mut **c)),
             #[cfg(feature = "odbc")]
-            Conn::Odbc(c) => c.fetch(sql, binds),
+            Conn::Odbc(c) => match c.fetch(sql, binds) {
+                Ok(rows) => {
+                    return RowStream {
+                        rows: TypedRows::Buffered(rows.rows.into_iter()),
+                        header: Header {
+                            columns: rows.columns,
+                            types: rows.types,
+                        },
+                        kinds: Vec::new(),
+                    };
+                }
+                Err(e) => TypedRows::Failed(Some(e)),
+            },
+        };
+        RowStream {
+            rows,
+            header: Header::default(),
+            kinds: Vec::new(),
         }
     }
 
@@ -615,92 +758,102 @@ fn kind_of<DB: sqlx::Database>(type_name: &str) -> NativeKind {
     dialect.native_kind(type_name)
 }
 
-fn decode_sqlite(row: &SqliteRow, i: usize) -> Result<Cell, SqlError> {
+fn decode_sqlite(row: &SqliteRow, i: usize) -> Result<CellRef<'_>, SqlError> {
     let raw = row.try_get_raw(i)?;
     if raw.is_null() {
-        return Ok(Cell::Null);
+        return Ok(CellRef::Null);
     }
     // SQLite is dynamically typed: decode by the storage class of this value, not the
     // column's declared type.
     let class = raw.type_info();
     Ok(match class.name() {
-        "INTEGER" | "BOOLEAN" => Cell::Int(row.try_get_unchecked::<i64, _>(i)?),
-        "REAL" => Cell::Float(row.try_get_unchecked::<f64, _>(i)?),
-        "BLOB" => Cell::Bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?),
-        _ => Cell::Text(row.try_get_unchecked::<String, _>(i)?),
+        "INTEGER" | "BOOLEAN" => CellRef::Int(row.try_get_unchecked::<i64, _>(i)?),
+        "REAL" => CellRef::Float(row.try_get_unchecked::<f64, _>(i)?),
+        "BLOB" => CellRef::Bytes(row.try_get_unchecked::<&[u8], _>(i)?),
+        _ => CellRef::Text(Cow::Borrowed(row.try_get_unchecked::<&str, _>(i)?)),
     })
 }
 
-fn decode_pg(
-    row: &PgRow,
+fn decode_pg<'r>(
+    row: &'r PgRow,
     i: usize,
     (kind, type_name): (NativeKind, &str),
-) -> Result<Cell, SqlError> {
+) -> Result<CellRef<'r>, SqlError> {
     if row.try_get_raw(i)?.is_null() {
-        return Ok(Cell::Null);
+        return Ok(CellRef::Null);
     }
+    // Unchecked: the Rust type is chosen from the column's own type name (`kind`), which is
+    // what sqlx's per-value compatibility check would compare again (a tenth of the import's
+    // time). A mismatch still fails to decode rather than misreading.
     Ok(match kind {
         NativeKind::Int | NativeKind::UInt => match type_name {
-            "INT2" => Cell::Int(row.try_get::<i16, _>(i)?.into()),
-            "INT4" => Cell::Int(row.try_get::<i32, _>(i)?.into()),
-            "OID" => Cell::Int(row.try_get::<sqlx::postgres::types::Oid, _>(i)?.0.into()),
-            _ => Cell::Int(row.try_get::<i64, _>(i)?),
+            "INT2" => CellRef::Int(row.try_get_unchecked::<i16, _>(i)?.into()),
+            "INT4" => CellRef::Int(row.try_get_unchecked::<i32, _>(i)?.into()),
+            "OID" => CellRef::Int(row.try_get_unchecked::<sqlx::postgres::types::Oid, _>(i)?.0.into()),
+            _ => CellRef::Int(row.try_get_unchecked::<i64, _>(i)?),
         },
-        NativeKind::Bool => Cell::Bool(row.try_get(i)?),
+        NativeKind::Bool => CellRef::Bool(row.try_get_unchecked(i)?),
         NativeKind::Float => match type_name {
-            "FLOAT4" => Cell::Float(row.try_get::<f32, _>(i)?.into()),
-            _ => Cell::Float(row.try_get::<f64, _>(i)?),
+            "FLOAT4" => CellRef::Float(row.try_get_unchecked::<f32, _>(i)?.into()),
+            _ => CellRef::Float(row.try_get_unchecked::<f64, _>(i)?),
         },
-        NativeKind::Bytes => Cell::Bytes(row.try_get(i)?),
-        NativeKind::TimestampTz => Cell::TimestampTz(row.try_get(i)?),
-        NativeKind::Timestamp => Cell::Timestamp(row.try_get(i)?),
-        NativeKind::Date => Cell::Date(row.try_get(i)?),
-        NativeKind::Text => Cell::Text(row.try_get(i)?),
-        NativeKind::Other => Cell::Text(row.try_get::<String, _>(i).map_err(|_| {
-            SqlError::Config(format!(
-                "column '{}' has PostgreSQL type {type_name}, which the connector reads only as \
-                 text: CAST it to text in the query",
-                row.column(i).name()
-            ))
-        })?),
+        NativeKind::Bytes => CellRef::Bytes(row.try_get_unchecked::<&[u8], _>(i)?),
+        NativeKind::TimestampTz => CellRef::TimestampTz(row.try_get_unchecked(i)?),
+        NativeKind::Timestamp => CellRef::Timestamp(row.try_get_unchecked(i)?),
+        NativeKind::Date => CellRef::Date(row.try_get_unchecked(i)?),
+        NativeKind::Text => CellRef::Text(Cow::Borrowed(row.try_get_unchecked::<&str, _>(i)?)),
+        // Checked: another type's binary form must never be read as text.
+        NativeKind::Other => CellRef::Text(Cow::Borrowed(row.try_get::<&str, _>(i).map_err(
+            |_| {
+                SqlError::Config(format!(
+                    "column '{}' has PostgreSQL type {type_name}, which the connector reads only as \
+                     text: CAST it to text in the query",
+                    row.column(i).name()
+                ))
+            },
+        )?)),
     })
 }
 
-fn decode_mysql(row: &MySqlRow, i: usize, (kind, _): (NativeKind, &str)) -> Result<Cell, SqlError> {
+fn decode_mysql<'r>(
+    row: &'r MySqlRow,
+    i: usize,
+    (kind, _): (NativeKind, &str),
+) -> Result<CellRef<'r>, SqlError> {
     if row.try_get_raw(i)?.is_null() {
-        return Ok(Cell::Null);
+        return Ok(CellRef::Null);
     }
     Ok(match kind {
-        NativeKind::Int => Cell::Int(row.try_get::<i64, _>(i)?),
+        NativeKind::Int => CellRef::Int(row.try_get::<i64, _>(i)?),
         NativeKind::UInt => {
             let v: u64 = row.try_get(i)?;
-            Cell::Int(i64::try_from(v).map_err(|_| {
+            CellRef::Int(i64::try_from(v).map_err(|_| {
                 SqlError::Value(format!("value {v} does not fit a 64-bit signed integer"))
             })?)
         }
-        NativeKind::Bool => Cell::Bool(row.try_get(i)?),
-        NativeKind::Float => Cell::Float(row.try_get(i)?),
+        NativeKind::Bool => CellRef::Bool(row.try_get(i)?),
+        NativeKind::Float => CellRef::Float(row.try_get(i)?),
         NativeKind::Bytes => {
             // MySQL flags text columns with a binary collation (utf8mb4_bin) as binary, so
-            // the wire type cannot tell them from VARBINARY. Valid UTF-8 is kept as text
-            // (without copying); the attribute's type decides the value, and text converts
-            // back to the same bytes for binary attributes.
-            let bytes: Vec<u8> = row.try_get_unchecked(i)?;
-            match String::from_utf8(bytes) {
-                Ok(s) => Cell::Text(s),
-                Err(e) => Cell::Bytes(e.into_bytes()),
+            // the wire type cannot tell them from VARBINARY. Valid UTF-8 is kept as text;
+            // the attribute's type decides the value, and text converts back to the same
+            // bytes for binary attributes.
+            let bytes: &[u8] = row.try_get_unchecked(i)?;
+            match std::str::from_utf8(bytes) {
+                Ok(s) => CellRef::Text(Cow::Borrowed(s)),
+                Err(_) => CellRef::Bytes(bytes),
             }
         }
-        NativeKind::TimestampTz => Cell::TimestampTz(row.try_get(i)?),
-        NativeKind::Timestamp => Cell::Timestamp(row.try_get(i)?),
-        NativeKind::Date => Cell::Date(row.try_get(i)?),
-        NativeKind::Text | NativeKind::Other => match row.try_get::<String, _>(i) {
-            Ok(s) => Cell::Text(s),
+        NativeKind::TimestampTz => CellRef::TimestampTz(row.try_get(i)?),
+        NativeKind::Timestamp => CellRef::Timestamp(row.try_get(i)?),
+        NativeKind::Date => CellRef::Date(row.try_get(i)?),
+        NativeKind::Text | NativeKind::Other => match row.try_get::<&str, _>(i) {
+            Ok(s) => CellRef::Text(Cow::Borrowed(s)),
             // MySQL reports some text results (e.g. of CAST or CONCAT with binary collation)
             // as binary; they are still UTF-8 text.
             Err(_) => {
-                let bytes: Vec<u8> = row.try_get_unchecked(i)?;
-                Cell::Text(String::from_utf8_lossy(&bytes).into_owned())
+                let bytes: &[u8] = row.try_get_unchecked(i)?;
+                CellRef::Text(String::from_utf8_lossy(bytes))
             }
         },
     })

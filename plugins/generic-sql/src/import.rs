@@ -10,10 +10,12 @@ use std::collections::{HashMap, VecDeque};
 use plugin_api::prelude::*;
 
 use crate::config::*;
-use crate::dialect::{Bind, Cell, Conn, NativeKind, Rows, SqlBuilder, translate_named};
+use crate::dialect::{
+    Bind, Cell, CellRef, Conn, Dialect, NativeKind, Rows, SqlBuilder, translate_named,
+};
 use crate::error::SqlError;
 use crate::schema::{Detected, Location};
-use crate::values::{cell_to_bind, to_value, with_value_ref};
+use crate::values::{cell_text, cell_to_bind, to_value, with_value_ref};
 
 pub struct ImportRun {
     pub kind: ImportKind,
@@ -212,6 +214,153 @@ fn anchor_list(d: &Detected) -> String {
         .join(", ")
 }
 
+/// The table's rows in anchor order: after `last` (keyset paging), changed since the
+/// watermark `since` (delta), at most `limit`.
+fn table_select(
+    d: &Detected,
+    last: Option<&[Bind]>,
+    since: Option<&str>,
+    limit: Option<usize>,
+) -> SqlBuilder {
+    let mut sql = SqlBuilder::new(d.dialect);
+    sql.push("SELECT ")
+        .push(&select_list(d))
+        .push(" FROM ")
+        .push(&d.table_sql);
+    let mut conditions = 0;
+    if let Some(last) = last {
+        sql.push(" WHERE (").push(&anchor_list(d)).push(") > (");
+        for (i, (b, c)) in last.iter().zip(d.anchor_columns()).enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.param(b.clone(), c.kind, &c.sql_type);
+        }
+        sql.push(")");
+        conditions += 1;
+    }
+    if let (Some(since), Some(wm)) = (since, d.watermark_column) {
+        let c = &d.columns[wm];
+        sql.push(if conditions == 0 { " WHERE " } else { " AND " });
+        // `>=`: the clock has finite precision, and seeing a row twice is harmless
+        // while missing one is not.
+        sql.ident(&c.name).push(" >= ");
+        sql.param(Bind::Text(since.to_owned()), c.kind, &c.sql_type);
+    }
+    sql.push(" ORDER BY ").push(&anchor_list(d));
+    if let Some(limit) = limit {
+        sql.push(&d.dialect.limit_clause(limit));
+    }
+    sql
+}
+
+/// Where finished pages go: the page and whether it is the last one, or the error that ended
+/// the run.
+pub type PageSender = tokio::sync::mpsc::Sender<Result<(PageWriter, bool), SqlError>>;
+
+/// Whether this run reads the table with one streamed statement instead of a keyset query
+/// per page. PostgreSQL and MySQL/MariaDB: a page per query costs a round trip and a plan
+/// each time (PostgreSQL even turns large-limit pages into repeated top-N sorts), while one
+/// statement reads the table in a single consistent snapshot. SQLite keeps keyset pages: a
+/// statement that stays open holds the database's shared lock, and in SQLite's default
+/// (rollback-journal) mode that would keep every writer out for the whole import. ODBC
+/// drivers are read whole per statement, so they page too.
+pub fn streams(run: &ImportRun, d: &Detected) -> bool {
+    matches!(run.kind, ImportKind::Table { last: None, .. })
+        && matches!(d.dialect, Dialect::Postgres | Dialect::MySql)
+}
+
+/// A table-mode run as one streamed statement ([`streams`]), page by page into `pages`, each
+/// page under the command timeout. `children` is a second connection for the child-table
+/// queries (the first one is busy streaming).
+pub async fn stream_table(
+    conn: &mut Conn,
+    mut children: Option<Conn>,
+    d: &Detected,
+    settings: &Settings,
+    run: &ImportRun,
+    pages: &PageSender,
+) -> Result<(), SqlError> {
+    let ImportKind::Table { since, .. } = &run.kind else {
+        unreachable!("only table runs are streamed");
+    };
+    let modification = if since.is_some() {
+        ObjectModification::Replace
+    } else {
+        ObjectModification::Add
+    };
+    let sql = table_select(d, None, since.as_deref(), None);
+    let mut rows = conn.stream(&sql.text, &sql.binds);
+    let mut capacity = 0;
+    if children.is_none() {
+        // Each row goes into the page straight from the driver's buffer.
+        let mut layout: Option<RowLayout<'_>> = None;
+        let mut scratch = RowScratch::default();
+        loop {
+            let mut page = PageWriter::with_capacity(capacity);
+            let next = async {
+                while page.len() < run.page_size {
+                    let written = rows
+                        .next_row(|header, cells| {
+                            let layout = match &mut layout {
+                                Some(l) => l,
+                                None => {
+                                    layout.insert(RowLayout::new(d, settings, &header.columns)?)
+                                }
+                            };
+                            write_row(
+                                layout,
+                                d,
+                                settings,
+                                cells,
+                                Vec::new(),
+                                modification,
+                                &mut scratch,
+                                &mut page,
+                            )
+                        })
+                        .await?;
+                    if written.is_none() {
+                        return Ok(true);
+                    }
+                }
+                Ok::<_, SqlError>(false)
+            };
+            let last = tokio::time::timeout(settings.timeout, next)
+                .await
+                .unwrap_or(Err(SqlError::Timeout(settings.timeout)))?;
+            capacity = page.byte_len();
+            if pages.send(Ok((page, last))).await.is_err() || last {
+                return Ok(());
+            }
+        }
+    }
+    loop {
+        let next = async {
+            let chunk = rows.next_chunk(run.page_size).await?;
+            let last = chunk.rows.len() < run.page_size;
+            let mut page = PageWriter::with_capacity(capacity);
+            write_entries(
+                children.as_mut(),
+                d,
+                settings,
+                chunk,
+                modification,
+                &mut page,
+            )
+            .await?;
+            Ok::<_, SqlError>((page, last))
+        };
+        let (page, last) = tokio::time::timeout(settings.timeout, next)
+            .await
+            .unwrap_or(Err(SqlError::Timeout(settings.timeout)))?;
+        capacity = page.byte_len();
+        if pages.send(Ok((page, last))).await.is_err() || last {
+            return Ok(());
+        }
+    }
+}
+
 /// The next page of entries.
 pub async fn next_page(
     conn: &mut Conn,
@@ -226,34 +375,7 @@ pub async fn next_page(
     let page = run.page_size;
     match &mut run.kind {
         ImportKind::Table { last, since } => {
-            let mut sql = SqlBuilder::new(d.dialect);
-            sql.push("SELECT ")
-                .push(&select_list(d))
-                .push(" FROM ")
-                .push(&d.table_sql);
-            let mut conditions = 0;
-            if let Some(last) = last.as_ref() {
-                sql.push(" WHERE (").push(&anchor_list(d)).push(") > (");
-                for (i, (b, c)) in last.iter().zip(d.anchor_columns()).enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.param(b.clone(), c.kind, &c.sql_type);
-                }
-                sql.push(")");
-                conditions += 1;
-            }
-            if let (Some(since), Some(wm)) = (since.as_ref(), d.watermark_column) {
-                let c = &d.columns[wm];
-                sql.push(if conditions == 0 { " WHERE " } else { " AND " });
-                // `>=`: the clock has finite precision, and seeing a row twice is harmless
-                // while missing one is not.
-                sql.ident(&c.name).push(" >= ");
-                sql.param(Bind::Text(since.clone()), c.kind, &c.sql_type);
-            }
-            sql.push(" ORDER BY ")
-                .push(&anchor_list(d))
-                .push(&d.dialect.limit_clause(page));
+            let sql = table_select(d, last.as_deref(), since.as_deref(), Some(page));
             let rows = conn.fetch(&sql.text, &sql.binds).await?;
             if rows.rows.len() < page {
                 run.done = true;
@@ -271,7 +393,7 @@ pub async fn next_page(
             } else {
                 ObjectModification::Add
             };
-            write_entries(conn, d, settings, rows, modification, out).await
+            write_entries(Some(conn), d, settings, rows, modification, out).await
         }
         ImportKind::Query {
             sql,
@@ -299,7 +421,7 @@ pub async fn next_page(
                 if queue.is_empty() {
                     run.done = true;
                 }
-                return write_entries(conn, d, settings, rows, modification, out).await;
+                return write_entries(Some(conn), d, settings, rows, modification, out).await;
             }
             let end = *next_index + page as i64 - 1;
             let binds = query_binds(names, *next_index, end, since);
@@ -308,7 +430,7 @@ pub async fn next_page(
             if rows.rows.len() < page {
                 run.done = true;
             }
-            write_entries(conn, d, settings, rows, modification, out).await
+            write_entries(Some(conn), d, settings, rows, modification, out).await
         }
         ImportKind::Changes { last_seq, max_seq } => {
             let DeltaStrategy::ChangeTable {
@@ -391,7 +513,7 @@ pub async fn next_page(
                 // Written, then read back: this page is rearranged by anchor before it goes out.
                 let mut changed = PageWriter::new();
                 write_entries(
-                    conn,
+                    Some(conn),
                     d,
                     settings,
                     rows,
@@ -466,11 +588,146 @@ pub fn key_text(c: &Cell) -> String {
     }
 }
 
+/// Where the parts of an entry are in a result's columns (matched by name), resolved once per
+/// result.
+struct RowLayout<'d> {
+    /// Result column -> attribute.
+    mapping: Vec<Option<&'d crate::schema::Attr>>,
+    /// Result column of each anchor, with its attribute.
+    anchors: Vec<(usize, &'d crate::schema::Attr)>,
+    dn: Option<usize>,
+    object_type: Option<usize>,
+}
+
+impl<'d> RowLayout<'d> {
+    fn new(d: &'d Detected, settings: &Settings, columns: &[String]) -> Result<Self, SqlError> {
+        let index = |name: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(name));
+        let column_of = |col: usize| index(&d.columns[col].name);
+        let mapping = columns
+            .iter()
+            .map(|name| {
+                d.attrs.iter().find(|a| {
+                    a.name.eq_ignore_ascii_case(name)
+                        && matches!(a.location, Location::Parent(_))
+                        && a.operation != AttributeOperation::ExportOnly
+                })
+            })
+            .collect();
+        let anchors = d
+            .anchors
+            .iter()
+            .map(|&a| {
+                let attr = d
+                    .attrs
+                    .iter()
+                    .find(|x| x.location == Location::Parent(a))
+                    .expect("anchor attribute");
+                column_of(a).map(|i| (i, attr))
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                SqlError::Config(format!(
+                    "the import result has no anchor column ({}); columns: {}",
+                    settings.anchors.join(", "),
+                    columns.join(", ")
+                ))
+            })?;
+        Ok(Self {
+            mapping,
+            anchors,
+            dn: d.dn_column.and_then(column_of),
+            object_type: d.type_column.and_then(column_of),
+        })
+    }
+}
+
+/// Writes one row into the page as an entry, values borrowed from the row, with the row's
+/// child-table values.
+#[allow(clippy::too_many_arguments)]
+fn write_row(
+    layout: &RowLayout<'_>,
+    d: &Detected,
+    settings: &Settings,
+    row: &[CellRef<'_>],
+    children: Vec<(&crate::schema::Attr, Vec<Value>)>,
+    modification: ObjectModification,
+    scratch: &mut RowScratch,
+    page: &mut PageWriter,
+) -> Result<(), SqlError> {
+    let object_type = match layout.object_type.map(|i| &row[i]) {
+        Some(CellRef::Text(t)) => t,
+        _ => d.object_types[0].as_str(),
+    };
+    let RowScratch { anchors, dn } = scratch;
+    anchors.clear();
+    let mut missing = None;
+    for (k, &(idx, attr)) in layout.anchors.iter().enumerate() {
+        match with_value_ref(&row[idx], attr, settings, |v| Value::from(v))? {
+            Some(v) => anchors.push((k, v)),
+            // A row without an anchor cannot be tracked; the host reports it.
+            None => missing = Some(&d.columns[d.anchors[k]].name),
+        }
+    }
+    dn.clear();
+    match layout.dn.map(|i| &row[i]) {
+        Some(CellRef::Null) | None => {
+            for (n, (k, v)) in anchors.iter().enumerate() {
+                if n > 0 {
+                    dn.push('+');
+                }
+                if d.anchors.len() > 1 {
+                    dn.push_str(&d.columns[d.anchors[*k]].name);
+                    dn.push('=');
+                }
+                push_text(dn, v);
+            }
+        }
+        Some(CellRef::Text(t)) => dn.push_str(t),
+        Some(c) => dn.push_str(&cell_text(c)),
+    }
+    let mut e = page.entry(object_type, modification, dn, dn);
+    for (k, v) in anchors.iter() {
+        e.anchor(&d.columns[d.anchors[*k]].name, v.into());
+    }
+    if let Some(column) = missing {
+        e.error(
+            ImportErrorCode::MissingAnchor,
+            "MissingAnchor",
+            &format!("anchor column '{column}' is NULL"),
+        );
+    }
+    for (i, cell) in row.iter().enumerate() {
+        let Some(attr) = layout.mapping[i] else {
+            continue;
+        };
+        with_value_ref(cell, attr, settings, |v| {
+            e.add(&attr.name, v);
+        })?;
+    }
+    for (attr, values) in children {
+        e.change(
+            &attr.name,
+            AttributeModification::Add,
+            values
+                .iter()
+                .map(|v| (ValueModification::Add, ValueRef::from(v))),
+        );
+    }
+    Ok(())
+}
+
+/// Buffers [`write_row`] reuses from row to row.
+#[derive(Default)]
+struct RowScratch {
+    anchors: Vec<(usize, Value)>,
+    dn: String,
+}
+
 /// Writes rows (from the table or a query, columns matched by name) into the page as entries,
 /// with the multi-valued attributes from the child table (one query per page, made before the
-/// page is written). Values are written borrowed from the rows: no entry is built here.
+/// page is written).
 async fn write_entries(
-    conn: &mut Conn,
+    conn: Option<&mut Conn>,
     d: &Detected,
     settings: &Settings,
     rows: Rows,
@@ -481,109 +738,29 @@ async fn write_entries(
         // An empty result carries no column names to check.
         return Ok(());
     }
-    // Result column -> attribute, resolved once per page.
-    let mapping: Vec<Option<&crate::schema::Attr>> = rows
-        .columns
-        .iter()
-        .map(|name| {
-            d.attrs.iter().find(|a| {
-                a.name.eq_ignore_ascii_case(name)
-                    && matches!(a.location, Location::Parent(_))
-                    && a.operation != AttributeOperation::ExportOnly
-            })
-        })
-        .collect();
-    let column_of = |col: usize| rows.index(&d.columns[col].name);
-    let anchor_idx: Vec<usize> = d
-        .anchors
-        .iter()
-        .map(|&a| column_of(a))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| {
-            SqlError::Config(format!(
-                "the import result has no anchor column ({}); columns: {}",
-                settings.anchors.join(", "),
-                rows.columns.join(", ")
-            ))
-        })?;
-    let anchor_attrs: Vec<&crate::schema::Attr> = d
-        .anchors
-        .iter()
-        .map(|&a| {
-            d.attrs
-                .iter()
-                .find(|x| x.location == Location::Parent(a))
-                .expect("anchor attribute")
-        })
-        .collect();
-    let dn_idx = d.dn_column.and_then(column_of);
-    let type_idx = d.type_column.and_then(column_of);
+    let layout = RowLayout::new(d, settings, &rows.columns)?;
     let mut children = if d.child_columns.is_empty() {
         ChildValues::default()
     } else {
-        let keys: Vec<&Cell> = rows.rows.iter().map(|r| &r[anchor_idx[0]]).collect();
+        let conn = conn.expect("a connection for the child table");
+        let keys: Vec<&Cell> = rows.rows.iter().map(|r| &r[layout.anchors[0].0]).collect();
         child_values(conn, d, settings, &keys).await?
     };
-    // (anchor number, value) of the anchors the row has.
-    let mut anchors: Vec<(usize, Value)> = Vec::with_capacity(anchor_idx.len());
-    let mut dn = String::new();
+    let mut scratch = RowScratch::default();
+    let mut cells: Vec<CellRef<'_>> = Vec::new();
     for (n, row) in rows.rows.iter().enumerate() {
-        let object_type = match type_idx.map(|i| &row[i]) {
-            Some(Cell::Text(t)) => t.as_str(),
-            _ => d.object_types[0].as_str(),
-        };
-        anchors.clear();
-        let mut missing = None;
-        for (k, &idx) in anchor_idx.iter().enumerate() {
-            match to_value(&row[idx], anchor_attrs[k], settings)? {
-                Some(v) => anchors.push((k, v)),
-                // A row without an anchor cannot be tracked; the host reports it.
-                None => missing = Some(&d.columns[d.anchors[k]].name),
-            }
-        }
-        dn.clear();
-        match dn_idx.map(|i| &row[i]) {
-            Some(Cell::Null) | None => {
-                for (n, (k, v)) in anchors.iter().enumerate() {
-                    if n > 0 {
-                        dn.push('+');
-                    }
-                    if d.anchors.len() > 1 {
-                        dn.push_str(&d.columns[d.anchors[*k]].name);
-                        dn.push('=');
-                    }
-                    push_text(&mut dn, v);
-                }
-            }
-            Some(Cell::Text(t)) => dn.push_str(t),
-            Some(c) => dn.push_str(&key_text(c)),
-        }
-        let mut e = page.entry(object_type, modification, &dn, &dn);
-        for (k, v) in &anchors {
-            e.anchor(&d.columns[d.anchors[*k]].name, v.into());
-        }
-        if let Some(column) = missing {
-            e.error(
-                ImportErrorCode::MissingAnchor,
-                "MissingAnchor",
-                &format!("anchor column '{column}' is NULL"),
-            );
-        }
-        for (i, cell) in row.iter().enumerate() {
-            let Some(attr) = mapping[i] else { continue };
-            with_value_ref(cell, attr, settings, |v| {
-                e.add(&attr.name, v);
-            })?;
-        }
-        for (attr, values) in children.take(n) {
-            e.change(
-                &attr.name,
-                AttributeModification::Add,
-                values
-                    .iter()
-                    .map(|v| (ValueModification::Add, ValueRef::from(v))),
-            );
-        }
+        cells.clear();
+        cells.extend(row.iter().map(Cell::as_ref));
+        write_row(
+            &layout,
+            d,
+            settings,
+            &cells,
+            children.take(n),
+            modification,
+            &mut scratch,
+            page,
+        )?;
     }
     Ok(())
 }

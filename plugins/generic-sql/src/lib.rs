@@ -43,13 +43,17 @@ pub struct GenericSql {
     host: HostServices,
     pool: Option<Pool>,
     detected: Option<Arc<Detected>>,
-    import: Option<ImportRun>,
+    import: Option<ImportFeed>,
     /// Created once per instance; every database call of this instance runs on it.
     rt: Arc<tokio::runtime::Runtime>,
 }
 
 fn runtime() -> ConnectorResult<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
+    // One worker thread: calls run on the caller's thread (`block_on`), and an import's
+    // read-ahead task (`ImportFeed`) runs on the worker while the host takes a page.
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("generic-sql")
         .enable_all()
         .build()
         .map_err(|e| ConnectorError::internal(format!("cannot start the connector's runtime: {e}")))
@@ -115,6 +119,71 @@ impl GenericSql {
         })?;
         self.detected = Some(detected.clone());
         Ok((conn, detected))
+    }
+}
+
+/// Pages an import reads ahead of the host. A few pages absorb the scheduling jitter between
+/// the database, the reader and the host on a busy machine at a constant memory cost.
+const READ_AHEAD_PAGES: usize = 4;
+
+/// A running import. A task on the instance's runtime reads the pages, one page ahead of the
+/// host: the next page's queries and row conversion overlap with the host decoding and
+/// caching the previous one; at most [`READ_AHEAD_PAGES`] + 2 pages are held.
+struct ImportFeed {
+    pages: tokio::sync::mpsc::Receiver<Result<(PageWriter, bool), SqlError>>,
+    /// The watermark of this run, taken when it was opened.
+    custom_data: String,
+    finished: bool,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ImportFeed {
+    fn drop(&mut self) {
+        // Closing (or failing) the import stops the reader and returns its connection.
+        self.task.abort();
+    }
+}
+
+/// The read-ahead task of an [`ImportFeed`]: each page is written under the command timeout
+/// and sent; it ends after the last page, on the first error, or when the feed is dropped.
+async fn feed_pages(
+    mut conn: Conn,
+    pool: Pool,
+    d: Arc<Detected>,
+    settings: Settings,
+    mut run: ImportRun,
+    pages: import::PageSender,
+) {
+    if import::streams(&run, &d) {
+        let streamed = async {
+            let children = match d.child_columns.is_empty() {
+                true => None,
+                false => Some(pool.acquire().await?),
+            };
+            import::stream_table(&mut conn, children, &d, &settings, &run, &pages).await
+        };
+        if let Err(e) = streamed.await {
+            let _ = pages.send(Err(e)).await;
+        }
+        return;
+    }
+    let mut capacity = 0;
+    loop {
+        let mut page = PageWriter::with_capacity(capacity);
+        let written = tokio::time::timeout(
+            settings.timeout,
+            import::next_page(&mut conn, &d, &settings, &mut run, &mut page),
+        )
+        .await
+        .unwrap_or(Err(SqlError::Timeout(settings.timeout)));
+        let next = written.map(|()| {
+            capacity = page.byte_len();
+            (page, run.done)
+        });
+        let last = !matches!(next, Ok((_, false)));
+        if pages.send(next).await.is_err() || last {
+            return;
+        }
     }
 }
 
@@ -284,12 +353,22 @@ impl Connector for GenericSql {
         let rt = self.rt.clone();
         let _entered = rt.enter();
         let (mut conn, d) = self.connect()?;
+        let pool = self.pool.clone().expect("connected");
         let settings = &self.settings;
         let run = block(&self.rt, settings.timeout, async {
             import::open(&mut conn, &d, settings, &request).await
         })?;
         let custom_data = run.custom_data.clone();
-        self.import = Some(run);
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD_PAGES);
+        let task = self
+            .rt
+            .spawn(feed_pages(conn, pool, d, self.settings.clone(), run, tx));
+        self.import = Some(ImportFeed {
+            pages: rx,
+            custom_data: custom_data.clone(),
+            finished: false,
+            task,
+        });
         Ok(custom_data)
     }
 
@@ -298,31 +377,40 @@ impl Connector for GenericSql {
         let rt = self.rt.clone();
         let _entered = rt.enter();
         self.host.check_cancelled()?;
-        let mut run = self.import.take().ok_or_else(|| {
+        let feed = self.import.as_mut().ok_or_else(|| {
             ConnectorError::invalid_input("get_import_entries before open_import")
         })?;
-        let (mut conn, d) = self.connect()?;
-        let settings = &self.settings;
-        let written = block(&self.rt, settings.timeout, async {
-            import::next_page(&mut conn, &d, settings, &mut run, page).await
-        });
-        // On failure the run is dropped: the import fails cleanly and must be reopened.
-        written.inspect_err(|e| {
-            self.host.error(&format!("import failed: {e}"));
-        })?;
-        let status = PageStatus {
-            more_to_import: !run.done,
-            custom_data: run.custom_data.clone(),
-        };
-        self.import = Some(run);
-        Ok(status)
+        if !feed.finished {
+            let next = block(&self.rt, self.settings.timeout, async {
+                feed.pages
+                    .recv()
+                    .await
+                    .unwrap_or_else(|| Err(SqlError::Config("the import's reader stopped".into())))
+            });
+            match next {
+                Ok((written, done)) => {
+                    *page = written;
+                    feed.finished = done;
+                }
+                Err(e) => {
+                    // The run is dropped: the import fails cleanly and must be reopened.
+                    self.import = None;
+                    self.host.error(&format!("import failed: {e}"));
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(PageStatus {
+            more_to_import: !feed.finished,
+            custom_data: feed.custom_data.clone(),
+        })
     }
 
     fn close_import(&mut self, _reason: CloseReason) -> ConnectorResult<String> {
         Ok(self
             .import
             .take()
-            .map(|r| r.custom_data)
+            .map(|feed| feed.custom_data.clone())
             .unwrap_or_default())
     }
 

@@ -9,7 +9,7 @@ use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::config::Settings;
-use crate::dialect::{Bind, Cell, NativeKind};
+use crate::dialect::{Bind, Cell, CellRef, NativeKind};
 use crate::error::SqlError;
 use crate::schema::{Attr, ColumnDef};
 
@@ -21,82 +21,68 @@ fn iso(dt: OffsetDateTime) -> String {
 
 /// A cell as an ECMA value of the attribute's type. `None` for NULL.
 pub fn to_value(cell: &Cell, attr: &Attr, settings: &Settings) -> Result<Option<Value>, SqlError> {
-    to_value_owned(cell.clone(), attr, settings)
+    with_value_ref(&cell.as_ref(), attr, settings, |v| Value::from(v))
 }
 
 /// Calls `f` with the cell as an ECMA value of the attribute's type, borrowed from the cell
 /// where no conversion is needed (the import hot path); `None` for NULL.
 pub fn with_value_ref<R>(
-    cell: &Cell,
+    cell: &CellRef<'_>,
     attr: &Attr,
     settings: &Settings,
     f: impl FnOnce(ValueRef<'_>) -> R,
 ) -> Result<Option<R>, SqlError> {
     if !attr.datetime {
         let borrowed = match (attr.data_type, cell) {
-            (_, Cell::Null) => return Ok(None),
-            (DataType::String, Cell::Text(s)) => Some(ValueRef::String(s)),
-            (DataType::Reference, Cell::Text(s)) => Some(ValueRef::Reference(s)),
-            (DataType::Binary, Cell::Bytes(b)) => Some(ValueRef::Binary(b)),
-            (DataType::Integer, Cell::Int(i)) => Some(ValueRef::Integer(*i)),
-            (DataType::Boolean, Cell::Bool(b)) => Some(ValueRef::Boolean(*b)),
-            (DataType::Boolean, Cell::Int(i)) => Some(ValueRef::Boolean(*i != 0)),
+            (_, CellRef::Null) => return Ok(None),
+            (DataType::String, CellRef::Text(s)) => Some(ValueRef::String(s)),
+            (DataType::Reference, CellRef::Text(s)) => Some(ValueRef::Reference(s)),
+            (DataType::Binary, CellRef::Bytes(b)) => Some(ValueRef::Binary(b)),
+            (DataType::Integer, CellRef::Int(i)) => Some(ValueRef::Integer(*i)),
+            (DataType::Boolean, CellRef::Bool(b)) => Some(ValueRef::Boolean(*b)),
+            (DataType::Boolean, CellRef::Int(i)) => Some(ValueRef::Boolean(*i != 0)),
             _ => None,
         };
         if let Some(v) = borrowed {
             return Ok(Some(f(v)));
         }
     }
-    Ok(to_value_ref(cell, attr, settings)?.map(|v| f((&v).into())))
+    Ok(converted(cell, attr, settings)?.map(|v| f((&v).into())))
 }
 
-/// [`to_value`] without copying text and binary values.
-pub fn to_value_owned(
-    cell: Cell,
+/// The conversions of [`with_value_ref`]: date-times, and values stored in a column of
+/// another type than the attribute's.
+fn converted(
+    cell: &CellRef<'_>,
     attr: &Attr,
     settings: &Settings,
 ) -> Result<Option<Value>, SqlError> {
-    if !attr.datetime {
-        match (attr.data_type, cell) {
-            (DataType::String, Cell::Text(s)) => return Ok(Some(Value::String(s))),
-            (DataType::Reference, Cell::Text(s)) => return Ok(Some(Value::Reference(s))),
-            (DataType::Binary, Cell::Bytes(b)) => return Ok(Some(Value::Binary(b))),
-            (DataType::Integer, Cell::Int(i)) => return Ok(Some(Value::Integer(i))),
-            (DataType::Boolean, Cell::Bool(b)) => return Ok(Some(Value::Boolean(b))),
-            (DataType::Boolean, Cell::Int(i)) => return Ok(Some(Value::Boolean(i != 0))),
-            (_, cell) => return to_value_ref(&cell, attr, settings),
-        }
-    }
-    to_value_ref(&cell, attr, settings)
-}
-
-fn to_value_ref(cell: &Cell, attr: &Attr, settings: &Settings) -> Result<Option<Value>, SqlError> {
     let text = |s: String| match attr.data_type {
         DataType::Reference => Value::Reference(s),
         _ => Value::String(s),
     };
     let v = match cell {
-        Cell::Null => return Ok(None),
-        Cell::TimestampTz(t) => text(iso(*t)),
-        Cell::Timestamp(t) => text(iso(t.assume_offset(settings.time_zone))),
-        Cell::Date(d) => text(d.to_string()),
-        Cell::Text(s) if attr.datetime => {
+        CellRef::Null => return Ok(None),
+        CellRef::TimestampTz(t) => text(iso(*t)),
+        CellRef::Timestamp(t) => text(iso(t.assume_offset(settings.time_zone))),
+        CellRef::Date(d) => text(d.to_string()),
+        CellRef::Text(s) if attr.datetime => {
             // Text stored in the configured date format; anything unparsable is passed through
             // unchanged rather than lost.
             match PrimitiveDateTime::parse(s, &settings.date_format) {
                 Ok(t) => text(iso(t.assume_offset(settings.time_zone))),
                 Err(_) => match OffsetDateTime::parse(s, &Rfc3339) {
                     Ok(t) => text(iso(t)),
-                    Err(_) => text(s.clone()),
+                    Err(_) => text(s.to_string()),
                 },
             }
         }
         other => match attr.data_type {
             DataType::Integer => Value::Integer(match other {
-                Cell::Int(i) => *i,
-                Cell::Bool(b) => *b as i64,
-                Cell::Float(f) => *f as i64,
-                Cell::Text(s) => s.trim().parse().map_err(|_| {
+                CellRef::Int(i) => *i,
+                CellRef::Bool(b) => *b as i64,
+                CellRef::Float(f) => *f as i64,
+                CellRef::Text(s) => s.trim().parse().map_err(|_| {
                     SqlError::Value(format!("'{}': {s:?} is not an integer", attr.name))
                 })?,
                 _ => {
@@ -107,40 +93,37 @@ fn to_value_ref(cell: &Cell, attr: &Attr, settings: &Settings) -> Result<Option<
                 }
             }),
             DataType::Boolean => Value::Boolean(match other {
-                Cell::Bool(b) => *b,
-                Cell::Int(i) => *i != 0,
-                Cell::Text(s) => matches!(
+                CellRef::Bool(b) => *b,
+                CellRef::Int(i) => *i != 0,
+                CellRef::Text(s) => matches!(
                     s.trim().to_ascii_lowercase().as_str(),
                     "1" | "true" | "t" | "yes" | "y"
                 ),
                 _ => return Err(SqlError::Value(format!("'{}' is not a boolean", attr.name))),
             }),
             DataType::Binary => Value::Binary(match other {
-                Cell::Bytes(b) => b.clone(),
-                Cell::Text(s) => s.clone().into_bytes(),
+                CellRef::Bytes(b) => b.to_vec(),
+                CellRef::Text(s) => s.as_bytes().to_vec(),
                 c => cell_text(c).into_bytes(),
             }),
-            DataType::String | DataType::Reference => text(match other {
-                Cell::Text(s) => s.clone(),
-                Cell::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-                c => cell_text(c),
-            }),
+            DataType::String | DataType::Reference => text(cell_text(other)),
         },
     };
     Ok(Some(v))
 }
 
-fn cell_text(c: &Cell) -> String {
+/// A cell as text (key matching, text binds, conversions to string attributes).
+pub fn cell_text(c: &CellRef<'_>) -> String {
     match c {
-        Cell::Null => String::new(),
-        Cell::Int(i) => i.to_string(),
-        Cell::Float(f) => f.to_string(),
-        Cell::Text(s) => s.clone(),
-        Cell::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        Cell::Bool(b) => b.to_string(),
-        Cell::TimestampTz(t) => iso(*t),
-        Cell::Timestamp(t) => t.to_string(),
-        Cell::Date(d) => d.to_string(),
+        CellRef::Null => String::new(),
+        CellRef::Int(i) => i.to_string(),
+        CellRef::Float(f) => f.to_string(),
+        CellRef::Text(s) => s.to_string(),
+        CellRef::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        CellRef::Bool(b) => b.to_string(),
+        CellRef::TimestampTz(t) => iso(*t),
+        CellRef::Timestamp(t) => t.to_string(),
+        CellRef::Date(d) => d.to_string(),
     }
 }
 
@@ -152,7 +135,7 @@ pub fn cell_to_bind(cell: &Cell, kind: NativeKind) -> Bind {
         Cell::Bool(b) => Bind::Bool(*b),
         Cell::Bytes(b) => Bind::Bytes(b.clone()),
         Cell::Text(s) => Bind::Text(s.clone()),
-        other => Bind::Text(cell_text(other)),
+        other => Bind::Text(cell_text(&other.as_ref())),
     }
 }
 
