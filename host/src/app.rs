@@ -16,6 +16,7 @@ use ecma_scim::{
     StoredResource,
 };
 use plugin_api::model::*;
+use plugin_api::page::{ChangeView, EntryView};
 use serde_json::Value as Json;
 
 use crate::cache::{CacheEntry, Snapshot, TypeCache};
@@ -583,15 +584,20 @@ impl Application {
         };
         let result: Result<(), ConnectorError> = async {
             loop {
-                let page = self.import_instance.call(|i| i.get_import_entries()).await?;
+                // Entries are read in place from the connector's buffer: cache records are
+                // built straight from it, with no CsEntryChange in between.
+                let page = self.import_instance.call(|i| i.get_import_page()).await?;
                 if !page.custom_data.is_empty() {
                     custom_data = page.custom_data.clone();
                 }
-                for entry in page.entries {
+                for entry in page.entries.entries() {
+                    let entry = entry.map_err(|e| {
+                        ConnectorError::internal(format!("the connector sent a malformed import page: {e}"))
+                    })?;
                     if !entry.object_type.is_empty() && !entry.object_type.eq_ignore_ascii_case(&t.object_type) {
                         continue;
                     }
-                    if let Some(err) = &entry.error {
+                    if let Some(err) = entry.error() {
                         summary.errors += 1;
                         tracing::warn!(app = %self.name, "import entry error {:?} {}: {}", err.code, err.name, err.detail);
                         continue;
@@ -609,7 +615,7 @@ impl Application {
                         Some(l) => Some(l.lock().await),
                         None => None,
                     };
-                    self.apply_import_entry(t, cache, &previous, next.as_mut(), id, entry, dry_run, summary);
+                    self.apply_import_entry(t, cache, &previous, next.as_mut(), id, &entry, dry_run, summary);
                 }
                 if !page.more_to_import {
                     break;
@@ -660,22 +666,21 @@ impl Application {
         t: &TypeMapping,
         cache: &TypeCache,
         full: bool,
-        entry: &CsEntryChange,
+        entry: &EntryView<'_>,
     ) -> Option<String> {
         entry
-            .anchor
-            .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(&t.anchor))
-            .map(|a| a.value.as_text())
+            .anchors()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&t.anchor))
+            .map(|(_, value)| value.as_text())
             .or_else(|| {
                 entry
                     .change(&t.anchor)
                     .and_then(|c| c.added_values().next())
-                    .map(Value::as_text)
+                    .map(|v| v.as_text())
             })
             .or_else(|| {
                 (!full && !entry.dn.is_empty())
-                    .then(|| cache.snapshot().id_by_dn(&entry.dn).cloned())
+                    .then(|| cache.snapshot().id_by_dn(entry.dn).cloned())
                     .flatten()
             })
             .filter(|i| !i.is_empty())
@@ -689,7 +694,7 @@ impl Application {
         previous: &Snapshot,
         next: Option<&mut Snapshot>,
         id: String,
-        entry: CsEntryChange,
+        entry: &EntryView<'_>,
         dry_run: bool,
         summary: &mut ImportSummary,
     ) {
@@ -721,12 +726,12 @@ impl Application {
             }
             _ => Record::new(),
         };
-        apply_changes(&mut record, &entry.changes);
+        apply_changes(&mut record, entry.changes());
         record
             .entry(t.anchor.clone())
             .or_insert_with(|| vec![Value::String(id.clone())]);
         let dn = if !entry.dn.is_empty() {
-            entry.dn.clone()
+            entry.dn.to_owned()
         } else if let Some(v) = t
             .dn_attribute
             .as_ref()
@@ -1057,32 +1062,32 @@ impl Application {
 }
 
 /// Applies imported attribute changes to a record.
-fn apply_changes(record: &mut Record, changes: &[AttributeChange]) {
+fn apply_changes<'a>(record: &mut Record, changes: impl Iterator<Item = ChangeView<'a>>) {
     for c in changes {
         match c.modification {
             AttributeModification::Add | AttributeModification::Replace => {
-                let values: Vec<Value> = c.added_values().cloned().collect();
+                let values: Vec<Value> = c.added_values().map(Value::from).collect();
                 if values.is_empty() {
-                    record.remove(&c.name);
+                    record.remove(c.name);
                 } else {
-                    record.insert(c.name.clone(), values);
+                    record.insert(c.name.to_owned(), values);
                 }
             }
             AttributeModification::Delete => {
-                record.remove(&c.name);
+                record.remove(c.name);
             }
             AttributeModification::Update => {
-                let values = record.entry(c.name.clone()).or_default();
+                let values = record.entry(c.name.to_owned()).or_default();
                 for d in c.deleted_values() {
-                    values.retain(|v| v != d);
+                    values.retain(|v| *v != d);
                 }
                 for a in c.added_values() {
-                    if !values.contains(a) {
-                        values.push(a.clone());
+                    if !values.iter().any(|v| *v == a) {
+                        values.push(a.into());
                     }
                 }
                 if values.is_empty() {
-                    record.remove(&c.name);
+                    record.remove(c.name);
                 }
             }
         }

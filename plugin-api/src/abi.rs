@@ -880,15 +880,14 @@ impl From<(crate::page::PageWriter, crate::page::PageStatus)> for AbiPackedPage 
         }
     }
 }
-impl TryFrom<AbiPackedPage> for m::ImportPage {
-    type Error = m::ConnectorError;
-    fn try_from(p: AbiPackedPage) -> Result<Self, Self::Error> {
-        Ok(Self {
-            entries: crate::page::decode_page(&p.bytes, p.entries)
-                .map_err(|e| m::ConnectorError::internal(e.to_string()))?,
+impl From<AbiPackedPage> for crate::page::PackedImportPage {
+    fn from(p: AbiPackedPage) -> Self {
+        Self {
+            // The plugin's buffer is kept as it is and read in place.
+            entries: crate::page::PackedPage::from_abi(p.bytes, p.entries),
             more_to_import: p.more_to_import,
             custom_data: p.custom_data.into(),
-        })
+        }
     }
 }
 

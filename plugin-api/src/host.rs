@@ -6,6 +6,7 @@
 use std::marker::PhantomData;
 
 use crate::model::*;
+use crate::page::{PackedImportPage, PackedPage};
 use crate::sdk::{Connector, HostServices, info_of};
 
 /// Module-level calls of one connector (ECMA2's `IMAExtensible2Get*` interfaces).
@@ -38,6 +39,11 @@ pub trait ConnectorInstance: Send {
     fn test_connection(&mut self) -> ConnectorResult<()>;
     fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String>;
     fn get_import_entries(&mut self) -> ConnectorResult<ImportPage>;
+    /// The next page as the connector packed it, for reading in place ([`PackedPage`]): what
+    /// the host's import uses. The default packs [`Self::get_import_entries`]'s page.
+    fn get_import_page(&mut self) -> ConnectorResult<PackedImportPage> {
+        self.get_import_entries().map(Into::into)
+    }
     fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String>;
     fn open_export(&mut self, request: OpenExportRequest) -> ConnectorResult<()>;
     fn put_export_entries(
@@ -129,6 +135,9 @@ impl<T: Connector> ConnectorInstance for InProcessInstance<T> {
     fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
         guarded(|| import_page_of(&mut self.0))
     }
+    fn get_import_page(&mut self) -> ConnectorResult<PackedImportPage> {
+        guarded(|| packed_import_page_of(&mut self.0))
+    }
     fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String> {
         guarded(|| self.0.close_import(reason))
     }
@@ -165,12 +174,15 @@ impl<T: Connector> ConnectorInstance for InProcessInstance<T> {
 /// One import page of a connector through its packed path, decoded: what the host sees
 /// whichever of the two import methods the connector implements.
 pub(crate) fn import_page_of<T: Connector>(connector: &mut T) -> ConnectorResult<ImportPage> {
+    ImportPage::try_from(packed_import_page_of(connector)?)
+}
+
+fn packed_import_page_of<T: Connector>(connector: &mut T) -> ConnectorResult<PackedImportPage> {
     let mut page = crate::page::PageWriter::new();
     let status = connector.get_import_page(&mut page)?;
     let (bytes, n) = page.into_parts();
-    Ok(ImportPage {
-        entries: crate::page::decode_page(&bytes, n)
-            .map_err(|e| ConnectorError::internal(e.to_string()))?,
+    Ok(PackedImportPage {
+        entries: PackedPage::new(bytes, n),
         more_to_import: status.more_to_import,
         custom_data: status.custom_data,
     })

@@ -29,7 +29,10 @@ pub use model::PLUGIN_API_VERSION;
 /// Everything a connector author needs.
 pub mod prelude {
     pub use crate::model::*;
-    pub use crate::page::{EntryWriter, PageStatus, PageWriter, ValueRef};
+    pub use crate::page::{
+        ChangeView, EntryView, EntryWriter, PackedImportPage, PackedPage, PageStatus, PageWriter,
+        ValueRef,
+    };
     pub use crate::sdk::{Connector, HostServices};
 }
 

@@ -16,6 +16,7 @@ use abi_stable::{
 use crate::abi::*;
 use crate::host::{ConnectorInstance, ConnectorPlugin};
 use crate::model::*;
+use crate::page::PackedImportPage;
 use crate::sdk::{HostCallbacks, HostServices};
 
 /// Why a file could not be loaded as a plugin. `Display` is the one-line operator message.
@@ -192,12 +193,15 @@ impl ConnectorInstance for LoadedInstance {
         result_from_abi::<RString, String>(self.0.open_import(request.into()))
     }
     fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+        ImportPage::try_from(self.get_import_page()?)
+    }
+    fn get_import_page(&mut self) -> ConnectorResult<PackedImportPage> {
         let packed = self
             .0
             .get_import_page()
             .into_result()
             .map_err(ConnectorError::from)?;
-        ImportPage::try_from(packed)
+        Ok(packed.into())
     }
     fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String> {
         result_from_abi::<RString, String>(self.0.close_import(close_reason_to_u8(reason)))

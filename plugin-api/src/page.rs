@@ -13,8 +13,9 @@
 //! page   := FORMAT_VERSION entry*
 //! entry  := u8 modification, str identifier, str object_type, str dn, record*, 0
 //! record := 1 str name value                      -- anchor attribute
-//!         | 2 str name u8 modification u32 n (u8 value_modification value){n}
+//!         | 2 str name u8 modification u32 n u32 bytes (u8 value_modification value){n}
 //!         | 3 u8 code str name str detail         -- entry error
+//!           (`bytes`: the length of the values, so readers can skip them)
 //! value  := 0 str | 1 i64 | 2 u8 | 3 u32 n bytes{n} | 4 str
 //!           (String, Integer, Boolean, Binary, Reference)
 //! ```
@@ -223,14 +224,16 @@ impl EntryWriter<'_> {
         put_str(self.buf, name.as_bytes());
         self.buf.push(modification as u8);
         let count_at = self.buf.len();
-        self.buf.extend_from_slice(&0u32.to_le_bytes());
+        self.buf.extend_from_slice(&[0; 8]);
         let mut count: u32 = 0;
         for (m, v) in values {
             self.buf.push(m as u8);
             put_value(self.buf, v);
             count += 1;
         }
+        let bytes = u32::try_from(self.buf.len() - count_at - 8).unwrap_or(u32::MAX);
         self.buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+        self.buf[count_at + 4..count_at + 8].copy_from_slice(&bytes.to_le_bytes());
         self
     }
 
@@ -288,9 +291,344 @@ const IMPORT_ERRORS: [ImportErrorCode; 5] = [
     ImportErrorCode::ParseError,
 ];
 
+/// An import page as the host holds it: the connector's buffer, read in place.
+///
+/// [`PackedPage::entries`] yields [`EntryView`]s that borrow from the buffer, so the host builds
+/// its cache records straight from the connector's bytes (no `CsEntryChange` in between);
+/// [`PackedPage::to_entries`] decodes owned entries for everything else.
+#[derive(Debug)]
+pub struct PackedPage {
+    bytes: PageBytes,
+    announced: u32,
+}
+
+#[derive(Debug)]
+enum PageBytes {
+    Owned(Vec<u8>),
+    /// The plugin's buffer as it crossed the ABI (freed by the plugin's allocator).
+    Abi(abi_stable::std_types::RVec<u8>),
+}
+
+impl PackedPage {
+    /// A page from [`PageWriter::into_parts`].
+    pub fn new(bytes: Vec<u8>, entries: u32) -> Self {
+        Self {
+            bytes: PageBytes::Owned(bytes),
+            announced: entries,
+        }
+    }
+
+    pub(crate) fn from_abi(bytes: abi_stable::std_types::RVec<u8>, entries: u32) -> Self {
+        Self {
+            bytes: PageBytes::Abi(bytes),
+            announced: entries,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.bytes {
+            PageBytes::Owned(b) => b,
+            PageBytes::Abi(b) => b.as_slice(),
+        }
+    }
+
+    /// The number of entries the connector announced.
+    pub fn len(&self) -> usize {
+        self.announced as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.announced == 0
+    }
+
+    /// The entries, each checked whole (bounds, tags, UTF-8) before it is yielded; after an
+    /// error the iterator ends. A page whose entry count differs from the announced one ends
+    /// with [`PageError::Count`].
+    pub fn entries(&self) -> Entries<'_> {
+        entries_of(self.bytes(), self.announced)
+    }
+
+    /// The entries decoded into owned `CsEntryChange`s.
+    pub fn to_entries(&self) -> Result<Vec<CsEntryChange>, PageError> {
+        decode_page(self.bytes(), self.announced)
+    }
+}
+
+fn entries_of(bytes: &[u8], announced: u32) -> Entries<'_> {
+    {
+        let (format, body) = match bytes.split_first() {
+            Some((&f, body)) => (f, body),
+            None => (0, bytes),
+        };
+        Entries {
+            r: Reader {
+                bytes: body,
+                entry: 0,
+                checked: false,
+            },
+            announced,
+            state: if format == FORMAT_VERSION {
+                EntriesState::Reading
+            } else {
+                EntriesState::BadFormat(format)
+            },
+        }
+    }
+}
+
+/// An import page with the rest of what the connector returned with it.
+#[derive(Debug)]
+pub struct PackedImportPage {
+    pub entries: PackedPage,
+    pub more_to_import: bool,
+    /// The watermark so far.
+    pub custom_data: String,
+}
+
+impl From<ImportPage> for PackedImportPage {
+    fn from(p: ImportPage) -> Self {
+        let mut page = PageWriter::new();
+        for e in &p.entries {
+            page.push(e);
+        }
+        let (bytes, n) = page.into_parts();
+        Self {
+            entries: PackedPage::new(bytes, n),
+            more_to_import: p.more_to_import,
+            custom_data: p.custom_data,
+        }
+    }
+}
+
+impl TryFrom<PackedImportPage> for ImportPage {
+    type Error = ConnectorError;
+    fn try_from(p: PackedImportPage) -> Result<Self, Self::Error> {
+        Ok(Self {
+            entries: p
+                .entries
+                .to_entries()
+                .map_err(|e| ConnectorError::internal(e.to_string()))?,
+            more_to_import: p.more_to_import,
+            custom_data: p.custom_data,
+        })
+    }
+}
+
+enum EntriesState {
+    Reading,
+    BadFormat(u8),
+    Done,
+}
+
+/// The entries of a [`PackedPage`].
+pub struct Entries<'a> {
+    r: Reader<'a>,
+    announced: u32,
+    state: EntriesState,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Result<EntryView<'a>, PageError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.state {
+            EntriesState::Done => return None,
+            EntriesState::BadFormat(f) => {
+                self.state = EntriesState::Done;
+                return Some(Err(PageError::Format(f)));
+            }
+            EntriesState::Reading => {}
+        }
+        if self.r.bytes.is_empty() {
+            self.state = EntriesState::Done;
+            return (self.r.entry != self.announced).then_some(Err(PageError::Count {
+                found: self.r.entry,
+                announced: self.announced,
+            }));
+        }
+        let entry = self.r.entry_view();
+        match entry {
+            Ok(_) => self.r.entry += 1,
+            Err(_) => self.state = EntriesState::Done,
+        }
+        Some(entry)
+    }
+}
+
+/// One entry of a [`PackedPage`], borrowed from it (checked whole when it was yielded).
+#[derive(Debug, Clone, Copy)]
+pub struct EntryView<'a> {
+    pub identifier: &'a str,
+    pub object_type: &'a str,
+    pub modification: ObjectModification,
+    pub dn: &'a str,
+    error: Option<EntryErrorView<'a>>,
+    /// The entry's records (anchors, changes, error), already checked.
+    records: &'a [u8],
+    /// Where the anchors that lead the records end (connectors write anchors first).
+    anchors_end: usize,
+    /// Whether an anchor also follows other records.
+    late_anchors: bool,
+}
+
+/// An entry's import error, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryErrorView<'a> {
+    pub code: ImportErrorCode,
+    pub name: &'a str,
+    pub detail: &'a str,
+}
+
+/// One attribute change of an [`EntryView`].
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeView<'a> {
+    pub name: &'a str,
+    pub modification: AttributeModification,
+    count: u32,
+    values: &'a [u8],
+}
+
+enum RecordView<'a> {
+    Anchor(&'a str, ValueRef<'a>),
+    Change(ChangeView<'a>),
+    Error,
+}
+
+/// Records of an entry that was checked when it was yielded, so reading them again cannot
+/// fail (a failure would only end the iteration early).
+struct Records<'a> {
+    r: Reader<'a>,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = RecordView<'a>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.r.record().ok().flatten()
+    }
+}
+
+impl<'a> EntryView<'a> {
+    fn records(bytes: &'a [u8]) -> Records<'a> {
+        Records {
+            r: Reader {
+                bytes,
+                entry: 0,
+                checked: true,
+            },
+        }
+    }
+
+    /// The anchor attributes: name and value.
+    pub fn anchors(&self) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + use<'a> {
+        let scanned = match self.late_anchors {
+            true => self.records,
+            false => &self.records[..self.anchors_end],
+        };
+        Self::records(scanned).filter_map(|r| match r {
+            RecordView::Anchor(name, value) => Some((name, value)),
+            _ => None,
+        })
+    }
+
+    pub fn changes(&self) -> impl Iterator<Item = ChangeView<'a>> + use<'a> {
+        Self::records(&self.records[self.anchors_end..]).filter_map(|r| match r {
+            RecordView::Change(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The change of one attribute (names compare case-insensitively, as in ECMA).
+    pub fn change(&self, name: &str) -> Option<ChangeView<'a>> {
+        self.changes().find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn error(&self) -> Option<EntryErrorView<'a>> {
+        self.error
+    }
+
+    pub fn to_owned(&self) -> CsEntryChange {
+        CsEntryChange {
+            identifier: self.identifier.to_owned(),
+            object_type: self.object_type.to_owned(),
+            modification: self.modification,
+            dn: self.dn.to_owned(),
+            anchor: self
+                .anchors()
+                .map(|(name, value)| AnchorAttribute {
+                    name: name.to_owned(),
+                    value: value.into(),
+                })
+                .collect(),
+            changes: self
+                .changes()
+                .map(|c| AttributeChange {
+                    name: c.name.to_owned(),
+                    modification: c.modification,
+                    values: c
+                        .values()
+                        .map(|(modification, value)| ValueChange {
+                            modification,
+                            value: value.into(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            error: self.error.map(|e| EntryError {
+                code: e.code,
+                name: e.name.to_owned(),
+                detail: e.detail.to_owned(),
+            }),
+        }
+    }
+}
+
+impl<'a> ChangeView<'a> {
+    /// The values with their modification (add or delete).
+    pub fn values(&self) -> impl Iterator<Item = (ValueModification, ValueRef<'a>)> + use<'a> {
+        // `values` lies within the checked records of the entry.
+        let mut r = Reader {
+            bytes: self.values,
+            entry: 0,
+            checked: true,
+        };
+        (0..self.count).map_while(move |_| r.value_change().ok())
+    }
+
+    pub fn added_values(&self) -> impl Iterator<Item = ValueRef<'a>> + use<'a> {
+        self.values()
+            .filter(|(m, _)| *m == ValueModification::Add)
+            .map(|(_, v)| v)
+    }
+
+    pub fn deleted_values(&self) -> impl Iterator<Item = ValueRef<'a>> + use<'a> {
+        self.values()
+            .filter(|(m, _)| *m == ValueModification::Delete)
+            .map(|(_, v)| v)
+    }
+}
+
+impl ValueRef<'_> {
+    /// The value as text, as [`Value::as_text`] gives it.
+    pub fn as_text(&self) -> String {
+        match self {
+            ValueRef::String(s) | ValueRef::Reference(s) => (*s).to_owned(),
+            ValueRef::Integer(i) => i.to_string(),
+            ValueRef::Boolean(b) => b.to_string(),
+            ValueRef::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+        }
+    }
+}
+
+impl PartialEq<ValueRef<'_>> for Value {
+    fn eq(&self, other: &ValueRef<'_>) -> bool {
+        ValueRef::from(self) == *other
+    }
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     entry: u32,
+    /// Reading records that a checking reader has already read (see [`Reader::str`]).
+    checked: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -314,21 +652,27 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         self.take(n)
     }
-    fn string(&mut self) -> Result<String, PageError> {
+    fn str(&mut self) -> Result<&'a str, PageError> {
         let b = self.bytes()?;
-        std::str::from_utf8(b)
-            .map(str::to_owned)
-            .map_err(|_| PageError::Utf8 { entry: self.entry })
+        if self.checked {
+            // SAFETY: a reader is `checked` only over the records of an `EntryView`, a slice
+            // that `entry_view` has just read whole with a checking reader, which found every
+            // string in it to be UTF-8 (or yielded no view). The bytes are borrowed immutably
+            // for 'a, and reading is deterministic, so this reader meets the same strings at
+            // the same offsets. Checking them again cost half of reading a page in place.
+            return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+        }
+        std::str::from_utf8(b).map_err(|_| PageError::Utf8 { entry: self.entry })
     }
-    fn value(&mut self) -> Result<Value, PageError> {
+    fn value(&mut self) -> Result<ValueRef<'a>, PageError> {
         Ok(match self.u8()? {
-            0 => Value::String(self.string()?),
-            1 => Value::Integer(i64::from_le_bytes(
+            0 => ValueRef::String(self.str()?),
+            1 => ValueRef::Integer(i64::from_le_bytes(
                 self.take(8)?.try_into().expect("8 bytes"),
             )),
-            2 => Value::Boolean(self.u8()? != 0),
-            3 => Value::Binary(self.bytes()?.to_vec()),
-            4 => Value::Reference(self.string()?),
+            2 => ValueRef::Boolean(self.u8()? != 0),
+            3 => ValueRef::Binary(self.bytes()?),
+            4 => ValueRef::Reference(self.str()?),
             tag => {
                 return Err(PageError::ValueTag {
                     entry: self.entry,
@@ -337,100 +681,118 @@ impl<'a> Reader<'a> {
             }
         })
     }
+    fn value_change(&mut self) -> Result<(ValueModification, ValueRef<'a>), PageError> {
+        let modification = if self.u8()? == 1 {
+            ValueModification::Delete
+        } else {
+            ValueModification::Add
+        };
+        Ok((modification, self.value()?))
+    }
+    /// The next record of an entry; `None` at its end marker.
+    fn record(&mut self) -> Result<Option<RecordView<'a>>, PageError> {
+        Ok(Some(match self.u8()? {
+            END => return Ok(None),
+            ANCHOR => RecordView::Anchor(self.str()?, self.value()?),
+            CHANGE => {
+                let name = self.str()?;
+                let modification = ATTR_MODS
+                    .get(self.u8()? as usize)
+                    .copied()
+                    .unwrap_or(AttributeModification::Replace);
+                let count = self.u32()?;
+                let len = self.u32()? as usize;
+                let values = if self.checked {
+                    self.take(len)?
+                } else {
+                    let start = self.bytes;
+                    for _ in 0..count {
+                        self.value_change()?;
+                    }
+                    let values = &start[..start.len() - self.bytes.len()];
+                    if values.len() != len {
+                        return Err(PageError::Truncated { entry: self.entry });
+                    }
+                    values
+                };
+                RecordView::Change(ChangeView {
+                    name,
+                    modification,
+                    count,
+                    values,
+                })
+            }
+            ERROR => {
+                self.u8()?;
+                self.str()?;
+                self.str()?;
+                RecordView::Error
+            }
+            tag => {
+                return Err(PageError::Tag {
+                    entry: self.entry,
+                    tag,
+                });
+            }
+        }))
+    }
+    /// One whole entry, checked.
+    fn entry_view(&mut self) -> Result<EntryView<'a>, PageError> {
+        let modification = OBJECT_MODS
+            .get(self.u8()? as usize)
+            .copied()
+            // As in the ABI conversions: an unknown modification is ignored, never a write.
+            .unwrap_or(ObjectModification::None);
+        let identifier = self.str()?;
+        let object_type = self.str()?;
+        let dn = self.str()?;
+        let start = self.bytes;
+        let mut error = None;
+        let (mut anchors_end, mut late_anchors) = (None, false);
+        loop {
+            let at = start.len() - self.bytes.len();
+            match (self.bytes.first(), anchors_end) {
+                (Some(&ANCHOR), Some(_)) => late_anchors = true,
+                (Some(&ANCHOR), None) => {}
+                (_, None) => anchors_end = Some(at),
+                _ => {}
+            }
+            if self.bytes.first() == Some(&ERROR) {
+                // Read here for its fields; `record` skips it on later passes.
+                self.take(1)?;
+                let code = IMPORT_ERRORS
+                    .get(self.u8()? as usize)
+                    .copied()
+                    .unwrap_or(ImportErrorCode::CustomContinueRun);
+                let name = self.str()?;
+                let detail = self.str()?;
+                error = Some(EntryErrorView { code, name, detail });
+                continue;
+            }
+            if self.record()?.is_none() {
+                break;
+            }
+        }
+        Ok(EntryView {
+            identifier,
+            object_type,
+            modification,
+            dn,
+            error,
+            records: &start[..start.len() - self.bytes.len()],
+            anchors_end: anchors_end.unwrap_or(0),
+            late_anchors,
+        })
+    }
 }
 
 /// Decodes a page written by [`PageWriter`]. `announced` is the entry count the connector
 /// reported with it; a page that disagrees is refused rather than half-imported.
 pub fn decode_page(bytes: &[u8], announced: u32) -> Result<Vec<CsEntryChange>, PageError> {
-    let Some((&format, body)) = bytes.split_first() else {
-        return Err(PageError::Format(0));
-    };
-    if format != FORMAT_VERSION {
-        return Err(PageError::Format(format));
-    }
-    let mut r = Reader {
-        bytes: body,
-        entry: 0,
-    };
     // Bounded by the buffer: a bogus count cannot make the host reserve gigabytes.
-    let mut out = Vec::with_capacity((announced as usize).min(body.len() / 14 + 1));
-    while !r.bytes.is_empty() {
-        let modification = OBJECT_MODS
-            .get(r.u8()? as usize)
-            .copied()
-            // As in the ABI conversions: an unknown modification is ignored, never a write.
-            .unwrap_or(ObjectModification::None);
-        let identifier = r.string()?;
-        let object_type = r.string()?;
-        let dn = r.string()?;
-        let mut e = CsEntryChange {
-            identifier,
-            object_type,
-            modification,
-            dn,
-            anchor: Vec::with_capacity(1),
-            changes: Vec::new(),
-            error: None,
-        };
-        loop {
-            match r.u8()? {
-                END => break,
-                ANCHOR => {
-                    let name = r.string()?;
-                    let value = r.value()?;
-                    e.anchor.push(AnchorAttribute { name, value });
-                }
-                CHANGE => {
-                    let name = r.string()?;
-                    let modification = ATTR_MODS
-                        .get(r.u8()? as usize)
-                        .copied()
-                        .unwrap_or(AttributeModification::Replace);
-                    let n = r.u32()? as usize;
-                    // At least two bytes per value: the count cannot exceed what is left.
-                    let mut values = Vec::with_capacity(n.min(r.bytes.len() / 2));
-                    for _ in 0..n {
-                        let modification = if r.u8()? == 1 {
-                            ValueModification::Delete
-                        } else {
-                            ValueModification::Add
-                        };
-                        values.push(ValueChange {
-                            modification,
-                            value: r.value()?,
-                        });
-                    }
-                    e.changes.push(AttributeChange {
-                        name,
-                        modification,
-                        values,
-                    });
-                }
-                ERROR => {
-                    let code = IMPORT_ERRORS
-                        .get(r.u8()? as usize)
-                        .copied()
-                        .unwrap_or(ImportErrorCode::CustomContinueRun);
-                    let name = r.string()?;
-                    let detail = r.string()?;
-                    e.error = Some(EntryError { code, name, detail });
-                }
-                tag => {
-                    return Err(PageError::Tag {
-                        entry: r.entry,
-                        tag,
-                    });
-                }
-            }
-        }
-        out.push(e);
-        r.entry += 1;
-    }
-    if r.entry != announced {
-        return Err(PageError::Count {
-            found: r.entry,
-            announced,
-        });
+    let mut out = Vec::with_capacity((announced as usize).min(bytes.len() / 14 + 1));
+    for e in entries_of(bytes, announced) {
+        out.push(e?.to_owned());
     }
     Ok(out)
 }
@@ -537,6 +899,85 @@ mod tests {
         let at = bytes.len() - 2;
         bytes[at] = 0xff;
         assert_eq!(decode_page(&bytes, n), Err(PageError::Utf8 { entry: 0 }));
+    }
+
+    #[test]
+    fn views_read_the_same_entries_in_place() {
+        let entries = sample();
+        let mut page = PageWriter::new();
+        for e in &entries {
+            page.push(e);
+        }
+        // Records in another order than `push` writes them: an anchor after a change, and
+        // an error between changes.
+        page.entry("User", ObjectModification::Update, "u", "u")
+            .add("mail", ValueRef::String("m@x"))
+            .anchor("id", ValueRef::Integer(3))
+            .error(ImportErrorCode::ParseError, "Parse", "bad")
+            .change(
+                "member",
+                AttributeModification::Update,
+                [
+                    (ValueModification::Delete, ValueRef::Reference("cn=old")),
+                    (ValueModification::Add, ValueRef::Reference("cn=new")),
+                ],
+            );
+        let (bytes, n) = page.into_parts();
+        let packed = PackedPage::new(bytes, n);
+        let views: Vec<EntryView<'_>> = packed.entries().map(Result::unwrap).collect();
+        assert_eq!(views.len(), 4);
+        for (view, owned) in views.iter().zip(&entries) {
+            assert_eq!(&view.to_owned(), owned);
+        }
+        let a = &views[0];
+        assert_eq!(
+            a.anchors().collect::<Vec<_>>(),
+            [("id", ValueRef::Integer(7))]
+        );
+        let member = a.change("MEMBER").unwrap();
+        assert_eq!(
+            member.added_values().collect::<Vec<_>>(),
+            [ValueRef::Reference("cn=a"), ValueRef::Reference("cn=b")]
+        );
+        let mail = a.change("mail").unwrap();
+        assert_eq!(
+            mail.deleted_values().collect::<Vec<_>>(),
+            [ValueRef::String("old@x")]
+        );
+        assert!(a.change("nope").is_none());
+        assert_eq!(
+            views[1].error().unwrap().code,
+            ImportErrorCode::MissingAnchor
+        );
+        assert_eq!(views[1].anchors().count(), 2);
+        let late = &views[3];
+        assert_eq!(
+            late.anchors().collect::<Vec<_>>(),
+            [("id", ValueRef::Integer(3))]
+        );
+        assert_eq!(
+            late.changes().map(|c| c.name).collect::<Vec<_>>(),
+            ["mail", "member"]
+        );
+        assert_eq!(late.error().unwrap().detail, "bad");
+        assert_eq!(late.change("member").unwrap().values().count(), 2);
+        // A damaged entry ends the iteration with its error, after the good ones.
+        let (mut bytes, n) = {
+            let mut page = PageWriter::new();
+            page.push(&entries[0]);
+            page.push(&entries[0]);
+            page.into_parts()
+        };
+        let last = bytes.len() - 1;
+        bytes[last] = 77; // the second entry's end marker
+        let packed = PackedPage::new(bytes, n);
+        let read: Vec<_> = packed.entries().collect();
+        assert_eq!(read.len(), 2);
+        assert!(read[0].is_ok());
+        assert_eq!(
+            read[1].as_ref().unwrap_err(),
+            &PageError::Tag { entry: 1, tag: 77 }
+        );
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Full-import throughput: the connector (loaded from its built library and driven through
-//! the ABI, exactly as the host does) against a plain sqlx fetch of the same rows, in the same
-//! run, per dialect. The data is generated here, inside the database (never committed).
+//! the ABI, exactly as the host does: pages read in place, every field and value touched)
+//! against a plain sqlx fetch of the same rows, in the same run, per dialect. Also shown:
+//! sqlx plus building the same entries as `CsEntryChange`s ("sqlx+model", the cost of the ECMA
+//! model alone) and the connector with its pages decoded into `CsEntryChange`s
+//! ("conn+model"). The data is generated here, inside the database (never committed).
 //!
 //! ```text
 //! cargo bench -p generic-sql --bench full_import
@@ -195,7 +198,17 @@ async fn setup(dialect: &str, url: &str, rows: usize) {
     }
 }
 
-fn connector_import(plugin: &dyn ConnectorPlugin, url: &str, page: u32) -> usize {
+/// How the imported entries are consumed.
+#[derive(Clone, Copy, PartialEq)]
+enum Consume {
+    /// Read in place, every field and value touched: what the host's import does before it
+    /// builds its cache records.
+    InPlace,
+    /// Decoded into owned `CsEntryChange`s.
+    Owned,
+}
+
+fn connector_import(plugin: &dyn ConnectorPlugin, url: &str, page: u32, how: Consume) -> usize {
     let mut config = ConfigParameters::new();
     config.set("Connection string", url);
     config.set("Table", "bench_users");
@@ -214,10 +227,36 @@ fn connector_import(plugin: &dyn ConnectorPlugin, url: &str, page: u32) -> usize
     .expect("open");
     let mut n = 0;
     loop {
-        let p = inst.get_import_entries().expect("page");
-        n += p.entries.len();
-        std::hint::black_box(&p.entries);
-        if !p.more_to_import {
+        let more = if how == Consume::Owned {
+            let p = inst.get_import_entries().expect("page");
+            n += p.entries.len();
+            std::hint::black_box(&p.entries);
+            p.more_to_import
+        } else {
+            let p = inst.get_import_page().expect("page");
+            let mut bytes = 0usize;
+            for e in p.entries.entries() {
+                let e = e.expect("entry");
+                n += 1;
+                bytes += e.identifier.len() + e.dn.len() + e.object_type.len();
+                for (name, v) in e.anchors() {
+                    bytes += name.len() + std::hint::black_box(v).as_text().len();
+                }
+                for c in e.changes() {
+                    bytes += c.name.len();
+                    for (_, v) in c.values() {
+                        bytes += match std::hint::black_box(v) {
+                            ValueRef::String(s) | ValueRef::Reference(s) => s.len(),
+                            ValueRef::Binary(b) => b.len(),
+                            _ => 8,
+                        };
+                    }
+                }
+            }
+            std::hint::black_box(bytes);
+            p.more_to_import
+        };
+        if !more {
             break;
         }
     }
@@ -256,12 +295,13 @@ fn main() {
     println!("rows={rows} page_size={page} best of {rounds}");
     // CPU: this process only (every thread), not the database server's; best of the rounds.
     println!(
-        "{:<9} {:>12} {:>16} {:>14} {:>7} {:>14} {:>14} {:>13} {:>13}",
+        "{:<9} {:>12} {:>16} {:>14} {:>7} {:>16} {:>14} {:>14} {:>13} {:>13}",
         "dialect",
         "sqlx rows/s",
         "sqlx+model r/s",
         "connector r/s",
         "ratio",
+        "conn+model r/s",
         "sqlx peak MiB",
         "connector MiB",
         "sqlx cpu µs/r",
@@ -270,13 +310,16 @@ fn main() {
     for (dialect, url) in &targets {
         rt.block_on(setup(dialect, url, rows));
         let (mut best_plain, mut best_model, mut best_conn) = (f64::MAX, f64::MAX, f64::MAX);
-        let (mut cpu_plain, mut cpu_conn) = (f64::MAX, f64::MAX);
+        let (mut cpu_plain, mut cpu_conn, mut best_owned) = (f64::MAX, f64::MAX, f64::MAX);
         let (mut peak_plain, mut peak_conn) = (0, 0);
         // GSQL_BENCH_PROFILE=1: the connector only, to profile it.
         let profile = std::env::var_os("GSQL_BENCH_PROFILE").is_some();
         for _ in 0..rounds {
             if profile {
-                assert_eq!(connector_import(plugin.as_ref(), url, page), rows);
+                assert_eq!(
+                    connector_import(plugin.as_ref(), url, page, Consume::InPlace),
+                    rows
+                );
                 continue;
             }
             reset_peak();
@@ -294,10 +337,15 @@ fn main() {
 
             reset_peak();
             let (t, cpu) = (Instant::now(), cpu_seconds());
-            let n = connector_import(plugin.as_ref(), url, page);
+            let n = connector_import(plugin.as_ref(), url, page, Consume::InPlace);
             best_conn = best_conn.min(t.elapsed().as_secs_f64());
             cpu_conn = cpu_conn.min(cpu_seconds() - cpu);
             peak_conn = peak_conn.max(peak_kib());
+            assert_eq!(n, rows);
+
+            let t = Instant::now();
+            let n = connector_import(plugin.as_ref(), url, page, Consume::Owned);
+            best_owned = best_owned.min(t.elapsed().as_secs_f64());
             assert_eq!(n, rows);
         }
         let (rp, rm, rc) = (
@@ -306,12 +354,13 @@ fn main() {
             rows as f64 / best_conn,
         );
         println!(
-            "{:<9} {:>12.0} {:>16.0} {:>14.0} {:>7.2} {:>14.1} {:>14.1} {:>13.2} {:>13.2}",
+            "{:<9} {:>12.0} {:>16.0} {:>14.0} {:>7.2} {:>16.0} {:>14.1} {:>14.1} {:>13.2} {:>13.2}",
             dialect,
             rp,
             rm,
             rc,
             rc / rp,
+            rows as f64 / best_owned,
             peak_plain as f64 / 1024.0,
             peak_conn as f64 / 1024.0,
             cpu_plain * 1e6 / rows as f64,
