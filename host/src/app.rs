@@ -590,10 +590,14 @@ impl Application {
                 if !page.custom_data.is_empty() {
                     custom_data = page.custom_data.clone();
                 }
-                for entry in page.entries.entries() {
-                    let entry = entry.map_err(|e| {
-                        ConnectorError::internal(format!("the connector sent a malformed import page: {e}"))
-                    })?;
+                // Checked whole before any entry is applied: a delta writes straight into the
+                // cache, so a malformed page must not be half-applied.
+                let entries = page
+                    .entries
+                    .entries()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ConnectorError::internal(format!("the connector sent a malformed import page: {e}")))?;
+                for entry in entries {
                     if !entry.object_type.is_empty() && !entry.object_type.eq_ignore_ascii_case(&t.object_type) {
                         continue;
                     }

@@ -4,8 +4,8 @@
 //! plugin's allocator is not the host's, so every string of a tree has to be copied on the host
 //! side and freed through a vtable call, which cost a third of a full import's time (measured
 //! in `plugins/generic-sql/benches/full_import.rs`). A connector writes entries straight into a
-//! [`PageWriter`] (no intermediate `CsEntryChange`s), and the host decodes the buffer once into
-//! its own [`CsEntryChange`]s.
+//! [`PageWriter`] (no intermediate `CsEntryChange`s), and the host reads the buffer in place
+//! ([`PackedPage`], [`EntryView`]) or decodes it into its own [`CsEntryChange`]s.
 //!
 //! Wire format (all integers little-endian; `str` = u32 length + UTF-8 bytes):
 //!
@@ -91,8 +91,8 @@ impl Default for PageWriter {
 }
 
 fn put_str(buf: &mut Vec<u8>, s: &[u8]) {
-    // A single string over 4 GiB cannot be imported; saturating keeps the page decodable
-    // (the decoder then reports it as truncated) instead of wrapping silently.
+    // A single string over 4 GiB cannot be imported; saturating makes the reader refuse the
+    // page (truncated, or a broken record after the cut) instead of wrapping silently.
     let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
     buf.extend_from_slice(&len.to_le_bytes());
     buf.extend_from_slice(&s[..len as usize]);

@@ -1760,18 +1760,19 @@ pub mod scenarios {
     ///
     /// PostgreSQL and MariaDB stream the table in one statement, read a few pages ahead of
     /// the host: the table is made larger than what the socket buffers and the read-ahead
-    /// hold (60,000 rows of ~220 bytes), so the import is still reading when the server stops.
+    /// hold (80,000 rows of ~400 bytes: 32 MB against loopback socket buffers of up to ~10 MB),
+    /// so the import is still reading when the server stops.
     pub fn outage_mid_import(t: &mut Target) {
         let users = "oi_users";
-        let rows = 60_000;
+        let rows = 80_000;
         simple_users(t, users, 0);
         t.exec(&[&match t.kind {
             Kind::Postgres => format!(
-                "INSERT INTO {users} (name, email) SELECT 'q' || i, repeat('x', 190) || i \
-                 FROM generate_series(1, {rows}) AS i"
+                "INSERT INTO {users} (name, email) SELECT repeat('q', 190) || i, \
+                 repeat('x', 190) || i FROM generate_series(1, {rows}) AS i"
             ),
             Kind::MariaDb => format!(
-                "INSERT INTO {users} (name, email) SELECT CONCAT('q', seq), \
+                "INSERT INTO {users} (name, email) SELECT CONCAT(REPEAT('q', 190), seq), \
                  CONCAT(REPEAT('x', 190), seq) FROM seq_1_to_{rows}"
             ),
             Kind::Sqlite => panic!("SQLite has no server to stop"),

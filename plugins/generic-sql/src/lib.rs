@@ -12,7 +12,8 @@
 //!   `@StartIndex`/`@EndIndex` and `@attribute` parameters; passwords through SQL or a procedure.
 //!
 //! The ABI is synchronous and a cdylib cannot see the host's tokio runtime, so every instance
-//! owns a current-thread runtime and blocks on it; the host calls plugins from blocking threads.
+//! owns a runtime (one worker thread, for the import's read-ahead task) and blocks on it; the
+//! host calls plugins from blocking threads.
 
 mod config;
 mod dialect;
@@ -126,8 +127,8 @@ impl GenericSql {
 /// the database, the reader and the host on a busy machine at a constant memory cost.
 const READ_AHEAD_PAGES: usize = 4;
 
-/// A running import. A task on the instance's runtime reads the pages, one page ahead of the
-/// host: the next page's queries and row conversion overlap with the host decoding and
+/// A running import. A task on the instance's runtime reads the pages, up to
+/// [`READ_AHEAD_PAGES`] ahead of the host: the next page's queries and row conversion overlap with the host decoding and
 /// caching the previous one; at most [`READ_AHEAD_PAGES`] + 2 pages are held.
 struct ImportFeed {
     pages: tokio::sync::mpsc::Receiver<Result<(PageWriter, bool), SqlError>>,
@@ -189,6 +190,9 @@ async fn feed_pages(
 
 impl Drop for GenericSql {
     fn drop(&mut self) {
+        // An import still running holds a connection, which `close` would wait for: stop it
+        // first (fields drop only after this body).
+        drop(self.import.take());
         if let Some(pool) = self.pool.take() {
             // Close connections on the runtime that owns them.
             self.rt.block_on(async move {
@@ -352,6 +356,9 @@ impl Connector for GenericSql {
         // Pooled connections return to their pool on drop, which needs the runtime.
         let rt = self.rt.clone();
         let _entered = rt.enter();
+        // A previous import that was never closed gives its connection back first (a pool of
+        // one, as for an in-memory SQLite database, would otherwise never have one free).
+        self.import = None;
         let (mut conn, d) = self.connect()?;
         let pool = self.pool.clone().expect("connected");
         let settings = &self.settings;
@@ -382,23 +389,43 @@ impl Connector for GenericSql {
         })?;
         if !feed.finished {
             let next = block(&self.rt, self.settings.timeout, async {
-                feed.pages
-                    .recv()
-                    .await
-                    .unwrap_or_else(|| Err(SqlError::Config("the import's reader stopped".into())))
-            });
-            match next {
-                Ok((written, done)) => {
+                Ok(feed.pages.recv().await)
+            })
+            .and_then(|next| next.transpose());
+            let failure: ConnectorError = match next {
+                Ok(Some((written, done))) => {
                     *page = written;
                     feed.finished = done;
+                    return Ok(PageStatus {
+                        more_to_import: !done,
+                        custom_data: feed.custom_data.clone(),
+                    });
                 }
-                Err(e) => {
-                    // The run is dropped: the import fails cleanly and must be reopened.
-                    self.import = None;
-                    self.host.error(&format!("import failed: {e}"));
-                    return Err(e.into());
+                Err(e) => e.into(),
+                // The reader ended without a last page: it panicked.
+                Ok(None) => {
+                    let message = match self.rt.block_on(&mut feed.task) {
+                        Err(e) if e.is_panic() => {
+                            let payload = e.into_panic();
+                            payload
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| payload.downcast_ref::<String>().cloned())
+                                .unwrap_or_else(|| "unknown panic".into())
+                        }
+                        _ => "stopped without a result".into(),
+                    };
+                    ConnectorError::new(
+                        ErrorKind::Panicked,
+                        format!("the import's reader panicked: {message}"),
+                    )
                 }
-            }
+            };
+            // The run is dropped: the import fails cleanly and must be reopened.
+            self.import = None;
+            self.host
+                .error(&format!("import failed: {}", failure.message));
+            return Err(failure);
         }
         Ok(PageStatus {
             more_to_import: !feed.finished,
