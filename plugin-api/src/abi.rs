@@ -701,20 +701,23 @@ impl From<AbiAnchor> for m::AnchorAttribute {
     }
 }
 
-const OBJECT_MODS: [m::ObjectModification; 5] = [
+/// Positions of the values as they cross the boundary (also in packed pages).
+pub(crate) const OBJECT_MODS: [m::ObjectModification; 5] = [
     m::ObjectModification::Add,
     m::ObjectModification::Replace,
     m::ObjectModification::Update,
     m::ObjectModification::Delete,
     m::ObjectModification::None,
 ];
-const ATTR_MODS: [m::AttributeModification; 4] = [
+/// Positions of the values as they cross the boundary (also in packed pages).
+pub(crate) const ATTR_MODS: [m::AttributeModification; 4] = [
     m::AttributeModification::Add,
     m::AttributeModification::Replace,
     m::AttributeModification::Update,
     m::AttributeModification::Delete,
 ];
-const IMPORT_ERRORS: [m::ImportErrorCode; 5] = [
+/// Positions of the values as they cross the boundary (also in packed pages).
+pub(crate) const IMPORT_ERRORS: [m::ImportErrorCode; 5] = [
     m::ImportErrorCode::CustomContinueRun,
     m::ImportErrorCode::CustomStopRun,
     m::ImportErrorCode::InvalidAttributeValue,

@@ -25,6 +25,7 @@
 
 use thiserror::Error;
 
+use crate::abi::{ATTR_MODS, IMPORT_ERRORS, OBJECT_MODS};
 use crate::model::*;
 
 /// The first byte of every page; bumped when the layout changes.
@@ -270,27 +271,6 @@ pub enum PageError {
     Count { found: u32, announced: u32 },
 }
 
-const OBJECT_MODS: [ObjectModification; 5] = [
-    ObjectModification::Add,
-    ObjectModification::Replace,
-    ObjectModification::Update,
-    ObjectModification::Delete,
-    ObjectModification::None,
-];
-const ATTR_MODS: [AttributeModification; 4] = [
-    AttributeModification::Add,
-    AttributeModification::Replace,
-    AttributeModification::Update,
-    AttributeModification::Delete,
-];
-const IMPORT_ERRORS: [ImportErrorCode; 5] = [
-    ImportErrorCode::CustomContinueRun,
-    ImportErrorCode::CustomStopRun,
-    ImportErrorCode::InvalidAttributeValue,
-    ImportErrorCode::MissingAnchor,
-    ImportErrorCode::ParseError,
-];
-
 /// An import page as the host holds it: the connector's buffer, read in place.
 ///
 /// [`PackedPage::entries`] yields [`EntryView`]s that borrow from the buffer, so the host builds
@@ -490,7 +470,7 @@ pub struct ChangeView<'a> {
 enum RecordView<'a> {
     Anchor(&'a str, ValueRef<'a>),
     Change(ChangeView<'a>),
-    Error,
+    Error(EntryErrorView<'a>),
 }
 
 /// Records of an entry that was checked when it was yielded, so reading them again cannot
@@ -723,10 +703,15 @@ impl<'a> Reader<'a> {
                 })
             }
             ERROR => {
-                self.u8()?;
-                self.str()?;
-                self.str()?;
-                RecordView::Error
+                let code = IMPORT_ERRORS
+                    .get(self.u8()? as usize)
+                    .copied()
+                    .unwrap_or(ImportErrorCode::CustomContinueRun);
+                RecordView::Error(EntryErrorView {
+                    code,
+                    name: self.str()?,
+                    detail: self.str()?,
+                })
             }
             tag => {
                 return Err(PageError::Tag {
@@ -757,20 +742,10 @@ impl<'a> Reader<'a> {
                 (_, None) => anchors_end = Some(at),
                 _ => {}
             }
-            if self.bytes.first() == Some(&ERROR) {
-                // Read here for its fields; `record` skips it on later passes.
-                self.take(1)?;
-                let code = IMPORT_ERRORS
-                    .get(self.u8()? as usize)
-                    .copied()
-                    .unwrap_or(ImportErrorCode::CustomContinueRun);
-                let name = self.str()?;
-                let detail = self.str()?;
-                error = Some(EntryErrorView { code, name, detail });
-                continue;
-            }
-            if self.record()?.is_none() {
-                break;
+            match self.record()? {
+                None => break,
+                Some(RecordView::Error(e)) => error = Some(e),
+                Some(_) => {}
             }
         }
         Ok(EntryView {

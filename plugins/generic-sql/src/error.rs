@@ -6,6 +6,16 @@ use std::time::Duration;
 use plugin_api::prelude::{ConnectorError, ExportErrorCode};
 use sqlx::error::ErrorKind as DbErrorKind;
 
+/// Runs one database operation under the command timeout.
+pub async fn within<T>(
+    limit: Duration,
+    operation: impl Future<Output = Result<T, SqlError>>,
+) -> Result<T, SqlError> {
+    tokio::time::timeout(limit, operation)
+        .await
+        .unwrap_or(Err(SqlError::Timeout(limit)))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
     #[error("{0}")]

@@ -13,7 +13,7 @@ use crate::config::*;
 use crate::dialect::{
     Bind, Cell, CellRef, Conn, Dialect, NativeKind, Rows, SqlBuilder, translate_named,
 };
-use crate::error::SqlError;
+use crate::error::{SqlError, within};
 use crate::schema::{Detected, Location};
 use crate::values::{cell_text, cell_to_bind, to_value, with_value_ref};
 
@@ -326,9 +326,7 @@ pub async fn stream_table(
                 }
                 Ok::<_, SqlError>(false)
             };
-            let last = tokio::time::timeout(settings.timeout, next)
-                .await
-                .unwrap_or(Err(SqlError::Timeout(settings.timeout)))?;
+            let last = within(settings.timeout, next).await?;
             capacity = page.byte_len();
             if pages.send(Ok((page, last))).await.is_err() || last {
                 return Ok(());
@@ -351,9 +349,7 @@ pub async fn stream_table(
             .await?;
             Ok::<_, SqlError>((page, last))
         };
-        let (page, last) = tokio::time::timeout(settings.timeout, next)
-            .await
-            .unwrap_or(Err(SqlError::Timeout(settings.timeout)))?;
+        let (page, last) = within(settings.timeout, next).await?;
         capacity = page.byte_len();
         if pages.send(Ok((page, last))).await.is_err() || last {
             return Ok(());

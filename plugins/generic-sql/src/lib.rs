@@ -66,12 +66,7 @@ fn block<T>(
     timeout: Duration,
     fut: impl Future<Output = Result<T, SqlError>>,
 ) -> Result<T, SqlError> {
-    rt.block_on(async move {
-        match tokio::time::timeout(timeout, fut).await {
-            Ok(r) => r,
-            Err(_) => Err(SqlError::Timeout(timeout)),
-        }
-    })
+    rt.block_on(error::within(timeout, fut))
 }
 
 fn make_pool(settings: &Settings) -> Result<Pool, SqlError> {
@@ -171,12 +166,11 @@ async fn feed_pages(
     let mut capacity = 0;
     loop {
         let mut page = PageWriter::with_capacity(capacity);
-        let written = tokio::time::timeout(
+        let written = error::within(
             settings.timeout,
             import::next_page(&mut conn, &d, &settings, &mut run, &mut page),
         )
-        .await
-        .unwrap_or(Err(SqlError::Timeout(settings.timeout)));
+        .await;
         let next = written.map(|()| {
             capacity = page.byte_len();
             (page, run.done)
@@ -474,14 +468,7 @@ impl Connector for GenericSql {
                 continue;
             }
             let c = conn.as_mut().expect("connection");
-            let outcome = self.rt.block_on(async {
-                tokio::time::timeout(timeout, export::export_entry(c, &d, settings, e)).await
-            });
-            let outcome = match outcome {
-                Ok(r) => r,
-                Err(_) => Err(SqlError::Timeout(timeout)),
-            };
-            match outcome {
+            match block(&self.rt, timeout, export::export_entry(c, &d, settings, e)) {
                 Ok(r) => results.push(r),
                 Err(err) => {
                     host.warn(&format!("export of {:?} failed: {err}", e.identifier));
