@@ -91,6 +91,7 @@ impl Default for PageWriter {
     }
 }
 
+#[inline]
 fn put_str(buf: &mut Vec<u8>, s: &[u8]) {
     // A single string over 4 GiB cannot be imported; saturating makes the reader refuse the
     // page (truncated, or a broken record after the cut) instead of wrapping silently.
@@ -99,6 +100,7 @@ fn put_str(buf: &mut Vec<u8>, s: &[u8]) {
     buf.extend_from_slice(&s[..len as usize]);
 }
 
+#[inline]
 fn put_value(buf: &mut Vec<u8>, v: ValueRef<'_>) {
     match v {
         ValueRef::String(s) => {
@@ -137,6 +139,7 @@ impl PageWriter {
     }
 
     /// Entries written so far.
+    #[inline]
     pub fn len(&self) -> usize {
         self.entries as usize
     }
@@ -146,12 +149,14 @@ impl PageWriter {
     }
 
     /// Bytes written so far.
+    #[inline]
     pub fn byte_len(&self) -> usize {
         self.buf.len()
     }
 
     /// Starts an entry; its anchors, attributes and error follow through the returned writer,
     /// and the entry ends when that writer is dropped.
+    #[inline]
     pub fn entry(
         &mut self,
         object_type: &str,
@@ -198,6 +203,7 @@ pub struct EntryWriter<'a> {
 }
 
 impl EntryWriter<'_> {
+    #[inline]
     pub fn anchor(&mut self, name: &str, value: ValueRef<'_>) -> &mut Self {
         self.buf.push(ANCHOR);
         put_str(self.buf, name.as_bytes());
@@ -206,6 +212,7 @@ impl EntryWriter<'_> {
     }
 
     /// An attribute added with one value: the shape of every single-valued import attribute.
+    #[inline]
     pub fn add(&mut self, name: &str, value: ValueRef<'_>) -> &mut Self {
         self.change(
             name,
@@ -215,6 +222,7 @@ impl EntryWriter<'_> {
     }
 
     /// An attribute change with its values.
+    #[inline]
     pub fn change<'v>(
         &mut self,
         name: &str,
@@ -238,6 +246,7 @@ impl EntryWriter<'_> {
         self
     }
 
+    #[inline]
     pub fn error(&mut self, code: ImportErrorCode, name: &str, detail: &str) -> &mut Self {
         self.buf.push(ERROR);
         self.buf.push(code as u8);
@@ -248,6 +257,7 @@ impl EntryWriter<'_> {
 }
 
 impl Drop for EntryWriter<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.buf.push(END);
     }
@@ -409,6 +419,7 @@ pub struct Entries<'a> {
 
 impl<'a> Iterator for Entries<'a> {
     type Item = Result<EntryView<'a>, PageError>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self.state {
             EntriesState::Done => return None,
@@ -481,12 +492,14 @@ struct Records<'a> {
 
 impl<'a> Iterator for Records<'a> {
     type Item = RecordView<'a>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         self.r.record().ok().flatten()
     }
 }
 
 impl<'a> EntryView<'a> {
+    #[inline]
     fn records(bytes: &'a [u8]) -> Records<'a> {
         Records {
             r: Reader {
@@ -498,6 +511,7 @@ impl<'a> EntryView<'a> {
     }
 
     /// The anchor attributes: name and value.
+    #[inline]
     pub fn anchors(&self) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + use<'a> {
         let scanned = match self.late_anchors {
             true => self.records,
@@ -509,6 +523,7 @@ impl<'a> EntryView<'a> {
         })
     }
 
+    #[inline]
     pub fn changes(&self) -> impl Iterator<Item = ChangeView<'a>> + use<'a> {
         Self::records(&self.records[self.anchors_end..]).filter_map(|r| match r {
             RecordView::Change(c) => Some(c),
@@ -517,14 +532,17 @@ impl<'a> EntryView<'a> {
     }
 
     /// The change of one attribute (names compare case-insensitively, as in ECMA).
+    #[inline]
     pub fn change(&self, name: &str) -> Option<ChangeView<'a>> {
         self.changes().find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
+    #[inline]
     pub fn error(&self) -> Option<EntryErrorView<'a>> {
         self.error
     }
 
+    #[inline]
     pub fn to_owned(&self) -> CsEntryChange {
         CsEntryChange {
             identifier: self.identifier.to_owned(),
@@ -563,6 +581,7 @@ impl<'a> EntryView<'a> {
 
 impl<'a> ChangeView<'a> {
     /// The values with their modification (add or delete).
+    #[inline]
     pub fn values(&self) -> impl Iterator<Item = (ValueModification, ValueRef<'a>)> + use<'a> {
         // `values` lies within the checked records of the entry.
         let mut r = Reader {
@@ -573,12 +592,14 @@ impl<'a> ChangeView<'a> {
         (0..self.count).map_while(move |_| r.value_change().ok())
     }
 
+    #[inline]
     pub fn added_values(&self) -> impl Iterator<Item = ValueRef<'a>> + use<'a> {
         self.values()
             .filter(|(m, _)| *m == ValueModification::Add)
             .map(|(_, v)| v)
     }
 
+    #[inline]
     pub fn deleted_values(&self) -> impl Iterator<Item = ValueRef<'a>> + use<'a> {
         self.values()
             .filter(|(m, _)| *m == ValueModification::Delete)
@@ -588,6 +609,7 @@ impl<'a> ChangeView<'a> {
 
 impl ValueRef<'_> {
     /// The value as text, as [`Value::as_text`] gives it.
+    #[inline]
     pub fn as_text(&self) -> String {
         match self {
             ValueRef::String(s) | ValueRef::Reference(s) => (*s).to_owned(),
@@ -599,6 +621,7 @@ impl ValueRef<'_> {
 }
 
 impl PartialEq<ValueRef<'_>> for Value {
+    #[inline]
     fn eq(&self, other: &ValueRef<'_>) -> bool {
         ValueRef::from(self) == *other
     }
@@ -612,6 +635,7 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], PageError> {
         if self.bytes.len() < n {
             return Err(PageError::Truncated { entry: self.entry });
@@ -620,18 +644,22 @@ impl<'a> Reader<'a> {
         self.bytes = rest;
         Ok(head)
     }
+    #[inline]
     fn u8(&mut self) -> Result<u8, PageError> {
         Ok(self.take(1)?[0])
     }
+    #[inline]
     fn u32(&mut self) -> Result<u32, PageError> {
         Ok(u32::from_le_bytes(
             self.take(4)?.try_into().expect("4 bytes"),
         ))
     }
+    #[inline]
     fn bytes(&mut self) -> Result<&'a [u8], PageError> {
         let n = self.u32()? as usize;
         self.take(n)
     }
+    #[inline]
     fn str(&mut self) -> Result<&'a str, PageError> {
         let b = self.bytes()?;
         if self.checked {
@@ -644,6 +672,7 @@ impl<'a> Reader<'a> {
         }
         std::str::from_utf8(b).map_err(|_| PageError::Utf8 { entry: self.entry })
     }
+    #[inline]
     fn value(&mut self) -> Result<ValueRef<'a>, PageError> {
         Ok(match self.u8()? {
             0 => ValueRef::String(self.str()?),
@@ -661,6 +690,7 @@ impl<'a> Reader<'a> {
             }
         })
     }
+    #[inline]
     fn value_change(&mut self) -> Result<(ValueModification, ValueRef<'a>), PageError> {
         let modification = if self.u8()? == 1 {
             ValueModification::Delete
@@ -670,6 +700,7 @@ impl<'a> Reader<'a> {
         Ok((modification, self.value()?))
     }
     /// The next record of an entry; `None` at its end marker.
+    #[inline]
     fn record(&mut self) -> Result<Option<RecordView<'a>>, PageError> {
         Ok(Some(match self.u8()? {
             END => return Ok(None),
@@ -722,6 +753,7 @@ impl<'a> Reader<'a> {
         }))
     }
     /// One whole entry, checked.
+    #[inline]
     fn entry_view(&mut self) -> Result<EntryView<'a>, PageError> {
         let modification = OBJECT_MODS
             .get(self.u8()? as usize)
