@@ -774,34 +774,52 @@ fn decode_sqlite(row: &SqliteRow, i: usize) -> Result<CellRef<'_>, SqlError> {
     })
 }
 
+/// Decodes a value the caller has already looked up (and found not NULL), without sqlx's
+/// per-value type compatibility check: the caller picks `T` from the column's own type name.
+/// A wrong pick still fails to decode (sqlx's decoders check lengths and formats) rather than
+/// misreading.
+fn decode_raw<'r, DB: sqlx::Database, T: sqlx::Decode<'r, DB>>(
+    raw: <DB as sqlx::Database>::ValueRef<'r>,
+    i: usize,
+) -> Result<T, SqlError> {
+    T::decode(raw).map_err(|source| {
+        SqlError::from(sqlx::Error::ColumnDecode {
+            index: format!("{i:?}"),
+            source,
+        })
+    })
+}
+
 fn decode_pg<'r>(
     row: &'r PgRow,
     i: usize,
     (kind, type_name): (NativeKind, &str),
 ) -> Result<CellRef<'r>, SqlError> {
-    if row.try_get_raw(i)?.is_null() {
+    // One lookup per value: sqlx's `try_get*` look the value up (and clone its type) again.
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
         return Ok(CellRef::Null);
     }
     // Unchecked: the Rust type is chosen from the column's own type name (`kind`), which is
     // what sqlx's per-value compatibility check would compare again (a tenth of the import's
-    // time). A mismatch still fails to decode rather than misreading.
+    // time).
     Ok(match kind {
         NativeKind::Int | NativeKind::UInt => match type_name {
-            "INT2" => CellRef::Int(row.try_get_unchecked::<i16, _>(i)?.into()),
-            "INT4" => CellRef::Int(row.try_get_unchecked::<i32, _>(i)?.into()),
-            "OID" => CellRef::Int(row.try_get_unchecked::<sqlx::postgres::types::Oid, _>(i)?.0.into()),
-            _ => CellRef::Int(row.try_get_unchecked::<i64, _>(i)?),
+            "INT2" => CellRef::Int(decode_raw::<Postgres, i16>(raw, i)?.into()),
+            "INT4" => CellRef::Int(decode_raw::<Postgres, i32>(raw, i)?.into()),
+            "OID" => CellRef::Int(decode_raw::<Postgres, sqlx::postgres::types::Oid>(raw, i)?.0.into()),
+            _ => CellRef::Int(decode_raw::<Postgres, i64>(raw, i)?),
         },
-        NativeKind::Bool => CellRef::Bool(row.try_get_unchecked(i)?),
+        NativeKind::Bool => CellRef::Bool(decode_raw::<Postgres, _>(raw, i)?),
         NativeKind::Float => match type_name {
-            "FLOAT4" => CellRef::Float(row.try_get_unchecked::<f32, _>(i)?.into()),
-            _ => CellRef::Float(row.try_get_unchecked::<f64, _>(i)?),
+            "FLOAT4" => CellRef::Float(decode_raw::<Postgres, f32>(raw, i)?.into()),
+            _ => CellRef::Float(decode_raw::<Postgres, f64>(raw, i)?),
         },
-        NativeKind::Bytes => CellRef::Bytes(row.try_get_unchecked::<&[u8], _>(i)?),
-        NativeKind::TimestampTz => CellRef::TimestampTz(row.try_get_unchecked(i)?),
-        NativeKind::Timestamp => CellRef::Timestamp(row.try_get_unchecked(i)?),
-        NativeKind::Date => CellRef::Date(row.try_get_unchecked(i)?),
-        NativeKind::Text => CellRef::Text(Cow::Borrowed(row.try_get_unchecked::<&str, _>(i)?)),
+        NativeKind::Bytes => CellRef::Bytes(decode_raw::<Postgres, &[u8]>(raw, i)?),
+        NativeKind::TimestampTz => CellRef::TimestampTz(decode_raw::<Postgres, _>(raw, i)?),
+        NativeKind::Timestamp => CellRef::Timestamp(decode_raw::<Postgres, _>(raw, i)?),
+        NativeKind::Date => CellRef::Date(decode_raw::<Postgres, _>(raw, i)?),
+        NativeKind::Text => CellRef::Text(Cow::Borrowed(decode_raw::<Postgres, &str>(raw, i)?)),
         // Checked: another type's binary form must never be read as text.
         NativeKind::Other => CellRef::Text(Cow::Borrowed(row.try_get::<&str, _>(i).map_err(
             |_| {
@@ -820,41 +838,47 @@ fn decode_mysql<'r>(
     i: usize,
     (kind, _): (NativeKind, &str),
 ) -> Result<CellRef<'r>, SqlError> {
-    if row.try_get_raw(i)?.is_null() {
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
         return Ok(CellRef::Null);
     }
+    // Unchecked where the kind comes from the column's type name, as for PostgreSQL; sqlx's
+    // MySQL integer decoders read any width, its float decoder FLOAT and DOUBLE.
     Ok(match kind {
-        NativeKind::Int => CellRef::Int(row.try_get::<i64, _>(i)?),
+        NativeKind::Int => CellRef::Int(decode_raw::<MySql, _>(raw, i)?),
         NativeKind::UInt => {
-            let v: u64 = row.try_get(i)?;
+            let v: u64 = decode_raw::<MySql, _>(raw, i)?;
             CellRef::Int(i64::try_from(v).map_err(|_| {
                 SqlError::Value(format!("value {v} does not fit a 64-bit signed integer"))
             })?)
         }
-        NativeKind::Bool => CellRef::Bool(row.try_get(i)?),
-        NativeKind::Float => CellRef::Float(row.try_get(i)?),
+        NativeKind::Bool => CellRef::Bool(decode_raw::<MySql, _>(raw, i)?),
+        NativeKind::Float => CellRef::Float(decode_raw::<MySql, _>(raw, i)?),
         NativeKind::Bytes => {
             // MySQL flags text columns with a binary collation (utf8mb4_bin) as binary, so
             // the wire type cannot tell them from VARBINARY. Valid UTF-8 is kept as text;
             // the attribute's type decides the value, and text converts back to the same
             // bytes for binary attributes.
-            let bytes: &[u8] = row.try_get_unchecked(i)?;
+            let bytes: &[u8] = decode_raw::<MySql, _>(raw, i)?;
             match std::str::from_utf8(bytes) {
                 Ok(s) => CellRef::Text(Cow::Borrowed(s)),
                 Err(_) => CellRef::Bytes(bytes),
             }
         }
+        // Checked: the temporal decoders accept several wire types each.
         NativeKind::TimestampTz => CellRef::TimestampTz(row.try_get(i)?),
         NativeKind::Timestamp => CellRef::Timestamp(row.try_get(i)?),
         NativeKind::Date => CellRef::Date(row.try_get(i)?),
-        NativeKind::Text | NativeKind::Other => match row.try_get::<&str, _>(i) {
+        // Text is its bytes, checked as UTF-8 by the decoder. MySQL reports some text results
+        // (e.g. of CAST or CONCAT with binary collation) as binary; they are still UTF-8 text,
+        // and anything else is read as lossy text.
+        NativeKind::Text => match decode_raw::<MySql, &str>(raw.clone(), i) {
             Ok(s) => CellRef::Text(Cow::Borrowed(s)),
-            // MySQL reports some text results (e.g. of CAST or CONCAT with binary collation)
-            // as binary; they are still UTF-8 text.
-            Err(_) => {
-                let bytes: &[u8] = row.try_get_unchecked(i)?;
-                CellRef::Text(String::from_utf8_lossy(bytes))
-            }
+            Err(_) => CellRef::Text(String::from_utf8_lossy(decode_raw::<MySql, &[u8]>(raw, i)?)),
+        },
+        NativeKind::Other => match row.try_get::<&str, _>(i) {
+            Ok(s) => CellRef::Text(Cow::Borrowed(s)),
+            Err(_) => CellRef::Text(String::from_utf8_lossy(decode_raw::<MySql, &[u8]>(raw, i)?)),
         },
     })
 }
