@@ -489,57 +489,98 @@ pub struct ChangeView<'a> {
     single: Option<ValueRef<'a>>,
 }
 
-enum RecordView<'a> {
-    Anchor(&'a str, ValueRef<'a>),
-    Change(ChangeView<'a>),
-    Error(EntryErrorView<'a>),
-}
-
 /// Records of an entry that was checked when it was yielded, so reading them again cannot
-/// fail (a failure would only end the iteration early).
-struct Records<'a> {
+/// fail (a failure would only end the iteration early). Each iterator builds views only of
+/// the records it yields and steps over the others by their lengths.
+pub struct Anchors<'a> {
     r: Reader<'a>,
 }
 
-impl<'a> Iterator for Records<'a> {
-    type Item = RecordView<'a>;
+impl<'a> Iterator for Anchors<'a> {
+    type Item = (&'a str, ValueRef<'a>);
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.r.record().ok().flatten()
+        loop {
+            match self.r.u8().ok()? {
+                ANCHOR => return Some((self.r.str().ok()?, self.r.value().ok()?)),
+                END => return None,
+                tag => self.r.skip_record(tag)?,
+            }
+        }
+    }
+}
+
+/// The attribute changes of an [`EntryView`] (see [`Anchors`]).
+pub struct Changes<'a> {
+    r: Reader<'a>,
+}
+
+impl<'a> Iterator for Changes<'a> {
+    type Item = ChangeView<'a>;
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = &mut self.r;
+        loop {
+            match r.u8().ok()? {
+                ADD_ONE => {
+                    return Some(ChangeView {
+                        name: r.str().ok()?,
+                        modification: AttributeModification::Add,
+                        count: 1,
+                        values: &[],
+                        single: Some(r.value().ok()?),
+                    });
+                }
+                CHANGE => {
+                    let name = r.str().ok()?;
+                    let modification = ATTR_MODS
+                        .get(r.u8().ok()? as usize)
+                        .copied()
+                        .unwrap_or(AttributeModification::Replace);
+                    let count = r.u32().ok()?;
+                    let values = r.bytes().ok()?;
+                    return Some(ChangeView {
+                        name,
+                        modification,
+                        count,
+                        values,
+                        single: None,
+                    });
+                }
+                END => return None,
+                tag => r.skip_record(tag)?,
+            }
+        }
     }
 }
 
 impl<'a> EntryView<'a> {
     #[inline]
-    fn records(bytes: &'a [u8]) -> Records<'a> {
-        Records {
-            r: Reader {
-                bytes,
-                entry: 0,
-                checked: true,
-            },
+    fn reader(bytes: &'a [u8]) -> Reader<'a> {
+        Reader {
+            bytes,
+            entry: 0,
+            checked: true,
         }
     }
 
     /// The anchor attributes: name and value.
     #[inline]
-    pub fn anchors(&self) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + use<'a> {
+    pub fn anchors(&self) -> Anchors<'a> {
         let scanned = match self.late_anchors {
             true => self.records,
             false => &self.records[..self.anchors_end],
         };
-        Self::records(scanned).filter_map(|r| match r {
-            RecordView::Anchor(name, value) => Some((name, value)),
-            _ => None,
-        })
+        Anchors {
+            r: Self::reader(scanned),
+        }
     }
 
     #[inline]
-    pub fn changes(&self) -> impl Iterator<Item = ChangeView<'a>> + use<'a> {
-        Self::records(&self.records[self.anchors_end..]).filter_map(|r| match r {
-            RecordView::Change(c) => Some(c),
-            _ => None,
-        })
+    pub fn changes(&self) -> Changes<'a> {
+        Changes {
+            r: Self::reader(&self.records[self.anchors_end..]),
+        }
     }
 
     /// The change of one attribute (names compare case-insensitively, as in ECMA).
@@ -740,61 +781,91 @@ impl<'a> Reader<'a> {
         };
         Ok((modification, self.value()?))
     }
-    /// The next record of an entry; `None` at its end marker.
+    /// Steps over a checked record whose tag has been read (`None` for the end marker).
     #[inline]
-    fn record(&mut self) -> Result<Option<RecordView<'a>>, PageError> {
-        Ok(Some(match self.u8()? {
-            END => return Ok(None),
-            ANCHOR => RecordView::Anchor(self.str()?, self.value()?),
+    fn skip_record(&mut self, tag: u8) -> Option<()> {
+        match tag {
+            ANCHOR | ADD_ONE => {
+                self.bytes().ok()?;
+                self.skip_value()
+            }
             CHANGE => {
-                let name = self.str()?;
-                let modification = ATTR_MODS
-                    .get(self.u8()? as usize)
-                    .copied()
-                    .unwrap_or(AttributeModification::Replace);
+                self.bytes().ok()?;
+                self.take(5).ok()?;
+                self.bytes().ok().map(drop)
+            }
+            ERROR => {
+                self.take(1).ok()?;
+                self.bytes().ok()?;
+                self.bytes().ok().map(drop)
+            }
+            _ => None,
+        }
+    }
+    /// Steps over a checked value.
+    #[inline]
+    fn skip_value(&mut self) -> Option<()> {
+        let n = match self.u8().ok()? {
+            1 => 8,
+            2 => 1,
+            _ => self.u32().ok()? as usize,
+        };
+        self.take(n).ok().map(drop)
+    }
+    /// Checks one value without building it.
+    #[inline]
+    fn check_value(&mut self) -> Result<(), PageError> {
+        match self.u8()? {
+            0 | 4 => drop(self.str()?),
+            1 => drop(self.take(8)?),
+            2 => drop(self.take(1)?),
+            3 => drop(self.bytes()?),
+            tag => {
+                return Err(PageError::ValueTag {
+                    entry: self.entry,
+                    tag,
+                });
+            }
+        }
+        Ok(())
+    }
+    /// Checks the next record without building a view of it (the entry is checked once,
+    /// then read through views as often as the host likes): its tag, [`END`] at the end of the
+    /// entry; an error record is kept in `error`.
+    #[inline]
+    fn check_record(&mut self, error: &mut Option<EntryErrorView<'a>>) -> Result<u8, PageError> {
+        let tag = self.u8()?;
+        match tag {
+            END => {}
+            ANCHOR | ADD_ONE => {
+                self.str()?;
+                self.check_value()?;
+            }
+            CHANGE => {
+                self.str()?;
+                self.u8()?;
                 let count = self.u32()?;
                 let len = self.u32()? as usize;
-                let values = if self.checked {
-                    self.take(len)?
-                } else {
-                    let start = self.bytes;
-                    for _ in 0..count {
-                        self.value_change()?;
-                    }
-                    let values = &start[..start.len() - self.bytes.len()];
-                    if values.len() != len {
-                        return Err(PageError::Truncated { entry: self.entry });
-                    }
-                    values
-                };
-                RecordView::Change(ChangeView {
-                    name,
-                    modification,
-                    count,
-                    values,
-                    single: None,
-                })
-            }
-            ADD_ONE => {
-                let name = self.str()?;
-                RecordView::Change(ChangeView {
-                    name,
-                    modification: AttributeModification::Add,
-                    count: 1,
-                    values: &[],
-                    single: Some(self.value()?),
-                })
+                let before = self.bytes.len();
+                // A bogus count ends at the end of the buffer: every value is two bytes or more.
+                for _ in 0..count {
+                    self.u8()?;
+                    self.check_value()?;
+                }
+                if before - self.bytes.len() != len {
+                    return Err(PageError::Truncated { entry: self.entry });
+                }
             }
             ERROR => {
                 let code = IMPORT_ERRORS
                     .get(self.u8()? as usize)
                     .copied()
                     .unwrap_or(ImportErrorCode::CustomContinueRun);
-                RecordView::Error(EntryErrorView {
+                *error = Some(EntryErrorView {
                     code,
                     name: self.str()?,
                     detail: self.str()?,
-                })
+                });
             }
             tag => {
                 return Err(PageError::Tag {
@@ -802,7 +873,8 @@ impl<'a> Reader<'a> {
                     tag,
                 });
             }
-        }))
+        }
+        Ok(tag)
     }
     /// One whole entry, checked.
     #[inline]
@@ -820,16 +892,14 @@ impl<'a> Reader<'a> {
         let (mut anchors_end, mut late_anchors) = (None, false);
         loop {
             let at = start.len() - self.bytes.len();
-            match (self.bytes.first(), anchors_end) {
-                (Some(&ANCHOR), Some(_)) => late_anchors = true,
-                (Some(&ANCHOR), None) => {}
-                (_, None) => anchors_end = Some(at),
-                _ => {}
-            }
-            match self.record()? {
-                None => break,
-                Some(RecordView::Error(e)) => error = Some(e),
-                Some(_) => {}
+            match self.check_record(&mut error)? {
+                ANCHOR => late_anchors |= anchors_end.is_some(),
+                tag => {
+                    anchors_end.get_or_insert(at);
+                    if tag == END {
+                        break;
+                    }
+                }
             }
         }
         Ok(EntryView {

@@ -328,9 +328,15 @@ fn main() {
         let (mut cpu_plain, mut cpu_conn, mut best_owned) = (f64::MAX, f64::MAX, f64::MAX);
         let (mut peak_plain, mut peak_conn) = (0, 0);
         let mut round_ratios = Vec::new();
-        // GSQL_BENCH_PROFILE=1: the connector only, to profile it.
-        let profile = std::env::var_os("GSQL_BENCH_PROFILE").is_some();
+        // GSQL_BENCH_PROFILE=1: the connector only, to profile it (=plain: plain sqlx only).
+        let profile = std::env::var("GSQL_BENCH_PROFILE").ok();
+        let profile_plain = profile.as_deref() == Some("plain");
+        let profile = profile.is_some();
         for _ in 0..rounds {
+            if profile_plain {
+                assert_eq!(rt.block_on(plain_fetch(dialect, url, false)), rows);
+                continue;
+            }
             if profile {
                 assert_eq!(
                     connector_import(plugin.as_ref(), url, page, Consume::InPlace),
