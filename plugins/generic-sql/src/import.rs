@@ -766,10 +766,8 @@ async fn write_entries(
 fn push_text(out: &mut String, v: &Value) {
     match v {
         Value::String(s) | Value::Reference(s) => out.push_str(s),
-        Value::Integer(i) => {
-            use std::fmt::Write;
-            let _ = write!(out, "{i}");
-        }
+        // itoa: core::fmt cost ~900 instructions per row here (callgrind).
+        Value::Integer(i) => out.push_str(itoa::Buffer::new().format(*i)),
         other => out.push_str(&other.as_text()),
     }
 }
