@@ -226,10 +226,10 @@ fn connector_import(plugin: &dyn ConnectorPlugin, url: &str, page: u32, how: Con
         schema,
     })
     .expect("open");
+    let count_only = std::env::var_os("GSQL_BENCH_COUNT_ONLY").is_some();
     let mut n = 0;
     loop {
-        let more = if std::env::var_os("GSQL_BENCH_COUNT_ONLY").is_some() && how == Consume::InPlace
-        {
+        let more = if count_only && how == Consume::InPlace {
             let p = inst.get_import_page().expect("page");
             n += p.entries.len();
             p.more_to_import

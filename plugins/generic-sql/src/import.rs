@@ -766,7 +766,7 @@ async fn write_entries(
 fn push_text(out: &mut String, v: &Value) {
     match v {
         Value::String(s) | Value::Reference(s) => out.push_str(s),
-        // itoa: core::fmt cost ~900 instructions per row here (callgrind).
+        // itoa: ~170 instructions per row fewer than core::fmt (callgrind).
         Value::Integer(i) => out.push_str(itoa::Buffer::new().format(*i)),
         other => out.push_str(&other.as_text()),
     }
