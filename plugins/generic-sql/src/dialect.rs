@@ -362,6 +362,17 @@ pub struct RowStream<'c> {
     header: Header,
     /// How each column is decoded; decided from the first row.
     kinds: Vec<(NativeKind, String)>,
+    /// The cell buffer of [`RowStream::next_row`], kept empty between rows so its allocation
+    /// is reused (see [`recycle`]).
+    cells: Vec<CellRef<'static>>,
+}
+
+/// An empty vector's allocation, reused for elements of another lifetime. The in-place
+/// `collect` specialisation of the standard library keeps the buffer when the layouts match
+/// (they do: only the lifetime differs), so this allocates nothing.
+fn recycle<'a, 'b>(mut cells: Vec<CellRef<'a>>) -> Vec<CellRef<'b>> {
+    cells.clear();
+    cells.into_iter().map(|_| unreachable!("empty")).collect()
 }
 
 /// The header and decoding kinds of a result set, from its first row.
@@ -397,11 +408,13 @@ impl RowStream<'_> {
                 if self.kinds.is_empty() {
                     (self.header, self.kinds) = header_of(&row);
                 }
-                let mut cells = Vec::with_capacity(self.kinds.len());
+                let mut cells = recycle(std::mem::take(&mut self.cells));
                 for (i, (kind, type_name)) in self.kinds.iter().enumerate() {
                     cells.push($decode(&row, i, (*kind, type_name.as_str()))?);
                 }
-                f(&self.header, &cells).map(Some)
+                let written = f(&self.header, &cells).map(Some);
+                self.cells = recycle(cells);
+                written
             }};
         }
         match &mut self.rows {
@@ -638,6 +651,7 @@ impl Conn {
                             types: rows.types,
                         },
                         kinds: Vec::new(),
+                        cells: Vec::new(),
                     };
                 }
                 Err(e) => TypedRows::Failed(Some(e)),
@@ -647,6 +661,7 @@ impl Conn {
             rows,
             header: Header::default(),
             kinds: Vec::new(),
+            cells: Vec::new(),
         }
     }
 
@@ -790,6 +805,17 @@ fn decode_raw<'r, DB: sqlx::Database, T: sqlx::Decode<'r, DB>>(
     })
 }
 
+/// Text from a driver's bytes. Names and most values are short ASCII strings, for which this
+/// inlined check is cheaper than a call to `from_utf8`; anything else is checked in full.
+#[inline]
+fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes)
+}
+
 fn decode_pg<'r>(
     row: &'r PgRow,
     i: usize,
@@ -819,7 +845,17 @@ fn decode_pg<'r>(
         NativeKind::TimestampTz => CellRef::TimestampTz(decode_raw::<Postgres, _>(raw, i)?),
         NativeKind::Timestamp => CellRef::Timestamp(decode_raw::<Postgres, _>(raw, i)?),
         NativeKind::Date => CellRef::Date(decode_raw::<Postgres, _>(raw, i)?),
-        NativeKind::Text => CellRef::Text(Cow::Borrowed(decode_raw::<Postgres, &str>(raw, i)?)),
+        // A text value's bytes are its text in both wire formats.
+        NativeKind::Text => CellRef::Text(Cow::Borrowed(
+            raw.as_bytes()
+                .and_then(|b| Ok(utf8(b)?))
+                .map_err(|source| {
+                    SqlError::from(sqlx::Error::ColumnDecode {
+                        index: format!("{i:?}"),
+                        source,
+                    })
+                })?,
+        )),
         // Checked: another type's binary form must never be read as text.
         NativeKind::Other => CellRef::Text(Cow::Borrowed(row.try_get::<&str, _>(i).map_err(
             |_| {
@@ -860,7 +896,7 @@ fn decode_mysql<'r>(
             // the attribute's type decides the value, and text converts back to the same
             // bytes for binary attributes.
             let bytes: &[u8] = decode_raw::<MySql, _>(raw, i)?;
-            match std::str::from_utf8(bytes) {
+            match utf8(bytes) {
                 Ok(s) => CellRef::Text(Cow::Borrowed(s)),
                 Err(_) => CellRef::Bytes(bytes),
             }
@@ -872,10 +908,13 @@ fn decode_mysql<'r>(
         // Text is its bytes, checked as UTF-8 by the decoder. MySQL reports some text results
         // (e.g. of CAST or CONCAT with binary collation) as binary; they are still UTF-8 text,
         // and anything else is read as lossy text.
-        NativeKind::Text => match decode_raw::<MySql, &str>(raw.clone(), i) {
-            Ok(s) => CellRef::Text(Cow::Borrowed(s)),
-            Err(_) => CellRef::Text(String::from_utf8_lossy(decode_raw::<MySql, &[u8]>(raw, i)?)),
-        },
+        NativeKind::Text => {
+            let bytes: &[u8] = decode_raw::<MySql, _>(raw, i)?;
+            CellRef::Text(match utf8(bytes) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(bytes),
+            })
+        }
         NativeKind::Other => match row.try_get::<&str, _>(i) {
             Ok(s) => CellRef::Text(Cow::Borrowed(s)),
             Err(_) => CellRef::Text(String::from_utf8_lossy(decode_raw::<MySql, &[u8]>(raw, i)?)),
