@@ -30,8 +30,8 @@ pub use model::PLUGIN_API_VERSION;
 pub mod prelude {
     pub use crate::model::*;
     pub use crate::page::{
-        ChangeView, EntryView, EntryWriter, PackedImportPage, PackedPage, PageStatus, PageWriter,
-        ValueRef,
+        ChangeView, EntryView, EntryWriter, Name, NameId, PackedImportPage, PackedPage, PageStatus,
+        PageWriter, ValueRef,
     };
     pub use crate::sdk::{Connector, HostServices};
 }

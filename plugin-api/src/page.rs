@@ -7,37 +7,49 @@
 //! [`PageWriter`] (no intermediate `CsEntryChange`s), and the host reads the buffer in place
 //! ([`PackedPage`], [`EntryView`]) or decodes it into its own [`CsEntryChange`]s.
 //!
-//! Wire format (all integers little-endian; `str` = u32 length + UTF-8 bytes):
+//! Wire format (all integers little-endian; `str` = u32 length + UTF-8 bytes; `name` = u32
+//! position in the page's name table):
 //!
 //! ```text
-//! page   := FORMAT_VERSION entry*
-//! entry  := u8 modification, str identifier, str object_type, str dn, record*, 0
-//! record := 1 str name value                      -- anchor attribute
-//!         | 2 str name u8 modification u32 n u32 bytes (u8 value_modification value){n}
-//!         | 3 u8 code str name str detail         -- entry error
-//!         | 4 str name value                      -- attribute added with one value
+//! page   := FORMAT_VERSION entry* names u32 names_at
+//! names  := str*                                 -- the name table, from byte names_at
+//! entry  := u8 modification, u8 flags, [str identifier], name object_type, str dn, record*, 0
+//!           (flags bit 0: the identifier is the dn, and is not written again)
+//! record := 1 name value                         -- anchor attribute
+//!         | 2 name u8 modification u32 n u32 bytes (u8 value_modification value){n}
+//!         | 3 u8 code str name str detail        -- entry error
+//!         | 4 name value                         -- attribute added with one value
 //!           (`bytes`: the length of the values, so readers can skip them; record 4 is the
-//!           shape of nearly every imported attribute, ten bytes and four reads shorter)
+//!           shape of nearly every imported attribute)
 //! value  := 0 str | 1 i64 | 2 u8 | 3 u32 n bytes{n} | 4 str
 //!           (String, Integer, Boolean, Binary, Reference)
 //! ```
 //!
+//! Attribute and object type names are written once per page, in the name table, and each
+//! record refers to its name by position: an import writes the same few names on every entry,
+//! and each written name was a length, a copy, a bounds check and a UTF-8 check per entry.
 //! Enumerations are encoded by their position, as everywhere in the ABI; the decoder maps
 //! unknown values to the same safe defaults as the ABI conversions.
+
+use std::collections::HashMap;
 
 use thiserror::Error;
 
 use crate::abi::{ATTR_MODS, IMPORT_ERRORS, OBJECT_MODS};
 use crate::model::*;
 
-/// The first byte of every page; bumped when the layout changes (2: record 4).
-pub const FORMAT_VERSION: u8 = 2;
+/// The first byte of every page; bumped when the layout changes (2: record 4; 3: the name
+/// table, and an identifier equal to the dn written once).
+pub const FORMAT_VERSION: u8 = 3;
 
 const END: u8 = 0;
 const ANCHOR: u8 = 1;
 const CHANGE: u8 = 2;
 const ERROR: u8 = 3;
 const ADD_ONE: u8 = 4;
+
+/// Entry flag: the identifier is the dn.
+const IDENTIFIER_IS_DN: u8 = 1;
 
 /// A value borrowed from wherever the connector holds it (a database row, a BER buffer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +93,116 @@ pub struct PageStatus {
     pub custom_data: String,
 }
 
+/// A name (attribute or object type) in one page's name table, from [`PageWriter::name`].
+/// It means that name in the page that gave it out only; a connector that writes many rows
+/// with the same columns looks its names up once per page instead of once per value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NameId(u32);
+
+/// A name as the [`EntryWriter`] methods take it: the text (looked up in the page's name
+/// table) or a [`NameId`] looked up already.
+#[derive(Debug, Clone, Copy)]
+pub enum Name<'a> {
+    Text(&'a str),
+    Id(NameId),
+}
+
+impl<'a> From<&'a str> for Name<'a> {
+    #[inline]
+    fn from(s: &'a str) -> Self {
+        Name::Text(s)
+    }
+}
+
+impl<'a> From<&'a String> for Name<'a> {
+    #[inline]
+    fn from(s: &'a String) -> Self {
+        Name::Text(s)
+    }
+}
+
+impl From<NameId> for Name<'_> {
+    #[inline]
+    fn from(id: NameId) -> Self {
+        Name::Id(id)
+    }
+}
+
+/// Names looked up by scanning up to this many; a map beyond (connectors with many
+/// attributes, e.g. LDAP).
+const SCANNED_NAMES: usize = 24;
+
+/// The name table of a page being written.
+#[derive(Debug, Clone, Default)]
+struct NameTable {
+    /// The table as it is written after the entries: a `str` per name.
+    table: Vec<u8>,
+    /// Where each name's bytes are in `table`.
+    spans: Vec<(u32, u32)>,
+    /// Name → position, once there are more than [`SCANNED_NAMES`].
+    map: HashMap<Box<str>, u32>,
+}
+
+impl NameTable {
+    fn id(&mut self, name: &str) -> u32 {
+        let b = name.as_bytes();
+        if self.spans.len() <= SCANNED_NAMES {
+            for (id, &(at, len)) in self.spans.iter().enumerate() {
+                if len as usize == b.len() && &self.table[at as usize..][..b.len()] == b {
+                    return id as u32;
+                }
+            }
+        } else if let Some(&id) = self.map.get(name) {
+            return id;
+        }
+        self.insert(name)
+    }
+
+    #[cold]
+    fn insert(&mut self, name: &str) -> u32 {
+        let id = u32::try_from(self.spans.len()).expect("fewer than 2^32 names in a page");
+        let at = self.table.len() + 4;
+        put_str(&mut self.table, name.as_bytes());
+        let len = (self.table.len() - at) as u32;
+        self.spans.push((at as u32, len));
+        if self.spans.len() > SCANNED_NAMES {
+            if self.map.is_empty() {
+                for (i, &(at, len)) in self.spans.iter().enumerate() {
+                    let text = &self.table[at as usize..][..len as usize];
+                    // Written from `&str`s, cut (if ever) only past 4 GiB: lossless here.
+                    self.map
+                        .insert(String::from_utf8_lossy(text).into(), i as u32);
+                }
+            } else {
+                self.map.insert(name.into(), id);
+            }
+        }
+        id
+    }
+
+    // Always inlined, so a `NameId` costs one comparison (the text lookup stays a call).
+    #[inline(always)]
+    fn resolve(&mut self, name: Name<'_>) -> u32 {
+        match name {
+            Name::Text(s) => self.id(s),
+            Name::Id(NameId(id)) => {
+                // An id from another page would name the wrong attribute or none.
+                assert!(
+                    (id as usize) < self.spans.len(),
+                    "NameId {id} was not given out by this page"
+                );
+                id
+            }
+        }
+    }
+}
+
 /// Entries of one import page, written into one buffer.
 #[derive(Debug, Clone)]
 pub struct PageWriter {
     buf: Vec<u8>,
     entries: u32,
+    names: NameTable,
 }
 
 impl Default for PageWriter {
@@ -95,11 +212,16 @@ impl Default for PageWriter {
 }
 
 #[inline]
+fn put_u32(buf: &mut Vec<u8>, v: u32) {
+    buf.extend_from_slice(&v.to_le_bytes());
+}
+
+#[inline]
 fn put_str(buf: &mut Vec<u8>, s: &[u8]) {
     // A single string over 4 GiB cannot be imported; saturating makes the reader refuse the
     // page (truncated, or a broken record after the cut) instead of wrapping silently.
     let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
-    buf.extend_from_slice(&len.to_le_bytes());
+    put_u32(buf, len);
     buf.extend_from_slice(&s[..len as usize]);
 }
 
@@ -138,7 +260,11 @@ impl PageWriter {
     pub fn with_capacity(bytes: usize) -> Self {
         let mut buf = Vec::with_capacity(bytes.max(1));
         buf.push(FORMAT_VERSION);
-        Self { buf, entries: 0 }
+        Self {
+            buf,
+            entries: 0,
+            names: NameTable::default(),
+        }
     }
 
     /// Entries written so far.
@@ -154,26 +280,39 @@ impl PageWriter {
     /// Bytes written so far.
     #[inline]
     pub fn byte_len(&self) -> usize {
-        self.buf.len()
+        self.buf.len() + self.names.table.len() + 4
+    }
+
+    /// The id of a name in this page's name table (added if new), for the [`EntryWriter`]
+    /// methods and [`PageWriter::entry`]; valid in this page only.
+    #[inline]
+    pub fn name(&mut self, name: &str) -> NameId {
+        NameId(self.names.id(name))
     }
 
     /// Starts an entry; its anchors, attributes and error follow through the returned writer,
     /// and the entry ends when that writer is dropped.
     #[inline]
-    pub fn entry(
+    pub fn entry<'n>(
         &mut self,
-        object_type: &str,
+        object_type: impl Into<Name<'n>>,
         modification: ObjectModification,
         dn: &str,
         identifier: &str,
     ) -> EntryWriter<'_> {
         self.entries += 1;
+        let object_type = self.names.resolve(object_type.into());
         let buf = &mut self.buf;
         buf.push(modification as u8);
-        put_str(buf, identifier.as_bytes());
-        put_str(buf, object_type.as_bytes());
+        if identifier == dn {
+            buf.push(IDENTIFIER_IS_DN);
+        } else {
+            buf.push(0);
+            put_str(buf, identifier.as_bytes());
+        }
+        put_u32(buf, object_type);
         put_str(buf, dn.as_bytes());
-        EntryWriter { buf }
+        EntryWriter { page: self }
     }
 
     /// Writes a whole entry (connectors that build `CsEntryChange`s anyway).
@@ -202,64 +341,79 @@ impl PageWriter {
 
     /// The buffer and the number of entries in it.
     pub fn into_parts(self) -> (Vec<u8>, u32) {
-        (self.buf, self.entries)
+        let Self {
+            mut buf,
+            entries,
+            names,
+        } = self;
+        let names_at = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        buf.extend_from_slice(&names.table);
+        put_u32(&mut buf, names_at);
+        (buf, entries)
     }
 }
 
 /// One entry being written; ends (is terminated in the buffer) on drop.
 pub struct EntryWriter<'a> {
-    buf: &'a mut Vec<u8>,
+    page: &'a mut PageWriter,
 }
 
 impl EntryWriter<'_> {
     #[inline]
-    pub fn anchor(&mut self, name: &str, value: ValueRef<'_>) -> &mut Self {
-        self.buf.push(ANCHOR);
-        put_str(self.buf, name.as_bytes());
-        put_value(self.buf, value);
+    pub fn anchor<'n>(&mut self, name: impl Into<Name<'n>>, value: ValueRef<'_>) -> &mut Self {
+        let name = self.page.names.resolve(name.into());
+        let buf = &mut self.page.buf;
+        buf.push(ANCHOR);
+        put_u32(buf, name);
+        put_value(buf, value);
         self
     }
 
     /// An attribute added with one value: the shape of every single-valued import attribute.
     #[inline]
-    pub fn add(&mut self, name: &str, value: ValueRef<'_>) -> &mut Self {
-        self.buf.push(ADD_ONE);
-        put_str(self.buf, name.as_bytes());
-        put_value(self.buf, value);
+    pub fn add<'n>(&mut self, name: impl Into<Name<'n>>, value: ValueRef<'_>) -> &mut Self {
+        let name = self.page.names.resolve(name.into());
+        let buf = &mut self.page.buf;
+        buf.push(ADD_ONE);
+        put_u32(buf, name);
+        put_value(buf, value);
         self
     }
 
     /// An attribute change with its values.
     #[inline]
-    pub fn change<'v>(
+    pub fn change<'n, 'v>(
         &mut self,
-        name: &str,
+        name: impl Into<Name<'n>>,
         modification: AttributeModification,
         values: impl IntoIterator<Item = (ValueModification, ValueRef<'v>)>,
     ) -> &mut Self {
-        self.buf.push(CHANGE);
-        put_str(self.buf, name.as_bytes());
-        self.buf.push(modification as u8);
-        let count_at = self.buf.len();
-        self.buf.extend_from_slice(&[0; 8]);
+        let name = self.page.names.resolve(name.into());
+        let buf = &mut self.page.buf;
+        buf.push(CHANGE);
+        put_u32(buf, name);
+        buf.push(modification as u8);
+        let count_at = buf.len();
+        buf.extend_from_slice(&[0; 8]);
         let mut count: u32 = 0;
         for (m, v) in values {
-            self.buf.push(m as u8);
-            put_value(self.buf, v);
+            buf.push(m as u8);
+            put_value(buf, v);
             count += 1;
         }
-        let bytes = u32::try_from(self.buf.len() - count_at - 8).unwrap_or(u32::MAX);
-        self.buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
-        self.buf[count_at + 4..count_at + 8].copy_from_slice(&bytes.to_le_bytes());
+        let bytes = u32::try_from(buf.len() - count_at - 8).unwrap_or(u32::MAX);
+        buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+        buf[count_at + 4..count_at + 8].copy_from_slice(&bytes.to_le_bytes());
         self
     }
 
     #[inline]
     pub fn error(&mut self, code: ImportErrorCode, name: &str, detail: &str) -> &mut Self {
-        self.buf.push(ERROR);
-        self.buf.push(code as u8);
-        put_str(self.buf, name.as_bytes());
-        put_str(self.buf, detail.as_bytes());
+        let buf = &mut self.page.buf;
+        buf.push(ERROR);
+        buf.push(code as u8);
+        put_str(buf, name.as_bytes());
+        put_str(buf, detail.as_bytes());
         self
     }
 }
@@ -267,13 +421,13 @@ impl EntryWriter<'_> {
 impl Drop for EntryWriter<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.buf.push(END);
+        self.page.buf.push(END);
     }
 }
 
 /// Why a page could not be decoded (a bug in the connector or the plugin-api it was built
 /// with; the host fails the import with this message).
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum PageError {
     #[error("import page format {0} is not supported (this host reads format {FORMAT_VERSION})")]
     Format(u8),
@@ -285,8 +439,67 @@ pub enum PageError {
     ValueTag { entry: u32, tag: u8 },
     #[error("import page: entry {entry} has a string that is not UTF-8")]
     Utf8 { entry: u32 },
+    #[error("import page: entry {entry} refers to name {name}, past the page's name table")]
+    Name { entry: u32, name: u32 },
+    #[error("import page: its name table is damaged")]
+    NameTable,
     #[error("import page: {found} entries, the connector announced {announced}")]
     Count { found: u32, announced: u32 },
+}
+
+/// The name table of a received page: where each name is in the page (checked as UTF-8).
+#[derive(Debug)]
+struct Names {
+    /// The entries: between the format byte and the name table.
+    body: std::ops::Range<usize>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Names {
+    /// Reads the table of a page whose format byte has been checked.
+    fn read(bytes: &[u8]) -> Result<Self, PageError> {
+        let Some(trailer) = bytes.len().checked_sub(4) else {
+            return Err(PageError::NameTable);
+        };
+        let names_at = u32::from_le_bytes(bytes[trailer..].try_into().expect("4 bytes")) as usize;
+        if names_at < 1 || names_at > trailer {
+            return Err(PageError::NameTable);
+        }
+        let mut r = Reader {
+            bytes: &bytes[names_at..trailer],
+            entry: 0,
+            checked: false,
+        };
+        let mut spans = Vec::new();
+        while !r.bytes.is_empty() {
+            let at = trailer - r.bytes.len() + 4;
+            let s = r.str().map_err(|_| PageError::NameTable)?;
+            spans.push((at as u32, s.len() as u32));
+        }
+        Ok(Self {
+            body: 1..names_at,
+            spans,
+        })
+    }
+}
+
+/// The names of one page as the readers use them.
+#[derive(Debug, Clone, Copy)]
+struct NameRefs<'a> {
+    page: &'a [u8],
+    spans: &'a [(u32, u32)],
+}
+
+impl<'a> NameRefs<'a> {
+    /// A name whose id was checked against the table.
+    #[inline(always)]
+    fn get(&self, id: u32) -> &'a str {
+        let (at, len) = self.spans[id as usize];
+        let b = &self.page[at as usize..][..len as usize];
+        // SAFETY: `Names::read` found every span of the table to be UTF-8, and the page is
+        // borrowed immutably for 'a.
+        unsafe { std::str::from_utf8_unchecked(b) }
+    }
 }
 
 /// An import page as the host holds it: the connector's buffer, read in place.
@@ -298,6 +511,7 @@ pub enum PageError {
 pub struct PackedPage {
     bytes: PageBytes,
     announced: u32,
+    names: Result<Names, PageError>,
 }
 
 #[derive(Debug)]
@@ -307,19 +521,32 @@ enum PageBytes {
     Abi(abi_stable::std_types::RVec<u8>),
 }
 
+/// The name table of a page, or why it cannot be read (the format first).
+fn names_of(bytes: &[u8]) -> Result<Names, PageError> {
+    match bytes.first() {
+        Some(&FORMAT_VERSION) => Names::read(bytes),
+        Some(&f) => Err(PageError::Format(f)),
+        None => Err(PageError::Format(0)),
+    }
+}
+
 impl PackedPage {
     /// A page from [`PageWriter::into_parts`].
     pub fn new(bytes: Vec<u8>, entries: u32) -> Self {
+        let names = names_of(&bytes);
         Self {
             bytes: PageBytes::Owned(bytes),
             announced: entries,
+            names,
         }
     }
 
     pub(crate) fn from_abi(bytes: abi_stable::std_types::RVec<u8>, entries: u32) -> Self {
+        let names = names_of(&bytes);
         Self {
             bytes: PageBytes::Abi(bytes),
             announced: entries,
+            names,
         }
     }
 
@@ -339,38 +566,51 @@ impl PackedPage {
         self.announced == 0
     }
 
-    /// The entries, each checked whole (bounds, tags, UTF-8) before it is yielded; after an
-    /// error the iterator ends. A page whose entry count differs from the announced one ends
-    /// with [`PageError::Count`].
+    /// The entries, each checked whole (bounds, tags, names, UTF-8) before it is yielded;
+    /// after an error the iterator ends. A page whose entry count differs from the announced
+    /// one ends with [`PageError::Count`].
     pub fn entries(&self) -> Entries<'_> {
-        entries_of(self.bytes(), self.announced)
+        entries_of(self.bytes(), self.names.as_ref(), self.announced)
     }
 
     /// The entries decoded into owned `CsEntryChange`s.
     pub fn to_entries(&self) -> Result<Vec<CsEntryChange>, PageError> {
-        decode_page(self.bytes(), self.announced)
+        collect_owned(self.entries(), self.announced, self.bytes().len())
     }
 }
 
-fn entries_of(bytes: &[u8], announced: u32) -> Entries<'_> {
-    {
-        let (format, body) = match bytes.split_first() {
-            Some((&f, body)) => (f, body),
-            None => (0, bytes),
-        };
-        Entries {
+fn entries_of<'a>(
+    bytes: &'a [u8],
+    names: Result<&'a Names, &PageError>,
+    announced: u32,
+) -> Entries<'a> {
+    match names {
+        Ok(names) => Entries {
             r: Reader {
-                bytes: body,
+                bytes: &bytes[names.body.clone()],
                 entry: 0,
                 checked: false,
             },
-            announced,
-            state: if format == FORMAT_VERSION {
-                EntriesState::Reading
-            } else {
-                EntriesState::BadFormat(format)
+            names: NameRefs {
+                page: bytes,
+                spans: &names.spans,
             },
-        }
+            announced,
+            state: EntriesState::Reading,
+        },
+        Err(e) => Entries {
+            r: Reader {
+                bytes: &[],
+                entry: 0,
+                checked: false,
+            },
+            names: NameRefs {
+                page: bytes,
+                spans: &[],
+            },
+            announced,
+            state: EntriesState::Failed(e.clone()),
+        },
     }
 }
 
@@ -414,13 +654,14 @@ impl TryFrom<PackedImportPage> for ImportPage {
 
 enum EntriesState {
     Reading,
-    BadFormat(u8),
+    Failed(PageError),
     Done,
 }
 
 /// The entries of a [`PackedPage`].
 pub struct Entries<'a> {
     r: Reader<'a>,
+    names: NameRefs<'a>,
     announced: u32,
     state: EntriesState,
 }
@@ -429,25 +670,21 @@ impl<'a> Iterator for Entries<'a> {
     type Item = Result<EntryView<'a>, PageError>;
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        match self.state {
+        match std::mem::replace(&mut self.state, EntriesState::Done) {
             EntriesState::Done => return None,
-            EntriesState::BadFormat(f) => {
-                self.state = EntriesState::Done;
-                return Some(Err(PageError::Format(f)));
-            }
+            EntriesState::Failed(e) => return Some(Err(e)),
             EntriesState::Reading => {}
         }
         if self.r.bytes.is_empty() {
-            self.state = EntriesState::Done;
             return (self.r.entry != self.announced).then_some(Err(PageError::Count {
                 found: self.r.entry,
                 announced: self.announced,
             }));
         }
-        let entry = self.r.entry_view();
-        match entry {
-            Ok(_) => self.r.entry += 1,
-            Err(_) => self.state = EntriesState::Done,
+        let entry = self.r.entry_view(self.names);
+        if entry.is_ok() {
+            self.r.entry += 1;
+            self.state = EntriesState::Reading;
         }
         Some(entry)
     }
@@ -463,6 +700,7 @@ pub struct EntryView<'a> {
     error: Option<EntryErrorView<'a>>,
     /// The entry's records (anchors, changes, error), already checked.
     records: &'a [u8],
+    names: NameRefs<'a>,
     /// Where the anchors that lead the records end (connectors write anchors first).
     anchors_end: usize,
     /// Whether an anchor also follows other records.
@@ -498,6 +736,7 @@ pub struct ChangeView<'a> {
 /// the records it yields and steps over the others by their lengths.
 pub struct Anchors<'a> {
     r: Reader<'a>,
+    names: NameRefs<'a>,
 }
 
 impl<'a> Iterator for Anchors<'a> {
@@ -506,7 +745,10 @@ impl<'a> Iterator for Anchors<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.r.u8().ok()? {
-                ANCHOR => return Some((self.r.str().ok()?, self.r.value().ok()?)),
+                ANCHOR => {
+                    let name = self.names.get(self.r.u32().ok()?);
+                    return Some((name, self.r.value().ok()?));
+                }
                 END => return None,
                 tag => self.r.skip_record(tag)?,
             }
@@ -517,6 +759,7 @@ impl<'a> Iterator for Anchors<'a> {
 /// The attribute changes of an [`EntryView`] (see [`Anchors`]).
 pub struct Changes<'a> {
     r: Reader<'a>,
+    names: NameRefs<'a>,
 }
 
 impl<'a> Iterator for Changes<'a> {
@@ -528,7 +771,7 @@ impl<'a> Iterator for Changes<'a> {
             match r.u8().ok()? {
                 ADD_ONE => {
                     return Some(ChangeView {
-                        name: r.str().ok()?,
+                        name: self.names.get(r.u32().ok()?),
                         modification: AttributeModification::Add,
                         count: 1,
                         values: r.value_bytes()?,
@@ -536,7 +779,7 @@ impl<'a> Iterator for Changes<'a> {
                     });
                 }
                 CHANGE => {
-                    let name = r.str().ok()?;
+                    let name = self.names.get(r.u32().ok()?);
                     let modification = ATTR_MODS
                         .get(r.u8().ok()? as usize)
                         .copied()
@@ -577,6 +820,7 @@ impl<'a> EntryView<'a> {
         };
         Anchors {
             r: Self::reader(scanned),
+            names: self.names,
         }
     }
 
@@ -584,6 +828,7 @@ impl<'a> EntryView<'a> {
     pub fn changes(&self) -> Changes<'a> {
         Changes {
             r: Self::reader(&self.records[self.anchors_end..]),
+            names: self.names,
         }
     }
 
@@ -758,6 +1003,18 @@ impl<'a> Reader<'a> {
         }
         std::str::from_utf8(b).map_err(|_| PageError::Utf8 { entry: self.entry })
     }
+    /// A name id, checked against the page's name table.
+    #[inline]
+    fn name(&mut self, names: usize) -> Result<u32, PageError> {
+        let name = self.u32()?;
+        if name as usize >= names {
+            return Err(PageError::Name {
+                entry: self.entry,
+                name,
+            });
+        }
+        Ok(name)
+    }
     // Always inlined: called, it returns the value through memory in pieces that the caller
     // reloads whole, a store-forwarding stall per value (perf annotate of full_import).
     #[inline(always)]
@@ -806,12 +1063,11 @@ impl<'a> Reader<'a> {
     fn skip_record(&mut self, tag: u8) -> Option<()> {
         match tag {
             ANCHOR | ADD_ONE => {
-                self.bytes().ok()?;
+                self.take(4).ok()?;
                 self.value_bytes().map(drop)
             }
             CHANGE => {
-                self.bytes().ok()?;
-                self.take(5).ok()?;
+                self.take(9).ok()?;
                 self.bytes().ok().map(drop)
             }
             ERROR => {
@@ -844,16 +1100,20 @@ impl<'a> Reader<'a> {
     /// then read through views as often as the host likes): its tag, [`END`] at the end of the
     /// entry; an error record is kept in `error`.
     #[inline]
-    fn check_record(&mut self, error: &mut Option<EntryErrorView<'a>>) -> Result<u8, PageError> {
+    fn check_record(
+        &mut self,
+        names: usize,
+        error: &mut Option<EntryErrorView<'a>>,
+    ) -> Result<u8, PageError> {
         let tag = self.u8()?;
         match tag {
             END => {}
             ANCHOR | ADD_ONE => {
-                self.str()?;
+                self.name(names)?;
                 self.check_value()?;
             }
             CHANGE => {
-                self.str()?;
+                self.name(names)?;
                 self.u8()?;
                 let count = self.u32()?;
                 let len = self.u32()? as usize;
@@ -889,21 +1149,25 @@ impl<'a> Reader<'a> {
     }
     /// One whole entry, checked.
     #[inline]
-    fn entry_view(&mut self) -> Result<EntryView<'a>, PageError> {
+    fn entry_view(&mut self, names: NameRefs<'a>) -> Result<EntryView<'a>, PageError> {
         let modification = OBJECT_MODS
             .get(self.u8()? as usize)
             .copied()
             // As in the ABI conversions: an unknown modification is ignored, never a write.
             .unwrap_or(ObjectModification::None);
-        let identifier = self.str()?;
-        let object_type = self.str()?;
+        let flags = self.u8()?;
+        let identifier = match flags & IDENTIFIER_IS_DN {
+            0 => Some(self.str()?),
+            _ => None,
+        };
+        let object_type = names.get(self.name(names.spans.len())?);
         let dn = self.str()?;
         let start = self.bytes;
         let mut error = None;
         let (mut anchors_end, mut late_anchors) = (None, false);
         loop {
             let at = start.len() - self.bytes.len();
-            match self.check_record(&mut error)? {
+            match self.check_record(names.spans.len(), &mut error)? {
                 ANCHOR => late_anchors |= anchors_end.is_some(),
                 tag => {
                     anchors_end.get_or_insert(at);
@@ -914,27 +1178,42 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(EntryView {
-            identifier,
+            identifier: identifier.unwrap_or(dn),
             object_type,
             modification,
             dn,
             error,
             records: &start[..start.len() - self.bytes.len()],
+            names,
             anchors_end: anchors_end.unwrap_or(0),
             late_anchors,
         })
     }
 }
 
-/// Decodes a page written by [`PageWriter`]. `announced` is the entry count the connector
-/// reported with it; a page that disagrees is refused rather than half-imported.
-pub fn decode_page(bytes: &[u8], announced: u32) -> Result<Vec<CsEntryChange>, PageError> {
+/// Owned entries of a page, refused whole if any entry is damaged.
+fn collect_owned(
+    entries: Entries<'_>,
+    announced: u32,
+    len: usize,
+) -> Result<Vec<CsEntryChange>, PageError> {
     // Bounded by the buffer: a bogus count cannot make the host reserve gigabytes.
-    let mut out = Vec::with_capacity((announced as usize).min(bytes.len() / 14 + 1));
-    for e in entries_of(bytes, announced) {
+    let mut out = Vec::with_capacity((announced as usize).min(len / 12 + 1));
+    for e in entries {
         out.push(e?.to_owned());
     }
     Ok(out)
+}
+
+/// Decodes a page written by [`PageWriter`]. `announced` is the entry count the connector
+/// reported with it; a page that disagrees is refused rather than half-imported.
+pub fn decode_page(bytes: &[u8], announced: u32) -> Result<Vec<CsEntryChange>, PageError> {
+    let names = names_of(bytes);
+    collect_owned(
+        entries_of(bytes, names.as_ref(), announced),
+        announced,
+        bytes.len(),
+    )
 }
 
 #[cfg(test)]
@@ -987,6 +1266,93 @@ mod tests {
         vec![a, b, c]
     }
 
+    /// Where the name table of a written page starts.
+    fn names_at(bytes: &[u8]) -> usize {
+        u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().unwrap()) as usize
+    }
+
+    #[test]
+    fn names_are_written_once_per_page_and_ids_name_them() {
+        let mut page = PageWriter::new();
+        let user = page.name("User");
+        let mail = page.name("mail");
+        assert_eq!(page.name("mail"), mail);
+        for i in 0..100i64 {
+            let dn = format!("uid={i}");
+            let mut e = page.entry(user, ObjectModification::Add, &dn, &dn);
+            e.add(mail, ValueRef::String("m@x"));
+            // Past the scanned names: the table's map finds them.
+            for k in 0..40 {
+                e.add(format!("attr{k}").as_str(), ValueRef::Integer(k));
+            }
+        }
+        page.entry("Group", ObjectModification::Add, "cn=g", "g-1")
+            .anchor("guid", ValueRef::Binary(&[1, 2]));
+        let (bytes, n) = page.into_parts();
+        // Each name once: 43 names, not 100 × 41.
+        assert_eq!(
+            bytes.windows(6).filter(|w| w == b"attr39").count(),
+            1,
+            "a name written more than once"
+        );
+        let packed = PackedPage::new(bytes, n);
+        let views: Vec<_> = packed.entries().map(Result::unwrap).collect();
+        assert_eq!(views.len(), 101);
+        assert_eq!(views[7].object_type, "User");
+        assert_eq!(views[7].identifier, "uid=7");
+        let names: Vec<_> = views[7].changes().map(|c| c.name).collect();
+        assert_eq!(names[0], "mail");
+        assert_eq!(names[40], "attr39");
+        assert_eq!(
+            views[7]
+                .change("attr12")
+                .unwrap()
+                .values()
+                .collect::<Vec<_>>(),
+            [(ValueModification::Add, ValueRef::Integer(12))]
+        );
+        let group = &views[100];
+        assert_eq!(
+            (group.object_type, group.dn, group.identifier),
+            ("Group", "cn=g", "g-1")
+        );
+        assert_eq!(
+            group.anchors().collect::<Vec<_>>(),
+            [("guid", ValueRef::Binary(&[1, 2]))]
+        );
+    }
+
+    #[test]
+    fn a_name_id_past_the_table_is_refused() {
+        let mut page = PageWriter::new();
+        page.entry("User", ObjectModification::Add, "d", "d")
+            .add("a", ValueRef::Integer(1));
+        let (mut bytes, n) = page.into_parts();
+        // The record's name id (after tag): the entry is mod, flags, type, dn (4 + 1), tag.
+        let at = 1 + 2 + 4 + 5 + 1;
+        assert_eq!(&bytes[at..at + 4], &1u32.to_le_bytes());
+        bytes[at] = 9;
+        assert_eq!(
+            decode_page(&bytes, n),
+            Err(PageError::Name { entry: 0, name: 9 })
+        );
+        // A name table that points outside the page.
+        let len = bytes.len();
+        bytes[len - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(decode_page(&bytes, n), Err(PageError::NameTable));
+    }
+
+    #[test]
+    #[should_panic(expected = "was not given out by this page")]
+    fn a_name_id_from_another_page_is_a_bug_caught_when_written() {
+        let mut other = PageWriter::new();
+        other.name("a");
+        let id = other.name("b");
+        let mut page = PageWriter::new();
+        page.entry("User", ObjectModification::Add, "d", "d")
+            .add(id, ValueRef::Integer(1));
+    }
+
     #[test]
     fn every_field_survives_the_round_trip() {
         let entries = sample();
@@ -1035,8 +1401,8 @@ mod tests {
         let mut bad_utf8 = PageWriter::new();
         bad_utf8.entry("User", ObjectModification::Add, "x", "x");
         let (mut bytes, n) = bad_utf8.into_parts();
-        // The last byte of the dn "x".
-        let at = bytes.len() - 2;
+        // The last byte of the dn "x", before the entry's end marker and the name table.
+        let at = names_at(&bytes) - 2;
         bytes[at] = 0xff;
         assert_eq!(decode_page(&bytes, n), Err(PageError::Utf8 { entry: 0 }));
     }
@@ -1108,7 +1474,7 @@ mod tests {
             page.push(&entries[0]);
             page.into_parts()
         };
-        let last = bytes.len() - 1;
+        let last = names_at(&bytes) - 1;
         bytes[last] = 77; // the second entry's end marker
         let packed = PackedPage::new(bytes, n);
         let read: Vec<_> = packed.entries().collect();

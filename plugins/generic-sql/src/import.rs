@@ -298,6 +298,7 @@ pub async fn stream_table(
         let mut scratch = RowScratch::default();
         loop {
             let mut page = PageWriter::with_capacity(capacity);
+            scratch.new_page();
             let next = async {
                 while page.len() < run.page_size {
                     let written = rows
@@ -651,10 +652,14 @@ fn write_row(
     page: &mut PageWriter,
 ) -> Result<(), SqlError> {
     let object_type = match layout.object_type.map(|i| &row[i]) {
-        Some(CellRef::Text(t)) => t,
-        _ => d.object_types[0].as_str(),
+        Some(CellRef::Text(t)) => Some(t),
+        _ => None,
     };
-    let RowScratch { anchors, dn } = scratch;
+    let RowScratch { anchors, dn, names } = scratch;
+    let names = match names {
+        Some(n) => &*n,
+        None => names.insert(PageNames::new(layout, d, page)),
+    };
     anchors.clear();
     let mut missing = None;
     for (k, &(idx, attr)) in layout.anchors.iter().enumerate() {
@@ -681,9 +686,13 @@ fn write_row(
         Some(CellRef::Text(t)) => dn.push_str(t),
         Some(c) => dn.push_str(&cell_text(c)),
     }
+    let object_type = match object_type {
+        Some(t) => Name::Text(t),
+        None => Name::Id(names.object_type),
+    };
     let mut e = page.entry(object_type, modification, dn, dn);
     for (k, v) in anchors.iter() {
-        e.anchor(&d.columns[d.anchors[*k]].name, v.into());
+        e.anchor(names.anchors[*k], v.into());
     }
     if let Some(column) = missing {
         e.error(
@@ -693,11 +702,11 @@ fn write_row(
         );
     }
     for (i, cell) in row.iter().enumerate() {
-        let Some(attr) = layout.mapping[i] else {
+        let (Some(attr), Some(name)) = (layout.mapping[i], names.columns[i]) else {
             continue;
         };
         with_value_ref(cell, attr, settings, |v| {
-            e.add(&attr.name, v);
+            e.add(name, v);
         })?;
     }
     for (attr, values) in children {
@@ -712,11 +721,49 @@ fn write_row(
     Ok(())
 }
 
-/// Buffers [`write_row`] reuses from row to row.
+/// Buffers [`write_row`] reuses from row to row, and the names of the page being written.
 #[derive(Default)]
 struct RowScratch {
     anchors: Vec<(usize, Value)>,
     dn: String,
+    /// Set by the page's first row; reset ([`RowScratch::new_page`]) with every page.
+    names: Option<PageNames>,
+}
+
+impl RowScratch {
+    /// Forgets the names of the previous page (ids are valid in their own page only).
+    fn new_page(&mut self) {
+        self.names = None;
+    }
+}
+
+/// The ids of a row layout's names in one page's name table, looked up once per page
+/// instead of once per value.
+struct PageNames {
+    /// Per result column, for the mapped ones.
+    columns: Vec<Option<NameId>>,
+    /// Per anchor.
+    anchors: Vec<NameId>,
+    /// The object type of rows without a type column.
+    object_type: NameId,
+}
+
+impl PageNames {
+    fn new(layout: &RowLayout<'_>, d: &Detected, page: &mut PageWriter) -> Self {
+        Self {
+            columns: layout
+                .mapping
+                .iter()
+                .map(|a| a.map(|a| page.name(&a.name)))
+                .collect(),
+            anchors: d
+                .anchors
+                .iter()
+                .map(|&a| page.name(&d.columns[a].name))
+                .collect(),
+            object_type: page.name(&d.object_types[0]),
+        }
+    }
 }
 
 /// Writes rows (from the table or a query, columns matched by name) into the page as entries,

@@ -25,7 +25,9 @@ pub fn to_value(cell: &Cell, attr: &Attr, settings: &Settings) -> Result<Option<
 }
 
 /// Calls `f` with the cell as an ECMA value of the attribute's type, borrowed from the cell
-/// where no conversion is needed (the import hot path); `None` for NULL.
+/// where no conversion is needed (the import hot path, inlined into it; the conversions stay
+/// out of line); `None` for NULL.
+#[inline]
 pub fn with_value_ref<R>(
     cell: &CellRef<'_>,
     attr: &Attr,
@@ -52,6 +54,7 @@ pub fn with_value_ref<R>(
 
 /// The conversions of [`with_value_ref`]: date-times, and values stored in a column of
 /// another type than the attribute's.
+#[inline(never)]
 fn converted(
     cell: &CellRef<'_>,
     attr: &Attr,
