@@ -251,6 +251,40 @@ fn put_value(buf: &mut Vec<u8>, v: ValueRef<'_>) {
     }
 }
 
+/// A record that is a name and one value (anchor, record 4), appended with one capacity
+/// check and a fixed-size copy of its head: written field by field, each push checked the
+/// capacity and stored the length again (a fifth of writing a page, perf annotate).
+#[inline(always)]
+fn put_named_value(buf: &mut Vec<u8>, tag: u8, name: u32, v: ValueRef<'_>) {
+    let mut head = [0u8; 14];
+    head[0] = tag;
+    head[1..5].copy_from_slice(&name.to_le_bytes());
+    let (value_tag, bytes) = match v {
+        ValueRef::Integer(i) => {
+            head[5] = 1;
+            head[6..14].copy_from_slice(&i.to_le_bytes());
+            buf.extend_from_slice(&head);
+            return;
+        }
+        ValueRef::Boolean(b) => {
+            head[5] = 2;
+            head[6] = b as u8;
+            buf.extend_from_slice(&head[..7]);
+            return;
+        }
+        ValueRef::String(s) => (0, s.as_bytes()),
+        ValueRef::Binary(b) => (3, b),
+        ValueRef::Reference(s) => (4, s.as_bytes()),
+    };
+    // As in `put_str`: saturated, so the reader refuses a string over 4 GiB.
+    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+    head[5] = value_tag;
+    head[6..10].copy_from_slice(&len.to_le_bytes());
+    buf.reserve(10 + len as usize);
+    buf.extend_from_slice(&head[..10]);
+    buf.extend_from_slice(&bytes[..len as usize]);
+}
+
 impl PageWriter {
     pub fn new() -> Self {
         Self::with_capacity(0)
@@ -303,15 +337,23 @@ impl PageWriter {
         self.entries += 1;
         let object_type = self.names.resolve(object_type.into());
         let buf = &mut self.buf;
-        buf.push(modification as u8);
-        if identifier == dn {
-            buf.push(IDENTIFIER_IS_DN);
+        // One capacity check and a fixed-size head, as in `put_named_value`.
+        let dn = dn.as_bytes();
+        let dn_len = u32::try_from(dn.len()).unwrap_or(u32::MAX);
+        let mut head = [0u8; 10];
+        head[0] = modification as u8;
+        head[2..6].copy_from_slice(&object_type.to_le_bytes());
+        head[6..10].copy_from_slice(&dn_len.to_le_bytes());
+        if identifier.as_bytes() == dn {
+            head[1] = IDENTIFIER_IS_DN;
+            buf.reserve(10 + dn_len as usize);
+            buf.extend_from_slice(&head[..2]);
         } else {
-            buf.push(0);
+            buf.extend_from_slice(&head[..2]);
             put_str(buf, identifier.as_bytes());
         }
-        put_u32(buf, object_type);
-        put_str(buf, dn.as_bytes());
+        buf.extend_from_slice(&head[2..]);
+        buf.extend_from_slice(&dn[..dn_len as usize]);
         EntryWriter { page: self }
     }
 
@@ -362,10 +404,7 @@ impl EntryWriter<'_> {
     #[inline]
     pub fn anchor<'n>(&mut self, name: impl Into<Name<'n>>, value: ValueRef<'_>) -> &mut Self {
         let name = self.page.names.resolve(name.into());
-        let buf = &mut self.page.buf;
-        buf.push(ANCHOR);
-        put_u32(buf, name);
-        put_value(buf, value);
+        put_named_value(&mut self.page.buf, ANCHOR, name, value);
         self
     }
 
@@ -373,10 +412,7 @@ impl EntryWriter<'_> {
     #[inline]
     pub fn add<'n>(&mut self, name: impl Into<Name<'n>>, value: ValueRef<'_>) -> &mut Self {
         let name = self.page.names.resolve(name.into());
-        let buf = &mut self.page.buf;
-        buf.push(ADD_ONE);
-        put_u32(buf, name);
-        put_value(buf, value);
+        put_named_value(&mut self.page.buf, ADD_ONE, name, value);
         self
     }
 
@@ -1080,7 +1116,8 @@ impl<'a> Reader<'a> {
     }
     /// Checks one value without building it (cheaper here than `value`, whose result the
     /// check would drop: ~90 instructions per entry, `benches/page.rs` under callgrind).
-    #[inline]
+    /// Always inlined: as a call it cost a fifth of checking an entry.
+    #[inline(always)]
     fn check_value(&mut self) -> Result<(), PageError> {
         match self.u8()? {
             0 | 4 => drop(self.str()?),

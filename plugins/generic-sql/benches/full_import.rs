@@ -351,7 +351,11 @@ fn main() {
             // neither side always follows the same phase.
             let mut plain = 0.0;
             let mut conn = 0.0;
-            let pair: [bool; 2] = if round % 2 == 0 { [true, false] } else { [false, true] };
+            let pair: [bool; 2] = if round % 2 == 0 {
+                [true, false]
+            } else {
+                [false, true]
+            };
             for is_plain in pair {
                 reset_peak();
                 let (t, cpu) = (Instant::now(), cpu_seconds());
