@@ -12,7 +12,8 @@
 //! GSQL_BENCH_ROWS=100000 GSQL_BENCH_PAGE=1000 cargo bench -p generic-sql --bench full_import
 //! ```
 //! SQLite always runs (a temp file); PostgreSQL and MySQL/MariaDB run when their URL is set;
-//! `GSQL_BENCH_DIALECTS=postgres` runs only the named ones; `GSQL_BENCH_COUNT_ONLY=1` only counts
+//! `GSQL_BENCH_DIALECTS=postgres` runs only the named ones; `GSQL_BENCH_VERBOSE=1` prints every
+//! round; `GSQL_BENCH_COUNT_ONLY=1` only counts
 //! the connector's entries instead of reading them (what reading a page costs the host).
 //! Peak memory is the process's VmHWM, reset (`/proc/self/clear_refs` = 5) before each phase.
 
@@ -379,6 +380,13 @@ fn main() {
                 }
             }
             round_ratios.push(plain / conn);
+            if std::env::var_os("GSQL_BENCH_VERBOSE").is_some() {
+                eprintln!(
+                    "{dialect} round {round}: sqlx {:.0} rows/s, connector {:.0} rows/s",
+                    rows as f64 / plain,
+                    rows as f64 / conn
+                );
+            }
 
             let t = Instant::now();
             let n = rt.block_on(plain_fetch(dialect, url, true));
