@@ -107,11 +107,13 @@ impl Dialect {
         }
     }
 
-    /// Generated anchors are read back with `INSERT ... RETURNING`. Over ODBC that works for
-    /// PostgreSQL, MariaDB 10.5+, SQLite and Firebird; for other databases the anchor must be
-    /// provided (or the export done by a procedure).
-    pub fn supports_returning(self) -> bool {
-        matches!(self, Dialect::Sqlite | Dialect::Postgres | Dialect::Odbc)
+    /// How generated anchors are read back, for the native drivers; ODBC asks the driver
+    /// which database it talks to ([`GeneratedKeys::for_dbms`]).
+    pub fn generated_keys(self) -> GeneratedKeys {
+        match self {
+            Dialect::Sqlite | Dialect::Postgres | Dialect::Odbc => GeneratedKeys::Returning,
+            Dialect::MySql => GeneratedKeys::LastInsertId,
+        }
     }
 
     /// How a row-returning procedure is called.
@@ -735,6 +737,15 @@ impl Conn {
         })
     }
 
+    /// How this connection's database returns generated anchors.
+    pub fn generated_keys(&mut self) -> Result<GeneratedKeys, SqlError> {
+        match self {
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(c) => Ok(GeneratedKeys::for_dbms(&c.dbms_name()?)),
+            other => Ok(other.dialect().generated_keys()),
+        }
+    }
+
     /// Identity/serial columns of a table, for dialects without a catalog query of their own
     /// (ODBC reads them from `SQLColumns`).
     pub fn generated_columns(
@@ -922,6 +933,36 @@ fn decode_mysql<'r>(
     })
 }
 
+/// How an INSERT reads back the anchor the database generated (identity, serial,
+/// auto-increment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratedKeys {
+    /// `INSERT ... RETURNING col`: PostgreSQL, SQLite, MariaDB 10.5+, Firebird.
+    Returning,
+    /// `INSERT INTO t (...) OUTPUT INSERTED.col VALUES (...)`: SQL Server.
+    OutputInserted,
+    /// The driver reports the last insert id (MySQL/MariaDB's native protocol).
+    LastInsertId,
+    /// Only through output parameters (Oracle's `RETURNING ... INTO`, DB2's `SELECT FROM
+    /// FINAL TABLE` aside): the anchor must be provided, or the add done by a procedure that
+    /// returns it as a result row.
+    Unsupported,
+}
+
+impl GeneratedKeys {
+    /// For an ODBC connection, from the driver's `SQL_DBMS_NAME`.
+    pub fn for_dbms(dbms_name: &str) -> Self {
+        let name = dbms_name.to_ascii_lowercase();
+        if name.contains("sql server") {
+            GeneratedKeys::OutputInserted
+        } else if name.contains("oracle") || name.starts_with("db2") {
+            GeneratedKeys::Unsupported
+        } else {
+            GeneratedKeys::Returning
+        }
+    }
+}
+
 /// A SQL statement under construction: text with placeholders, and the values they bind.
 pub struct SqlBuilder {
     pub dialect: Dialect,
@@ -1044,6 +1085,19 @@ pub fn translate_named(dialect: Dialect, sql: &str) -> (String, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recycled_cell_buffer_keeps_its_allocation() {
+        let mut cells: Vec<CellRef<'static>> = Vec::with_capacity(16);
+        cells.push(CellRef::Text(Cow::Borrowed("x")));
+        let at = cells.as_ptr() as usize;
+        let text = String::from("y");
+        let mut reused: Vec<CellRef<'_>> = recycle(cells);
+        assert!(reused.is_empty());
+        assert_eq!((reused.capacity(), reused.as_ptr() as usize), (16, at));
+        reused.push(CellRef::Text(Cow::Borrowed(&text)));
+        assert_eq!(recycle(reused).capacity(), 16);
+    }
 
     #[test]
     fn quoting_doubles_embedded_quotes() {

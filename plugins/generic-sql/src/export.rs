@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use plugin_api::prelude::*;
 
 use crate::config::*;
-use crate::dialect::{Bind, Conn, Dialect, NativeKind, SqlBuilder, translate_named};
+use crate::dialect::{Bind, Conn, Dialect, GeneratedKeys, NativeKind, SqlBuilder, translate_named};
 use crate::error::SqlError;
 use crate::schema::{Attr, ColumnDef, Detected, Location};
 use crate::values::{plain_bind, to_bind, to_value};
@@ -54,6 +54,57 @@ pub async fn export_entry(
 }
 
 /// Checks every change names a writable attribute of the discovered schema.
+/// The INSERT of an add: the given column values, and when the anchor is generated, the
+/// clause that returns it where the database has one ([`GeneratedKeys`]).
+fn insert_statement(d: &Detected, values: Vec<(usize, Bind)>, needs_generated: bool) -> SqlBuilder {
+    let dialect = d.dialect;
+    let mut sql = SqlBuilder::new(dialect);
+    sql.push("INSERT INTO ").push(&d.table_sql);
+    let returned = |prefix: &str| {
+        d.anchor_columns()
+            .map(|c| format!("{prefix}{}", dialect.quote_part(&c.name)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let output = needs_generated && d.generated_keys == GeneratedKeys::OutputInserted;
+    if values.is_empty() {
+        if output {
+            sql.push(" OUTPUT ").push(&returned("INSERTED."));
+        }
+        sql.push(if dialect == Dialect::MySql {
+            " () VALUES ()"
+        } else {
+            " DEFAULT VALUES"
+        });
+    } else {
+        sql.push(" (");
+        for (k, (i, _)) in values.iter().enumerate() {
+            if k > 0 {
+                sql.push(", ");
+            }
+            sql.ident(&d.columns[*i].name);
+        }
+        sql.push(")");
+        // SQL Server's OUTPUT clause goes between the column list and VALUES.
+        if output {
+            sql.push(" OUTPUT ").push(&returned("INSERTED."));
+        }
+        sql.push(" VALUES (");
+        for (k, (i, b)) in values.into_iter().enumerate() {
+            if k > 0 {
+                sql.push(", ");
+            }
+            let c = &d.columns[i];
+            sql.param(b, c.kind, &c.sql_type);
+        }
+        sql.push(")");
+    }
+    if needs_generated && d.generated_keys == GeneratedKeys::Returning {
+        sql.push(" RETURNING ").push(&returned(""));
+    }
+    sql
+}
+
 fn changes<'a>(
     d: &'a Detected,
     e: &'a CsEntryChange,
@@ -192,40 +243,23 @@ async fn apply_table(
                 let v = Value::String(e.dn.clone());
                 values.push((dn, to_bind(&v, attr, &d.columns[dn], settings)?));
             }
-            let mut sql = SqlBuilder::new(dialect);
-            sql.push("INSERT INTO ").push(&d.table_sql);
-            if values.is_empty() {
-                sql.push(if dialect == Dialect::MySql {
-                    " () VALUES ()"
-                } else {
-                    " DEFAULT VALUES"
-                });
-            } else {
-                sql.push(" (");
-                for (k, (i, _)) in values.iter().enumerate() {
-                    if k > 0 {
-                        sql.push(", ");
-                    }
-                    sql.ident(&d.columns[*i].name);
-                }
-                sql.push(") VALUES (");
-                for (k, (i, b)) in values.into_iter().enumerate() {
-                    if k > 0 {
-                        sql.push(", ");
-                    }
-                    let c = &d.columns[i];
-                    sql.param(b, c.kind, &c.sql_type);
-                }
-                sql.push(")");
-            }
             let needs_generated = anchors.iter().any(Option::is_none);
-            let final_anchor: Vec<Bind> = if needs_generated && dialect.supports_returning() {
-                sql.push(" RETURNING ");
-                let list: Vec<String> = d
-                    .anchor_columns()
-                    .map(|c| dialect.quote_part(&c.name))
-                    .collect();
-                sql.push(&list.join(", "));
+            if needs_generated && d.generated_keys == GeneratedKeys::Unsupported {
+                return Ok(fail(
+                    e,
+                    ExportErrorCode::MissingAnchorComponent,
+                    "this database returns generated anchors only through output parameters: \
+                     provide the anchor value, or add objects with a stored procedure that \
+                     returns the anchor as a result row",
+                ));
+            }
+            let returning = needs_generated
+                && matches!(
+                    d.generated_keys,
+                    GeneratedKeys::Returning | GeneratedKeys::OutputInserted
+                );
+            let sql = insert_statement(d, values, needs_generated);
+            let final_anchor: Vec<Bind> = if returning {
                 let rows = conn.fetch(&sql.text, &sql.binds).await?;
                 let row = rows.rows.into_iter().next().ok_or_else(|| {
                     SqlError::Value("the database returned no generated anchor".into())
@@ -806,4 +840,89 @@ pub async fn set_password(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::ColumnDef;
+
+    fn users(dialect: Dialect, generated_keys: GeneratedKeys) -> Detected {
+        let column = |name: &str, kind, generated| ColumnDef {
+            name: name.into(),
+            sql_type: "int".into(),
+            kind,
+            generated,
+        };
+        Detected {
+            dialect,
+            generated_keys,
+            table_sql: dialect.quote_part("users"),
+            columns: vec![
+                column("id", NativeKind::Int, true),
+                column("name", NativeKind::Text, false),
+            ],
+            child_table_sql: String::new(),
+            child_join: None,
+            child_columns: Vec::new(),
+            attrs: Vec::new(),
+            anchors: vec![0],
+            dn_column: None,
+            type_column: None,
+            watermark_column: None,
+            object_types: vec!["User".into()],
+        }
+    }
+
+    #[test]
+    fn generated_anchors_are_returned_in_each_databases_syntax() {
+        let name = || vec![(1, Bind::Text("Zoë".into()))];
+        let sql = |keys, values| insert_statement(&users(Dialect::Odbc, keys), values, true).text;
+        assert_eq!(
+            sql(GeneratedKeys::OutputInserted, name()),
+            r#"INSERT INTO "users" ("name") OUTPUT INSERTED."id" VALUES (?)"#
+        );
+        assert_eq!(
+            sql(GeneratedKeys::OutputInserted, Vec::new()),
+            r#"INSERT INTO "users" OUTPUT INSERTED."id" DEFAULT VALUES"#
+        );
+        assert_eq!(
+            sql(GeneratedKeys::Returning, name()),
+            r#"INSERT INTO "users" ("name") VALUES (?) RETURNING "id""#
+        );
+        // MySQL reads the id from the protocol: no clause.
+        let mysql = users(Dialect::MySql, GeneratedKeys::LastInsertId);
+        assert_eq!(
+            insert_statement(&mysql, name(), true).text,
+            "INSERT INTO `users` (`name`) VALUES (?)"
+        );
+        // A provided anchor needs nothing back.
+        let provided = vec![(0, Bind::Int(7)), (1, Bind::Text("x".into()))];
+        let server = users(Dialect::Odbc, GeneratedKeys::OutputInserted);
+        assert_eq!(
+            insert_statement(&server, provided, false).text,
+            r#"INSERT INTO "users" ("id", "name") VALUES (?, ?)"#
+        );
+    }
+
+    #[test]
+    fn the_generated_key_syntax_follows_the_odbc_database() {
+        assert_eq!(
+            GeneratedKeys::for_dbms("Microsoft SQL Server"),
+            GeneratedKeys::OutputInserted
+        );
+        assert_eq!(
+            GeneratedKeys::for_dbms("Oracle"),
+            GeneratedKeys::Unsupported
+        );
+        assert_eq!(
+            GeneratedKeys::for_dbms("DB2/LINUXX8664"),
+            GeneratedKeys::Unsupported
+        );
+        assert_eq!(
+            GeneratedKeys::for_dbms("PostgreSQL"),
+            GeneratedKeys::Returning
+        );
+        assert_eq!(GeneratedKeys::for_dbms("MariaDB"), GeneratedKeys::Returning);
+    }
 }

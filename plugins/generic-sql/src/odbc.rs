@@ -231,6 +231,14 @@ impl OdbcConn {
         r.map_err(|e| self.fail(e))
     }
 
+    /// The database behind the driver (`SQL_DBMS_NAME`: "PostgreSQL", "Microsoft SQL
+    /// Server", "Oracle", ...).
+    pub fn dbms_name(&mut self) -> Result<String, SqlError> {
+        let conn = self.conn();
+        conn.database_management_system_name()
+            .map_err(|e| self.fail(e))
+    }
+
     pub fn describe(&mut self, sql: &str) -> Result<Vec<ColumnInfo>, SqlError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(sql).map_err(|e| self.fail(e))?;

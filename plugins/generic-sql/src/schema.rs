@@ -8,7 +8,7 @@
 use plugin_api::prelude::*;
 
 use crate::config::*;
-use crate::dialect::{Bind, ColumnInfo, Conn, Dialect, NativeKind};
+use crate::dialect::{Bind, ColumnInfo, Conn, Dialect, GeneratedKeys, NativeKind};
 use crate::error::SqlError;
 
 /// One discovered column.
@@ -45,6 +45,8 @@ pub enum Location {
 #[derive(Debug, Clone)]
 pub struct Detected {
     pub dialect: Dialect,
+    /// How an add reads back a generated anchor on this database.
+    pub generated_keys: GeneratedKeys,
     /// The quoted table name (empty when attributes come from a query and there is no table).
     pub table_sql: String,
     pub columns: Vec<ColumnDef>,
@@ -518,6 +520,7 @@ pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, Sq
     }
     Ok(Detected {
         dialect,
+        generated_keys: conn.generated_keys()?,
         table_sql,
         columns,
         child_table_sql,
