@@ -808,11 +808,14 @@ fn decode_raw<'r, DB: sqlx::Database, T: sqlx::Decode<'r, DB>>(
     raw: <DB as sqlx::Database>::ValueRef<'r>,
     i: usize,
 ) -> Result<T, SqlError> {
-    T::decode(raw).map_err(|source| {
-        SqlError::from(sqlx::Error::ColumnDecode {
-            index: format!("{i:?}"),
-            source,
-        })
+    T::decode(raw).map_err(|source| column_decode(i, source))
+}
+
+/// sqlx's error for a value of column `i` that did not decode.
+fn column_decode(i: usize, source: sqlx::error::BoxDynError) -> SqlError {
+    SqlError::from(sqlx::Error::ColumnDecode {
+        index: format!("{i:?}"),
+        source,
     })
 }
 
@@ -860,12 +863,7 @@ fn decode_pg<'r>(
         NativeKind::Text => CellRef::Text(Cow::Borrowed(
             raw.as_bytes()
                 .and_then(|b| Ok(utf8(b)?))
-                .map_err(|source| {
-                    SqlError::from(sqlx::Error::ColumnDecode {
-                        index: format!("{i:?}"),
-                        source,
-                    })
-                })?,
+                .map_err(|source| column_decode(i, source))?,
         )),
         // Checked: another type's binary form must never be read as text.
         NativeKind::Other => CellRef::Text(Cow::Borrowed(row.try_get::<&str, _>(i).map_err(

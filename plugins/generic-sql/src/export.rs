@@ -907,22 +907,14 @@ mod tests {
 
     #[test]
     fn the_generated_key_syntax_follows_the_odbc_database() {
-        assert_eq!(
-            GeneratedKeys::for_dbms("Microsoft SQL Server"),
-            GeneratedKeys::OutputInserted
-        );
-        assert_eq!(
-            GeneratedKeys::for_dbms("Oracle"),
-            GeneratedKeys::Unsupported
-        );
-        assert_eq!(
-            GeneratedKeys::for_dbms("DB2/LINUXX8664"),
-            GeneratedKeys::Unsupported
-        );
-        assert_eq!(
-            GeneratedKeys::for_dbms("PostgreSQL"),
-            GeneratedKeys::Returning
-        );
-        assert_eq!(GeneratedKeys::for_dbms("MariaDB"), GeneratedKeys::Returning);
+        for (dbms, keys) in [
+            ("Microsoft SQL Server", GeneratedKeys::OutputInserted),
+            ("Oracle", GeneratedKeys::Unsupported),
+            ("DB2/LINUXX8664", GeneratedKeys::Unsupported),
+            ("PostgreSQL", GeneratedKeys::Returning),
+            ("MariaDB", GeneratedKeys::Returning),
+        ] {
+            assert_eq!(GeneratedKeys::for_dbms(dbms), keys, "{dbms}");
+        }
     }
 }
