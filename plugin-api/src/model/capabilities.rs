@@ -1,0 +1,135 @@
+//! Who a connector is and what it can do (ECMA2's `MACapabilities`).
+
+use serde::{Deserialize, Serialize};
+
+/// Who a connector is. `name` is what applications select in the host configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorInfo {
+    pub name: String,
+    pub version: String,
+    pub vendor: String,
+    pub description: String,
+    /// The plugin-api version the connector was built against (filled in by the SDK).
+    pub api_version: String,
+}
+
+/// `MADistinguishedNameStyle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DnStyle {
+    None,
+    Generic,
+    Ldap,
+}
+
+/// `MAObjectConfirmation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectConfirmation {
+    Normal,
+    NoDeleteConfirmation,
+    NoAddAndDeleteConfirmation,
+}
+
+/// `MAExportType`: how the connector wants changes to existing objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportType {
+    AttributeReplace,
+    AttributeUpdate,
+    ObjectReplace,
+    MultivaluedReferenceAttributeUpdate,
+}
+
+/// `MANormalizations` flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Normalizations {
+    pub uppercase: bool,
+    pub remove_accents: bool,
+}
+
+/// The 17 members of ECMA2's `MACapabilities`, plus the import/export page sizes that ECMA2
+/// exposes as `ImportDefaultPageSize`/`ImportMaxPageSize`/`ExportDefaultPageSize`/`ExportMaxPageSize`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub distinguished_name_style: DnStyle,
+    pub object_rename: bool,
+    pub no_reference_values_in_first_export: bool,
+    pub delta_import: bool,
+    pub concurrent_operation: bool,
+    pub delete_add_as_replace: bool,
+    pub export_password_in_first_pass: bool,
+    pub full_export: bool,
+    pub object_confirmation: ObjectConfirmation,
+    pub export_type: ExportType,
+    pub normalizations: Normalizations,
+    pub is_dn_as_anchor: bool,
+    pub support_import: bool,
+    pub support_export: bool,
+    pub support_partitions: bool,
+    pub support_password: bool,
+    pub support_hierarchy: bool,
+    pub import_default_page_size: u32,
+    pub import_max_page_size: u32,
+    pub export_default_batch_size: u32,
+    pub export_max_batch_size: u32,
+}
+
+impl Default for Capabilities {
+    /// ECMA2's constructor defaults: ObjectRename, DeltaImport, ConcurrentOperation,
+    /// DeleteAddAsReplace and all `Support*` true; the rest false; ObjectConfirmation Normal.
+    fn default() -> Self {
+        Self {
+            distinguished_name_style: DnStyle::Generic,
+            object_rename: true,
+            no_reference_values_in_first_export: false,
+            delta_import: true,
+            concurrent_operation: true,
+            delete_add_as_replace: true,
+            export_password_in_first_pass: false,
+            full_export: false,
+            object_confirmation: ObjectConfirmation::Normal,
+            export_type: ExportType::AttributeUpdate,
+            normalizations: Normalizations::default(),
+            is_dn_as_anchor: false,
+            support_import: true,
+            support_export: true,
+            support_partitions: true,
+            support_password: true,
+            support_hierarchy: true,
+            import_default_page_size: 100,
+            import_max_page_size: 10_000,
+            export_default_batch_size: 1,
+            export_max_batch_size: 1_000,
+        }
+    }
+}
+
+impl Capabilities {
+    /// One-line summary for listings (`ecma-host plugins`).
+    pub fn short(&self) -> String {
+        let mut parts = Vec::new();
+        if self.support_import {
+            parts.push(if self.delta_import {
+                "import(full+delta)"
+            } else {
+                "import(full)"
+            });
+        }
+        if self.support_export {
+            parts.push(match self.export_type {
+                ExportType::ObjectReplace => "export(object-replace)",
+                ExportType::AttributeReplace => "export(attribute-replace)",
+                ExportType::AttributeUpdate => "export(attribute-update)",
+                ExportType::MultivaluedReferenceAttributeUpdate => "export(mv-reference-update)",
+            });
+        }
+        if self.support_password {
+            parts.push("password");
+        }
+        if self.support_partitions {
+            parts.push("partitions");
+        }
+        if self.is_dn_as_anchor {
+            parts.push("dn-as-anchor");
+        }
+        parts.join(" ")
+    }
+}
