@@ -8,12 +8,12 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::filter::{Filter, FilterLimits, index_plan, matches};
-use crate::json::get_ci;
-use crate::patch::{apply_patch, diff, parse_patch};
+use crate::json::{get_ci, get_ci_in};
+use crate::patch::{apply_patch, parse_patch};
 use crate::query::{LIST_RESPONSE_URN, ListQuery, SortOrder, cmp_keys, project, sort_key};
 use crate::resource::{StoredResource, etag_matches, normalize_resource};
 use crate::schema::{ResolvedAttr, ResourceTypeDef, SPC_URN, SchemaDef};
-use crate::{AttributeChange, SCIM_CONTENT_TYPE, ScimError};
+use crate::{SCIM_CONTENT_TYPE, ScimError};
 
 pub const BULK_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 pub const BULK_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
@@ -40,21 +40,16 @@ pub trait Backend: Send + Sync {
         rt: &ResourceTypeDef,
         resource: Value,
     ) -> Result<Arc<StoredResource>, ScimError>;
-    /// PUT: `new` is the whole new resource (with `id`), `changes` its diff from the stored one.
-    async fn replace(
+    /// PUT and PATCH: `new` is the whole new resource (with `id`), validated, normalised and with
+    /// immutable attributes enforced. The engine passes no change set: a backend diffs in its own
+    /// terms (the host diffs connector records), so there is one diff per write, not two. A
+    /// PATCH that changes nothing never reaches the backend; a PUT always does. Called with
+    /// [`Self::write_guard`] held.
+    async fn update(
         &self,
         rt: &ResourceTypeDef,
         id: &str,
         new: Value,
-        changes: Vec<AttributeChange>,
-    ) -> Result<Arc<StoredResource>, ScimError>;
-    /// PATCH: `new` is the patched resource, `changes` the minimal change set (never empty).
-    async fn modify(
-        &self,
-        rt: &ResourceTypeDef,
-        id: &str,
-        new: Value,
-        changes: Vec<AttributeChange>,
     ) -> Result<Arc<StoredResource>, ScimError>;
     /// Must return a 404 [`ScimError`] for an unknown id.
     async fn delete(&self, rt: &ResourceTypeDef, id: &str) -> Result<(), ScimError>;
@@ -538,11 +533,11 @@ impl ScimEngine {
         };
         for e in members.iter_mut() {
             let Some(o) = e.as_object_mut() else { continue };
-            if get_ci_map(o, "$ref").is_some_and(|r| !r.is_null()) {
+            if get_ci_in(o, "$ref").is_some_and(|r| !r.is_null()) {
                 continue;
             }
             let (Some(Value::String(ty)), Some(Value::String(id))) =
-                (get_ci_map(o, "type"), get_ci_map(o, "value"))
+                (get_ci_in(o, "type"), get_ci_in(o, "value"))
             else {
                 continue;
             };
@@ -805,8 +800,7 @@ impl ScimEngine {
             );
         }
         crate::resource::enforce_immutable(&cur.resource, &mut doc, rt)?;
-        let changes = diff(&cur.resource, &doc, rt);
-        let sr = backend.replace(rt, id, doc, changes).await?;
+        let sr = backend.update(rt, id, doc).await?;
         Ok(self.one_response(200, rt, &sr, q))
     }
 
@@ -824,10 +818,11 @@ impl ScimEngine {
         Self::check_if_match(req, &cur)?;
         let out = apply_patch(&cur.resource, &ops, rt)?;
         if out.changes.is_empty() {
-            // Nothing to export (e.g. adding a member that is already there).
+            // Nothing changed (e.g. adding a member that is already there): answered without a
+            // write. This is all the engine uses the SCIM-level diff for.
             return Ok(self.one_response(200, rt, &cur, q));
         }
-        let sr = backend.modify(rt, id, out.resource, out.changes).await?;
+        let sr = backend.update(rt, id, out.resource).await?;
         Ok(self.one_response(200, rt, &sr, q))
     }
 
@@ -1024,12 +1019,6 @@ fn resolve_bulk_ids(v: &Value, ids: &HashMap<String, String>) -> Result<Value, S
         ),
         v => v.clone(),
     })
-}
-
-fn get_ci_map<'a>(m: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a Value> {
-    m.iter()
-        .find(|(x, _)| x.eq_ignore_ascii_case(k))
-        .map(|(_, v)| v)
 }
 
 fn uses_meta(f: &Filter) -> bool {
