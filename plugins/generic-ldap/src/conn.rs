@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ldap3::{LdapConn, LdapConnSettings, LdapError, Scope, SearchEntry};
+use ldap3::{LdapConn, LdapConnSettings, LdapError, LdapResult, Scope, SearchEntry};
 use plugin_api::prelude::*;
 use rustls::ClientConfig;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -10,6 +10,7 @@ use rustls::crypto::CryptoProvider;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
+use crate::entry::{attr_values, first_value};
 use crate::settings::{BindMethod, Security, Settings};
 
 pub const OID_PAGED_RESULTS: &str = "1.2.840.113556.1.4.319";
@@ -86,6 +87,15 @@ impl LdapFailure {
             Self::Protocol(_) | Self::FullImportRequired(_) => ExportErrorCode::CustomContinueRun,
             Self::Result { rc, .. } => export_code_for(*rc),
         }
+    }
+}
+
+/// An operation's result: Ok for success, else the failure named after `op`.
+pub fn check_result(op: &str, r: &LdapResult) -> LResult<()> {
+    if r.rc == 0 {
+        Ok(())
+    } else {
+        Err(LdapFailure::result(op, r.rc, r.text.clone()))
     }
 }
 
@@ -214,14 +224,8 @@ impl RootDse {
     }
 
     fn from_entry(e: &SearchEntry) -> Self {
-        let get = |name: &str| -> Vec<String> {
-            e.attrs
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        let first = |name: &str| get(name).into_iter().next();
+        let get = |name: &str| attr_values(e, name);
+        let first = |name: &str| first_value(e, name);
         let object_classes = get("objectClass");
         let vendor_name = first("vendorName").unwrap_or_default();
         let lower = vendor_name.to_lowercase();
@@ -499,6 +503,16 @@ impl Session {
         {
             let _ = c.unbind();
         }
+    }
+
+    /// Runs `f` on this session, forgetting the connection when `f` fails in a way that may
+    /// have broken it (see [`Session::note`]).
+    pub fn forget_on_failure<T>(&mut self, f: impl FnOnce(&mut Self) -> LResult<T>) -> LResult<T> {
+        let result = f(self);
+        if let Err(e) = &result {
+            self.note(e);
+        }
+        result
     }
 
     pub fn url(&self) -> String {

@@ -7,10 +7,12 @@ use ldap3::exop::PasswordModify;
 use ldap3::{Mod, Scope};
 use plugin_api::prelude::*;
 
-use crate::conn::{LResult, LdapFailure, OID_PERMISSIVE_MODIFY, Session};
+use crate::conn::{LResult, LdapFailure, OID_PERMISSIVE_MODIFY, Session, check_result};
 use crate::dn;
-use crate::import::{attr_values, search_all};
+use crate::entry::{attr_values, first_value};
 use crate::schema::DN_ANCHOR;
+use crate::search::search_all;
+use crate::settings::Settings;
 
 /// The special attribute ECMA uses for a new DN (`AttributeChange.CreateNewDN`).
 fn is_dn_change(name: &str) -> bool {
@@ -105,14 +107,6 @@ pub fn export_one(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange)
 
 fn op_err(session: &Session, op: &str, e: ldap3::LdapError) -> LdapFailure {
     LdapFailure::from_ldap(op, &session.url(), e)
-}
-
-fn check(op: &str, r: ldap3::LdapResult) -> LResult<()> {
-    if r.rc == 0 {
-        Ok(())
-    } else {
-        Err(LdapFailure::result(op, r.rc, r.text))
-    }
 }
 
 fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
@@ -210,7 +204,7 @@ fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult
         .with_timeout(timeout)
         .add(&target, attrs)
         .map_err(|x| op_err(session, "add", x))?;
-    check(&format!("add {target}"), r)?;
+    check_result(&format!("add {target}"), &r)?;
     let mut result = ExportResult::success(&e.identifier);
     match &ctx.anchor {
         Some(a) => {
@@ -221,10 +215,7 @@ fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult
                 "(objectClass=*)",
                 std::slice::from_ref(a),
             )?;
-            if let Some(v) = found
-                .first()
-                .and_then(|x| attr_values(x, a).into_iter().next())
-            {
+            if let Some(v) = found.first().and_then(|x| first_value(x, a)) {
                 result = result.with_anchor(a, v);
             }
             // The host learns the DN the template produced (for references and renames).
@@ -259,7 +250,7 @@ fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
             .with_timeout(settings.op_timeout)
             .modifydn(&dn_now, &new_rdn, true, superior.as_deref())
             .map_err(|x| op_err(session, "rename", x))?;
-        check(&format!("rename {dn_now} to {target}"), r)?;
+        check_result(&format!("rename {dn_now} to {target}"), &r)?;
         dn_now = target;
         if ctx.anchor.is_none() {
             result = result.with_anchor(DN_ANCHOR, dn_now.clone());
@@ -339,7 +330,7 @@ fn send_modify(
     let r = conn
         .modify(dn_now, mods)
         .map_err(|x| op_err(session, "modify", x))?;
-    check(&format!("modify {dn_now}"), r)
+    check_result(&format!("modify {dn_now}"), &r)
 }
 
 /// Whether `v` is among `current` (DNs compared normalized, text case-insensitively: the
@@ -359,7 +350,7 @@ fn contains_value(current: &[String], v: &Value) -> bool {
 /// The modify operations for an export entry. With `current` (the entry as read from the
 /// server), value adds already present and value deletes already absent are left out.
 fn build_mods(
-    settings: &crate::settings::Settings,
+    settings: &Settings,
     ctx: &ExportContext,
     e: &CsEntryChange,
     current: Option<Option<&ldap3::SearchEntry>>,
@@ -473,7 +464,7 @@ fn delete(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
         .with_timeout(timeout)
         .delete(&dn_now)
         .map_err(|x| op_err(session, "delete", x))?;
-    check(&format!("delete {dn_now}"), r)?;
+    check_result(&format!("delete {dn_now}"), &r)?;
     Ok(ExportResult::success(&e.identifier))
 }
 
@@ -527,6 +518,15 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
+/// The password attribute's new value: `password`, or its `{SSHA}` hash when configured.
+fn password_value(settings: &Settings, password: &Secret) -> String {
+    if settings.hash_password {
+        ssha(password.expose())
+    } else {
+        password.expose().to_owned()
+    }
+}
+
 pub fn target_dn(
     session: &mut Session,
     ctx: &ExportContext,
@@ -563,14 +563,10 @@ pub fn set_password(
                     new_pass: Some(password.expose()),
                 })
                 .map_err(|x| op_err(session, "password modify", x))?;
-            check(&format!("password modify {dn_}"), r.1)
+            check_result(&format!("password modify {dn_}"), &r.1)
         }
         crate::settings::PasswordMethod::Attribute => {
-            let value = if settings.hash_password {
-                ssha(password.expose())
-            } else {
-                password.expose().to_owned()
-            };
+            let value = password_value(&settings, password);
             let r = session
                 .conn()?
                 .with_timeout(settings.op_timeout)
@@ -582,7 +578,7 @@ pub fn set_password(
                     )],
                 )
                 .map_err(|x| op_err(session, "set password", x))?;
-            check(&format!("set password of {dn_}"), r)
+            check_result(&format!("set password of {dn_}"), &r)
         }
     }
 }
@@ -617,11 +613,7 @@ pub fn change_password(
             })
             .map(|r| r.1)
     } else {
-        let newv = if settings.hash_password {
-            ssha(new.expose())
-        } else {
-            new.expose().to_owned()
-        };
+        let newv = password_value(&settings, new);
         conn.with_timeout(settings.op_timeout).modify(
             &dn_,
             vec![
@@ -638,7 +630,7 @@ pub fn change_password(
     }
     .map_err(|x| LdapFailure::from_ldap("change password", &url, x))?;
     let _ = conn.unbind();
-    check(&format!("change password of {dn_}"), r)
+    check_result(&format!("change password of {dn_}"), &r)
 }
 
 #[cfg(test)]

@@ -13,9 +13,11 @@
 
 pub mod conn;
 pub mod dn;
+mod entry;
 pub mod export;
 pub mod import;
 pub mod schema;
+mod search;
 pub mod settings;
 
 use std::sync::Arc;
@@ -24,7 +26,9 @@ use plugin_api::prelude::*;
 
 use crate::conn::{LResult, LdapFailure, OID_PAGED_RESULTS, RootDse, Session, Vendor};
 use crate::export::ExportContext;
-use crate::import::{DeltaImport, DeltaStrategy, FullImport, ImportPlan, PagedImport, Watermark};
+use crate::import::{
+    DeltaImport, DeltaStrategy, ImportPlan, PagedImport, StreamedImport, Watermark,
+};
 use crate::settings::{AnchorChoice, DeltaChoice, Settings};
 
 /// The anchor attribute for these settings and server; None = DN as anchor.
@@ -86,8 +90,8 @@ enum ImportRun {
         watermark: Watermark,
     },
     /// No paging on the server: one streamed search on a producer thread.
-    Full {
-        run: FullImport,
+    Streamed {
+        run: StreamedImport,
         watermark: Watermark,
     },
     Delta {
@@ -116,7 +120,7 @@ impl GenericLdap {
     fn delta_strategy(&mut self) -> LResult<Option<DeltaStrategy>> {
         let settings = self.session.settings.clone();
         let exists = |s: &mut Session, base: &str| -> LResult<bool> {
-            match import::search_all(
+            match search::search_all(
                 s,
                 base,
                 ldap3::Scope::Base,
@@ -322,7 +326,7 @@ impl Connector for GenericLdap {
     }
 
     fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String> {
-        if let Some(ImportRun::Full { mut run, .. }) = self.import.take() {
+        if let Some(ImportRun::Streamed { mut run, .. }) = self.import.take() {
             run.stop();
         }
         let settings = self.session.settings.clone();
@@ -356,8 +360,8 @@ impl Connector for GenericLdap {
                         }
                     } else {
                         host.info("no paged results (not offered or turned off): importing with one streamed search");
-                        ImportRun::Full {
-                            run: FullImport::start(
+                        ImportRun::Streamed {
+                            run: StreamedImport::start(
                                 settings,
                                 host,
                                 Arc::new(plan),
@@ -403,7 +407,7 @@ impl Connector for GenericLdap {
                     watermark,
                 ))
             }
-            Some(ImportRun::Full { run, watermark }) => {
+            Some(ImportRun::Streamed { run, watermark }) => {
                 let entries = run.next_page(page, &host)?;
                 Ok(full_import_page(
                     entries,
@@ -427,7 +431,7 @@ impl Connector for GenericLdap {
 
     fn close_import(&mut self, _reason: CloseReason) -> ConnectorResult<String> {
         Ok(match self.import.take() {
-            Some(ImportRun::Full { mut run, watermark }) => {
+            Some(ImportRun::Streamed { mut run, watermark }) => {
                 run.stop();
                 watermark.encode()
             }

@@ -7,6 +7,7 @@ use ldap3::{LdapConn, Scope, SearchEntry};
 use plugin_api::prelude::*;
 
 use crate::conn::{LResult, LdapFailure};
+use crate::entry::attr_values;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClassKind {
@@ -236,15 +237,10 @@ impl DirectorySchema {
             .ok_or_else(|| {
                 LdapFailure::Protocol(format!("no subschema entry at {subschema_dn}"))
             })?;
-        let get = |name: &str| {
-            entry
-                .attrs
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        Ok(Self::parse(&get("objectClasses"), &get("attributeTypes")))
+        Ok(Self::parse(
+            &attr_values(&entry, "objectClasses"),
+            &attr_values(&entry, "attributeTypes"),
+        ))
     }
 
     pub fn class(&self, name: &str) -> Option<&ObjectClassDef> {
