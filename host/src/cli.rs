@@ -470,8 +470,12 @@ pub fn init_logging_with(default_filter: &str, format: LogFormat) {
     };
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&default_filter));
+    // Colours only for a person at a terminal: journald and log files would store the escape
+    // sequences verbatim.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod demo_sqlite;
+pub mod errors;
 pub mod mapping;
 pub mod plugins;
 pub mod probe;

@@ -14,7 +14,8 @@ use ecma_scim::{Method, SCIM_CONTENT_TYPE, ScimError, ScimRequest, ScimResponse}
 use futures_util::StreamExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use crate::app::{Application, IMPORTING_MESSAGE};
+use crate::app::Application;
+use crate::errors;
 
 /// Shared state of the HTTP workers.
 pub struct HostState {
@@ -110,51 +111,25 @@ async fn scim(
     let started = Instant::now();
     let request_id = next_request_id();
     let Some((app_name, tail)) = split_scim_path(req.path()) else {
-        return Err(ScimError::not_found(format!(
-            "no such endpoint: {} (application endpoints are /ecma2host_{{name}}/scim)",
-            req.path()
-        )));
+        return Err(errors::no_such_endpoint(req.path()));
     };
     let tail = tail.to_owned();
     let app = state.apps.get(app_name).cloned();
     let result: Result<HttpResponse, ScimError> = async {
-        let app = app.ok_or_else(|| {
-            ScimError::not_found(format!(
-                "invalid resource: no application named '{app_name}' (the name is case-sensitive)"
-            ))
-        })?;
+        let app = app.ok_or_else(|| errors::no_such_application(app_name))?;
         match bearer(&req) {
             Some(token) if app.token_matches(token) => {}
-            Some(_) => {
-                return Err(ScimError::unauthorized(
-                    "the bearer token is not valid for this application",
-                ));
-            }
-            None => {
-                return Err(ScimError::unauthorized(
-                    "an Authorization: Bearer token is required",
-                ));
-            }
+            presented => return Err(errors::bad_token(presented.is_some())),
         }
         if !app.is_ready() {
-            let detail = match app.last_error() {
-                Some(e) if !app.is_importing() => format!(
-                    "{IMPORTING_MESSAGE} (the last attempt failed and is being retried: {e})"
-                ),
-                _ => IMPORTING_MESSAGE.to_owned(),
-            };
-            return Err(ScimError::unavailable(detail, Some(30)));
+            let last_failure = app.last_error().filter(|_| !app.is_importing());
+            return Err(errors::not_ready(last_failure.as_deref()));
         }
         let mut body = Vec::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| {
-                ScimError::invalid_syntax(format!("cannot read the request body: {e}"))
-            })?;
+            let chunk = chunk.map_err(errors::unreadable_body)?;
             if body.len() + chunk.len() > state.max_body_bytes {
-                return Err(ScimError::payload_too_large(format!(
-                    "the request body exceeds {} bytes",
-                    state.max_body_bytes
-                )));
+                return Err(errors::body_too_large(state.max_body_bytes));
             }
             body.extend_from_slice(&chunk);
         }
@@ -167,9 +142,7 @@ async fn scim(
             && req.method() == actix_web::http::Method::GET
         {
             if !state.cache_dump {
-                return Err(ScimError::not_found(
-                    "the cache dump is disabled (host.cache_dump)",
-                ));
+                return Err(errors::cache_dump_disabled());
             }
             return Ok(HttpResponse::Ok()
                 .content_type(SCIM_CONTENT_TYPE)
@@ -193,14 +166,6 @@ async fn scim(
         // A write runs as its own task: when it outlives the time limit the client gets a 503
         // (Entra retries) while the export runs on and still updates the cache, so the cache
         // never falls behind the target. Reads only touch the cache and run inline.
-        let timeout = |secs: u64| {
-            ScimError::unavailable(
-                format!(
-                    "the request took longer than {secs} s; the target may be slow (a change is still being applied)"
-                ),
-                Some(30),
-            )
-        };
         let response = if scim_req.method == Method::Get {
             // Reads only touch the in-memory cache: no timer (a timeout costs a timer-wheel
             // insert and removal per request, measurable on the cached lookup path).
@@ -209,13 +174,12 @@ async fn scim(
             // Writes to one resource are serialised by the engine (`Backend::write_guard`),
             // for single requests and inside /Bulk alike.
             let worker = app.clone();
-            let task = tokio::spawn(async move {
-                worker.engine.handle(worker.as_ref(), scim_req).await
-            });
+            let task =
+                tokio::spawn(async move { worker.engine.handle(worker.as_ref(), scim_req).await });
             match tokio::time::timeout(state.request_timeout, task).await {
                 Ok(Ok(response)) => response,
-                Ok(Err(e)) => return Err(ScimError::internal(format!("the request failed: {e}"))),
-                Err(_) => return Err(timeout(state.request_timeout.as_secs())),
+                Ok(Err(e)) => return Err(errors::write_task_failed(e)),
+                Err(_) => return Err(errors::request_timeout(state.request_timeout.as_secs())),
             }
         };
         Ok(to_http(response))

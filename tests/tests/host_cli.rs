@@ -100,6 +100,14 @@ fn gen_cert_import_test_connection_and_cache_dump() {
         !state.join("apps/c/watermarks.json").exists(),
         "a dry run persists no watermark"
     );
+    // Logs go to stderr; a pipe is not a terminal, so no colour escape sequences (journald
+    // and log files would store them verbatim).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("import finished"), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b'),
+        "no ANSI codes when stderr is not a terminal: {stderr:?}"
+    );
     let out = Command::new(exe())
         .args(["import", "c", "--delta", "--config"])
         .arg(&config)

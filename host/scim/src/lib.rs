@@ -2,7 +2,8 @@
 //!
 //! Everything between an HTTP request from Microsoft Entra's provisioning service and the host's cache and
 //! connector exports, as a library that tests drive without a server. RFC 7643 (schema) and RFC 7644
-//! (protocol), plus the Entra quirks of `/work/shared/entra/requests.md`.
+//! (protocol), plus the quirks of Entra's provisioning requests (capitalised PATCH ops, string
+//! booleans, path-less replaces, member removals by filter; see the tests in `tests/engine.rs`).
 //!
 //! ## Modules and the public API
 //!
@@ -23,13 +24,16 @@
 //!   [`Filter`] AST whose `Display` parses back to an equal AST, [`matches`] (typed, caseExact-aware),
 //!   [`index_plan`] → [`IndexPlan`] and [`index_key`], the key normalisation both the planner and the
 //!   backend's indexes must use (lower-case unless caseExact).
-//! * [`patch`] — [`parse_patch`], [`apply_patch`] → [`PatchOutcome`] `{ resource, changes }`, [`diff`] (also
-//!   for PUT), [`AttributeChange`] / [`ChangeKind`] (`Set`, `Clear`, `AddValues`, `RemoveValues`).
+//! * [`patch`] — [`parse_patch`], [`apply_patch`] → [`PatchOutcome`] `{ resource, changes }`, [`diff`] (the
+//!   SCIM-level diff; the engine uses it only to answer a PATCH that changes nothing without a write),
+//!   [`AttributeChange`] / [`ChangeKind`] (`Set`, `Clear`, `AddValues`, `RemoveValues`).
+//! * [`json`] — case-insensitive member lookup ([`json::get_ci`]), shared with the host.
 //! * [`query`] — [`ListQuery`] (`from_query_string`, `from_search_body`), [`project`], [`SortOrder`].
 //! * [`resource`] — [`StoredResource`] `{ resource, meta }`, [`Meta`], [`weak_etag`], [`etag_matches`],
 //!   [`normalize_resource`] (POST/PUT body validation).
-//! * [`engine`] — [`ScimEngine::handle`]`(&backend, ScimRequest) -> ScimResponse` with a [`Backend`] and an
-//!   [`EngineConfig`]; routes `/Users`, `/Groups` (any configured resource type), `/{type}/{id}`,
+//! * [`engine`] — [`ScimEngine::handle`]`(&backend, ScimRequest) -> ScimResponse` with a [`Backend`]
+//!   (reads, `create`, `update` for PUT and PATCH alike, `delete`, and `write_guard`, the one lock held
+//!   around a whole write) and an [`EngineConfig`]; routes `/Users`, `/Groups` (any configured resource type), `/{type}/{id}`,
 //!   `/{type}/.search`, `POST /.search` and `GET /` (across every resource type), `/Bulk`, `/Schemas[/{id}]`, `/ResourceTypes[/{id}]`, `/ServiceProviderConfig`.
 //! * [`testing`] — [`testing::MemoryBackend`] and [`testing::block_on`], for our tests and the host's.
 //!
@@ -55,10 +59,11 @@
 #![forbid(unsafe_code)]
 
 mod coerce;
+mod diff;
 pub mod engine;
 pub mod error;
 pub mod filter;
-mod json;
+pub mod json;
 pub mod patch;
 pub mod query;
 pub mod resource;

@@ -4,12 +4,13 @@ use serde_json::{Map, Value};
 
 use crate::ScimError;
 use crate::coerce::{coerce_attr, coerce_single};
+pub use crate::diff::{AttributeChange, ChangeKind, diff};
 use crate::filter::{
     AttrPath, CompValue, CompareOp, Filter, FilterLimits, parse_attr_path, parse_value_path,
     value_equals,
 };
 use crate::json::{get_ci, key_ci};
-use crate::schema::{AttrType, AttributeDef, Mutability, Resolved, ResolvedAttr, ResourceTypeDef};
+use crate::schema::{AttrType, AttributeDef, Mutability, Resolved, ResourceTypeDef};
 
 /// URN of the PATCH request message (RFC 7644 §3.5.2).
 pub const PATCH_OP_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -69,26 +70,6 @@ pub struct PatchOp {
 pub struct PatchOutcome {
     pub resource: Value,
     pub changes: Vec<AttributeChange>,
-}
-
-/// One attribute-level change, enough to build an ECMA `Update` (or decide on a whole-object `Replace`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttributeChange {
-    pub attr: ResolvedAttr,
-    pub kind: ChangeKind,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ChangeKind {
-    /// New whole value of a single-valued attribute, or of a sub-attribute of a single-valued complex
-    /// attribute (`name.givenName`, `manager.value`).
-    Set(Value),
-    /// The attribute (or sub-attribute) no longer has a value.
-    Clear,
-    /// Values added to a multi-valued attribute.
-    AddValues(Vec<Value>),
-    /// Values removed from a multi-valued attribute.
-    RemoveValues(Vec<Value>),
 }
 
 /// Parse a PATCH request body (RFC 7644 §3.5.2); checks the PatchOp schema URN.
@@ -784,109 +765,4 @@ pub(crate) fn fix_schemas(doc: &mut Value, rt: &ResourceTypeDef) {
         }
     }
     root.insert("schemas".to_owned(), Value::Array(schemas));
-}
-
-/// The attribute-level differences between two versions of a resource (used for PATCH and PUT).
-/// Single-valued complex attributes are compared per sub-attribute; multi-valued ones per value.
-/// `id`, `meta` and `schemas` are not reported.
-pub fn diff(old: &Value, new: &Value, rt: &ResourceTypeDef) -> Vec<AttributeChange> {
-    let mut out = Vec::new();
-    let common = crate::schema::COMMON_ATTRIBUTES
-        .iter()
-        .filter(|a| a.name == "externalId");
-    let core = common
-        .chain(rt.schema.attributes.iter())
-        .map(|a| (rt.schema.id.as_str(), None, a));
-    let ext = rt.extensions.iter().flat_map(|e| {
-        e.schema
-            .attributes
-            .iter()
-            .map(move |a| (e.schema.id.as_str(), Some(e.schema.id.as_str()), a))
-    });
-    for (urn, ext, attr) in core.chain(ext) {
-        let get = |doc: &Value| -> Option<Value> {
-            let c = match ext {
-                Some(u) => get_ci(doc, u)?,
-                None => doc,
-            };
-            get_ci(c, &attr.name).filter(|v| !is_empty(v)).cloned()
-        };
-        let (o, n) = (get(old), get(new));
-        if o == n {
-            continue;
-        }
-        let mk = |sub: Option<&AttributeDef>, kind| AttributeChange {
-            attr: Resolved {
-                urn,
-                ext,
-                attr,
-                sub,
-            }
-            .to_owned_attr(),
-            kind,
-        };
-        if attr.multi_valued {
-            let as_vec = |v: Option<Value>| match v {
-                Some(Value::Array(a)) => a,
-                Some(v) => vec![v],
-                None => vec![],
-            };
-            let (ov, nv) = (as_vec(o), as_vec(n));
-            if nv.is_empty() {
-                out.push(mk(None, ChangeKind::Clear));
-                continue;
-            }
-            let removed: Vec<Value> = ov
-                .iter()
-                .filter(|x| !nv.iter().any(|y| x == &y))
-                .cloned()
-                .collect();
-            let added: Vec<Value> = nv
-                .iter()
-                .filter(|y| !ov.iter().any(|x| x == *y))
-                .cloned()
-                .collect();
-            if !removed.is_empty() {
-                out.push(mk(None, ChangeKind::RemoveValues(removed)));
-            }
-            if !added.is_empty() {
-                out.push(mk(None, ChangeKind::AddValues(added)));
-            }
-        } else if attr.attr_type == AttrType::Complex {
-            if n.is_none() {
-                out.push(mk(None, ChangeKind::Clear));
-                continue;
-            }
-            for sd in &attr.sub_attributes {
-                let sg = |v: &Option<Value>| {
-                    v.as_ref()
-                        .and_then(|v| get_ci(v, &sd.name))
-                        .filter(|v| !is_empty(v))
-                        .cloned()
-                };
-                match (sg(&o), sg(&n)) {
-                    (a, b) if a == b => {}
-                    (_, Some(b)) => out.push(mk(Some(sd), ChangeKind::Set(b))),
-                    (Some(_), None) => out.push(mk(Some(sd), ChangeKind::Clear)),
-                    (None, None) => {}
-                }
-            }
-        } else {
-            out.push(mk(
-                None,
-                n.map(ChangeKind::Set).unwrap_or(ChangeKind::Clear),
-            ));
-        }
-    }
-    out
-}
-
-fn is_empty(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    }
 }

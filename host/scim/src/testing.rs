@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::json::get_ci;
 use crate::resource::{Meta, StoredResource, weak_etag};
 use crate::schema::{ResolvedAttr, ResourceTypeDef};
-use crate::{AttributeChange, Backend, IndexPlan, ScimError, index_key};
+use crate::{AttributeChange, Backend, IndexPlan, ScimError, diff, index_key};
 
 /// Poll a future to completion on the current thread. Meant for futures that never wait on I/O (like
 /// [`MemoryBackend`]'s); it spins politely otherwise.
@@ -35,7 +35,7 @@ struct State {
     data: BTreeMap<String, BTreeMap<String, Arc<StoredResource>>>,
     /// Every plan the engine passed to `candidates`, for assertions.
     plans: Vec<Option<IndexPlan>>,
-    /// Every change set passed to `modify`/`replace`.
+    /// The diff of every `update` from the stored resource.
     changes: Vec<Vec<AttributeChange>>,
 }
 
@@ -55,7 +55,7 @@ impl MemoryBackend {
     pub fn plans(&self) -> Vec<Option<IndexPlan>> {
         self.state.lock().expect("lock").plans.clone()
     }
-    /// Change sets received by `modify` and `replace`, in order.
+    /// The diff of each `update` from the resource it replaced, in order.
     pub fn change_sets(&self) -> Vec<Vec<AttributeChange>> {
         self.state.lock().expect("lock").changes.clone()
     }
@@ -207,36 +207,26 @@ impl Backend for MemoryBackend {
         Ok(sr)
     }
 
-    async fn replace(
-        &self,
-        rt: &ResourceTypeDef,
-        id: &str,
-        new: Value,
-        changes: Vec<AttributeChange>,
-    ) -> Result<Arc<StoredResource>, ScimError> {
-        self.modify(rt, id, new, changes).await
-    }
-
-    async fn modify(
+    async fn update(
         &self,
         rt: &ResourceTypeDef,
         id: &str,
         mut new: Value,
-        changes: Vec<AttributeChange>,
     ) -> Result<Arc<StoredResource>, ScimError> {
         let mut st = self.state.lock().expect("lock");
-        let created = st
+        let old = st
             .data
             .get(&rt.endpoint)
             .and_then(|m| m.get(id))
-            .map(|r| r.meta.created.clone())
+            .cloned()
             .ok_or_else(|| ScimError::not_found(format!("{} '{id}' not found", rt.name)))?;
         Self::check_unique(&st, rt, &new, Some(id))?;
         if let Some(m) = new.as_object_mut() {
             m.remove("password");
         }
-        st.changes.push(changes);
-        let meta = Self::stamp(&mut st, rt, Some(&created));
+        // A backend diffs in its own terms; this one stores SCIM resources, so the SCIM diff.
+        st.changes.push(diff(&old.resource, &new, rt));
+        let meta = Self::stamp(&mut st, rt, Some(&old.meta.created));
         let sr = Arc::new(StoredResource::new(new, meta));
         st.data
             .entry(rt.endpoint.clone())

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
+use ecma_scim::json::get_ci;
 use ecma_scim::{
     AttrType, AttributeDef, CORE_GROUP_URN, CORE_USER_URN, ECMA2HOST_GROUP_URN, ECMA2HOST_USER_URN,
     ENTERPRISE_USER_URN, ExtensionAttribute, Mutability, ResolvedAttr, ResourceTypeDef, ScimError,
@@ -19,6 +20,10 @@ use plugin_api::model::{DataType, Schema, SchemaType, Value};
 use serde_json::{Map, Value as Json, json};
 
 use crate::config::{Deprovision, ObjectTypeConfig, ScimKind};
+
+pub mod diff;
+
+pub use diff::{apply_changes, diff_records};
 
 /// A connector record: attribute name → values (single-valued attributes have one).
 pub type Record = BTreeMap<String, Vec<Value>>;
@@ -538,15 +543,6 @@ fn eq_opt(a: &Option<String>, b: &Option<String>) -> bool {
         (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
         _ => false,
     }
-}
-
-fn get_ci<'a>(v: &'a Json, key: &str) -> Option<&'a Json> {
-    let obj = v.as_object()?;
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
 }
 
 fn get_path<'a>(v: &'a Json, attr: &str, sub: Option<&str>) -> Option<&'a Json> {

@@ -1,0 +1,44 @@
+//! SCIM delete (DELETE): the deprovisioning policy's export, then the cache.
+
+use ecma_scim::{ResourceTypeDef, ScimError};
+use plugin_api::model::*;
+
+use super::Application;
+use crate::config::Deprovision;
+use crate::errors;
+
+impl Application {
+    /// DELETE: the application's delete policy (export a `Delete`, set a flag, or nothing),
+    /// then the cache. Called with the object's lock held (see [`super::locks`]).
+    pub(super) async fn delete(&self, rt: &ResourceTypeDef, id: &str) -> Result<(), ScimError> {
+        let idx = self.type_index(rt)?;
+        let t = &self.types[idx];
+        let old = self.caches[idx]
+            .snapshot()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| errors::no_such_object(&rt.name, id))?;
+        let exported = match &t.on_delete {
+            Deprovision::SetAttribute { set, value } => {
+                self.require_export()?;
+                let entry = Self::new_entry(t, ObjectModification::Update, Some(id), &old.dn)
+                    .with_change(AttributeChange::replace(set, [t.typed_bool(set, *value)]));
+                self.export_entry(entry).await.map(drop)
+            }
+            d if *d == Deprovision::Delete => {
+                self.require_export()?;
+                let entry = Self::new_entry(t, ObjectModification::Delete, Some(id), &old.dn);
+                self.export_entry(entry).await.map(drop)
+            }
+            _ => Ok(()),
+        };
+        match exported {
+            // Already gone from the target: the delete has happened; the cache follows.
+            Ok(()) => {}
+            Err(e) if e.status == 404 => {}
+            Err(e) => return Err(e),
+        }
+        self.caches[idx].remove(id);
+        Ok(())
+    }
+}

@@ -1,0 +1,433 @@
+//! Imports: a full or delta import of every object type into the cache, page by page, with
+//! the watermark kept per object type. A full import builds a new snapshot and swaps it in
+//! whole; a delta applies each entry to the live cache under the object's lock.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use plugin_api::model::*;
+use plugin_api::page::EntryView;
+
+use super::render::json_bool;
+use super::{AppError, Application, setup_err};
+use crate::cache::{CacheEntry, Snapshot, TypeCache};
+use crate::mapping::{Record, TypeMapping, apply_changes};
+
+/// What the operator asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Delta where the connector supports it and a watermark exists, else full.
+    Auto,
+    Full,
+    Delta,
+}
+
+/// Counts from one import run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub full: bool,
+    pub objects: u64,
+    pub deleted: u64,
+    pub errors: u64,
+    pub millis: u128,
+}
+
+impl Application {
+    /// Runs one import of every object type. Returns the summary; on failure the caches are
+    /// unchanged (full) or hold what was applied before the failure (delta: entries are
+    /// applied in order and the watermark is not advanced).
+    pub async fn import(&self, mode: ImportMode, dry_run: bool) -> Result<ImportSummary, AppError> {
+        let _one_at_a_time = self.import_lock.lock().await;
+        self.importing.store(true, Ordering::Release);
+        let started = Instant::now();
+        self.progress.store(0, Ordering::Relaxed);
+        let result = self.import_all(mode, dry_run).await;
+        self.importing.store(false, Ordering::Release);
+        let elapsed = started.elapsed();
+        metrics::histogram!("ecma_import_duration_seconds", "app" => self.name.clone())
+            .record(elapsed.as_secs_f64());
+        match &result {
+            Ok(summary) => {
+                if !dry_run {
+                    self.ready.store(true, Ordering::Release);
+                }
+                *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                metrics::counter!("ecma_import_objects_total", "app" => self.name.clone())
+                    .increment(summary.objects);
+                for (kind, size) in self.cache_sizes() {
+                    metrics::gauge!("ecma_cache_objects", "app" => self.name.clone(), "type" => format!("{kind:?}"))
+                        .set(size as f64);
+                }
+                tracing::info!(
+                    app = %self.name,
+                    full = summary.full,
+                    objects = summary.objects,
+                    deleted = summary.deleted,
+                    errors = summary.errors,
+                    ms = elapsed.as_millis() as u64,
+                    dry_run,
+                    "import finished"
+                );
+            }
+            Err(e) => {
+                *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                metrics::counter!("ecma_import_failures_total", "app" => self.name.clone())
+                    .increment(1);
+                tracing::warn!(app = %self.name, "import failed, keeping the old cache: {e}");
+            }
+        }
+        result.map(|mut s| {
+            s.millis = elapsed.as_millis();
+            s
+        })
+    }
+
+    async fn import_all(&self, mode: ImportMode, dry_run: bool) -> Result<ImportSummary, AppError> {
+        let mut summary = ImportSummary::default();
+        let page_size = match self.config.import_page_size {
+            0 => self.capabilities.import_default_page_size.max(1),
+            n => n.min(self.capabilities.import_max_page_size.max(1)),
+        };
+        for idx in 0..self.types.len() {
+            let t = &self.types[idx];
+            let watermark = self
+                .watermarks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&t.object_type)
+                .cloned();
+            let can_delta = self.capabilities.delta_import
+                && self.config.run_profiles.delta_import
+                && watermark.as_deref().is_some_and(|w| !w.is_empty());
+            let delta = match mode {
+                ImportMode::Full => false,
+                ImportMode::Auto => can_delta,
+                ImportMode::Delta if can_delta => true,
+                ImportMode::Delta => {
+                    return Err(setup_err(
+                        &self.name,
+                        "delta import is not possible: the connector has no delta import, the run profile is off, or no watermark exists yet (run a full import first)",
+                    ));
+                }
+            };
+            summary.full |= !delta;
+            let result = self
+                .import_type(
+                    idx,
+                    delta,
+                    page_size,
+                    watermark.unwrap_or_default(),
+                    dry_run,
+                    &mut summary,
+                )
+                .await;
+            let final_watermark = match result {
+                // The connector cannot continue from the watermark (log purged, cookie
+                // refused): a scheduled delta becomes a full import, which also yields a
+                // fresh watermark. An explicit `--delta` reports the error instead.
+                Err(AppError::Connector { source, .. })
+                    if delta
+                        && mode == ImportMode::Auto
+                        && source.kind == ErrorKind::FullImportRequired =>
+                {
+                    tracing::warn!(
+                        app = %self.name,
+                        object_type = %t.object_type,
+                        reason = %source.message,
+                        "delta import not possible from the stored watermark; running a full import"
+                    );
+                    summary.full = true;
+                    self.import_type(idx, false, page_size, String::new(), dry_run, &mut summary)
+                        .await?
+                }
+                other => other?,
+            };
+            if !dry_run {
+                self.save_watermark(&t.object_type, final_watermark);
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Imports one object type: opens the connector's import, applies every page, closes it.
+    /// Returns the watermark to store.
+    async fn import_type(
+        &self,
+        idx: usize,
+        delta: bool,
+        page_size: u32,
+        watermark: String,
+        dry_run: bool,
+        summary: &mut ImportSummary,
+    ) -> Result<String, AppError> {
+        let t = &self.types[idx];
+        let cache = &self.caches[idx];
+        let connector_err = |source| AppError::Connector {
+            app: self.name.clone(),
+            source,
+        };
+        let request = OpenImportRequest {
+            import_type: if delta {
+                ImportType::Delta
+            } else {
+                ImportType::Full
+            },
+            page_size,
+            custom_data: watermark,
+            partition: None,
+            schema: Schema {
+                types: vec![t.schema_type.clone()],
+            },
+        };
+        let builds_snapshot = !delta && !dry_run;
+        // Journal SCIM writes from before the connector starts reading, so that a write
+        // landing between open and swap is replayed onto the new snapshot.
+        if builds_snapshot {
+            cache.begin_full_import();
+        }
+        let abort = || {
+            if builds_snapshot {
+                cache.abort_full_import();
+            }
+        };
+        let mut custom_data = match self
+            .import_instance
+            .call(move |i| i.open_import(request))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                abort();
+                return Err(connector_err(e));
+            }
+        };
+        let mut run = ImportRun {
+            app: self,
+            t,
+            cache,
+            previous: cache.snapshot(),
+            next: (!delta).then(|| cache.empty_snapshot()),
+            dry_run,
+            summary,
+        };
+        let result: Result<(), ConnectorError> = async {
+            loop {
+                // Entries are read in place from the connector's buffer: cache records are
+                // built straight from it, with no CsEntryChange in between.
+                let page = self.import_instance.call(|i| i.get_import_page()).await?;
+                if !page.custom_data.is_empty() {
+                    custom_data = page.custom_data.clone();
+                }
+                // Checked whole before any entry is applied: a delta writes straight into the
+                // cache, so a malformed page must not be half-applied.
+                let entries = page
+                    .entries
+                    .entries()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| {
+                        ConnectorError::internal(format!(
+                            "the connector sent a malformed import page: {e}"
+                        ))
+                    })?;
+                for entry in entries {
+                    run.apply_entry(&entry).await;
+                }
+                if !page.more_to_import {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        let next = run.next;
+        match result {
+            Ok(()) => {
+                let closed = match self
+                    .import_instance
+                    .call(|i| i.close_import(CloseReason::Normal))
+                    .await
+                {
+                    Ok(c) => c,
+                    Err(e) => {
+                        abort();
+                        return Err(connector_err(e));
+                    }
+                };
+                if let Some(next) = next
+                    && !dry_run
+                {
+                    cache.finish_full_import(next);
+                }
+                Ok(if closed.is_empty() {
+                    custom_data
+                } else {
+                    closed
+                })
+            }
+            Err(e) => {
+                abort();
+                let _ = self
+                    .import_instance
+                    .call(|i| i.close_import(CloseReason::Unknown))
+                    .await;
+                Err(connector_err(e))
+            }
+        }
+    }
+    fn save_watermark(&self, object_type: &str, watermark: String) {
+        let mut marks = self.watermarks.lock().unwrap_or_else(|p| p.into_inner());
+        marks.insert(object_type.to_owned(), watermark);
+        let text = serde_json::to_string_pretty(&*marks).unwrap_or_default();
+        let path = self.state_dir.join("watermarks.json");
+        let tmp = self.state_dir.join("watermarks.json.tmp");
+        let write = std::fs::create_dir_all(&self.state_dir)
+            .and_then(|_| std::fs::write(&tmp, text))
+            .and_then(|_| std::fs::rename(&tmp, &path));
+        if let Err(e) = write {
+            tracing::warn!(app = %self.name, "cannot persist the watermark to {}: {e}", path.display());
+        }
+    }
+}
+
+/// One object type's import in progress: where its entries go and what they are counted in.
+struct ImportRun<'a> {
+    app: &'a Application,
+    t: &'a TypeMapping,
+    cache: &'a TypeCache,
+    /// The cache when the run started: an unchanged object keeps its `meta` timestamps.
+    previous: Arc<Snapshot>,
+    /// A full import's new snapshot; `None` for a delta, whose entries go to the live cache.
+    next: Option<Snapshot>,
+    /// Read and count everything, change nothing.
+    dry_run: bool,
+    summary: &'a mut ImportSummary,
+}
+
+impl ImportRun<'_> {
+    /// Applies one imported entry (or counts why it cannot be applied).
+    async fn apply_entry(&mut self, entry: &EntryView<'_>) {
+        let t = self.t;
+        if !entry.object_type.is_empty() && !entry.object_type.eq_ignore_ascii_case(&t.object_type)
+        {
+            return;
+        }
+        if let Some(err) = entry.error() {
+            self.summary.errors += 1;
+            tracing::warn!(app = %self.app.name, "import entry error {:?} {}: {}", err.code, err.name, err.detail);
+            return;
+        }
+        let Some(id) = self.entry_id(entry) else {
+            self.summary.errors += 1;
+            tracing::warn!(app = %self.app.name, dn = %entry.dn, "imported entry has no anchor; skipped");
+            return;
+        };
+        // A delta entry takes the object's write lock, so it never interleaves with a SCIM
+        // write's read → export → cache update of the same object.
+        let _held = match self.next.is_none() && !self.dry_run {
+            true => Some(self.app.object_locks.object(&t.object_type, &id).await),
+            false => None,
+        };
+        self.apply_to_cache(id, entry);
+    }
+
+    /// The SCIM id of an imported entry: the configured anchor; a delta entry that names its
+    /// object only by DN (a delete, say) is resolved through the cache, never by taking some
+    /// other anchor as the id.
+    fn entry_id(&self, entry: &EntryView<'_>) -> Option<String> {
+        let anchor = &self.t.anchor;
+        entry
+            .anchors()
+            .find(|(name, _)| name.eq_ignore_ascii_case(anchor))
+            .map(|(_, value)| value.as_text())
+            .or_else(|| {
+                entry
+                    .change(anchor)
+                    .and_then(|c| c.added_values().next())
+                    .map(|v| v.as_text())
+            })
+            .or_else(|| {
+                (self.next.is_none() && !entry.dn.is_empty())
+                    .then(|| self.cache.snapshot().id_by_dn(entry.dn).cloned())
+                    .flatten()
+            })
+            .filter(|i| !i.is_empty())
+    }
+
+    fn apply_to_cache(&mut self, id: String, entry: &EntryView<'_>) {
+        let (t, summary) = (self.t, &mut *self.summary);
+        let current = match &self.next {
+            Some(_) => None,
+            None => self.cache.snapshot().get(&id).cloned(),
+        };
+        if entry.modification == ObjectModification::Delete {
+            summary.deleted += 1;
+            if !self.dry_run {
+                match &mut self.next {
+                    Some(n) => {
+                        n.remove(&id);
+                    }
+                    None => self.cache.remove(&id),
+                }
+            }
+            return;
+        }
+        // Delta updates apply to what the cache holds; adds and replaces are whole objects.
+        // An update of an object the cache does not have would cache a fragment: skip it (the
+        // next full import brings the object).
+        let mut record = match (entry.modification, &current) {
+            (ObjectModification::Update, Some(c)) => c.record.clone(),
+            (ObjectModification::Update, None) if self.next.is_none() => {
+                summary.errors += 1;
+                tracing::warn!(app = %self.app.name, id = %id, "delta update for an object not in the cache; skipped until the next full import");
+                return;
+            }
+            _ => Record::new(),
+        };
+        apply_changes(&mut record, entry.changes());
+        record
+            .entry(t.anchor.clone())
+            .or_insert_with(|| vec![Value::String(id.clone())]);
+        let dn = if !entry.dn.is_empty() {
+            entry.dn.to_owned()
+        } else if let Some(v) = t
+            .dn_attribute
+            .as_ref()
+            .and_then(|a| record.get(a))
+            .and_then(|v| v.first())
+        {
+            v.as_text()
+        } else if let Some(c) = &current {
+            c.dn.clone()
+        } else {
+            Application::autogenerated_dn(t, &id)
+        };
+        let prev = self.previous.get(&id).cloned();
+        // Without an attribute that stores it, `active` lives in the host only; keep it.
+        let active = if t.active_attribute().is_none() {
+            // Imported users are active unless the host has recorded otherwise.
+            match &prev {
+                Some(p) => p.stored.resource.get("active").and_then(json_bool),
+                None => Some(true),
+            }
+        } else {
+            None
+        };
+        let stored = self.app.render(t, &id, &record, active, prev.as_deref());
+        summary.objects += 1;
+        self.app.progress.fetch_add(1, Ordering::Relaxed);
+        if self.dry_run {
+            return;
+        }
+        let e = CacheEntry {
+            id,
+            dn,
+            record,
+            stored,
+        };
+        match &mut self.next {
+            Some(n) => n.insert(e),
+            None => self.cache.put(e),
+        }
+    }
+}

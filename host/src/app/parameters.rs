@@ -1,0 +1,99 @@
+//! The connector's configuration, built from an application's TOML parameter pages, and its
+//! validation by the connector (page by page, as Microsoft's wizard does).
+
+use std::collections::BTreeSet;
+
+use plugin_api::model::{ConfigPage, ConfigParameters, ParameterKind, ParameterValidation};
+
+use super::{AppError, setup_err};
+use crate::config::{AppConfig, ParameterValue};
+
+/// Builds the connector's configuration from the TOML pages; secrets become encrypted
+/// parameters, as do parameters the connector declares as EncryptedString.
+pub fn connector_parameters(
+    app: &AppConfig,
+    encrypted_names: &BTreeSet<String>,
+) -> Result<ConfigParameters, AppError> {
+    let mut params = ConfigParameters::new();
+    for (page, values) in app.parameters.pages() {
+        for (name, value) in values {
+            let (text, secret) = match value {
+                ParameterValue::Text(t) => (t.clone(), false),
+                ParameterValue::Bool(b) => ((if *b { "1" } else { "0" }).to_owned(), false),
+                ParameterValue::Integer(i) => (i.to_string(), false),
+                ParameterValue::Secret(s) => (
+                    s.secret
+                        .resolve(&format!(
+                            "parameter '{name}' ({page}) of app '{}'",
+                            app.name
+                        ))
+                        .map_err(|e| setup_err(&app.name, e.to_string()))?
+                        .expose()
+                        .to_owned(),
+                    true,
+                ),
+            };
+            if secret || encrypted_names.contains(name) {
+                params.set_secret(name, text);
+            } else {
+                params.set(name, text);
+            }
+        }
+    }
+    Ok(params)
+}
+
+/// The names of parameters a connector declares as encrypted, on any page.
+fn encrypted_parameter_names(
+    plugin: &dyn plugin_api::host::ConnectorPlugin,
+    params: &ConfigParameters,
+) -> BTreeSet<String> {
+    ConfigPage::ALL
+        .iter()
+        .filter_map(|p| plugin.config_parameters(params, *p, 1).ok())
+        .flatten()
+        .filter(|d| d.kind == ParameterKind::EncryptedString)
+        .map(|d| d.name)
+        .collect()
+}
+
+/// Checks each page's parameters with the connector; one message per failure, naming the
+/// page and the parameter.
+pub fn validate_with_connector(
+    app: &AppConfig,
+    plugin: &dyn plugin_api::host::ConnectorPlugin,
+) -> Result<ConfigParameters, Vec<String>> {
+    let plain = connector_parameters(app, &BTreeSet::new()).map_err(|e| vec![e.to_string()])?;
+    let encrypted = encrypted_parameter_names(plugin, &plain);
+    let params = connector_parameters(app, &encrypted).map_err(|e| vec![e.to_string()])?;
+    let mut problems = Vec::new();
+    for page in ConfigPage::ALL {
+        let defs = plugin
+            .config_parameters(&params, page, 1)
+            .unwrap_or_default();
+        for d in defs.iter().filter(|d| d.required) {
+            if params.get(&d.name).is_none_or(str::is_empty) {
+                problems.push(format!(
+                    "app '{}': required {page:?} parameter '{}' is missing ({})",
+                    app.name, d.name, d.description
+                ));
+            }
+        }
+        match plugin.validate_config(&params, page, 1) {
+            Ok(ParameterValidation::Success) => {}
+            Ok(ParameterValidation::Failure { parameter, message }) => problems.push(format!(
+                "app '{}': {page:?} parameter '{parameter}': {message}",
+                app.name
+            )),
+            Err(e) => problems.push(format!(
+                "app '{}': validating the {page:?} page failed: {}",
+                app.name, e.message
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(params)
+    } else {
+        Err(problems)
+    }
+}

@@ -1,0 +1,148 @@
+//! SCIM update (PUT and PATCH, one path): the new resource becomes a connector record, its
+//! diff from the cached record is exported, then the cache follows.
+
+use std::sync::Arc;
+
+use ecma_scim::{ResourceTypeDef, ScimError, StoredResource};
+use plugin_api::model::*;
+use serde_json::Value as Json;
+
+use super::Application;
+use super::render::json_bool;
+use crate::cache::CacheEntry;
+use crate::config::{Deprovision, ScimKind};
+use crate::errors;
+use crate::mapping::diff_records;
+
+impl Application {
+    /// PUT and PATCH: `new` is the whole new resource. The connector-level change set is the
+    /// diff of the two records ([`diff_records`]), which covers every mapping (core,
+    /// enterprise, extension, members) the same way; the export type decides between
+    /// attribute changes and a whole-object `Replace`. Called with the object's lock held (see
+    /// [`super::locks`]).
+    pub(super) async fn update(
+        &self,
+        rt: &ResourceTypeDef,
+        id: &str,
+        new: Json,
+    ) -> Result<Arc<StoredResource>, ScimError> {
+        self.require_export()?;
+        let idx = self.type_index(rt)?;
+        let t = &self.types[idx];
+        let old = self.caches[idx]
+            .snapshot()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| errors::no_such_object(&rt.name, id))?;
+        let mut new_record = t.record_from_resource(&new, &self.id_to_ref())?;
+        // The anchor is the id: it never changes through SCIM.
+        new_record.insert(
+            t.anchor.clone(),
+            old.record
+                .get(&t.anchor)
+                .cloned()
+                .unwrap_or_else(|| vec![Value::String(id.to_owned())]),
+        );
+        // Attributes the connector keeps but SCIM does not expose (not selected, DN or query
+        // attributes left out of the selection, ...) are not Entra's to delete: carry them.
+        for (name, values) in &old.record {
+            if !t
+                .attrs
+                .iter()
+                .any(|m| m.connector.eq_ignore_ascii_case(name))
+            {
+                new_record
+                    .entry(name.clone())
+                    .or_insert_with(|| values.clone());
+            }
+        }
+        // Deprovisioning flags are not exposed over SCIM, so they carry over unless `active`
+        // changes (the disable policy) or is removed (the flag is cleared).
+        for d in [&t.on_disable, &t.on_delete] {
+            if let Deprovision::SetAttribute { set, .. } = d
+                && let Some(v) = old.record.get(set)
+            {
+                new_record.entry(set.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        let old_active = old.stored.resource.get("active").and_then(json_bool);
+        let new_active = new.get("active").and_then(json_bool);
+        if t.kind == ScimKind::User {
+            match (old_active, new_active) {
+                (old_value, Some(now)) if old_value.unwrap_or(true) != now => match &t.on_disable {
+                    Deprovision::SetAttribute { set, value } => {
+                        let v = if now { !*value } else { *value };
+                        new_record.insert(set.clone(), vec![t.typed_bool(set, v)]);
+                    }
+                    d if *d == Deprovision::Delete && !now => {
+                        let entry =
+                            Self::new_entry(t, ObjectModification::Delete, Some(id), &old.dn);
+                        self.export_entry(entry).await?;
+                        self.caches[idx].remove(id);
+                        let mut gone = StoredResource::clone(&old.stored);
+                        gone.resource["active"] = Json::Bool(false);
+                        return Ok(Arc::new(gone));
+                    }
+                    _ => {}
+                },
+                (Some(_), None) => {
+                    if let Some((attr, _)) = t.active_attribute() {
+                        new_record.remove(attr);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let new_dn = t
+            .dn_attribute
+            .as_ref()
+            .and_then(|a| new_record.get(a))
+            .and_then(|v| v.first())
+            .map(Value::as_text)
+            .unwrap_or_else(|| old.dn.clone());
+        let changes = diff_records(&old.record, &new_record, self.capabilities.export_type);
+        if !changes.is_empty() || new_dn != old.dn {
+            // PUT and PATCH both export what the connector's export type asks for: a whole
+            // object for ObjectReplace, attribute changes (the diff) otherwise.
+            let replace = self.capabilities.export_type == ExportType::ObjectReplace;
+            let mut entry = Self::new_entry(
+                t,
+                if replace {
+                    ObjectModification::Replace
+                } else {
+                    ObjectModification::Update
+                },
+                Some(id),
+                &new_dn,
+            );
+            entry.changes = if replace {
+                new_record
+                    .iter()
+                    .map(|(k, v)| AttributeChange::replace(k, v.iter().cloned()))
+                    .collect()
+            } else {
+                changes
+            };
+            if let Err(e) = self.export_entry(entry).await {
+                if e.status == 404 {
+                    // The target no longer has it: drop the ghost so the cache follows.
+                    self.caches[idx].remove(id);
+                }
+                return Err(e);
+            }
+        }
+        let active = if t.active_attribute().is_none() {
+            new_active
+        } else {
+            None
+        };
+        let stored = self.render(t, id, &new_record, active, Some(&old));
+        self.caches[idx].put(CacheEntry {
+            id: id.to_owned(),
+            dn: new_dn,
+            record: new_record,
+            stored: stored.clone(),
+        });
+        Ok(stored)
+    }
+}
