@@ -207,11 +207,9 @@ pub struct RootDse {
     pub naming_contexts: Vec<String>,
     pub controls: Vec<String>,
     pub extensions: Vec<String>,
-    pub features: Vec<String>,
     pub subschema: String,
     pub vendor: Vendor,
     pub vendor_name: String,
-    pub changelog: Option<String>,
     pub last_change_number: Option<u64>,
 }
 
@@ -260,11 +258,9 @@ impl RootDse {
             naming_contexts: get("namingContexts"),
             controls,
             extensions: get("supportedExtension"),
-            features: get("supportedFeatures"),
             subschema: first("subschemaSubentry").unwrap_or_else(|| "cn=Subschema".to_owned()),
             vendor,
             vendor_name,
-            changelog: first("changelog"),
             last_change_number: first("lastChangeNumber").and_then(|v| v.parse().ok()),
         }
     }

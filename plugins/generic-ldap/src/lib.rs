@@ -11,14 +11,16 @@
 //!
 //! See README.md for parameters and limitations.
 
-pub mod conn;
-pub mod dn;
+// Everything but the connector type is internal: the host reaches the connector only
+// through the plugin ABI (`export_connector!` below).
+mod conn;
+mod dn;
 mod entry;
-pub mod export;
-pub mod import;
-pub mod schema;
+mod export;
+mod import;
+mod schema;
 mod search;
-pub mod settings;
+mod settings;
 
 use std::sync::Arc;
 

@@ -303,23 +303,6 @@ impl DirectorySchema {
         v
     }
 
-    /// Superclass names of `class` (transitively), lower case.
-    pub fn ancestors(&self, class: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut stack: Vec<String> = self.class(class).map(|c| c.sup.clone()).unwrap_or_default();
-        while let Some(c) = stack.pop() {
-            let lc = c.to_lowercase();
-            if out.contains(&lc) {
-                continue;
-            }
-            if let Some(def) = self.class(&c) {
-                stack.extend(def.sup.iter().cloned());
-            }
-            out.push(lc);
-        }
-        out
-    }
-
     /// All operational attribute primary names.
     pub fn operational_attributes(&self) -> Vec<String> {
         let mut v: Vec<String> = self
@@ -482,7 +465,6 @@ mod tests {
         );
         assert!(s.attribute("entryUUID").unwrap().operational);
         assert_eq!(s.structural_classes(), ["inetOrgPerson", "person"]);
-        assert_eq!(s.ancestors("inetOrgPerson"), ["person", "top"]);
 
         let aux: HashMap<_, _> = [("inetorgperson".to_owned(), vec!["posixAccount".to_owned()])]
             .into_iter()
