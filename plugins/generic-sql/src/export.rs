@@ -9,10 +9,13 @@ use std::collections::HashMap;
 
 use plugin_api::prelude::*;
 
+use crate::cells::{Bind, NativeKind};
 use crate::config::*;
-use crate::dialect::{Bind, Conn, Dialect, GeneratedKeys, NativeKind, SqlBuilder, translate_named};
+use crate::conn::Conn;
+use crate::dialect::{Dialect, GeneratedKeys};
 use crate::error::SqlError;
 use crate::schema::{Attr, ColumnDef, Detected, Location};
+use crate::sql::{SqlBuilder, translate_named};
 use crate::values::{plain_bind, to_bind, to_value};
 
 fn fail(e: &CsEntryChange, code: ExportErrorCode, detail: impl Into<String>) -> ExportResult {
@@ -903,18 +906,5 @@ mod tests {
             insert_statement(&server, provided, false).text,
             r#"INSERT INTO "users" ("id", "name") VALUES (?, ?)"#
         );
-    }
-
-    #[test]
-    fn the_generated_key_syntax_follows_the_odbc_database() {
-        for (dbms, keys) in [
-            ("Microsoft SQL Server", GeneratedKeys::OutputInserted),
-            ("Oracle", GeneratedKeys::Unsupported),
-            ("DB2/LINUXX8664", GeneratedKeys::Unsupported),
-            ("PostgreSQL", GeneratedKeys::Returning),
-            ("MariaDB", GeneratedKeys::Returning),
-        ] {
-            assert_eq!(GeneratedKeys::for_dbms(dbms), keys, "{dbms}");
-        }
     }
 }

@@ -9,12 +9,13 @@ use std::collections::{HashMap, VecDeque};
 
 use plugin_api::prelude::*;
 
+use crate::cells::{Bind, Cell, CellRef, NativeKind, Rows};
 use crate::config::*;
-use crate::dialect::{
-    Bind, Cell, CellRef, Conn, Dialect, NativeKind, Rows, SqlBuilder, translate_named,
-};
+use crate::conn::Conn;
+use crate::dialect::Dialect;
 use crate::error::{SqlError, within};
 use crate::schema::{Detected, Location};
+use crate::sql::{SqlBuilder, translate_named};
 use crate::values::{cell_text, cell_to_bind, to_value, with_value_ref};
 
 pub struct ImportRun {

@@ -15,7 +15,10 @@
 //! owns a runtime (one worker thread, for the import's read-ahead task) and blocks on it; the
 //! host calls plugins from blocking threads.
 
+mod cells;
 mod config;
+mod conn;
+mod decode;
 mod dialect;
 mod error;
 mod export;
@@ -23,6 +26,7 @@ mod import;
 #[cfg(feature = "odbc")]
 mod odbc;
 mod schema;
+mod sql;
 mod values;
 
 use std::future::Future;
@@ -32,8 +36,8 @@ use std::time::Duration;
 use plugin_api::prelude::*;
 
 pub use config::*;
+use conn::{Conn, Pool};
 pub use dialect::Dialect;
-use dialect::{Conn, Pool};
 use error::SqlError;
 use import::ImportRun;
 use schema::Detected;

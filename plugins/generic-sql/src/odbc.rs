@@ -16,7 +16,8 @@ use odbc_api::{
 use time::macros::format_description;
 use time::{Date, PrimitiveDateTime};
 
-use crate::dialect::{Bind, Cell, ColumnInfo, Dialect, NativeKind, Rows, Written};
+use crate::cells::{Bind, Cell, ColumnInfo, NativeKind, Rows, Written};
+use crate::dialect::Dialect;
 use crate::error::SqlError;
 
 /// Idle connections, opened on demand and re-opened after failures (a database restart).

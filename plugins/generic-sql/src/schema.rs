@@ -7,9 +7,12 @@
 
 use plugin_api::prelude::*;
 
+use crate::cells::{Bind, Cell, ColumnInfo, NativeKind};
 use crate::config::*;
-use crate::dialect::{Bind, ColumnInfo, Conn, Dialect, GeneratedKeys, NativeKind};
+use crate::conn::Conn;
+use crate::dialect::{Dialect, GeneratedKeys};
 use crate::error::SqlError;
+use crate::sql::translate_named;
 
 /// One discovered column.
 #[derive(Debug, Clone)]
@@ -135,15 +138,15 @@ async fn table_columns(conn: &mut Conn, table: &str) -> Result<Vec<ColumnDef>, S
                     &[Bind::Text(bare.clone())],
                 )
                 .await?;
-            let pks: Vec<&Vec<crate::dialect::Cell>> = rows
+            let pks: Vec<&Vec<Cell>> = rows
                 .rows
                 .iter()
-                .filter(|r| !matches!(r[2], crate::dialect::Cell::Int(0)))
+                .filter(|r| !matches!(r[2], Cell::Int(0)))
                 .collect();
             match pks.as_slice() {
-                [pk] if matches!(&pk[1], crate::dialect::Cell::Text(t) if t.eq_ignore_ascii_case("INTEGER")) => {
+                [pk] if matches!(&pk[1], Cell::Text(t) if t.eq_ignore_ascii_case("INTEGER")) => {
                     match &pk[0] {
-                        crate::dialect::Cell::Text(n) => vec![n.clone()],
+                        Cell::Text(n) => vec![n.clone()],
                         _ => Vec::new(),
                     }
                 }
@@ -231,10 +234,10 @@ async fn table_columns(conn: &mut Conn, table: &str) -> Result<Vec<ColumnDef>, S
         .collect())
 }
 
-fn text(c: &crate::dialect::Cell) -> Option<String> {
+fn text(c: &Cell) -> Option<String> {
     match c {
-        crate::dialect::Cell::Text(s) => Some(s.clone()),
-        crate::dialect::Cell::Bytes(b) => String::from_utf8(b.clone()).ok(),
+        Cell::Text(s) => Some(s.clone()),
+        Cell::Bytes(b) => String::from_utf8(b.clone()).ok(),
         _ => None,
     }
 }
@@ -307,7 +310,7 @@ async fn procedure_columns(
     name: &str,
 ) -> Result<Vec<ColumnInfo>, SqlError> {
     let template = dialect.procedure_call(name, "@StartIndex, @EndIndex");
-    let (sql, names) = crate::dialect::translate_named(dialect, &template);
+    let (sql, names) = translate_named(dialect, &template);
     let as_config = |e: SqlError| match e {
         e if e.is_connection() => e,
         e => SqlError::Config(format!("'{P_ATTR_PROC}' {name}: {e}")),
@@ -340,10 +343,7 @@ async fn procedure_columns(
         .map(|(i, (name, type_name))| {
             // MySQL reports text with a binary collation as VARBINARY on the wire; the
             // decoder already kept such values as text, so the column is text.
-            let text = matches!(
-                first.and_then(|r| r.get(i)),
-                Some(crate::dialect::Cell::Text(_))
-            );
+            let text = matches!(first.and_then(|r| r.get(i)), Some(Cell::Text(_)));
             let type_name = if text && dialect.native_kind(&type_name) == NativeKind::Bytes {
                 "TEXT".to_owned()
             } else {
@@ -360,7 +360,7 @@ pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, Sq
     let columns = match &settings.source {
         AttributeSource::Table => table_columns(conn, &settings.table).await?,
         AttributeSource::Query(q) => {
-            let (sql, _) = crate::dialect::translate_named(dialect, q);
+            let (sql, _) = translate_named(dialect, q);
             let described = conn.describe(&sql).await.map_err(|e| match e {
                 e if e.is_connection() => e,
                 e => SqlError::Config(format!("'{P_ATTR_QUERY}': {e}")),

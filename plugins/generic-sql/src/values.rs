@@ -8,8 +8,8 @@ use plugin_api::prelude::*;
 use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use crate::cells::{Bind, Cell, CellRef, NativeKind};
 use crate::config::Settings;
-use crate::dialect::{Bind, Cell, CellRef, NativeKind};
 use crate::error::SqlError;
 use crate::schema::{Attr, ColumnDef};
 
