@@ -10,7 +10,7 @@ use abi_stable::{
 };
 
 use crate::abi::*;
-use crate::model::{self as m, ConnectorResult};
+use crate::model::{self as m, ConnectorResult, Wire};
 use crate::sdk::{Connector, HostCallbacks, HostServices, guarded, info_of};
 
 /// The host's services, seen from inside the plugin.
@@ -19,7 +19,7 @@ struct AbiHost(AbiHostServicesBox);
 impl HostCallbacks for AbiHost {
     fn log(&self, level: m::LogLevel, target: &str, message: &str) {
         self.0
-            .log(level.to_u8(), RStr::from(target), RStr::from(message))
+            .log(level.to_wire(), RStr::from(target), RStr::from(message))
     }
     fn is_cancelled(&self) -> bool {
         self.0.is_cancelled()
@@ -45,7 +45,7 @@ impl<T: Connector> AbiInstance for Instance<T> {
         run(|| crate::host::import_page_of(&mut self.0))
     }
     fn close_import(&mut self, reason: u8) -> RResult<RString, AbiError> {
-        run(|| self.0.close_import(close_reason_from_u8(reason)))
+        run(|| self.0.close_import(m::CloseReason::from_wire(reason)))
     }
     fn open_export(&mut self, request: AbiOpenExport) -> RResult<(), AbiError> {
         run(|| self.0.open_export(request.into()))
@@ -63,7 +63,7 @@ impl<T: Connector> AbiInstance for Instance<T> {
         }
     }
     fn close_export(&mut self, reason: u8) -> RResult<(), AbiError> {
-        run(|| self.0.close_export(close_reason_from_u8(reason)))
+        run(|| self.0.close_export(m::CloseReason::from_wire(reason)))
     }
     fn set_password(
         &mut self,
@@ -75,7 +75,7 @@ impl<T: Connector> AbiInstance for Instance<T> {
             self.0.set_password(
                 target.into(),
                 m::Secret::new(String::from(password)),
-                m::PasswordOptions::from_bits(options),
+                m::PasswordOptions::from_wire(options),
             )
         })
     }
@@ -128,7 +128,7 @@ extern "C" fn capabilities<T: Connector>(
 }
 
 fn page_arg(page: u8) -> ConnectorResult<m::ConfigPage> {
-    page_from_u8(page)
+    m::ConfigPage::try_from_wire(page)
         .ok_or_else(|| m::ConnectorError::invalid_input(format!("unknown config page {page}")))
 }
 

@@ -131,7 +131,7 @@ impl ConnectorPlugin for LoadedPlugin {
         page_number: u32,
     ) -> ConnectorResult<Vec<ConfigParameterDefinition>> {
         let defs =
-            (self.module.config_parameters())(params_to_abi(config), page_to_u8(page), page_number)
+            (self.module.config_parameters())(params_to_abi(config), page.to_wire(), page_number)
                 .into_result()
                 .map_err(ConnectorError::from)?;
         Ok(defs.into_iter().map(Into::into).collect())
@@ -144,7 +144,7 @@ impl ConnectorPlugin for LoadedPlugin {
     ) -> ConnectorResult<ParameterValidation> {
         result_from_abi((self.module.validate_config())(
             params_to_abi(config),
-            page_to_u8(page),
+            page.to_wire(),
             page_number,
         ))
     }
@@ -175,8 +175,11 @@ struct HostBridge(Arc<dyn HostCallbacks>);
 
 impl AbiHostServices for HostBridge {
     fn log(&self, level: u8, target: RStr<'_>, message: RStr<'_>) {
-        self.0
-            .log(LogLevel::from_u8(level), target.as_str(), message.as_str())
+        self.0.log(
+            LogLevel::from_wire(level),
+            target.as_str(),
+            message.as_str(),
+        )
     }
     fn is_cancelled(&self) -> bool {
         self.0.is_cancelled()
@@ -204,7 +207,7 @@ impl ConnectorInstance for LoadedInstance {
         Ok(packed.into())
     }
     fn close_import(&mut self, reason: CloseReason) -> ConnectorResult<String> {
-        result_from_abi::<RString, String>(self.0.close_import(close_reason_to_u8(reason)))
+        result_from_abi::<RString, String>(self.0.close_import(reason.to_wire()))
     }
     fn open_export(&mut self, request: OpenExportRequest) -> ConnectorResult<()> {
         result_from_abi(self.0.open_export(request.into()))
@@ -221,7 +224,7 @@ impl ConnectorInstance for LoadedInstance {
         Ok(results.into_iter().map(Into::into).collect())
     }
     fn close_export(&mut self, reason: CloseReason) -> ConnectorResult<()> {
-        result_from_abi(self.0.close_export(close_reason_to_u8(reason)))
+        result_from_abi(self.0.close_export(reason.to_wire()))
     }
     fn set_password(
         &mut self,
@@ -232,7 +235,7 @@ impl ConnectorInstance for LoadedInstance {
         result_from_abi(self.0.set_password(
             target.into(),
             RString::from(password.expose()),
-            options.to_bits(),
+            options.to_wire(),
         ))
     }
     fn change_password(

@@ -4,7 +4,7 @@
 //! when a plugin loads. Never rename, reorder or retype a field; append only, and bump the
 //! crate's minor version when you do. Enumerations travel as plain integers (`u8`/`u16`) so
 //! that a newer side can add values without a layout change; unknown values map to a safe
-//! default on the receiving side (see the `from_*` functions in `model`).
+//! default on the receiving side (each model type's `Wire` conversion, next to the type).
 //!
 //! Nothing outside this crate names these types: connector authors use [`crate::sdk`], the
 //! host uses [`crate::loader`].
@@ -19,7 +19,7 @@ use abi_stable::{
     std_types::{RBox, ROption, RResult, RStr, RString, RVec},
 };
 
-use crate::model::{self as m};
+use crate::model::{self as m, Wire};
 
 // ---------------------------------------------------------------------------------------------
 // Plain data
@@ -346,7 +346,7 @@ fn rs(s: &str) -> RString {
 impl From<m::ConnectorError> for AbiError {
     fn from(e: m::ConnectorError) -> Self {
         Self {
-            kind: e.kind.to_u8(),
+            kind: e.kind.to_wire(),
             message: e.message.into(),
         }
     }
@@ -354,7 +354,7 @@ impl From<m::ConnectorError> for AbiError {
 impl From<AbiError> for m::ConnectorError {
     fn from(e: AbiError) -> Self {
         Self {
-            kind: m::ErrorKind::from_u8(e.kind),
+            kind: m::ErrorKind::from_wire(e.kind),
             message: e.message.into(),
         }
     }
@@ -386,7 +386,7 @@ impl From<AbiInfo> for m::ConnectorInfo {
 impl From<m::Capabilities> for AbiCapabilities {
     fn from(c: m::Capabilities) -> Self {
         Self {
-            distinguished_name_style: c.distinguished_name_style as u8,
+            distinguished_name_style: c.distinguished_name_style.to_wire(),
             object_rename: c.object_rename,
             no_reference_values_in_first_export: c.no_reference_values_in_first_export,
             delta_import: c.delta_import,
@@ -394,10 +394,9 @@ impl From<m::Capabilities> for AbiCapabilities {
             delete_add_as_replace: c.delete_add_as_replace,
             export_password_in_first_pass: c.export_password_in_first_pass,
             full_export: c.full_export,
-            object_confirmation: c.object_confirmation as u8,
-            export_type: c.export_type as u8,
-            normalizations: (c.normalizations.uppercase as u8)
-                | ((c.normalizations.remove_accents as u8) << 1),
+            object_confirmation: c.object_confirmation.to_wire(),
+            export_type: c.export_type.to_wire(),
+            normalizations: c.normalizations.to_wire(),
             is_dn_as_anchor: c.is_dn_as_anchor,
             support_import: c.support_import,
             support_export: c.support_export,
@@ -414,11 +413,7 @@ impl From<m::Capabilities> for AbiCapabilities {
 impl From<AbiCapabilities> for m::Capabilities {
     fn from(c: AbiCapabilities) -> Self {
         Self {
-            distinguished_name_style: match c.distinguished_name_style {
-                0 => m::DnStyle::None,
-                2 => m::DnStyle::Ldap,
-                _ => m::DnStyle::Generic,
-            },
+            distinguished_name_style: m::DnStyle::from_wire(c.distinguished_name_style),
             object_rename: c.object_rename,
             no_reference_values_in_first_export: c.no_reference_values_in_first_export,
             delta_import: c.delta_import,
@@ -426,21 +421,9 @@ impl From<AbiCapabilities> for m::Capabilities {
             delete_add_as_replace: c.delete_add_as_replace,
             export_password_in_first_pass: c.export_password_in_first_pass,
             full_export: c.full_export,
-            object_confirmation: match c.object_confirmation {
-                1 => m::ObjectConfirmation::NoDeleteConfirmation,
-                2 => m::ObjectConfirmation::NoAddAndDeleteConfirmation,
-                _ => m::ObjectConfirmation::Normal,
-            },
-            export_type: match c.export_type {
-                0 => m::ExportType::AttributeReplace,
-                2 => m::ExportType::ObjectReplace,
-                3 => m::ExportType::MultivaluedReferenceAttributeUpdate,
-                _ => m::ExportType::AttributeUpdate,
-            },
-            normalizations: m::Normalizations {
-                uppercase: c.normalizations & 1 != 0,
-                remove_accents: c.normalizations & 2 != 0,
-            },
+            object_confirmation: m::ObjectConfirmation::from_wire(c.object_confirmation),
+            export_type: m::ExportType::from_wire(c.export_type),
+            normalizations: m::Normalizations::from_wire(c.normalizations),
             is_dn_as_anchor: c.is_dn_as_anchor,
             support_import: c.support_import,
             support_export: c.support_export,
@@ -455,29 +438,11 @@ impl From<AbiCapabilities> for m::Capabilities {
     }
 }
 
-pub(crate) fn page_to_u8(p: m::ConfigPage) -> u8 {
-    p as u8
-}
-pub(crate) fn page_from_u8(v: u8) -> Option<m::ConfigPage> {
-    m::ConfigPage::ALL.get(v as usize).copied()
-}
-
-const PARAM_KINDS: [m::ParameterKind; 8] = [
-    m::ParameterKind::String,
-    m::ParameterKind::EncryptedString,
-    m::ParameterKind::Text,
-    m::ParameterKind::CheckBox,
-    m::ParameterKind::DropDown,
-    m::ParameterKind::File,
-    m::ParameterKind::Label,
-    m::ParameterKind::Divider,
-];
-
 impl From<m::ConfigParameterDefinition> for AbiParamDef {
     fn from(d: m::ConfigParameterDefinition) -> Self {
         Self {
             name: d.name.into(),
-            kind: d.kind as u8,
+            kind: d.kind.to_wire(),
             description: d.description.into(),
             validation: d.validation.into(),
             default_value: d.default_value.into(),
@@ -492,11 +457,7 @@ impl From<AbiParamDef> for m::ConfigParameterDefinition {
     fn from(d: AbiParamDef) -> Self {
         Self {
             name: d.name.into(),
-            // An unknown kind from a newer plugin is shown as a plain string.
-            kind: PARAM_KINDS
-                .get(d.kind as usize)
-                .copied()
-                .unwrap_or(m::ParameterKind::String),
+            kind: m::ParameterKind::from_wire(d.kind),
             description: d.description.into(),
             validation: d.validation.into(),
             default_value: d.default_value.into(),
@@ -556,19 +517,6 @@ impl From<AbiValidation> for m::ParameterValidation {
     }
 }
 
-const DATA_TYPES: [m::DataType; 5] = [
-    m::DataType::String,
-    m::DataType::Integer,
-    m::DataType::Boolean,
-    m::DataType::Binary,
-    m::DataType::Reference,
-];
-const OPERATIONS: [m::AttributeOperation; 3] = [
-    m::AttributeOperation::ImportOnly,
-    m::AttributeOperation::ExportOnly,
-    m::AttributeOperation::ImportExport,
-];
-
 impl From<m::Schema> for AbiSchema {
     fn from(s: m::Schema) -> Self {
         Self {
@@ -583,9 +531,9 @@ impl From<m::Schema> for AbiSchema {
                         .into_iter()
                         .map(|a| AbiSchemaAttribute {
                             name: a.name.into(),
-                            data_type: a.data_type as u8,
+                            data_type: a.data_type.to_wire(),
                             multi_valued: a.multi_valued,
-                            operation: a.operation as u8,
+                            operation: a.operation.to_wire(),
                             is_anchor: a.is_anchor,
                             hidden_by_default: a.hidden_by_default,
                         })
@@ -615,15 +563,9 @@ impl From<AbiSchema> for m::Schema {
                         .into_iter()
                         .map(|a| m::SchemaAttribute {
                             name: a.name.into(),
-                            data_type: DATA_TYPES
-                                .get(a.data_type as usize)
-                                .copied()
-                                .unwrap_or(m::DataType::String),
+                            data_type: m::DataType::from_wire(a.data_type),
                             multi_valued: a.multi_valued,
-                            operation: OPERATIONS
-                                .get(a.operation as usize)
-                                .copied()
-                                .unwrap_or(m::AttributeOperation::ImportExport),
+                            operation: m::AttributeOperation::from_wire(a.operation),
                             is_anchor: a.is_anchor,
                             hidden_by_default: a.hidden_by_default,
                         })
@@ -701,36 +643,12 @@ impl From<AbiAnchor> for m::AnchorAttribute {
     }
 }
 
-/// Positions of the values as they cross the boundary (also in packed pages).
-pub(crate) const OBJECT_MODS: [m::ObjectModification; 5] = [
-    m::ObjectModification::Add,
-    m::ObjectModification::Replace,
-    m::ObjectModification::Update,
-    m::ObjectModification::Delete,
-    m::ObjectModification::None,
-];
-/// Positions of the values as they cross the boundary (also in packed pages).
-pub(crate) const ATTR_MODS: [m::AttributeModification; 4] = [
-    m::AttributeModification::Add,
-    m::AttributeModification::Replace,
-    m::AttributeModification::Update,
-    m::AttributeModification::Delete,
-];
-/// Positions of the values as they cross the boundary (also in packed pages).
-pub(crate) const IMPORT_ERRORS: [m::ImportErrorCode; 5] = [
-    m::ImportErrorCode::CustomContinueRun,
-    m::ImportErrorCode::CustomStopRun,
-    m::ImportErrorCode::InvalidAttributeValue,
-    m::ImportErrorCode::MissingAnchor,
-    m::ImportErrorCode::ParseError,
-];
-
 impl From<m::CsEntryChange> for AbiEntryChange {
     fn from(e: m::CsEntryChange) -> Self {
         Self {
             identifier: e.identifier.into(),
             object_type: e.object_type.into(),
-            modification: e.modification as u8,
+            modification: e.modification.to_wire(),
             dn: e.dn.into(),
             anchor: e.anchor.into_iter().map(Into::into).collect(),
             changes: e
@@ -738,12 +656,12 @@ impl From<m::CsEntryChange> for AbiEntryChange {
                 .into_iter()
                 .map(|c| AbiAttributeChange {
                     name: c.name.into(),
-                    modification: c.modification as u8,
+                    modification: c.modification.to_wire(),
                     values: c
                         .values
                         .into_iter()
                         .map(|v| AbiValueChange {
-                            modification: v.modification as u8,
+                            modification: v.modification.to_wire(),
                             value: v.value.into(),
                         })
                         .collect(),
@@ -752,7 +670,7 @@ impl From<m::CsEntryChange> for AbiEntryChange {
             error: e
                 .error
                 .map(|err| AbiEntryError {
-                    code: err.code as u8,
+                    code: err.code.to_wire(),
                     name: err.name.into(),
                     detail: err.detail.into(),
                 })
@@ -765,11 +683,7 @@ impl From<AbiEntryChange> for m::CsEntryChange {
         Self {
             identifier: e.identifier.into(),
             object_type: e.object_type.into(),
-            // Unknown modifications from a newer side become "None" (ignored), never a write.
-            modification: OBJECT_MODS
-                .get(e.modification as usize)
-                .copied()
-                .unwrap_or(m::ObjectModification::None),
+            modification: m::ObjectModification::from_wire(e.modification),
             dn: e.dn.into(),
             anchor: e.anchor.into_iter().map(Into::into).collect(),
             changes: e
@@ -777,29 +691,19 @@ impl From<AbiEntryChange> for m::CsEntryChange {
                 .into_iter()
                 .map(|c| m::AttributeChange {
                     name: c.name.into(),
-                    modification: ATTR_MODS
-                        .get(c.modification as usize)
-                        .copied()
-                        .unwrap_or(m::AttributeModification::Replace),
+                    modification: m::AttributeModification::from_wire(c.modification),
                     values: c
                         .values
                         .into_iter()
                         .map(|v| m::ValueChange {
-                            modification: if v.modification == 1 {
-                                m::ValueModification::Delete
-                            } else {
-                                m::ValueModification::Add
-                            },
+                            modification: m::ValueModification::from_wire(v.modification),
                             value: v.value.into(),
                         })
                         .collect(),
                 })
                 .collect(),
             error: e.error.into_option().map(|err| m::EntryError {
-                code: IMPORT_ERRORS
-                    .get(err.code as usize)
-                    .copied()
-                    .unwrap_or(m::ImportErrorCode::CustomContinueRun),
+                code: m::ImportErrorCode::from_wire(err.code),
                 name: err.name.into(),
                 detail: err.detail.into(),
             }),
@@ -810,10 +714,7 @@ impl From<AbiEntryChange> for m::CsEntryChange {
 impl From<m::OpenImportRequest> for AbiOpenImport {
     fn from(r: m::OpenImportRequest) -> Self {
         Self {
-            import_type: match r.import_type {
-                m::ImportType::Full => 0,
-                m::ImportType::Delta => 1,
-            },
+            import_type: r.import_type.to_wire(),
             page_size: r.page_size,
             custom_data: r.custom_data.into(),
             partition: r.partition.map(Into::into).into(),
@@ -824,11 +725,7 @@ impl From<m::OpenImportRequest> for AbiOpenImport {
 impl From<AbiOpenImport> for m::OpenImportRequest {
     fn from(r: AbiOpenImport) -> Self {
         Self {
-            import_type: if r.import_type == 1 {
-                m::ImportType::Delta
-            } else {
-                m::ImportType::Full
-            },
+            import_type: m::ImportType::from_wire(r.import_type),
             page_size: r.page_size,
             custom_data: r.custom_data.into(),
             partition: r.partition.into_option().map(Into::into),
@@ -917,7 +814,7 @@ impl From<m::ExportResult> for AbiExportResult {
     fn from(r: m::ExportResult) -> Self {
         Self {
             identifier: r.identifier.into(),
-            code: r.code.to_u16(),
+            code: r.code.to_wire(),
             error_name: r.error_name.into(),
             error_detail: r.error_detail.into(),
             anchor_changes: r.anchor_changes.into_iter().map(Into::into).collect(),
@@ -928,7 +825,7 @@ impl From<AbiExportResult> for m::ExportResult {
     fn from(r: AbiExportResult) -> Self {
         Self {
             identifier: r.identifier.into(),
-            code: m::ExportErrorCode::from_u16(r.code),
+            code: m::ExportErrorCode::from_wire(r.code),
             error_name: r.error_name.into(),
             error_detail: r.error_detail.into(),
             anchor_changes: r.anchor_changes.into_iter().map(Into::into).collect(),
@@ -952,18 +849,6 @@ impl From<AbiPasswordTarget> for m::PasswordTarget {
             dn: t.dn.into(),
             anchor: t.anchor.into_iter().map(Into::into).collect(),
         }
-    }
-}
-
-pub(crate) fn close_reason_to_u8(r: m::CloseReason) -> u8 {
-    r as u8
-}
-pub(crate) fn close_reason_from_u8(v: u8) -> m::CloseReason {
-    match v {
-        0 => m::CloseReason::Normal,
-        1 => m::CloseReason::TerminatedByUser,
-        2 => m::CloseReason::TerminatedShuttingDown,
-        _ => m::CloseReason::Unknown,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Who a connector is and what it can do (ECMA2's `MACapabilities`).
 
+use super::wire::Wire;
 use serde::{Deserialize, Serialize};
 
 /// Who a connector is. `name` is what applications select in the host configuration.
@@ -21,12 +22,54 @@ pub enum DnStyle {
     Ldap,
 }
 
+impl Wire for DnStyle {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            DnStyle::None => 0,
+            DnStyle::Generic => 1,
+            DnStyle::Ldap => 2,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            0 => DnStyle::None,
+            2 => DnStyle::Ldap,
+            // A style this side does not know: generic DNs, ECMA2's default.
+            _ => DnStyle::Generic,
+        }
+    }
+}
+
 /// `MAObjectConfirmation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ObjectConfirmation {
     Normal,
     NoDeleteConfirmation,
     NoAddAndDeleteConfirmation,
+}
+
+impl Wire for ObjectConfirmation {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            ObjectConfirmation::Normal => 0,
+            ObjectConfirmation::NoDeleteConfirmation => 1,
+            ObjectConfirmation::NoAddAndDeleteConfirmation => 2,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            1 => ObjectConfirmation::NoDeleteConfirmation,
+            2 => ObjectConfirmation::NoAddAndDeleteConfirmation,
+            // An unknown confirmation mode: normal confirmation, ECMA2's default.
+            _ => ObjectConfirmation::Normal,
+        }
+    }
 }
 
 /// `MAExportType`: how the connector wants changes to existing objects.
@@ -38,11 +81,50 @@ pub enum ExportType {
     MultivaluedReferenceAttributeUpdate,
 }
 
+impl Wire for ExportType {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            ExportType::AttributeReplace => 0,
+            ExportType::AttributeUpdate => 1,
+            ExportType::ObjectReplace => 2,
+            ExportType::MultivaluedReferenceAttributeUpdate => 3,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            0 => ExportType::AttributeReplace,
+            2 => ExportType::ObjectReplace,
+            3 => ExportType::MultivaluedReferenceAttributeUpdate,
+            // An unknown export type: attribute updates, ECMA2's default.
+            _ => ExportType::AttributeUpdate,
+        }
+    }
+}
+
 /// `MANormalizations` flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Normalizations {
     pub uppercase: bool,
     pub remove_accents: bool,
+}
+
+impl Wire for Normalizations {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        (self.uppercase as u8) | ((self.remove_accents as u8) << 1)
+    }
+    /// Bits this side does not know are ignored.
+    #[inline]
+    fn from_wire(bits: u8) -> Self {
+        Self {
+            uppercase: bits & 1 != 0,
+            remove_accents: bits & 2 != 0,
+        }
+    }
 }
 
 /// The 17 members of ECMA2's `MACapabilities`, plus the import/export page sizes that ECMA2
@@ -131,5 +213,52 @@ impl Capabilities {
             parts.push("dn-as-anchor");
         }
         parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::wire::assert_wire_forms;
+
+    #[test]
+    fn capability_enumerations_cross_the_boundary_as_their_numbers() {
+        assert_wire_forms!(DnStyle {
+            None => 0,
+            Generic => 1,
+            Ldap => 2,
+        } unknown [3, 255] => Generic);
+        assert_wire_forms!(ObjectConfirmation {
+            Normal => 0,
+            NoDeleteConfirmation => 1,
+            NoAddAndDeleteConfirmation => 2,
+        } unknown [3, 255] => Normal);
+        assert_wire_forms!(ExportType {
+            AttributeReplace => 0,
+            AttributeUpdate => 1,
+            ObjectReplace => 2,
+            MultivaluedReferenceAttributeUpdate => 3,
+        } unknown [4, 255] => AttributeUpdate);
+    }
+
+    #[test]
+    fn normalizations_cross_the_boundary_as_bits() {
+        for bits in 0..4u8 {
+            assert_eq!(Normalizations::from_wire(bits).to_wire(), bits);
+        }
+        let uppercase = Normalizations {
+            uppercase: true,
+            remove_accents: false,
+        };
+        assert_eq!(uppercase.to_wire(), 1);
+        assert_eq!(
+            Normalizations::from_wire(2),
+            Normalizations {
+                uppercase: false,
+                remove_accents: true,
+            }
+        );
+        // Bits of a newer side are ignored.
+        assert_eq!(Normalizations::from_wire(!0b11), Normalizations::default());
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::values::Value;
+use super::wire::Wire;
 
 /// `ObjectModificationType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +16,31 @@ pub enum ObjectModification {
     None,
 }
 
+impl Wire for ObjectModification {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            ObjectModification::Add => 0,
+            ObjectModification::Replace => 1,
+            ObjectModification::Update => 2,
+            ObjectModification::Delete => 3,
+            ObjectModification::None => 4,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            0 => ObjectModification::Add,
+            1 => ObjectModification::Replace,
+            2 => ObjectModification::Update,
+            3 => ObjectModification::Delete,
+            // Unknown modifications from a newer side become `None` (ignored), never a write.
+            _ => ObjectModification::None,
+        }
+    }
+}
+
 /// `AttributeModificationType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AttributeModification {
@@ -24,11 +50,53 @@ pub enum AttributeModification {
     Delete,
 }
 
+impl Wire for AttributeModification {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            AttributeModification::Add => 0,
+            AttributeModification::Replace => 1,
+            AttributeModification::Update => 2,
+            AttributeModification::Delete => 3,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            0 => AttributeModification::Add,
+            2 => AttributeModification::Update,
+            3 => AttributeModification::Delete,
+            // An unknown modification: the values it carries replace the attribute's.
+            _ => AttributeModification::Replace,
+        }
+    }
+}
+
 /// `ValueModificationType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ValueModification {
     Add,
     Delete,
+}
+
+impl Wire for ValueModification {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            ValueModification::Add => 0,
+            ValueModification::Delete => 1,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            1 => ValueModification::Delete,
+            // Only 1 deletes a value: anything else adds it.
+            _ => ValueModification::Add,
+        }
+    }
 }
 
 /// `ValueChange`.
@@ -125,6 +193,31 @@ pub enum ImportErrorCode {
     ParseError,
 }
 
+impl Wire for ImportErrorCode {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            ImportErrorCode::CustomContinueRun => 0,
+            ImportErrorCode::CustomStopRun => 1,
+            ImportErrorCode::InvalidAttributeValue => 2,
+            ImportErrorCode::MissingAnchor => 3,
+            ImportErrorCode::ParseError => 4,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            1 => ImportErrorCode::CustomStopRun,
+            2 => ImportErrorCode::InvalidAttributeValue,
+            3 => ImportErrorCode::MissingAnchor,
+            4 => ImportErrorCode::ParseError,
+            // An unknown code fails its entry only, and the run goes on.
+            _ => ImportErrorCode::CustomContinueRun,
+        }
+    }
+}
+
 /// An import error attached to one entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryError {
@@ -177,5 +270,39 @@ impl CsEntryChange {
     /// The anchor value for a single-attribute anchor.
     pub fn anchor_value(&self) -> Option<&Value> {
         self.anchor.first().map(|a| &a.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::wire::assert_wire_forms;
+
+    #[test]
+    fn change_enumerations_cross_the_boundary_as_their_numbers() {
+        assert_wire_forms!(ObjectModification {
+            Add => 0,
+            Replace => 1,
+            Update => 2,
+            Delete => 3,
+            None => 4,
+        } unknown [5, 255] => None);
+        assert_wire_forms!(AttributeModification {
+            Add => 0,
+            Replace => 1,
+            Update => 2,
+            Delete => 3,
+        } unknown [4, 255] => Replace);
+        assert_wire_forms!(ValueModification {
+            Add => 0,
+            Delete => 1,
+        } unknown [2, 255] => Add);
+        assert_wire_forms!(ImportErrorCode {
+            CustomContinueRun => 0,
+            CustomStopRun => 1,
+            InvalidAttributeValue => 2,
+            MissingAnchor => 3,
+            ParseError => 4,
+        } unknown [5, 255] => CustomContinueRun);
     }
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::wire::Wire;
+
 /// What kind of failure a connector call reported. Decides how the host reacts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ErrorKind {
@@ -25,8 +27,10 @@ pub enum ErrorKind {
     FullImportRequired,
 }
 
-impl ErrorKind {
-    pub(crate) fn to_u8(self) -> u8 {
+impl Wire for ErrorKind {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
         match self {
             ErrorKind::Config => 1,
             ErrorKind::Connection => 2,
@@ -38,7 +42,8 @@ impl ErrorKind {
             ErrorKind::FullImportRequired => 8,
         }
     }
-    pub(crate) fn from_u8(v: u8) -> Self {
+    #[inline]
+    fn from_wire(v: u8) -> Self {
         match v {
             1 => ErrorKind::Config,
             2 => ErrorKind::Connection,
@@ -51,7 +56,9 @@ impl ErrorKind {
             _ => ErrorKind::Internal,
         }
     }
+}
 
+impl ErrorKind {
     /// Whether the same call may succeed later without a configuration change.
     pub fn is_retryable(self) -> bool {
         matches!(self, ErrorKind::Connection)
@@ -94,3 +101,23 @@ impl ConnectorError {
 }
 
 pub type ConnectorResult<T> = Result<T, ConnectorError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::wire::assert_wire_forms;
+
+    #[test]
+    fn error_kinds_cross_the_boundary_as_their_numbers() {
+        assert_wire_forms!(ErrorKind {
+            Config => 1,
+            Connection => 2,
+            Unsupported => 3,
+            InvalidInput => 4,
+            Cancelled => 5,
+            Panicked => 6,
+            Internal => 7,
+            FullImportRequired => 8,
+        } unknown [0, 9, 255] => Internal);
+    }
+}

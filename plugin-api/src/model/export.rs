@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entries::AnchorAttribute;
 use super::values::Value;
+use super::wire::Wire;
 
 /// `MAExportError`: the result of exporting one entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,36 +30,56 @@ pub enum ExportErrorCode {
     SyntaxViolation,
 }
 
+impl Wire for ExportErrorCode {
+    type Repr = u16;
+    #[inline]
+    fn to_wire(self) -> u16 {
+        match self {
+            ExportErrorCode::Success => 0,
+            ExportErrorCode::ConvertUpdateToAdd => 1,
+            ExportErrorCode::ProvisioningParent => 2,
+            ExportErrorCode::RetryReferenceAttribute => 3,
+            ExportErrorCode::AmbiguousUpdate => 4,
+            ExportErrorCode::AnchorTooLong => 5,
+            ExportErrorCode::ChangeNamingAttribute => 6,
+            ExportErrorCode::ConnectedDirectoryError => 7,
+            ExportErrorCode::ConnectedDirectoryMissingObject => 8,
+            ExportErrorCode::ConnectedDirectoryExistingObject => 9,
+            ExportErrorCode::CustomContinueRun => 10,
+            ExportErrorCode::CustomStopRun => 11,
+            ExportErrorCode::InvalidDn => 12,
+            ExportErrorCode::MissingAnchorComponent => 13,
+            ExportErrorCode::MissingProvisioningAttribute => 14,
+            ExportErrorCode::PermissionIssue => 15,
+            ExportErrorCode::SyntaxViolation => 16,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u16) -> Self {
+        match v {
+            0 => ExportErrorCode::Success,
+            1 => ExportErrorCode::ConvertUpdateToAdd,
+            2 => ExportErrorCode::ProvisioningParent,
+            3 => ExportErrorCode::RetryReferenceAttribute,
+            4 => ExportErrorCode::AmbiguousUpdate,
+            5 => ExportErrorCode::AnchorTooLong,
+            6 => ExportErrorCode::ChangeNamingAttribute,
+            8 => ExportErrorCode::ConnectedDirectoryMissingObject,
+            9 => ExportErrorCode::ConnectedDirectoryExistingObject,
+            10 => ExportErrorCode::CustomContinueRun,
+            11 => ExportErrorCode::CustomStopRun,
+            12 => ExportErrorCode::InvalidDn,
+            13 => ExportErrorCode::MissingAnchorComponent,
+            14 => ExportErrorCode::MissingProvisioningAttribute,
+            15 => ExportErrorCode::PermissionIssue,
+            16 => ExportErrorCode::SyntaxViolation,
+            // A code unknown to this host (added by a newer plugin) is a generic target failure.
+            _ => ExportErrorCode::ConnectedDirectoryError,
+        }
+    }
+}
+
 impl ExportErrorCode {
-    const ALL: [ExportErrorCode; 17] = [
-        ExportErrorCode::Success,
-        ExportErrorCode::ConvertUpdateToAdd,
-        ExportErrorCode::ProvisioningParent,
-        ExportErrorCode::RetryReferenceAttribute,
-        ExportErrorCode::AmbiguousUpdate,
-        ExportErrorCode::AnchorTooLong,
-        ExportErrorCode::ChangeNamingAttribute,
-        ExportErrorCode::ConnectedDirectoryError,
-        ExportErrorCode::ConnectedDirectoryMissingObject,
-        ExportErrorCode::ConnectedDirectoryExistingObject,
-        ExportErrorCode::CustomContinueRun,
-        ExportErrorCode::CustomStopRun,
-        ExportErrorCode::InvalidDn,
-        ExportErrorCode::MissingAnchorComponent,
-        ExportErrorCode::MissingProvisioningAttribute,
-        ExportErrorCode::PermissionIssue,
-        ExportErrorCode::SyntaxViolation,
-    ];
-    pub(crate) fn to_u16(self) -> u16 {
-        Self::ALL.iter().position(|c| *c == self).unwrap_or(0) as u16
-    }
-    pub(crate) fn from_u16(v: u16) -> Self {
-        // A code unknown to this host (added by a newer plugin) is a generic target failure.
-        Self::ALL
-            .get(v as usize)
-            .copied()
-            .unwrap_or(ExportErrorCode::ConnectedDirectoryError)
-    }
     /// ECMA's error name, e.g. `ExportErrorConnectedDirectoryMissingObject`.
     pub fn ecma_name(self) -> &'static str {
         match self {
@@ -127,5 +148,34 @@ impl ExportResult {
             value: value.into(),
         });
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::wire::assert_wire_forms;
+
+    #[test]
+    fn export_error_codes_cross_the_boundary_as_their_numbers() {
+        assert_wire_forms!(ExportErrorCode {
+            Success => 0,
+            ConvertUpdateToAdd => 1,
+            ProvisioningParent => 2,
+            RetryReferenceAttribute => 3,
+            AmbiguousUpdate => 4,
+            AnchorTooLong => 5,
+            ChangeNamingAttribute => 6,
+            ConnectedDirectoryError => 7,
+            ConnectedDirectoryMissingObject => 8,
+            ConnectedDirectoryExistingObject => 9,
+            CustomContinueRun => 10,
+            CustomStopRun => 11,
+            InvalidDn => 12,
+            MissingAnchorComponent => 13,
+            MissingProvisioningAttribute => 14,
+            PermissionIssue => 15,
+            SyntaxViolation => 16,
+        } unknown [17, 255, 65535] => ConnectedDirectoryError);
     }
 }

@@ -17,6 +17,7 @@ mod passwords;
 mod run;
 mod schema;
 mod values;
+mod wire;
 
 pub use capabilities::*;
 pub use entries::*;
@@ -28,6 +29,7 @@ pub use passwords::*;
 pub use run::*;
 pub use schema::*;
 pub use values::*;
+pub(crate) use wire::Wire;
 
 /// The version of this crate, which is the plugin ABI version (see `VERSIONING.md`).
 pub const PLUGIN_API_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::entries::AnchorAttribute;
+use super::wire::Wire;
 
 /// A secret string (password). `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -32,13 +33,17 @@ pub struct PasswordOptions {
     pub validate_password: bool,
 }
 
-impl PasswordOptions {
-    pub(crate) fn to_bits(self) -> u32 {
+impl Wire for PasswordOptions {
+    type Repr = u32;
+    #[inline]
+    fn to_wire(self) -> u32 {
         (self.force_change_at_logon as u32)
             | ((self.unlock_account as u32) << 1)
             | ((self.validate_password as u32) << 2)
     }
-    pub(crate) fn from_bits(bits: u32) -> Self {
+    /// Bits this side does not know are ignored.
+    #[inline]
+    fn from_wire(bits: u32) -> Self {
         Self {
             force_change_at_logon: bits & 1 != 0,
             unlock_account: bits & 2 != 0,
@@ -53,4 +58,36 @@ pub struct PasswordTarget {
     pub object_type: String,
     pub dn: String,
     pub anchor: Vec<AnchorAttribute>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_options_cross_the_boundary_as_bits() {
+        for bits in 0..8u32 {
+            let options = PasswordOptions::from_wire(bits);
+            assert_eq!(options.to_wire(), bits);
+        }
+        let all = PasswordOptions {
+            force_change_at_logon: true,
+            unlock_account: true,
+            validate_password: true,
+        };
+        assert_eq!(all.to_wire(), 0b111);
+        assert_eq!(PasswordOptions::default().to_wire(), 0);
+        assert_eq!(
+            PasswordOptions::from_wire(2),
+            PasswordOptions {
+                unlock_account: true,
+                ..PasswordOptions::default()
+            }
+        );
+        // Bits of a newer side are ignored.
+        assert_eq!(
+            PasswordOptions::from_wire(!0b111),
+            PasswordOptions::default()
+        );
+    }
 }

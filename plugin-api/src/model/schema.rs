@@ -1,5 +1,6 @@
 //! The schema a connector offers (object types and their attributes) and its partitions.
 
+use super::wire::Wire;
 use serde::{Deserialize, Serialize};
 
 /// ECMA2 `AttributeType`.
@@ -12,12 +13,58 @@ pub enum DataType {
     Reference,
 }
 
+impl Wire for DataType {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            DataType::String => 0,
+            DataType::Integer => 1,
+            DataType::Boolean => 2,
+            DataType::Binary => 3,
+            DataType::Reference => 4,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            1 => DataType::Integer,
+            2 => DataType::Boolean,
+            3 => DataType::Binary,
+            4 => DataType::Reference,
+            // An unknown type from a newer plugin is read as a string.
+            _ => DataType::String,
+        }
+    }
+}
+
 /// ECMA2 `AttributeOperation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AttributeOperation {
     ImportOnly,
     ExportOnly,
     ImportExport,
+}
+
+impl Wire for AttributeOperation {
+    type Repr = u8;
+    #[inline]
+    fn to_wire(self) -> u8 {
+        match self {
+            AttributeOperation::ImportOnly => 0,
+            AttributeOperation::ExportOnly => 1,
+            AttributeOperation::ImportExport => 2,
+        }
+    }
+    #[inline]
+    fn from_wire(v: u8) -> Self {
+        match v {
+            0 => AttributeOperation::ImportOnly,
+            1 => AttributeOperation::ExportOnly,
+            // An unknown operation: both directions, ECMA2's default.
+            _ => AttributeOperation::ImportExport,
+        }
+    }
 }
 
 /// `SchemaAttribute`.
@@ -99,4 +146,26 @@ pub struct Partition {
     pub dn: String,
     pub name: String,
     pub hidden: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::wire::assert_wire_forms;
+
+    #[test]
+    fn schema_enumerations_cross_the_boundary_as_their_numbers() {
+        assert_wire_forms!(DataType {
+            String => 0,
+            Integer => 1,
+            Boolean => 2,
+            Binary => 3,
+            Reference => 4,
+        } unknown [5, 255] => String);
+        assert_wire_forms!(AttributeOperation {
+            ImportOnly => 0,
+            ExportOnly => 1,
+            ImportExport => 2,
+        } unknown [3, 255] => ImportExport);
+    }
 }

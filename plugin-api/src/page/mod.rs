@@ -28,8 +28,8 @@
 //! Attribute and object type names are written once per page, in the name table, and each
 //! record refers to its name by position: an import writes the same few names on every entry,
 //! and each written name was a length, a copy, a bounds check and a UTF-8 check per entry.
-//! Enumerations are encoded by their position, as everywhere in the ABI; the decoder maps
-//! unknown values to the same safe defaults as the ABI conversions.
+//! Enumerations are written as their wire values (the model's `Wire` conversions), as in the
+//! ABI types, so an unknown value decodes to the same safe default in both.
 
 //!
 //! One file per job: [`format`](self) constants, the writer (connector side), the byte reader,

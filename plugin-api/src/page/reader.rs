@@ -113,11 +113,7 @@ impl<'a> Reader<'a> {
     }
     #[inline]
     pub(super) fn value_change(&mut self) -> Result<(ValueModification, ValueRef<'a>), PageError> {
-        let modification = if self.u8()? == 1 {
-            ValueModification::Delete
-        } else {
-            ValueModification::Add
-        };
+        let modification = ValueModification::from_wire(self.u8()?);
         Ok((modification, self.value()?))
     }
     /// Steps over one checked value, returning its bytes (tag included).

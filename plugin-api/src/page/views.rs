@@ -8,7 +8,6 @@ use super::format::{ADD_ONE, ANCHOR, CHANGE, END, ERROR, FORMAT_VERSION, IDENTIF
 use super::reader::{PageError, Reader};
 use super::value::ValueRef;
 use super::writer::PageWriter;
-use crate::abi::{ATTR_MODS, IMPORT_ERRORS, OBJECT_MODS};
 
 /// The name table of a received page: where each name is in the page (checked as UTF-8).
 #[derive(Debug)]
@@ -343,10 +342,7 @@ impl<'a> Iterator for Changes<'a> {
                 }
                 CHANGE => {
                     let name = self.names.get(r.u32().ok()?);
-                    let modification = ATTR_MODS
-                        .get(r.u8().ok()? as usize)
-                        .copied()
-                        .unwrap_or(AttributeModification::Replace);
+                    let modification = AttributeModification::from_wire(r.u8().ok()?);
                     let count = r.u32().ok()?;
                     let values = r.bytes().ok()?;
                     return Some(ChangeView {
@@ -530,10 +526,7 @@ impl<'a> Reader<'a> {
                 }
             }
             ERROR => {
-                let code = IMPORT_ERRORS
-                    .get(self.u8()? as usize)
-                    .copied()
-                    .unwrap_or(ImportErrorCode::CustomContinueRun);
+                let code = ImportErrorCode::from_wire(self.u8()?);
                 *error = Some(EntryErrorView {
                     code,
                     name: self.str()?,
@@ -552,11 +545,7 @@ impl<'a> Reader<'a> {
     /// One whole entry, checked.
     #[inline]
     fn entry_view(&mut self, names: NameRefs<'a>) -> Result<EntryView<'a>, PageError> {
-        let modification = OBJECT_MODS
-            .get(self.u8()? as usize)
-            .copied()
-            // As in the ABI conversions: an unknown modification is ignored, never a write.
-            .unwrap_or(ObjectModification::None);
+        let modification = ObjectModification::from_wire(self.u8()?);
         let flags = self.u8()?;
         let identifier = match flags & IDENTIFIER_IS_DN {
             0 => Some(self.str()?),

@@ -263,7 +263,7 @@ impl PageWriter {
         let dn = dn.as_bytes();
         let dn_len = u32::try_from(dn.len()).unwrap_or(u32::MAX);
         let mut head = [0u8; 10];
-        head[0] = modification as u8;
+        head[0] = modification.to_wire();
         head[2..6].copy_from_slice(&object_type.to_le_bytes());
         head[6..10].copy_from_slice(&dn_len.to_le_bytes());
         if identifier.as_bytes() == dn {
@@ -350,12 +350,12 @@ impl EntryWriter<'_> {
         let buf = &mut self.page.buf;
         buf.push(CHANGE);
         put_u32(buf, name);
-        buf.push(modification as u8);
+        buf.push(modification.to_wire());
         let count_at = buf.len();
         buf.extend_from_slice(&[0; 8]);
         let mut count: u32 = 0;
         for (m, v) in values {
-            buf.push(m as u8);
+            buf.push(m.to_wire());
             put_value(buf, v);
             count += 1;
         }
@@ -369,7 +369,7 @@ impl EntryWriter<'_> {
     pub fn error(&mut self, code: ImportErrorCode, name: &str, detail: &str) -> &mut Self {
         let buf = &mut self.page.buf;
         buf.push(ERROR);
-        buf.push(code as u8);
+        buf.push(code.to_wire());
         put_str(buf, name.as_bytes());
         put_str(buf, detail.as_bytes());
         self
