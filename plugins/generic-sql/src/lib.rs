@@ -83,15 +83,20 @@ fn make_pool(settings: &Settings) -> Result<Pool, SqlError> {
     )
 }
 
-/// Discovery for module-level calls (schema, validation), on a throwaway pool.
-fn detect_once(settings: &Settings) -> Result<Detected, SqlError> {
-    let rt = runtime().map_err(|e| SqlError::Config(e.message))?;
+/// Runs `f` on a connection of a pool made for this one call (module-level calls: schema,
+/// validation), under the command timeout; the pool is closed before this returns.
+fn with_throwaway_pool<T>(
+    rt: &tokio::runtime::Runtime,
+    settings: &Settings,
+    f: impl AsyncFnOnce(&mut Conn) -> Result<T, SqlError>,
+) -> Result<T, SqlError> {
+    // The pool spawns its connections' tasks on the runtime it is made in.
     let _entered = rt.enter();
-    block(&rt, settings.timeout, async {
+    block(rt, settings.timeout, async {
         let pool = make_pool(settings)?;
         let r = async {
             let mut conn = pool.acquire().await?;
-            schema::detect(&mut conn, settings).await
+            f(&mut conn).await
         }
         .await;
         pool.close().await;
@@ -99,11 +104,27 @@ fn detect_once(settings: &Settings) -> Result<Detected, SqlError> {
     })
 }
 
+/// Discovery for module-level calls (schema, validation), on a throwaway pool.
+fn detect_once(settings: &Settings) -> Result<Detected, SqlError> {
+    let rt = runtime().map_err(|e| SqlError::Config(e.message))?;
+    with_throwaway_pool(&rt, settings, async |conn| {
+        schema::detect(conn, settings).await
+    })
+}
+
 impl GenericSql {
+    /// Runs `f` inside the instance's runtime: pooled connections return to their pool on
+    /// drop, which needs the runtime, and a pool is made on the runtime its tasks run on.
+    fn in_runtime<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let rt = self.rt.clone();
+        let _entered = rt.enter();
+        f(self)
+    }
+
     /// A connection plus the discovered schema (discovered once per instance, on first use).
+    /// Called inside [`GenericSql::in_runtime`].
     fn connect(&mut self) -> Result<(Conn, Arc<Detected>), SqlError> {
         if self.pool.is_none() {
-            let _guard = self.rt.enter();
             self.pool = Some(make_pool(&self.settings)?);
         }
         let pool = self.pool.clone().expect("pool");
@@ -119,6 +140,23 @@ impl GenericSql {
         })?;
         self.detected = Some(detected.clone());
         Ok((conn, detected))
+    }
+
+    /// Sets (`old`: None) or changes a password with the configured statement or procedure.
+    fn write_password(
+        &mut self,
+        target: &PasswordTarget,
+        password: &str,
+        old: Option<&str>,
+    ) -> ConnectorResult<()> {
+        self.in_runtime(|this| {
+            let (mut conn, d) = this.connect()?;
+            let settings = &this.settings;
+            block(&this.rt, settings.timeout, async {
+                export::set_password(&mut conn, &d, settings, target, password, old).await
+            })?;
+            Ok(())
+        })
     }
 }
 
@@ -296,16 +334,8 @@ impl Connector for GenericSql {
         if rank == 0 {
             // Connectivity: reach the database.
             let rt = runtime()?;
-            let _entered = rt.enter();
-            let reached = block(&rt, settings.timeout, async {
-                let pool = make_pool(&settings)?;
-                let r = async {
-                    let mut conn = pool.acquire().await?;
-                    conn.fetch("SELECT 1", &[]).await.map(drop)
-                }
-                .await;
-                pool.close().await;
-                r
+            let reached = with_throwaway_pool(&rt, &settings, async |conn| {
+                conn.fetch("SELECT 1", &[]).await.map(drop)
             });
             if let Err(e) = reached {
                 return failure(
@@ -340,94 +370,91 @@ impl Connector for GenericSql {
     }
 
     fn test_connection(&mut self) -> ConnectorResult<()> {
-        // Pooled connections return to their pool on drop, which needs the runtime.
-        let rt = self.rt.clone();
-        let _entered = rt.enter();
-        let (mut conn, _) = self.connect()?;
-        block(&self.rt, self.settings.timeout, async move {
-            conn.fetch("SELECT 1", &[]).await.map(drop)
-        })?;
-        Ok(())
+        self.in_runtime(|this| {
+            let (mut conn, _) = this.connect()?;
+            block(&this.rt, this.settings.timeout, async move {
+                conn.fetch("SELECT 1", &[]).await.map(drop)
+            })?;
+            Ok(())
+        })
     }
 
     fn open_import(&mut self, request: OpenImportRequest) -> ConnectorResult<String> {
-        // Pooled connections return to their pool on drop, which needs the runtime.
-        let rt = self.rt.clone();
-        let _entered = rt.enter();
-        // A previous import that was never closed gives its connection back first (a pool of
-        // one, as for an in-memory SQLite database, would otherwise never have one free).
-        self.import = None;
-        let (mut conn, d) = self.connect()?;
-        let pool = self.pool.clone().expect("connected");
-        let settings = &self.settings;
-        let run = block(&self.rt, settings.timeout, async {
-            import::open(&mut conn, &d, settings, &request).await
-        })?;
-        let custom_data = run.custom_data.clone();
-        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD_PAGES);
-        let task = self
-            .rt
-            .spawn(feed_pages(conn, pool, d, self.settings.clone(), run, tx));
-        self.import = Some(ImportFeed {
-            pages: rx,
-            custom_data: custom_data.clone(),
-            finished: false,
-            task,
-        });
-        Ok(custom_data)
+        self.in_runtime(|this| {
+            // A previous import that was never closed gives its connection back first (a pool of
+            // one, as for an in-memory SQLite database, would otherwise never have one free).
+            this.import = None;
+            let (mut conn, d) = this.connect()?;
+            let pool = this.pool.clone().expect("connected");
+            let settings = &this.settings;
+            let run = block(&this.rt, settings.timeout, async {
+                import::open(&mut conn, &d, settings, &request).await
+            })?;
+            let custom_data = run.custom_data.clone();
+            let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD_PAGES);
+            let task = this
+                .rt
+                .spawn(feed_pages(conn, pool, d, this.settings.clone(), run, tx));
+            this.import = Some(ImportFeed {
+                pages: rx,
+                custom_data: custom_data.clone(),
+                finished: false,
+                task,
+            });
+            Ok(custom_data)
+        })
     }
 
     fn get_import_page(&mut self, page: &mut PageWriter) -> ConnectorResult<PageStatus> {
-        // Pooled connections return to their pool on drop, which needs the runtime.
-        let rt = self.rt.clone();
-        let _entered = rt.enter();
-        self.host.check_cancelled()?;
-        let feed = self.import.as_mut().ok_or_else(|| {
-            ConnectorError::invalid_input("get_import_entries before open_import")
-        })?;
-        if !feed.finished {
-            let next = block(&self.rt, self.settings.timeout, async {
-                Ok(feed.pages.recv().await)
+        self.in_runtime(|this| {
+            this.host.check_cancelled()?;
+            let feed = this.import.as_mut().ok_or_else(|| {
+                ConnectorError::invalid_input("get_import_entries before open_import")
+            })?;
+            if !feed.finished {
+                let next = block(&this.rt, this.settings.timeout, async {
+                    Ok(feed.pages.recv().await)
+                })
+                .and_then(|next| next.transpose());
+                let failure: ConnectorError = match next {
+                    Ok(Some((written, done))) => {
+                        *page = written;
+                        feed.finished = done;
+                        return Ok(PageStatus {
+                            more_to_import: !done,
+                            custom_data: feed.custom_data.clone(),
+                        });
+                    }
+                    Err(e) => e.into(),
+                    // The reader ended without a last page: it panicked.
+                    Ok(None) => {
+                        let message = match this.rt.block_on(&mut feed.task) {
+                            Err(e) if e.is_panic() => {
+                                let payload = e.into_panic();
+                                payload
+                                    .downcast_ref::<&str>()
+                                    .map(|s| s.to_string())
+                                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                                    .unwrap_or_else(|| "unknown panic".into())
+                            }
+                            _ => "stopped without a result".into(),
+                        };
+                        ConnectorError::new(
+                            ErrorKind::Panicked,
+                            format!("the import's reader panicked: {message}"),
+                        )
+                    }
+                };
+                // The run is dropped: the import fails cleanly and must be reopened.
+                this.import = None;
+                this.host
+                    .error(&format!("import failed: {}", failure.message));
+                return Err(failure);
+            }
+            Ok(PageStatus {
+                more_to_import: !feed.finished,
+                custom_data: feed.custom_data.clone(),
             })
-            .and_then(|next| next.transpose());
-            let failure: ConnectorError = match next {
-                Ok(Some((written, done))) => {
-                    *page = written;
-                    feed.finished = done;
-                    return Ok(PageStatus {
-                        more_to_import: !done,
-                        custom_data: feed.custom_data.clone(),
-                    });
-                }
-                Err(e) => e.into(),
-                // The reader ended without a last page: it panicked.
-                Ok(None) => {
-                    let message = match self.rt.block_on(&mut feed.task) {
-                        Err(e) if e.is_panic() => {
-                            let payload = e.into_panic();
-                            payload
-                                .downcast_ref::<&str>()
-                                .map(|s| s.to_string())
-                                .or_else(|| payload.downcast_ref::<String>().cloned())
-                                .unwrap_or_else(|| "unknown panic".into())
-                        }
-                        _ => "stopped without a result".into(),
-                    };
-                    ConnectorError::new(
-                        ErrorKind::Panicked,
-                        format!("the import's reader panicked: {message}"),
-                    )
-                }
-            };
-            // The run is dropped: the import fails cleanly and must be reopened.
-            self.import = None;
-            self.host
-                .error(&format!("import failed: {}", failure.message));
-            return Err(failure);
-        }
-        Ok(PageStatus {
-            more_to_import: !feed.finished,
-            custom_data: feed.custom_data.clone(),
         })
     }
 
@@ -440,59 +467,57 @@ impl Connector for GenericSql {
     }
 
     fn open_export(&mut self, _request: OpenExportRequest) -> ConnectorResult<()> {
-        // Pooled connections return to their pool on drop, which needs the runtime.
-        let rt = self.rt.clone();
-        let _entered = rt.enter();
-        // Reaching the database here turns a dead database into one clear error up front.
-        self.connect().map(drop).map_err(Into::into)
+        self.in_runtime(|this| {
+            // Reaching the database here turns a dead database into one clear error up front.
+            this.connect().map(drop).map_err(Into::into)
+        })
     }
 
     fn put_export_entries(
         &mut self,
         entries: Vec<CsEntryChange>,
     ) -> ConnectorResult<Vec<ExportResult>> {
-        // Pooled connections return to their pool on drop, which needs the runtime.
-        let rt = self.rt.clone();
-        let _entered = rt.enter();
-        // No connection at all: the whole call fails and is retried by the host.
-        let (conn, d) = self.connect()?;
-        let settings = &self.settings;
-        let host = &self.host;
-        let timeout = settings.timeout;
-        let mut conn = Some(conn);
-        let mut results = Vec::with_capacity(entries.len());
-        let mut lost: Option<String> = None;
-        for e in &entries {
-            if let Some(reason) = &lost {
-                results.push(ExportResult::failure(
-                    &e.identifier,
-                    ExportErrorCode::ConnectedDirectoryError,
-                    format!("not attempted: {reason}"),
-                ));
-                continue;
-            }
-            let c = conn.as_mut().expect("connection");
-            match block(&self.rt, timeout, export::export_entry(c, &d, settings, e)) {
-                Ok(r) => results.push(r),
-                Err(err) => {
-                    host.warn(&format!("export of {:?} failed: {err}", e.identifier));
-                    if err.is_connection() {
-                        // The transaction's fate on the server is its own rollback; this
-                        // connection is not reused, and the rest of the batch is retried later.
-                        if let Some(c) = conn.take() {
-                            c.discard();
-                        }
-                        lost = Some(err.to_string());
-                    }
+        self.in_runtime(|this| {
+            // No connection at all: the whole call fails and is retried by the host.
+            let (conn, d) = this.connect()?;
+            let settings = &this.settings;
+            let host = &this.host;
+            let timeout = settings.timeout;
+            let mut conn = Some(conn);
+            let mut results = Vec::with_capacity(entries.len());
+            let mut lost: Option<String> = None;
+            for e in &entries {
+                if let Some(reason) = &lost {
                     results.push(ExportResult::failure(
                         &e.identifier,
-                        err.export_code(),
-                        err.to_string(),
+                        ExportErrorCode::ConnectedDirectoryError,
+                        format!("not attempted: {reason}"),
                     ));
+                    continue;
+                }
+                let c = conn.as_mut().expect("connection");
+                match block(&this.rt, timeout, export::export_entry(c, &d, settings, e)) {
+                    Ok(r) => results.push(r),
+                    Err(err) => {
+                        host.warn(&format!("export of {:?} failed: {err}", e.identifier));
+                        if err.is_connection() {
+                            // The transaction's fate on the server is its own rollback; this
+                            // connection is not reused, and the rest of the batch is retried later.
+                            if let Some(c) = conn.take() {
+                                c.discard();
+                            }
+                            lost = Some(err.to_string());
+                        }
+                        results.push(ExportResult::failure(
+                            &e.identifier,
+                            err.export_code(),
+                            err.to_string(),
+                        ));
+                    }
                 }
             }
-        }
-        Ok(results)
+            Ok(results)
+        })
     }
 
     fn close_export(&mut self, _reason: CloseReason) -> ConnectorResult<()> {
@@ -505,15 +530,7 @@ impl Connector for GenericSql {
         password: Secret,
         _options: PasswordOptions,
     ) -> ConnectorResult<()> {
-        // Pooled connections return to their pool on drop, which needs the runtime.
-        let rt = self.rt.clone();
-        let _entered = rt.enter();
-        let (mut conn, d) = self.connect()?;
-        let settings = &self.settings;
-        block(&self.rt, settings.timeout, async {
-            export::set_password(&mut conn, &d, settings, &target, password.expose(), None).await
-        })?;
-        Ok(())
+        self.write_password(&target, password.expose(), None)
     }
 
     fn change_password(
@@ -522,23 +539,7 @@ impl Connector for GenericSql {
         old: Secret,
         new: Secret,
     ) -> ConnectorResult<()> {
-        // Pooled connections return to their pool on drop, which needs the runtime.
-        let rt = self.rt.clone();
-        let _entered = rt.enter();
-        let (mut conn, d) = self.connect()?;
-        let settings = &self.settings;
-        block(&self.rt, settings.timeout, async {
-            export::set_password(
-                &mut conn,
-                &d,
-                settings,
-                &target,
-                new.expose(),
-                Some(old.expose()),
-            )
-            .await
-        })?;
-        Ok(())
+        self.write_password(&target, new.expose(), Some(old.expose()))
     }
 }
 
