@@ -1,5 +1,6 @@
 //! Connecting, TLS, binding, the Root DSE and vendor detection; error classification.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use ldap3::{LdapConn, LdapConnSettings, LdapError, LdapResult, Scope, SearchEntry};
@@ -329,10 +330,7 @@ fn tls_config(settings: &Settings, host: &HostServices) -> LResult<Arc<ClientCon
         let mut roots = rustls::RootCertStore::empty();
         match &settings.ca_file {
             Some(file) => {
-                let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
-                    .map_err(|e| LdapFailure::Tls(format!("{}: {e}", file.display())))?
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| LdapFailure::Tls(format!("{}: {e}", file.display())))?;
+                let certs = read_certs(file)?;
                 if certs.is_empty() {
                     return Err(LdapFailure::Tls(format!(
                         "{} holds no PEM certificate",
@@ -369,10 +367,7 @@ fn tls_config(settings: &Settings, host: &HostServices) -> LResult<Arc<ClientCon
     };
     let config = match (&settings.client_cert, &settings.client_key) {
         (Some(cert), Some(key)) => {
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-                .map_err(|e| LdapFailure::Tls(format!("{}: {e}", cert.display())))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| LdapFailure::Tls(format!("{}: {e}", cert.display())))?;
+            let certs = read_certs(cert)?;
             let key = PrivateKeyDer::from_pem_file(key)
                 .map_err(|e| LdapFailure::Tls(format!("{}: {e}", key.display())))?;
             builder
@@ -382,6 +377,16 @@ fn tls_config(settings: &Settings, host: &HostServices) -> LResult<Arc<ClientCon
         _ => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
+}
+
+/// The certificates of a PEM file.
+fn read_certs(file: &Path) -> LResult<Vec<CertificateDer<'static>>> {
+    let failed =
+        |e: rustls_pki_types::pem::Error| LdapFailure::Tls(format!("{}: {e}", file.display()));
+    CertificateDer::pem_file_iter(file)
+        .map_err(failed)?
+        .collect::<Result<_, _>>()
+        .map_err(failed)
 }
 
 /// Accepts any server certificate (only when verification was explicitly turned off);

@@ -111,119 +111,155 @@ fn op_err(session: &Session, op: &str, e: ldap3::LdapError) -> LdapFailure {
 
 fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
     let settings = session.settings.clone();
-    let mut attrs: Vec<(Vec<u8>, HashSet<Vec<u8>>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut put = |name: &str, v: Vec<u8>, attrs: &mut Vec<(Vec<u8>, HashSet<Vec<u8>>)>| {
-        let k = name.to_lowercase();
-        let i = *index.entry(k).or_insert_with(|| {
-            attrs.push((name.as_bytes().to_vec(), HashSet::new()));
-            attrs.len() - 1
-        });
-        attrs[i].1.insert(v);
-    };
-    let mut new_dn = None;
-    for c in &e.changes {
-        if is_dn_change(&c.name) {
-            new_dn = c.added_values().next().map(Value::as_text);
-            continue;
-        }
-        if c.name.eq_ignore_ascii_case(ctx.anchor_name())
-            || c.modification == AttributeModification::Delete
-        {
-            continue;
-        }
-        for v in c.added_values() {
-            put(&c.name, value_bytes(v), &mut attrs);
-        }
-    }
-    // A group created without members gets the placeholder (Entra creates groups empty and
-    // adds members afterwards).
-    if let (Some(attr), Some(placeholder)) = (
-        settings.placeholder_attr(&e.object_type),
-        settings.placeholder_member.as_deref(),
-    ) && !attrs
-        .iter()
-        .any(|(k, v)| !v.is_empty() && String::from_utf8_lossy(k).eq_ignore_ascii_case(attr))
-    {
-        put(attr, placeholder.as_bytes().to_vec(), &mut attrs);
-    }
-    put(
-        "objectClass",
-        e.object_type.clone().into_bytes(),
-        &mut attrs,
-    );
-    if let Some(aux) = settings.aux_classes.get(&e.object_type.to_lowercase()) {
-        for a in aux {
-            put("objectClass", a.clone().into_bytes(), &mut attrs);
-        }
-    }
-    let target = match new_dn.filter(|d| !d.is_empty()) {
-        Some(d) => d,
-        None if !e.dn.is_empty() => e.dn.clone(),
-        None => {
-            let template = settings
-                .dn_templates
-                .get(&e.object_type.to_lowercase())
-                .ok_or_else(|| {
-                    LdapFailure::result(
-                        "add",
-                        34,
-                        format!(
-                            "no DN given and no DN template configured for {}",
-                            e.object_type
-                        ),
-                    )
-                })?;
-            dn::expand_template(template, |a| {
-                e.change(a)
-                    .and_then(|c| c.added_values().next())
-                    .map(Value::as_text)
-            })
-            .map_err(|m| LdapFailure::result("add", 34, m))?
-        }
-    };
-    // The naming attribute values must be in the entry.
-    let (rdn, _) = dn::split_first(&target)
-        .ok_or_else(|| LdapFailure::result("add", 34, format!("invalid DN {target:?}")))?;
-    for ava in dn::parse_rdn(&rdn)
-        .ok_or_else(|| LdapFailure::result("add", 34, format!("invalid RDN {rdn:?}")))?
-    {
-        let has = attrs.iter().any(|(k, vals)| {
-            String::from_utf8_lossy(k).eq_ignore_ascii_case(&ava.attr)
-                && vals
-                    .iter()
-                    .any(|v| String::from_utf8_lossy(v).eq_ignore_ascii_case(&ava.value))
-        });
-        if !has {
-            put(&ava.attr, ava.value.into_bytes(), &mut attrs);
-        }
-    }
+    let (mut entry, new_dn) = NewEntry::from_changes(&settings, ctx, e);
+    let target = add_target(&settings, e, new_dn)?;
+    entry.put_naming_values(&target)?;
     let timeout = settings.op_timeout;
     let r = session
         .conn()?
         .with_timeout(timeout)
-        .add(&target, attrs)
+        .add(&target, entry.attrs)
         .map_err(|x| op_err(session, "add", x))?;
     check_result(&format!("add {target}"), &r)?;
-    let mut result = ExportResult::success(&e.identifier);
-    match &ctx.anchor {
-        Some(a) => {
-            let found = search_all(
-                session,
-                &target,
-                Scope::Base,
-                "(objectClass=*)",
-                std::slice::from_ref(a),
-            )?;
-            if let Some(v) = found.first().and_then(|x| first_value(x, a)) {
-                result = result.with_anchor(a, v);
+    added(session, ctx, e, target)
+}
+
+/// The attributes of an object to add, each with its values, in first-seen order. Names
+/// match case-insensitively; the first spelling is sent.
+#[derive(Default)]
+struct NewEntry {
+    attrs: Vec<(Vec<u8>, HashSet<Vec<u8>>)>,
+    /// Lower-cased name → position in `attrs`.
+    index: HashMap<String, usize>,
+}
+
+impl NewEntry {
+    /// The attributes an export entry adds, the placeholder member and the object classes;
+    /// and the DN the entry asks for.
+    fn from_changes(
+        settings: &Settings,
+        ctx: &ExportContext,
+        e: &CsEntryChange,
+    ) -> (Self, Option<String>) {
+        let mut entry = Self::default();
+        let mut new_dn = None;
+        for c in &e.changes {
+            if is_dn_change(&c.name) {
+                new_dn = c.added_values().next().map(Value::as_text);
+                continue;
             }
-            // The host learns the DN the template produced (for references and renames).
-            result = result.with_anchor(DN_ANCHOR, target);
+            if c.name.eq_ignore_ascii_case(ctx.anchor_name())
+                || c.modification == AttributeModification::Delete
+            {
+                continue;
+            }
+            for v in c.added_values() {
+                entry.put(&c.name, value_bytes(v));
+            }
         }
-        None => result = result.with_anchor(DN_ANCHOR, target),
+        // A group created without members gets the placeholder (Entra creates groups empty
+        // and adds members afterwards).
+        if let (Some(attr), Some(placeholder)) = (
+            settings.placeholder_attr(&e.object_type),
+            settings.placeholder_member.as_deref(),
+        ) && !entry.has(attr, |_| true)
+        {
+            entry.put(attr, placeholder.as_bytes().to_vec());
+        }
+        entry.put("objectClass", e.object_type.clone().into_bytes());
+        if let Some(aux) = settings.aux_classes.get(&e.object_type.to_lowercase()) {
+            for a in aux {
+                entry.put("objectClass", a.clone().into_bytes());
+            }
+        }
+        (entry, new_dn)
     }
-    Ok(result)
+
+    fn put(&mut self, name: &str, v: Vec<u8>) {
+        let attrs = &mut self.attrs;
+        let i = *self.index.entry(name.to_lowercase()).or_insert_with(|| {
+            attrs.push((name.as_bytes().to_vec(), HashSet::new()));
+            attrs.len() - 1
+        });
+        self.attrs[i].1.insert(v);
+    }
+
+    /// Whether attribute `attr` has a value `matches` accepts.
+    fn has(&self, attr: &str, matches: impl Fn(&[u8]) -> bool) -> bool {
+        self.attrs.iter().any(|(k, vals)| {
+            String::from_utf8_lossy(k).eq_ignore_ascii_case(attr) && vals.iter().any(|v| matches(v))
+        })
+    }
+
+    /// The naming attribute values of `target` must be in the entry.
+    fn put_naming_values(&mut self, target: &str) -> LResult<()> {
+        let (rdn, _) = dn::split_first(target)
+            .ok_or_else(|| LdapFailure::result("add", 34, format!("invalid DN {target:?}")))?;
+        for ava in dn::parse_rdn(&rdn)
+            .ok_or_else(|| LdapFailure::result("add", 34, format!("invalid RDN {rdn:?}")))?
+        {
+            if !self.has(&ava.attr, |v| {
+                String::from_utf8_lossy(v).eq_ignore_ascii_case(&ava.value)
+            }) {
+                self.put(&ava.attr, ava.value.into_bytes());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The DN of a new object: the DN change's, else the entry's, else from the type's DN
+/// template.
+fn add_target(settings: &Settings, e: &CsEntryChange, new_dn: Option<String>) -> LResult<String> {
+    if let Some(d) = new_dn.filter(|d| !d.is_empty()) {
+        return Ok(d);
+    }
+    if !e.dn.is_empty() {
+        return Ok(e.dn.clone());
+    }
+    let template = settings
+        .dn_templates
+        .get(&e.object_type.to_lowercase())
+        .ok_or_else(|| {
+            LdapFailure::result(
+                "add",
+                34,
+                format!(
+                    "no DN given and no DN template configured for {}",
+                    e.object_type
+                ),
+            )
+        })?;
+    dn::expand_template(template, |a| {
+        e.change(a)
+            .and_then(|c| c.added_values().next())
+            .map(Value::as_text)
+    })
+    .map_err(|m| LdapFailure::result("add", 34, m))
+}
+
+/// The result of an add: the new object's DN and, with a server-assigned anchor, its value.
+fn added(
+    session: &mut Session,
+    ctx: &ExportContext,
+    e: &CsEntryChange,
+    target: String,
+) -> LResult<ExportResult> {
+    let mut result = ExportResult::success(&e.identifier);
+    if let Some(a) = &ctx.anchor {
+        let found = search_all(
+            session,
+            &target,
+            Scope::Base,
+            "(objectClass=*)",
+            std::slice::from_ref(a),
+        )?;
+        if let Some(v) = found.first().and_then(|x| first_value(x, a)) {
+            result = result.with_anchor(a, v);
+        }
+    }
+    // The host learns the DN the template produced (for references and renames).
+    Ok(result.with_anchor(DN_ANCHOR, target))
 }
 
 fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
@@ -379,71 +415,16 @@ fn build_mods(
                 mods.push(Mod::Replace(name, values));
             }
             AttributeModification::Update if needs_placeholder(&c.name) && current.is_some() => {
-                // The whole new member set is known: current - deleted + added.
                 let have: Vec<String> = current
                     .flatten()
                     .map(|x| attr_values(x, &c.name))
                     .unwrap_or_default();
-                let deleted: Vec<&Value> = c.deleted_values().collect();
-                let mut remaining: Vec<String> = have
-                    .iter()
-                    .filter(|h| !settings.is_placeholder(h))
-                    .filter(|h| {
-                        !deleted
-                            .iter()
-                            .any(|d| contains_value(std::slice::from_ref(h), d))
-                    })
-                    .cloned()
-                    .collect();
-                let add: HashSet<Vec<u8>> = c
-                    .added_values()
-                    .filter(|v| !contains_value(&have, v))
-                    .map(value_bytes)
-                    .collect();
-                remaining.extend(add.iter().map(|v| String::from_utf8_lossy(v).into_owned()));
-                let mut del: HashSet<Vec<u8>> = c
-                    .deleted_values()
-                    .filter(|v| contains_value(&have, v))
-                    .map(value_bytes)
-                    .collect();
-                let has_placeholder = have.iter().any(|h| settings.is_placeholder(h));
-                // Add before delete here: the set must never be empty in between.
-                if remaining.is_empty() && !has_placeholder {
-                    mods.push(Mod::Add(name.clone(), HashSet::from([placeholder.clone()])));
-                }
-                if !remaining.is_empty() && has_placeholder {
-                    del.extend(
-                        have.iter()
-                            .filter(|h| settings.is_placeholder(h))
-                            .map(|h| h.clone().into_bytes()),
-                    );
-                }
-                if !add.is_empty() {
-                    mods.push(Mod::Add(name.clone(), add));
-                }
-                if !del.is_empty() {
-                    mods.push(Mod::Delete(name, del));
-                }
+                membership_update_mods(settings, c, &have, &placeholder, &mut mods);
             }
             AttributeModification::Update => {
                 let have: Option<Vec<String>> =
                     current.map(|cur| cur.map(|x| attr_values(x, &c.name)).unwrap_or_default());
-                let keep_add = |v: &&Value| have.as_ref().is_none_or(|h| !contains_value(h, v));
-                let keep_del = |v: &&Value| have.as_ref().is_none_or(|h| contains_value(h, v));
-                let add: HashSet<Vec<u8>> =
-                    c.added_values().filter(keep_add).map(value_bytes).collect();
-                let del: HashSet<Vec<u8>> = c
-                    .deleted_values()
-                    .filter(keep_del)
-                    .map(value_bytes)
-                    .collect();
-                // Deletes first: an update that swaps values must not hit a single-value limit.
-                if !del.is_empty() {
-                    mods.push(Mod::Delete(name.clone(), del));
-                }
-                if !add.is_empty() {
-                    mods.push(Mod::Add(name, add));
-                }
+                value_update_mods(c, have.as_deref(), &mut mods);
             }
             // Replace with no values removes the attribute and, unlike Delete, does not fail
             // when it is already absent.
@@ -454,6 +435,83 @@ fn build_mods(
         }
     }
     mods
+}
+
+/// A value update of a membership attribute that needs the placeholder, against its current
+/// values `have`: the whole new member set is known (current - deleted + added), so the
+/// placeholder goes in when it would be empty and out when a real member remains.
+fn membership_update_mods(
+    settings: &Settings,
+    c: &AttributeChange,
+    have: &[String],
+    placeholder: &[u8],
+    mods: &mut Vec<Mod<Vec<u8>>>,
+) {
+    let name = c.name.clone().into_bytes();
+    let deleted: Vec<&Value> = c.deleted_values().collect();
+    let mut remaining: Vec<String> = have
+        .iter()
+        .filter(|h| !settings.is_placeholder(h))
+        .filter(|h| {
+            !deleted
+                .iter()
+                .any(|d| contains_value(std::slice::from_ref(h), d))
+        })
+        .cloned()
+        .collect();
+    let add: HashSet<Vec<u8>> = c
+        .added_values()
+        .filter(|v| !contains_value(have, v))
+        .map(value_bytes)
+        .collect();
+    remaining.extend(add.iter().map(|v| String::from_utf8_lossy(v).into_owned()));
+    let mut del: HashSet<Vec<u8>> = c
+        .deleted_values()
+        .filter(|v| contains_value(have, v))
+        .map(value_bytes)
+        .collect();
+    let has_placeholder = have.iter().any(|h| settings.is_placeholder(h));
+    // Add before delete here: the set must never be empty in between.
+    if remaining.is_empty() && !has_placeholder {
+        mods.push(Mod::Add(
+            name.clone(),
+            HashSet::from([placeholder.to_vec()]),
+        ));
+    }
+    if !remaining.is_empty() && has_placeholder {
+        del.extend(
+            have.iter()
+                .filter(|h| settings.is_placeholder(h))
+                .map(|h| h.clone().into_bytes()),
+        );
+    }
+    if !add.is_empty() {
+        mods.push(Mod::Add(name.clone(), add));
+    }
+    if !del.is_empty() {
+        mods.push(Mod::Delete(name, del));
+    }
+}
+
+/// A value update. With the current values `have`, adds already present and deletes already
+/// absent are left out.
+fn value_update_mods(c: &AttributeChange, have: Option<&[String]>, mods: &mut Vec<Mod<Vec<u8>>>) {
+    let name = c.name.clone().into_bytes();
+    let keep_add = |v: &&Value| have.is_none_or(|h| !contains_value(h, v));
+    let keep_del = |v: &&Value| have.is_none_or(|h| contains_value(h, v));
+    let add: HashSet<Vec<u8>> = c.added_values().filter(keep_add).map(value_bytes).collect();
+    let del: HashSet<Vec<u8>> = c
+        .deleted_values()
+        .filter(keep_del)
+        .map(value_bytes)
+        .collect();
+    // Deletes first: an update that swaps values must not hit a single-value limit.
+    if !del.is_empty() {
+        mods.push(Mod::Delete(name.clone(), del));
+    }
+    if !add.is_empty() {
+        mods.push(Mod::Add(name, add));
+    }
 }
 
 fn delete(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use plugin_api::prelude::*;
@@ -176,12 +177,17 @@ fn choice<T: Copy>(
         })
 }
 
-fn list(raw: &str) -> Vec<String> {
-    raw.split([',', '\n'])
+/// The non-empty trimmed items of `raw` between `separators`.
+fn items(raw: &str, separators: &[char]) -> Vec<String> {
+    raw.split(separators)
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+fn list(raw: &str) -> Vec<String> {
+    items(raw, &[',', '\n'])
 }
 
 /// `key = value` lines (text parameters); `;` also separates entries so single-line
@@ -196,21 +202,107 @@ fn keyed_lines(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn seconds(config: &ConfigParameters, name: &str, default: u64) -> ConnectorResult<Duration> {
+/// A number above zero; `default` when empty. `what` says which numbers in the error.
+fn positive<T: FromStr + PartialOrd + Default>(
+    config: &ConfigParameters,
+    name: &str,
+    default: T,
+    what: &str,
+) -> ConnectorResult<T> {
     let raw = config.get_or_empty(name).trim();
     if raw.is_empty() {
-        return Ok(Duration::from_secs(default));
+        return Ok(default);
     }
-    raw.parse::<u64>()
+    raw.parse::<T>()
         .ok()
-        .filter(|s| *s > 0)
-        .map(Duration::from_secs)
-        .ok_or_else(|| ConnectorError::config(format!("'{name}' must be seconds > 0, got {raw:?}")))
+        .filter(|n| *n > T::default())
+        .ok_or_else(|| ConnectorError::config(format!("'{name}' must be {what}, got {raw:?}")))
+}
+
+fn seconds(config: &ConfigParameters, name: &str, default: u64) -> ConnectorResult<Duration> {
+    positive(config, name, default, "seconds > 0").map(Duration::from_secs)
+}
+
+/// A text parameter, trimmed; `default` when unset or blank.
+fn text_or(config: &ConfigParameters, name: &str, default: &str) -> String {
+    config
+        .get(name)
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(default)
+        .trim()
+        .to_owned()
 }
 
 fn path(config: &ConfigParameters, name: &str) -> Option<PathBuf> {
     let raw = config.get_or_empty(name).trim();
     (!raw.is_empty()).then(|| PathBuf::from(raw))
+}
+
+/// The bind method (default: Simple when a user is set) and the bind DN, which Simple needs.
+fn binding(config: &ConfigParameters) -> ConnectorResult<(BindMethod, String)> {
+    let binding = choice(
+        config,
+        P_BINDING,
+        if config.get_or_empty(P_USER).is_empty() {
+            BindMethod::Anonymous
+        } else {
+            BindMethod::Simple
+        },
+        &[
+            ("Anonymous", BindMethod::Anonymous),
+            ("Simple", BindMethod::Simple),
+            ("Basic", BindMethod::Simple),
+            ("SASL EXTERNAL", BindMethod::SaslExternal),
+            ("External", BindMethod::SaslExternal),
+        ],
+    )?;
+    let user = config.get_or_empty(P_USER).trim().to_owned();
+    if binding == BindMethod::Simple && user.is_empty() {
+        return Err(ConnectorError::config(format!(
+            "'{P_BINDING}' Simple needs '{P_USER}' (a bind DN)"
+        )));
+    }
+    Ok((binding, user))
+}
+
+/// The TLS client certificate and key files, both or neither.
+fn client_identity(
+    config: &ConfigParameters,
+) -> ConnectorResult<(Option<PathBuf>, Option<PathBuf>)> {
+    let client_cert = path(config, P_CLIENT_CERT);
+    let client_key = path(config, P_CLIENT_KEY);
+    if client_cert.is_some() != client_key.is_some() {
+        return Err(ConnectorError::config(format!(
+            "'{P_CLIENT_CERT}' and '{P_CLIENT_KEY}' must be set together"
+        )));
+    }
+    Ok((client_cert, client_key))
+}
+
+fn anchor(config: &ConfigParameters) -> AnchorChoice {
+    match config.get_or_empty(P_ANCHOR).trim() {
+        "" => AnchorChoice::Auto,
+        a if a.eq_ignore_ascii_case("auto") => AnchorChoice::Auto,
+        a if a.eq_ignore_ascii_case("dn") => AnchorChoice::Dn,
+        a => AnchorChoice::Attribute(a.to_owned()),
+    }
+}
+
+/// The placeholder member: unset, the default; set to empty, off; else a DN.
+fn placeholder(config: &ConfigParameters) -> ConnectorResult<Option<String>> {
+    match config.get(P_PLACEHOLDER) {
+        None => Ok(Some(DEFAULT_PLACEHOLDER.to_owned())),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => {
+            let v = v.trim();
+            if crate::dn::split_first(v).is_none() {
+                return Err(ConnectorError::config(format!(
+                    "'{P_PLACEHOLDER}' must be a DN, got {v:?}"
+                )));
+            }
+            Ok(Some(v.to_owned()))
+        }
+    }
 }
 
 impl Settings {
@@ -239,53 +331,10 @@ impl Settings {
         } else {
             389
         };
-        let port_raw = config.get_or_empty(P_PORT).trim();
-        let port = if port_raw.is_empty() {
-            default_port
-        } else {
-            port_raw
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| {
-                    ConnectorError::config(format!("'{P_PORT}' must be 1-65535, got {port_raw:?}"))
-                })?
-        };
-        let binding = choice(
-            config,
-            P_BINDING,
-            if config.get_or_empty(P_USER).is_empty() {
-                BindMethod::Anonymous
-            } else {
-                BindMethod::Simple
-            },
-            &[
-                ("Anonymous", BindMethod::Anonymous),
-                ("Simple", BindMethod::Simple),
-                ("Basic", BindMethod::Simple),
-                ("SASL EXTERNAL", BindMethod::SaslExternal),
-                ("External", BindMethod::SaslExternal),
-            ],
-        )?;
-        let user = config.get_or_empty(P_USER).trim().to_owned();
-        if binding == BindMethod::Simple && user.is_empty() {
-            return Err(ConnectorError::config(format!(
-                "'{P_BINDING}' Simple needs '{P_USER}' (a bind DN)"
-            )));
-        }
-        let client_cert = path(config, P_CLIENT_CERT);
-        let client_key = path(config, P_CLIENT_KEY);
-        if client_cert.is_some() != client_key.is_some() {
-            return Err(ConnectorError::config(format!(
-                "'{P_CLIENT_CERT}' and '{P_CLIENT_KEY}' must be set together"
-            )));
-        }
-        let anchor = match config.get_or_empty(P_ANCHOR).trim() {
-            "" => AnchorChoice::Auto,
-            a if a.eq_ignore_ascii_case("auto") => AnchorChoice::Auto,
-            a if a.eq_ignore_ascii_case("dn") => AnchorChoice::Dn,
-            a => AnchorChoice::Attribute(a.to_owned()),
-        };
+        let port = positive(config, P_PORT, default_port, "1-65535")?;
+        let (binding, user) = binding(config)?;
+        let (client_cert, client_key) = client_identity(config)?;
+        let anchor = anchor(config);
         let delta = choice(
             config,
             P_DELTA,
@@ -299,18 +348,7 @@ impl Settings {
                 ("None", DeltaChoice::None),
             ],
         )?;
-        let page_raw = config.get_or_empty(P_PAGE_SIZE).trim();
-        let page_size = if page_raw.is_empty() {
-            500
-        } else {
-            page_raw
-                .parse::<i32>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| {
-                    ConnectorError::config(format!("'{P_PAGE_SIZE}' must be > 0, got {page_raw:?}"))
-                })?
-        };
+        let page_size = positive(config, P_PAGE_SIZE, 500, "> 0")?;
         Ok(Self {
             host,
             port,
@@ -327,13 +365,7 @@ impl Settings {
             op_timeout: seconds(config, P_OP_TIMEOUT, 120)?,
             operational: config.get_bool(P_OPERATIONAL).unwrap_or(false),
             // DNs contain commas: bases are separated by new lines or ';' only.
-            bases: config
-                .get_or_empty(P_BASES)
-                .split(['\n', ';'])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            bases: items(config.get_or_empty(P_BASES), &['\n', ';']),
             scope: choice(
                 config,
                 P_SCOPE,
@@ -346,18 +378,8 @@ impl Settings {
             object_types: list(config.get_or_empty(P_OBJECT_TYPES)),
             anchor,
             delta,
-            accesslog_dn: config
-                .get(P_ACCESSLOG_DN)
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or("cn=accesslog")
-                .trim()
-                .to_owned(),
-            changelog_dn: config
-                .get(P_CHANGELOG_DN)
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or("cn=changelog")
-                .trim()
-                .to_owned(),
+            accesslog_dn: text_or(config, P_ACCESSLOG_DN, "cn=accesslog"),
+            changelog_dn: text_or(config, P_CHANGELOG_DN, "cn=changelog"),
             page_size,
             paging: config.get_bool(P_PAGING).unwrap_or(true),
             dn_templates: keyed_lines(config.get_or_empty(P_DN_TEMPLATES))
@@ -367,12 +389,7 @@ impl Settings {
                 .into_iter()
                 .map(|(k, v)| (k, list(&v)))
                 .collect(),
-            password_attr: config
-                .get(P_PASSWORD_ATTR)
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or("userPassword")
-                .trim()
-                .to_owned(),
+            password_attr: text_or(config, P_PASSWORD_ATTR, "userPassword"),
             password_method: choice(
                 config,
                 P_PASSWORD_METHOD,
@@ -384,20 +401,7 @@ impl Settings {
                 ],
             )?,
             hash_password: config.get_bool(P_HASH_PASSWORD).unwrap_or(false),
-            placeholder_member: match config.get(P_PLACEHOLDER) {
-                // Unset: on, with the default; set to empty: off.
-                None => Some(DEFAULT_PLACEHOLDER.to_owned()),
-                Some(v) if v.trim().is_empty() => None,
-                Some(v) => {
-                    let v = v.trim();
-                    if crate::dn::split_first(v).is_none() {
-                        return Err(ConnectorError::config(format!(
-                            "'{P_PLACEHOLDER}' must be a DN, got {v:?}"
-                        )));
-                    }
-                    Some(v.to_owned())
-                }
-            },
+            placeholder_member: placeholder(config)?,
         })
     }
 
