@@ -18,6 +18,7 @@ mod dn;
 mod entry;
 mod export;
 mod import;
+mod password;
 mod schema;
 mod search;
 mod settings;
@@ -100,6 +101,16 @@ enum ImportRun {
         run: DeltaImport,
         watermark: Watermark,
     },
+}
+
+impl ImportRun {
+    fn watermark(&self) -> &Watermark {
+        match self {
+            ImportRun::Paged { watermark, .. }
+            | ImportRun::Streamed { watermark, .. }
+            | ImportRun::Delta { watermark, .. } => watermark,
+        }
+    }
 }
 
 /// The connector instance.
@@ -337,62 +348,13 @@ impl Connector for GenericLdap {
         let bases = bases_for(&settings, &root, request.partition.as_ref());
         let plan = ImportPlan::new(&settings, &request.schema, anchor, bases)?;
         self.import_page_size = request.page_size.clamp(1, 10_000) as usize;
-        match request.import_type {
-            ImportType::Full => {
-                let strategy = self.delta_strategy()?;
-                let watermark = match strategy {
-                    Some(s) => import::start_watermark(&mut self.session, s, &plan)?,
-                    None => Watermark {
-                        strategy: DeltaStrategy::ModifyTimestamp,
-                        value: String::new(),
-                    },
-                };
-                if strategy == Some(DeltaStrategy::ModifyTimestamp) {
-                    self.session.host.warn(
-                        "delta import uses modifyTimestamp: deleted objects are not seen until the next full import",
-                    );
-                }
-                let encoded = watermark.encode();
-                let host = self.session.host.clone();
-                self.import = Some(
-                    if settings.paging && root.supports_control(OID_PAGED_RESULTS) {
-                        ImportRun::Paged {
-                            run: PagedImport::new(settings, host, Arc::new(plan)),
-                            watermark,
-                        }
-                    } else {
-                        host.info("no paged results (not offered or turned off): importing with one streamed search");
-                        ImportRun::Streamed {
-                            run: StreamedImport::start(
-                                settings,
-                                host,
-                                Arc::new(plan),
-                                false,
-                                self.import_page_size * 2,
-                            ),
-                            watermark,
-                        }
-                    },
-                );
-                Ok(encoded)
-            }
-            ImportType::Delta => {
-                let wm = Watermark::decode(&request.custom_data).ok_or_else(|| {
-                    ConnectorError::invalid_input(
-                        "delta import needs the watermark of a previous full import (run a full import first)",
-                    )
-                })?;
-                let (entries, watermark) = import::run_delta(&mut self.session, &plan, &wm)?;
-                let encoded = watermark.encode();
-                self.import = Some(ImportRun::Delta {
-                    run: DeltaImport {
-                        entries: entries.into(),
-                    },
-                    watermark,
-                });
-                Ok(encoded)
-            }
-        }
+        let run = match request.import_type {
+            ImportType::Full => self.start_full_import(plan, settings, &root)?,
+            ImportType::Delta => self.run_delta_import(&plan, &request.custom_data)?,
+        };
+        let encoded = run.watermark().encode();
+        self.import = Some(run);
+        Ok(encoded)
     }
 
     fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
@@ -488,7 +450,7 @@ impl Connector for GenericLdap {
         _options: PasswordOptions,
     ) -> ConnectorResult<()> {
         let ctx = self.password_context()?;
-        export::set_password(&mut self.session, &ctx, &target, &password).map_err(|e| {
+        password::set_password(&mut self.session, &ctx, &target, &password).map_err(|e| {
             self.session.note(&e);
             password_error(e)
         })
@@ -501,7 +463,7 @@ impl Connector for GenericLdap {
         new: Secret,
     ) -> ConnectorResult<()> {
         let ctx = self.password_context()?;
-        export::change_password(&mut self.session, &ctx, &target, &old, &new).map_err(|e| {
+        password::change_password(&mut self.session, &ctx, &target, &old, &new).map_err(|e| {
             self.session.note(&e);
             password_error(e)
         })
@@ -509,6 +471,70 @@ impl Connector for GenericLdap {
 }
 
 impl GenericLdap {
+    /// A full import: the watermark of the delta strategy taken now, then paged results when
+    /// the server offers them, else one streamed search.
+    fn start_full_import(
+        &mut self,
+        plan: ImportPlan,
+        settings: Arc<Settings>,
+        root: &RootDse,
+    ) -> ConnectorResult<ImportRun> {
+        let strategy = self.delta_strategy()?;
+        let watermark = match strategy {
+            Some(s) => import::start_watermark(&mut self.session, s, &plan)?,
+            None => Watermark {
+                strategy: DeltaStrategy::ModifyTimestamp,
+                value: String::new(),
+            },
+        };
+        if strategy == Some(DeltaStrategy::ModifyTimestamp) {
+            self.session.host.warn(
+                "delta import uses modifyTimestamp: deleted objects are not seen until the next full import",
+            );
+        }
+        let host = self.session.host.clone();
+        Ok(
+            if settings.paging && root.supports_control(OID_PAGED_RESULTS) {
+                ImportRun::Paged {
+                    run: PagedImport::new(settings, host, Arc::new(plan)),
+                    watermark,
+                }
+            } else {
+                host.info("no paged results (not offered or turned off): importing with one streamed search");
+                ImportRun::Streamed {
+                    run: StreamedImport::start(
+                        settings,
+                        host,
+                        Arc::new(plan),
+                        false,
+                        self.import_page_size * 2,
+                    ),
+                    watermark,
+                }
+            },
+        )
+    }
+
+    /// A delta import, run to completion now from the watermark in `custom_data`.
+    fn run_delta_import(
+        &mut self,
+        plan: &ImportPlan,
+        custom_data: &str,
+    ) -> ConnectorResult<ImportRun> {
+        let wm = Watermark::decode(custom_data).ok_or_else(|| {
+            ConnectorError::invalid_input(
+                "delta import needs the watermark of a previous full import (run a full import first)",
+            )
+        })?;
+        let (entries, watermark) = import::run_delta(&mut self.session, plan, &wm)?;
+        Ok(ImportRun::Delta {
+            run: DeltaImport {
+                entries: entries.into(),
+            },
+            watermark,
+        })
+    }
+
     fn password_context(&mut self) -> ConnectorResult<ExportContext> {
         self.session.ensure_alive()?;
         let settings = self.session.settings.clone();
