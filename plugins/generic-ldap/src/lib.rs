@@ -6,8 +6,9 @@
 //! * Root DSE at startup: naming contexts (partitions), controls (paging, permissive modify),
 //!   extensions (Password Modify), vendor (anchor and delta strategy).
 //! * Schema from the subschema entry: structural classes as object types.
-//! * Full import streamed with paged results; delta import from accesslog, changelog or
-//!   modifyTimestamp. Export of adds, modifies, renames, deletes; passwords.
+//! * Full import streamed with paged results; delta import from accesslog, content sync
+//!   (RFC 4533), changelog or modifyTimestamp. Export of adds, modifies, renames, deletes;
+//!   passwords.
 //!
 //! See README.md for parameters and limitations.
 
