@@ -41,8 +41,16 @@ impl<T: Connector> AbiInstance for Instance<T> {
     fn open_import(&mut self, request: AbiOpenImport) -> RResult<RString, AbiError> {
         run(|| self.0.open_import(request.into()))
     }
-    fn get_import_entries(&mut self) -> RResult<AbiImportPage, AbiError> {
-        run(|| crate::host::import_page_of(&mut self.0))
+    fn get_import_page(&mut self) -> RResult<AbiPackedPage, AbiError> {
+        // The previous page's size is a good guess for this one's.
+        let mut page = crate::page::PageWriter::with_capacity(self.1);
+        match guarded(|| self.0.get_import_page(&mut page)) {
+            Ok(status) => {
+                self.1 = page.byte_len();
+                RResult::ROk((page, status).into())
+            }
+            Err(e) => RResult::RErr(e.into()),
+        }
     }
     fn close_import(&mut self, reason: u8) -> RResult<RString, AbiError> {
         run(|| self.0.close_import(m::CloseReason::from_wire(reason)))
@@ -92,17 +100,6 @@ impl<T: Connector> AbiInstance for Instance<T> {
                 m::Secret::new(String::from(new)),
             )
         })
-    }
-    fn get_import_page(&mut self) -> RResult<AbiPackedPage, AbiError> {
-        // The previous page's size is a good guess for this one's.
-        let mut page = crate::page::PageWriter::with_capacity(self.1);
-        match guarded(|| self.0.get_import_page(&mut page)) {
-            Ok(status) => {
-                self.1 = page.byte_len();
-                RResult::ROk((page, status).into())
-            }
-            Err(e) => RResult::RErr(e.into()),
-        }
     }
 }
 

@@ -173,7 +173,7 @@ impl<T: Connector> ConnectorInstance for InProcessInstance<T> {
 
 /// One import page of a connector through its packed path, decoded: what the host sees
 /// whichever of the two import methods the connector implements.
-pub(crate) fn import_page_of<T: Connector>(connector: &mut T) -> ConnectorResult<ImportPage> {
+fn import_page_of<T: Connector>(connector: &mut T) -> ConnectorResult<ImportPage> {
     ImportPage::try_from(packed_import_page_of(connector)?)
 }
 

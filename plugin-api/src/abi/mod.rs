@@ -199,14 +199,6 @@ pub struct AbiOpenImport {
     pub schema: AbiSchema,
 }
 
-#[repr(C)]
-#[derive(StableAbi, Debug, Clone)]
-pub struct AbiImportPage {
-    pub entries: RVec<AbiEntryChange>,
-    pub more_to_import: bool,
-    pub custom_data: RString,
-}
-
 /// An import page packed into one buffer (plugin-api 0.2; see [`crate::page`]).
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone)]
@@ -264,7 +256,8 @@ pub type AbiHostServicesBox = AbiHostServices_TO<'static, RBox<()>>;
 pub trait AbiInstance: Send {
     fn test_connection(&mut self) -> RResult<(), AbiError>;
     fn open_import(&mut self, request: AbiOpenImport) -> RResult<RString, AbiError>;
-    fn get_import_entries(&mut self) -> RResult<AbiImportPage, AbiError>;
+    /// `GetImportEntries`: the next page, packed into one buffer ([`crate::page`]).
+    fn get_import_page(&mut self) -> RResult<AbiPackedPage, AbiError>;
     fn close_import(&mut self, reason: u8) -> RResult<RString, AbiError>;
     fn open_export(&mut self, request: AbiOpenExport) -> RResult<(), AbiError>;
     fn put_export_entries(
@@ -278,8 +271,9 @@ pub trait AbiInstance: Send {
         password: RString,
         options: u32,
     ) -> RResult<(), AbiError>;
-    /// Last method of plugin-api 0.1; methods added later go below it with default bodies,
-    /// and this attribute never moves.
+    /// Last method of plugin-api 0.1 (0.5 put `get_import_page` in the place of the tree-shaped
+    /// `get_import_entries`); methods added later go below it with default bodies, and this
+    /// attribute never moves.
     #[sabi(last_prefix_field)]
     fn change_password(
         &mut self,
@@ -287,14 +281,6 @@ pub trait AbiInstance: Send {
         old: RString,
         new: RString,
     ) -> RResult<(), AbiError>;
-    /// `GetImportEntries` with the page packed into one buffer (plugin-api 0.2): what the
-    /// host calls. `get_import_entries` stays for the layout's sake.
-    fn get_import_page(&mut self) -> RResult<AbiPackedPage, AbiError> {
-        match self.get_import_entries() {
-            RResult::ROk(page) => RResult::ROk(m::ImportPage::from(page).into()),
-            RResult::RErr(e) => RResult::RErr(e),
-        }
-    }
 }
 
 pub type AbiInstanceBox = AbiInstance_TO<'static, RBox<()>>;
@@ -734,41 +720,6 @@ impl From<AbiOpenImport> for m::OpenImportRequest {
     }
 }
 
-impl From<m::ImportPage> for AbiImportPage {
-    fn from(p: m::ImportPage) -> Self {
-        Self {
-            entries: p.entries.into_iter().map(Into::into).collect(),
-            more_to_import: p.more_to_import,
-            custom_data: p.custom_data.into(),
-        }
-    }
-}
-impl From<AbiImportPage> for m::ImportPage {
-    fn from(p: AbiImportPage) -> Self {
-        Self {
-            entries: p.entries.into_iter().map(Into::into).collect(),
-            more_to_import: p.more_to_import,
-            custom_data: p.custom_data.into(),
-        }
-    }
-}
-
-impl From<m::ImportPage> for AbiPackedPage {
-    fn from(p: m::ImportPage) -> Self {
-        let mut page = crate::page::PageWriter::new();
-        for e in &p.entries {
-            page.push(e);
-        }
-        (
-            page,
-            crate::page::PageStatus {
-                more_to_import: p.more_to_import,
-                custom_data: p.custom_data,
-            },
-        )
-            .into()
-    }
-}
 impl From<(crate::page::PageWriter, crate::page::PageStatus)> for AbiPackedPage {
     fn from((page, status): (crate::page::PageWriter, crate::page::PageStatus)) -> Self {
         let (bytes, entries) = page.into_parts();
