@@ -1,0 +1,122 @@
+//! Who a connector is and what it can do, across the ABI.
+
+use abi_stable::{StableAbi, std_types::RString};
+
+use crate::model::{self as m, Wire};
+
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone)]
+pub struct AbiInfo {
+    pub name: RString,
+    pub version: RString,
+    pub vendor: RString,
+    pub description: RString,
+    pub api_version: RString,
+}
+
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone)]
+pub struct AbiCapabilities {
+    pub distinguished_name_style: u8,
+    pub object_rename: bool,
+    pub no_reference_values_in_first_export: bool,
+    pub delta_import: bool,
+    pub concurrent_operation: bool,
+    pub delete_add_as_replace: bool,
+    pub export_password_in_first_pass: bool,
+    pub full_export: bool,
+    pub object_confirmation: u8,
+    pub export_type: u8,
+    /// bit 0: uppercase, bit 1: remove accents.
+    pub normalizations: u8,
+    pub is_dn_as_anchor: bool,
+    pub support_import: bool,
+    pub support_export: bool,
+    pub support_partitions: bool,
+    pub support_password: bool,
+    pub support_hierarchy: bool,
+    pub import_default_page_size: u32,
+    pub import_max_page_size: u32,
+    pub export_default_batch_size: u32,
+    pub export_max_batch_size: u32,
+}
+
+impl From<m::ConnectorInfo> for AbiInfo {
+    fn from(i: m::ConnectorInfo) -> Self {
+        Self {
+            name: i.name.into(),
+            version: i.version.into(),
+            vendor: i.vendor.into(),
+            description: i.description.into(),
+            api_version: i.api_version.into(),
+        }
+    }
+}
+
+impl From<AbiInfo> for m::ConnectorInfo {
+    fn from(i: AbiInfo) -> Self {
+        Self {
+            name: i.name.into(),
+            version: i.version.into(),
+            vendor: i.vendor.into(),
+            description: i.description.into(),
+            api_version: i.api_version.into(),
+        }
+    }
+}
+
+impl From<m::Capabilities> for AbiCapabilities {
+    fn from(c: m::Capabilities) -> Self {
+        Self {
+            distinguished_name_style: c.distinguished_name_style.to_wire(),
+            object_rename: c.object_rename,
+            no_reference_values_in_first_export: c.no_reference_values_in_first_export,
+            delta_import: c.delta_import,
+            concurrent_operation: c.concurrent_operation,
+            delete_add_as_replace: c.delete_add_as_replace,
+            export_password_in_first_pass: c.export_password_in_first_pass,
+            full_export: c.full_export,
+            object_confirmation: c.object_confirmation.to_wire(),
+            export_type: c.export_type.to_wire(),
+            normalizations: c.normalizations.to_wire(),
+            is_dn_as_anchor: c.is_dn_as_anchor,
+            support_import: c.support_import,
+            support_export: c.support_export,
+            support_partitions: c.support_partitions,
+            support_password: c.support_password,
+            support_hierarchy: c.support_hierarchy,
+            import_default_page_size: c.import_default_page_size,
+            import_max_page_size: c.import_max_page_size,
+            export_default_batch_size: c.export_default_batch_size,
+            export_max_batch_size: c.export_max_batch_size,
+        }
+    }
+}
+
+impl From<AbiCapabilities> for m::Capabilities {
+    fn from(c: AbiCapabilities) -> Self {
+        Self {
+            distinguished_name_style: m::DnStyle::from_wire(c.distinguished_name_style),
+            object_rename: c.object_rename,
+            no_reference_values_in_first_export: c.no_reference_values_in_first_export,
+            delta_import: c.delta_import,
+            concurrent_operation: c.concurrent_operation,
+            delete_add_as_replace: c.delete_add_as_replace,
+            export_password_in_first_pass: c.export_password_in_first_pass,
+            full_export: c.full_export,
+            object_confirmation: m::ObjectConfirmation::from_wire(c.object_confirmation),
+            export_type: m::ExportType::from_wire(c.export_type),
+            normalizations: m::Normalizations::from_wire(c.normalizations),
+            is_dn_as_anchor: c.is_dn_as_anchor,
+            support_import: c.support_import,
+            support_export: c.support_export,
+            support_partitions: c.support_partitions,
+            support_password: c.support_password,
+            support_hierarchy: c.support_hierarchy,
+            import_default_page_size: c.import_default_page_size,
+            import_max_page_size: c.import_max_page_size,
+            export_default_batch_size: c.export_default_batch_size,
+            export_max_batch_size: c.export_max_batch_size,
+        }
+    }
+}
