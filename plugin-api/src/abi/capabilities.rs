@@ -120,3 +120,67 @@ impl From<AbiCapabilities> for m::Capabilities {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::testing::round_trip;
+
+    #[test]
+    fn connector_info_round_trips() {
+        round_trip::<AbiInfo, _>(m::ConnectorInfo {
+            name: "csv".into(),
+            version: "1.2.3".into(),
+            vendor: "ecma-host".into(),
+            description: "files ✓".into(),
+            api_version: m::PLUGIN_API_VERSION.into(),
+        });
+    }
+
+    #[test]
+    fn capabilities_round_trip_with_every_enumeration_value_and_flag() {
+        round_trip::<AbiCapabilities, _>(m::Capabilities::default());
+        let styles = [m::DnStyle::None, m::DnStyle::Generic, m::DnStyle::Ldap];
+        let confirmations = [
+            m::ObjectConfirmation::Normal,
+            m::ObjectConfirmation::NoDeleteConfirmation,
+            m::ObjectConfirmation::NoAddAndDeleteConfirmation,
+        ];
+        let export_types = [
+            m::ExportType::AttributeReplace,
+            m::ExportType::AttributeUpdate,
+            m::ExportType::ObjectReplace,
+            m::ExportType::MultivaluedReferenceAttributeUpdate,
+        ];
+        for (i, export_type) in export_types.into_iter().enumerate() {
+            // Every boolean flipped from its default, and page sizes that differ.
+            let d = m::Capabilities::default();
+            round_trip::<AbiCapabilities, _>(m::Capabilities {
+                distinguished_name_style: styles[i % 3],
+                object_rename: !d.object_rename,
+                no_reference_values_in_first_export: !d.no_reference_values_in_first_export,
+                delta_import: !d.delta_import,
+                concurrent_operation: !d.concurrent_operation,
+                delete_add_as_replace: !d.delete_add_as_replace,
+                export_password_in_first_pass: !d.export_password_in_first_pass,
+                full_export: !d.full_export,
+                object_confirmation: confirmations[i % 3],
+                export_type,
+                normalizations: m::Normalizations {
+                    uppercase: i & 1 != 0,
+                    remove_accents: i & 2 != 0,
+                },
+                is_dn_as_anchor: !d.is_dn_as_anchor,
+                support_import: !d.support_import,
+                support_export: !d.support_export,
+                support_partitions: !d.support_partitions,
+                support_password: !d.support_password,
+                support_hierarchy: !d.support_hierarchy,
+                import_default_page_size: 1,
+                import_max_page_size: 2,
+                export_default_batch_size: 3,
+                export_max_batch_size: u32::MAX,
+            });
+        }
+    }
+}

@@ -170,3 +170,66 @@ impl From<AbiEntryChange> for m::CsEntryChange {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::testing::{entries, round_trip};
+
+    #[test]
+    fn values_of_every_type_round_trip() {
+        for value in [
+            m::Value::String("Zoë".into()),
+            m::Value::Integer(i64::MIN),
+            m::Value::Boolean(true),
+            m::Value::Binary(vec![0, 255]),
+            m::Value::Reference("cn=a".into()),
+        ] {
+            round_trip::<AbiValue, _>(value);
+        }
+    }
+
+    #[test]
+    fn anchors_round_trip() {
+        round_trip::<AbiAnchor, _>(m::AnchorAttribute {
+            name: "id".into(),
+            value: m::Value::Integer(7),
+        });
+    }
+
+    #[test]
+    fn entries_with_every_modification_and_error_code_round_trip() {
+        for entry in entries() {
+            round_trip::<AbiEntryChange, _>(entry);
+        }
+    }
+
+    #[test]
+    fn unknown_modifications_and_codes_decode_to_safe_defaults() {
+        let mut abi = AbiEntryChange::from(entries().swap_remove(1));
+        abi.modification = 200;
+        abi.changes = vec![AbiAttributeChange {
+            name: "a".into(),
+            modification: 200,
+            values: vec![AbiValueChange {
+                modification: 200,
+                value: AbiValue::Integer(1),
+            }]
+            .into(),
+        }]
+        .into();
+        abi.error = ROption::RSome(AbiEntryError {
+            code: 200,
+            name: "n".into(),
+            detail: "d".into(),
+        });
+        let e = m::CsEntryChange::from(abi);
+        assert_eq!(e.modification, m::ObjectModification::None);
+        assert_eq!(e.changes[0].modification, m::AttributeModification::Replace);
+        assert_eq!(
+            e.changes[0].values[0].modification,
+            m::ValueModification::Add
+        );
+        assert_eq!(e.error.unwrap().code, m::ImportErrorCode::CustomContinueRun);
+    }
+}

@@ -46,3 +46,51 @@ pub(crate) fn result_from_abi<T, U: From<T>>(r: RResult<T, AbiError>) -> m::Conn
         RResult::RErr(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::testing::round_trip;
+
+    fn every_kind() -> [m::ErrorKind; 8] {
+        use m::ErrorKind::*;
+        [
+            Config,
+            Connection,
+            Unsupported,
+            InvalidInput,
+            Cancelled,
+            Panicked,
+            Internal,
+            FullImportRequired,
+        ]
+    }
+
+    #[test]
+    fn errors_of_every_kind_round_trip() {
+        for kind in every_kind() {
+            round_trip::<AbiError, _>(m::ConnectorError::new(kind, format!("{kind:?} ✓")));
+        }
+    }
+
+    #[test]
+    fn results_round_trip_both_ways() {
+        let ok: m::ConnectorResult<String> = Ok("watermark".into());
+        let back: m::ConnectorResult<String> =
+            result_from_abi(result_to_abi::<String, RString>(ok.clone()));
+        assert_eq!(back, ok);
+        let err: m::ConnectorResult<String> = Err(m::ConnectorError::connection("down"));
+        let back: m::ConnectorResult<String> =
+            result_from_abi(result_to_abi::<String, RString>(err.clone()));
+        assert_eq!(back, err);
+    }
+
+    #[test]
+    fn an_unknown_error_kind_is_internal() {
+        let e = m::ConnectorError::from(AbiError {
+            kind: 200,
+            message: "newer".into(),
+        });
+        assert_eq!(e, m::ConnectorError::internal("newer"));
+    }
+}

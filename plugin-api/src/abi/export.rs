@@ -71,3 +71,34 @@ impl From<AbiExportResult> for m::ExportResult {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::testing::{partition, round_trip, schema};
+
+    #[test]
+    fn open_export_requests_round_trip() {
+        for partition in [None, Some(partition())] {
+            round_trip::<AbiOpenExport, _>(m::OpenExportRequest {
+                batch_size: 100,
+                partition,
+                schema: schema(),
+            });
+        }
+    }
+
+    #[test]
+    fn export_results_round_trip() {
+        round_trip::<AbiExportResult, _>(
+            m::ExportResult::success("e-1")
+                .with_anchor("id", 42i64)
+                .with_anchor("dn", "cn=new"),
+        );
+        round_trip::<AbiExportResult, _>(m::ExportResult::failure(
+            "e-2",
+            m::ExportErrorCode::ConnectedDirectoryMissingObject,
+            "gone",
+        ));
+    }
+}

@@ -76,3 +76,45 @@ impl From<AbiPackedPage> for PackedImportPage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::testing::{entries, partition, round_trip, schema};
+
+    #[test]
+    fn open_import_requests_round_trip() {
+        for (import_type, partition) in [
+            (m::ImportType::Full, None),
+            (m::ImportType::Delta, Some(partition())),
+        ] {
+            round_trip::<AbiOpenImport, _>(m::OpenImportRequest {
+                import_type,
+                page_size: 500,
+                custom_data: "cookie ✓".into(),
+                partition,
+                schema: schema(),
+            });
+        }
+    }
+
+    #[test]
+    fn a_written_page_and_its_status_arrive_whole() {
+        let entries = entries();
+        let mut page = PageWriter::new();
+        for e in &entries {
+            page.push(e);
+        }
+        let status = PageStatus {
+            more_to_import: true,
+            custom_data: "watermark".into(),
+        };
+        let received = PackedImportPage::from(AbiPackedPage::from((page, status.clone())));
+        assert_eq!(received.entries.to_entries().unwrap(), entries);
+        assert_eq!(received.entries.len(), entries.len());
+        assert_eq!(
+            (received.more_to_import, received.custom_data),
+            (status.more_to_import, status.custom_data)
+        );
+    }
+}

@@ -22,6 +22,8 @@ mod module;
 mod parameters;
 mod password;
 mod schema;
+#[cfg(test)]
+mod testing;
 
 pub use capabilities::*;
 pub use entries::*;

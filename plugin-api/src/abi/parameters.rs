@@ -118,3 +118,45 @@ impl From<AbiValidation> for m::ParameterValidation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::testing::round_trip;
+    use m::ConfigParameterDefinition as Def;
+
+    #[test]
+    fn parameter_definitions_of_every_kind_round_trip() {
+        for def in [
+            Def::string("Server", "^.+$", "localhost").required(),
+            Def::encrypted_string("Password").describe("secret"),
+            Def::text("Query", "SELECT 1"),
+            Def::checkbox("Paged", true),
+            Def::dropdown("Mode", &["a", "b"], true, "b"),
+            Def::file("Path", "/tmp/x.csv"),
+            Def::label("Connection"),
+            Def::divider(),
+        ] {
+            round_trip::<AbiParamDef, _>(def);
+        }
+    }
+
+    #[test]
+    fn configured_values_round_trip_with_their_encrypted_flag() {
+        let mut config = m::ConfigParameters::new();
+        config.set("Server", "db.example");
+        config.set_secret("Password", "p@ss ✓");
+        config.set("Empty", "");
+        assert_eq!(params_from_abi(params_to_abi(&config)), config);
+        assert!(params_from_abi(params_to_abi(&m::ConfigParameters::new())).is_empty());
+    }
+
+    #[test]
+    fn validation_results_round_trip() {
+        round_trip::<AbiValidation, _>(m::ParameterValidation::Success);
+        round_trip::<AbiValidation, _>(m::ParameterValidation::Failure {
+            parameter: "Server".into(),
+            message: "unreachable".into(),
+        });
+    }
+}

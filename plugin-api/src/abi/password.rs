@@ -36,3 +36,21 @@ impl From<AbiPasswordTarget> for m::PasswordTarget {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::testing::round_trip;
+
+    #[test]
+    fn password_targets_round_trip() {
+        round_trip::<AbiPasswordTarget, _>(m::PasswordTarget {
+            object_type: "User".into(),
+            dn: "cn=zoe".into(),
+            anchor: vec![m::AnchorAttribute {
+                name: "id".into(),
+                value: m::Value::Integer(7),
+            }],
+        });
+    }
+}

@@ -130,3 +130,20 @@ impl From<AbiPartition> for m::Partition {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::testing::{partition, round_trip, schema};
+
+    #[test]
+    fn a_schema_with_every_data_type_and_operation_round_trips() {
+        round_trip::<AbiSchema, _>(schema());
+        round_trip::<AbiSchema, _>(m::Schema::default());
+    }
+
+    #[test]
+    fn partitions_round_trip() {
+        round_trip::<AbiPartition, _>(partition());
+    }
+}
