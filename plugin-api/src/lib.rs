@@ -10,11 +10,15 @@
 //!   call [`export_connector!`] once. They never see abi_stable.
 //! * The host loads libraries with [`loader::load_plugin`] (feature `loader`) and talks to
 //!   them through the plain traits in [`host`].
-//! * [`abi`] holds the FFI-safe types (abi_stable); see `VERSIONING.md` for what may change.
+//! * `abi` holds the FFI-safe types (abi_stable), hidden from these docs: connectors and the
+//!   host never name them. `VERSIONING.md` says what may change in it.
 
 // Without the loader, some host-side conversions are unused.
 #![cfg_attr(not(feature = "loader"), allow(dead_code))]
 
+// Not part of the documented API: `export_connector!`'s expansion reaches the root module
+// through `__private`, and the loader is in this crate.
+#[doc(hidden)]
 pub mod abi;
 mod export;
 pub mod host;

@@ -1,4 +1,5 @@
-//! The SDK connector authors implement: one plain Rust trait, and [`export_connector!`].
+//! The SDK connector authors implement: one plain Rust trait, and
+//! [`export_connector!`](crate::export_connector).
 //!
 //! ```ignore
 //! use plugin_api::prelude::*;
@@ -9,7 +10,7 @@
 //!
 //! Build the crate as a `cdylib` and drop the library into the host's plugins folder.
 //! Every entry point is wrapped in `catch_unwind`: a panic comes back to the host as an
-//! [`ErrorKind::Panicked`](crate::model::ErrorKind::Panicked) error instead of ending the host.
+//! [`ErrorKind::Panicked`] error instead of ending the host.
 
 use std::sync::Arc;
 

@@ -5,7 +5,8 @@
 //! side and freed through a vtable call, which cost a third of a full import's time (measured
 //! in `plugins/generic-sql/benches/full_import.rs`). A connector writes entries straight into a
 //! [`PageWriter`] (no intermediate `CsEntryChange`s), and the host reads the buffer in place
-//! ([`PackedPage`], [`EntryView`]) or decodes it into its own [`CsEntryChange`]s.
+//! ([`PackedPage`], [`EntryView`]) or decodes it into its own
+//! [`CsEntryChange`](crate::model::CsEntryChange)s.
 //!
 //! Wire format (all integers little-endian; `str` = u32 length + UTF-8 bytes; `name` = u32
 //! position in the page's name table):
