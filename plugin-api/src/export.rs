@@ -228,3 +228,16 @@ macro_rules! export_connector {
         };
     };
 }
+
+#[cfg(test)]
+mod tests {
+    /// `export_connector!` writes the symbol's name out; abi_stable looks it up by this
+    /// constant. An abi_stable that renamed it would load no plugin.
+    #[test]
+    fn the_exported_symbol_is_the_one_abi_stable_looks_up() {
+        assert_eq!(
+            abi_stable::library::ROOT_MODULE_LOADER_NAME,
+            "_1as_0lib_1header_0root_bmodule_bloader"
+        );
+    }
+}

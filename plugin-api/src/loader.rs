@@ -1,14 +1,20 @@
 //! Loads connector plugins from dynamic libraries (host side).
 //!
-//! Each file is loaded with `lib_header_from_path` + `init_root_module`, never with
-//! `RootModule::load_from_file`, which caches one module per interface type in a static and
-//! would hand back the first plugin for every later path. Libraries are never unloaded.
+//! Each file is first opened with libloading and checked for abi_stable's root module symbol,
+//! so that a file that is no library, or a library that is no plugin, gets a one-line reason
+//! naming what is missing. Then it is loaded with `lib_header_from_path` + `init_root_module`,
+//! never with `RootModule::load_from_file`, which caches one module per interface type in a
+//! static and would hand back the first plugin for every later path. Plugins are never
+//! unloaded.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use abi_stable::{
-    library::{LibraryError, RootModuleError, lib_header_from_path},
+    library::{
+        LibraryError, ROOT_MODULE_LOADER_NAME, ROOT_MODULE_LOADER_NAME_WITH_NUL, RootModuleError,
+        lib_header_from_path,
+    },
     sabi_trait::TD_Opaque,
     std_types::{RStr, RString},
 };
@@ -24,7 +30,7 @@ use crate::sdk::{HostCallbacks, HostServices};
 pub enum LoadError {
     #[error("not a loadable library: {0}")]
     NotALibrary(String),
-    #[error("not an ecma-host plugin (no ecma-host root module symbol)")]
+    #[error("not an ecma-host plugin: no {ROOT_MODULE_LOADER_NAME} symbol")]
     NotAPlugin,
     #[error(
         "incompatible plugin-api version: the plugin was built against {found}, this host needs {expected} (rebuild the plugin against plugin-api {expected})"
@@ -99,8 +105,26 @@ impl LoadedPlugin {
     }
 }
 
+/// Opens `path` as a dynamic library and checks that it exports abi_stable's root module
+/// symbol (what [`export_connector!`](crate::export_connector) defines), without reading it.
+fn open_plugin_library(path: &Path) -> Result<libloading::Library, LoadError> {
+    // SAFETY: opening a library runs its initialisers; abi_stable's load right after does the
+    // same (with the same libloading and flags), and loading plugins is this module's purpose:
+    // the host loads only files an operator put in its plugin folders.
+    let library = unsafe { libloading::Library::new(path) }
+        .map_err(|e| LoadError::NotALibrary(e.to_string()))?;
+    // SAFETY: the symbol's address is only looked up, never read through `*const u8`.
+    match unsafe { library.get::<*const u8>(ROOT_MODULE_LOADER_NAME_WITH_NUL.as_bytes()) } {
+        Ok(_) => Ok(library),
+        Err(_) => Err(LoadError::NotAPlugin),
+    }
+}
+
 /// Loads one plugin file.
 pub fn load_plugin(path: &Path) -> Result<LoadedPlugin, LoadError> {
+    // Kept open until abi_stable holds the library too, so that it is not unloaded and its
+    // initialisers run once.
+    let _checked = open_plugin_library(path)?;
     let header = lib_header_from_path(path)?;
     let module = header.init_root_module::<ConnectorModRef>()?;
     let info: ConnectorInfo = (module.info())().into();
@@ -249,5 +273,31 @@ impl ConnectorInstance for LoadedInstance {
             RString::from(old.expose()),
             RString::from(new.expose()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_no_library_is_refused_in_one_line() {
+        let path =
+            std::env::temp_dir().join(format!("plugin-api-garbage-{}.so", std::process::id()));
+        std::fs::write(&path, b"\x7fELF but not really").unwrap();
+        let err = load_plugin(&path).err().expect("garbage loaded");
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(err, LoadError::NotALibrary(_)), "{err:?}");
+        let message = err.to_string();
+        assert!(message.starts_with("not a loadable library: "), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+
+    #[test]
+    fn a_library_without_the_root_module_is_named_for_the_symbol_it_lacks() {
+        assert_eq!(
+            LoadError::NotAPlugin.to_string(),
+            "not an ecma-host plugin: no _1as_0lib_1header_0root_bmodule_bloader symbol"
+        );
     }
 }
