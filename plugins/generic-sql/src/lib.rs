@@ -39,7 +39,6 @@ pub use config::*;
 use conn::{Conn, Pool};
 pub use dialect::Dialect;
 use error::SqlError;
-use import::ImportRun;
 use schema::Detected;
 
 /// The Generic SQL connector.
@@ -179,48 +178,6 @@ impl Drop for ImportFeed {
     fn drop(&mut self) {
         // Closing (or failing) the import stops the reader and returns its connection.
         self.task.abort();
-    }
-}
-
-/// The read-ahead task of an [`ImportFeed`]: each page is written under the command timeout
-/// and sent; it ends after the last page, on the first error, or when the feed is dropped.
-async fn feed_pages(
-    mut conn: Conn,
-    pool: Pool,
-    d: Arc<Detected>,
-    settings: Settings,
-    mut run: ImportRun,
-    pages: import::PageSender,
-) {
-    if import::streams(&run, &d) {
-        let streamed = async {
-            let children = match d.child_columns.is_empty() {
-                true => None,
-                false => Some(pool.acquire().await?),
-            };
-            import::stream_table(&mut conn, children, &d, &settings, &run, &pages).await
-        };
-        if let Err(e) = streamed.await {
-            let _ = pages.send(Err(e)).await;
-        }
-        return;
-    }
-    let mut capacity = 0;
-    loop {
-        let mut page = PageWriter::with_capacity(capacity);
-        let written = error::within(
-            settings.timeout,
-            import::next_page(&mut conn, &d, &settings, &mut run, &mut page),
-        )
-        .await;
-        let next = written.map(|()| {
-            capacity = page.byte_len();
-            (page, run.done)
-        });
-        let last = !matches!(next, Ok((_, false)));
-        if pages.send(next).await.is_err() || last {
-            return;
-        }
     }
 }
 
@@ -394,7 +351,7 @@ impl Connector for GenericSql {
             let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD_PAGES);
             let task = this
                 .rt
-                .spawn(feed_pages(conn, pool, d, this.settings.clone(), run, tx));
+                .spawn(import::feed(conn, pool, d, this.settings.clone(), run, tx));
             this.import = Some(ImportFeed {
                 pages: rx,
                 custom_data: custom_data.clone(),

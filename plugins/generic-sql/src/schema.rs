@@ -12,7 +12,7 @@ use crate::config::*;
 use crate::conn::Conn;
 use crate::dialect::{Dialect, GeneratedKeys};
 use crate::error::SqlError;
-use crate::sql::translate_named;
+use crate::sql::{SqlBuilder, translate_named};
 
 /// One discovered column.
 #[derive(Debug, Clone)]
@@ -73,6 +73,22 @@ impl Detected {
     }
     pub fn anchor_columns(&self) -> impl Iterator<Item = &ColumnDef> {
         self.anchors.iter().map(|i| &self.columns[*i])
+    }
+    /// The attribute of a column (every column has one, except the object type column).
+    pub fn attr_at(&self, location: Location) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.location == location)
+    }
+    /// `SELECT <every column> FROM <table>`, each column read the way [`Dialect::select_expr`]
+    /// says.
+    pub fn select_all(&self) -> SqlBuilder {
+        let mut sql = SqlBuilder::new(self.dialect);
+        sql.push("SELECT ")
+            .join(&self.columns, ", ", |sql, c| {
+                sql.push(&self.dialect.select_expr(&c.name, c.kind));
+            })
+            .push(" FROM ")
+            .push(&self.table_sql);
+        sql
     }
     /// The anchor column is filled by the database.
     pub fn generated_anchor(&self) -> bool {

@@ -28,6 +28,22 @@ impl SqlBuilder {
         self.text.push_str(&q);
         self
     }
+    /// Appends what `each` writes for every item, `separator` between them (column lists,
+    /// parameter lists, conditions).
+    pub fn join<I: IntoIterator>(
+        &mut self,
+        items: I,
+        separator: &str,
+        mut each: impl FnMut(&mut Self, I::Item),
+    ) -> &mut Self {
+        for (k, item) in items.into_iter().enumerate() {
+            if k > 0 {
+                self.text.push_str(separator);
+            }
+            each(self, item);
+        }
+        self
+    }
     /// Appends a placeholder binding `value`. `sql_type` is the column's type: PostgreSQL gets
     /// an explicit cast for types that have no native binding (timestamps, uuid, numeric), so
     /// that text parameters are converted by the server instead of being rejected.
