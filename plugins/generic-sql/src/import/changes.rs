@@ -198,3 +198,39 @@ fn write_delete(
         .anchor(&anchor_column.name, (&value).into());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_of_changes_folds_per_object_in_order_of_first_change() {
+        let change = |seq, anchor, kind: &str| {
+            vec![Cell::Int(seq), Cell::Int(anchor), Cell::Text(kind.into())]
+        };
+        let rows = Rows {
+            rows: vec![
+                change(11, 7, "Add"),
+                change(12, 3, "Update"),
+                change(13, 7, "Update"),
+                change(14, 5, "Update"),
+                change(15, 3, "delete"),
+                change(16, 5, "Add"),
+            ],
+            ..Rows::default()
+        };
+        let mut last_seq = 10;
+        let page = PageChanges::fold(&rows, "Add", "Delete", &mut last_seq);
+        assert_eq!((page.read, last_seq), (6, 16));
+        let folded: Vec<(&str, bool, bool)> = page
+            .objects
+            .iter()
+            .map(|o| (o.key.as_str(), o.deleted, o.added))
+            .collect();
+        // 7: added, then updated (still an add); 3: deleted last; 5: added after an update.
+        assert_eq!(
+            folded,
+            [("7", false, true), ("3", true, false), ("5", false, true)]
+        );
+    }
+}
