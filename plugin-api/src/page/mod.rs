@@ -31,11 +31,11 @@
 //! and each written name was a length, a copy, a bounds check and a UTF-8 check per entry.
 //! Enumerations are written as their wire values (the model's `Wire` conversions), as in the
 //! ABI types, so an unknown value decodes to the same safe default in both.
-
 //!
-//! One file per job: [`format`](self) constants, the writer (connector side), the byte reader,
-//! the views (host side, reading in place). Everything public is re-exported here, so
-//! `plugin_api::page::X` names each.
+//! One file per job: the format's constants (`format.rs`), borrowed values (`value.rs`), the
+//! writer (the connector's side), the byte reader, the views (the host's side, reading in
+//! place) and the tests. Everything public is re-exported here, so `plugin_api::page::X` names
+//! each.
 
 mod format;
 mod reader;
