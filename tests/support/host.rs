@@ -173,8 +173,7 @@ pub struct KillOnDrop(pub std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        crate::servers::kill(&mut self.0);
     }
 }
 

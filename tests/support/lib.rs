@@ -6,6 +6,7 @@
 //! `CI=true`, so a missing install step can never turn into "ran no test".
 
 pub mod directory;
+pub mod drive;
 pub mod ds389;
 pub mod host;
 pub mod plugins;

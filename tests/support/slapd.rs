@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::servers::{free_port, require_binary};
+use crate::servers::{free_port, require_binary, run};
 
 pub const SUFFIX: &str = "dc=example,dc=com";
 pub const ADMIN_DN: &str = "cn=admin,dc=example,dc=com";
@@ -93,12 +93,15 @@ impl Slapd {
 
         let config = config_ldif(d, !options.no_accesslog, !options.no_sync_sessionlog);
         std::fs::write(d.join("config.ldif"), config).unwrap();
-        run(Command::new(&slapadd)
-            .arg("-n0")
-            .arg("-F")
-            .arg(d.join("slapd.d"))
-            .arg("-l")
-            .arg(d.join("config.ldif")));
+        run(
+            Command::new(&slapadd)
+                .arg("-n0")
+                .arg("-F")
+                .arg(d.join("slapd.d"))
+                .arg("-l")
+                .arg(d.join("config.ldif")),
+            "slapadd (cn=config)",
+        );
 
         let mut data = format!(
             "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n\n\
@@ -108,14 +111,17 @@ impl Slapd {
             data.push_str(&std::fs::read_to_string(extra).expect("read preload LDIF"));
         }
         std::fs::write(d.join("data.ldif"), data).unwrap();
-        run(Command::new(&slapadd)
-            .arg("-q")
-            .arg("-F")
-            .arg(d.join("slapd.d"))
-            .arg("-b")
-            .arg(SUFFIX)
-            .arg("-l")
-            .arg(d.join("data.ldif")));
+        run(
+            Command::new(&slapadd)
+                .arg("-q")
+                .arg("-F")
+                .arg(d.join("slapd.d"))
+                .arg("-b")
+                .arg(SUFFIX)
+                .arg("-l")
+                .arg(d.join("data.ldif")),
+            "slapadd (data)",
+        );
 
         let socket_path = d.join("ldapi");
         let ldapi_url = format!(
@@ -186,8 +192,7 @@ impl Slapd {
     /// the same directory back on the same ports.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            crate::servers::kill(&mut child);
         }
     }
 
@@ -249,16 +254,6 @@ impl Drop for Slapd {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("run command");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Subject of the client certificate the harness issues; slapd maps it to the root DN, so a
@@ -413,6 +408,7 @@ pub mod connector {
     use plugin_api::sdk::{HostCallbacks, HostServices};
 
     use super::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+    use crate::drive::{export_batch, import_to_end};
     use crate::plugins::plugin_path;
 
     pub fn plugin() -> LoadedPlugin {
@@ -469,26 +465,17 @@ pub mod connector {
         custom_data: &str,
         page_size: u32,
     ) -> ConnectorResult<(Vec<CsEntryChange>, String, usize)> {
-        inst.open_import(OpenImportRequest {
-            import_type,
-            page_size,
-            custom_data: custom_data.to_owned(),
-            partition: None,
-            schema: schema.clone(),
-        })?;
-        let mut all = Vec::new();
-        let mut pages = 0;
-        loop {
-            let page = inst.get_import_entries()?;
-            pages += 1;
-            assert!(page.entries.len() <= page_size as usize, "page too large");
-            all.extend(page.entries);
-            if !page.more_to_import {
-                break;
-            }
-        }
-        let wm = inst.close_import(CloseReason::Normal)?;
-        Ok((all, wm, pages))
+        let (entries, pages, watermark) = import_to_end(
+            inst,
+            OpenImportRequest {
+                import_type,
+                page_size,
+                custom_data: custom_data.to_owned(),
+                partition: None,
+                schema: schema.clone(),
+            },
+        )?;
+        Ok((entries, watermark, pages))
     }
 
     pub fn export(
@@ -496,14 +483,15 @@ pub mod connector {
         schema: &Schema,
         entries: Vec<CsEntryChange>,
     ) -> ConnectorResult<Vec<ExportResult>> {
-        inst.open_export(OpenExportRequest {
-            batch_size: entries.len() as u32,
-            partition: None,
-            schema: schema.clone(),
-        })?;
-        let r = inst.put_export_entries(entries)?;
-        inst.close_export(CloseReason::Normal)?;
-        Ok(r)
+        export_batch(
+            inst,
+            OpenExportRequest {
+                batch_size: entries.len() as u32,
+                partition: None,
+                schema: schema.clone(),
+            },
+            entries,
+        )
     }
 
     /// An export entry with an identifier.
@@ -519,13 +507,6 @@ pub mod connector {
         e
     }
 
-    /// All values of `attr` as text.
-    pub fn values(e: &CsEntryChange, attr: &str) -> Vec<String> {
-        let mut v: Vec<String> = e
-            .change(attr)
-            .map(|c| c.added_values().map(Value::as_text).collect())
-            .unwrap_or_default();
-        v.sort();
-        v
-    }
+    /// All values of `attr` as text, sorted.
+    pub use crate::drive::values_of as values;
 }
