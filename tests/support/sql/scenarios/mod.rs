@@ -1,0 +1,17 @@
+//! Scenarios every SQL dialect must pass, run by tests/tests/sql_{sqlite,postgres,mariadb,odbc}.rs
+//! against each [`Target`](crate::sql::target::Target); one file per job of the connector.
+
+mod config;
+mod custom_sql;
+mod delta;
+mod export;
+mod import;
+mod outage;
+mod tables;
+
+pub use config::{config_validation, schema_options};
+pub use custom_sql::{query_mode, set_password, stored_procedure_mode};
+pub use delta::{delta_change_table, delta_watermark};
+pub use export::{export_all_kinds, hostile_values_and_names};
+pub use import::full_import_paged;
+pub use outage::{outage_mid_export, outage_mid_import};
