@@ -59,40 +59,18 @@ impl SecretSource {
         };
         match self {
             SecretSource::Env { env } => std::env::var(env)
-                .map(Secret)
+                .map(Secret::new)
                 .map_err(|_| err(format!("environment variable {env} is not set"))),
             SecretSource::File { file } => std::fs::read_to_string(file)
-                .map(|s| Secret(s.trim_end_matches(['\r', '\n']).to_owned()))
+                .map(|s| Secret::new(s.trim_end_matches(['\r', '\n'])))
                 .map_err(|e| err(format!("cannot read {}: {e}", file.display()))),
-            SecretSource::Literal(s) => Ok(Secret(s.clone())),
+            SecretSource::Literal(s) => Ok(Secret::new(s.clone())),
         }
     }
 }
 
-/// A resolved secret. `Debug`/`Display` print `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+/// A resolved secret: the one secret type of the workspace (`Debug` never shows it).
+pub use plugin_api::model::Secret;
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -553,7 +531,7 @@ on_disable = { set = "disabled", value = true }
         let src = SecretSource::File { file: file.clone() };
         let s = src.resolve("t").unwrap();
         assert_eq!(s.expose(), "file-token-1234567");
-        assert_eq!(format!("{s:?} {s}"), "*** ***");
+        assert_eq!(format!("{s:?} {s}"), "Secret(***) ***");
         let lit = SecretSource::Literal("super-secret-value".into());
         assert!(!format!("{lit:?}").contains("super"));
         let missing = SecretSource::Env {

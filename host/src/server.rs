@@ -1,8 +1,9 @@
 //! The HTTPS front: `https://HOST:PORT/ecma2host_{name}/scim/...` per application, plus
 //! `/healthz`, `/readyz` and `/metrics`.
 //!
-//! This layer only authenticates, enforces limits and adapts HTTP to the SCIM engine; every
-//! SCIM error goes through `ScimError`'s `ResponseError` mapping.
+//! This layer only authenticates, enforces limits and adapts HTTP to the SCIM engine. Which
+//! failure gets which status is decided in `errors.rs`; every SCIM error then goes through
+//! `ScimError`'s `ResponseError` mapping.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -120,8 +120,7 @@ impl Application {
                         value: Value::String(id.clone()),
                     }],
                 };
-                let password = Secret::new(password.to_owned());
-                let p = plugin_api::model::Secret::new(password.expose().to_owned());
+                let p = Secret::new(password);
                 self.export_instance
                     .call(move |i| i.set_password(target, p, PasswordOptions::default()))
                     .await

@@ -5,19 +5,13 @@ use plugin_api::model::*;
 
 use super::Application;
 use crate::config::Deprovision;
-use crate::errors;
 
 impl Application {
     /// DELETE: the application's delete policy (export a `Delete`, set a flag, or nothing),
     /// then the cache. Called with the object's lock held (see [`super::locks`]).
     pub(super) async fn delete(&self, rt: &ResourceTypeDef, id: &str) -> Result<(), ScimError> {
-        let idx = self.type_index(rt)?;
+        let (idx, old) = self.cached_object(rt, id)?;
         let t = &self.types[idx];
-        let old = self.caches[idx]
-            .snapshot()
-            .get(id)
-            .cloned()
-            .ok_or_else(|| errors::no_such_object(&rt.name, id))?;
         let exported = match &t.on_delete {
             Deprovision::SetAttribute { set, value } => {
                 self.require_export()?;

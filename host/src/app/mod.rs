@@ -14,14 +14,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ecma_scim::{EngineConfig, ResourceTypeDef, ScimEngine, ScimError};
 use plugin_api::model::*;
 use serde_json::Value as Json;
 
-use crate::cache::TypeCache;
+use crate::cache::{CacheEntry, TypeCache};
 use crate::config::{AppConfig, HostConfig, ScimKind, Secret};
 use crate::mapping::TypeMapping;
 use crate::plugins::{ManagedInstance, PluginRegistry};
@@ -253,6 +253,22 @@ impl Application {
             .iter()
             .position(|t| t.resource_type.name == rt.name)
             .ok_or_else(|| ScimError::not_found(format!("no resource type {}", rt.name)))
+    }
+
+    /// The cached object a write to `id` starts from, with its type's index; 404 when the
+    /// cache does not hold it.
+    fn cached_object(
+        &self,
+        rt: &ResourceTypeDef,
+        id: &str,
+    ) -> Result<(usize, Arc<CacheEntry>), ScimError> {
+        let idx = self.type_index(rt)?;
+        let entry = self.caches[idx]
+            .snapshot()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| crate::errors::no_such_object(&rt.name, id))?;
+        Ok((idx, entry))
     }
 
     /// Cancels connector calls and drops the instances (closing their connections).

@@ -11,7 +11,6 @@ use super::Application;
 use super::render::json_bool;
 use crate::cache::CacheEntry;
 use crate::config::{Deprovision, ScimKind};
-use crate::errors;
 use crate::mapping::diff_records;
 
 impl Application {
@@ -27,13 +26,8 @@ impl Application {
         new: Json,
     ) -> Result<Arc<StoredResource>, ScimError> {
         self.require_export()?;
-        let idx = self.type_index(rt)?;
+        let (idx, old) = self.cached_object(rt, id)?;
         let t = &self.types[idx];
-        let old = self.caches[idx]
-            .snapshot()
-            .get(id)
-            .cloned()
-            .ok_or_else(|| errors::no_such_object(&rt.name, id))?;
         let mut new_record = t.record_from_resource(&new, &self.id_to_ref())?;
         // The anchor is the id: it never changes through SCIM.
         new_record.insert(

@@ -25,6 +25,13 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// `***`: a secret formatted into a message by mistake still does not leak.
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
 /// `PasswordOptions` flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PasswordOptions {
