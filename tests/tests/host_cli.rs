@@ -84,6 +84,7 @@ fn gen_cert_import_test_connection_and_cache_dump() {
     let out = Command::new(exe())
         .args(["import", "c", "--dry-run", "--full", "--config"])
         .arg(&config)
+        .env("RUST_LOG", "info")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::json::get_ci;
+use crate::json::{get_ci, values_not_in};
 use crate::schema::{AttrType, AttributeDef, Resolved, ResolvedAttr, ResourceTypeDef};
 
 /// One attribute-level change, enough to build an ECMA `Update` (or decide on a whole-object `Replace`).
@@ -77,16 +77,8 @@ pub fn diff(old: &Value, new: &Value, rt: &ResourceTypeDef) -> Vec<AttributeChan
                 out.push(mk(None, ChangeKind::Clear));
                 continue;
             }
-            let removed: Vec<Value> = ov
-                .iter()
-                .filter(|x| !nv.iter().any(|y| x == &y))
-                .cloned()
-                .collect();
-            let added: Vec<Value> = nv
-                .iter()
-                .filter(|y| !ov.iter().any(|x| x == *y))
-                .cloned()
-                .collect();
+            let removed: Vec<Value> = values_not_in(&ov, &nv).into_iter().cloned().collect();
+            let added: Vec<Value> = values_not_in(&nv, &ov).into_iter().cloned().collect();
             if !removed.is_empty() {
                 out.push(mk(None, ChangeKind::RemoveValues(removed)));
             }

@@ -1,7 +1,7 @@
 //! Changes between connector records: the ECMA attribute changes a SCIM write exports (the
 //! one diff of the write path), and an imported entry's changes applied to a cached record.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use plugin_api::model::{AttributeChange, AttributeModification, ExportType, Value, ValueChange};
 use plugin_api::page::ChangeView;
@@ -24,12 +24,15 @@ pub fn apply_changes<'a>(record: &mut Record, changes: impl Iterator<Item = Chan
             }
             AttributeModification::Update => {
                 let values = record.entry(c.name.to_owned()).or_default();
-                for d in c.deleted_values() {
-                    values.retain(|v| *v != d);
+                // Sets, not pairwise scans: a delta can touch one member of a 100,000-member group.
+                let deleted: HashSet<Value> = c.deleted_values().map(Value::from).collect();
+                if !deleted.is_empty() {
+                    values.retain(|v| !deleted.contains(v));
                 }
-                for a in c.added_values() {
-                    if !values.iter().any(|v| *v == a) {
-                        values.push(a.into());
+                let mut present: HashSet<Value> = values.iter().cloned().collect();
+                for a in c.added_values().map(Value::from) {
+                    if present.insert(a.clone()) {
+                        values.push(a);
                     }
                 }
                 if values.is_empty() {
@@ -54,15 +57,17 @@ pub fn diff_records(old: &Record, new: &Record, export_type: ExportType) -> Vec<
                 if o.len() <= 1 && n.len() <= 1 || export_type == ExportType::AttributeReplace {
                     out.push(AttributeChange::replace(name, n.iter().cloned()));
                 } else {
+                    let (os, ns): (HashSet<&Value>, HashSet<&Value>) =
+                        (o.iter().collect(), n.iter().collect());
                     let mut changes: Vec<ValueChange> = o
                         .iter()
-                        .filter(|v| !n.contains(v))
+                        .filter(|v| !ns.contains(v))
                         .cloned()
                         .map(ValueChange::delete)
                         .collect();
                     changes.extend(
                         n.iter()
-                            .filter(|v| !o.contains(v))
+                            .filter(|v| !os.contains(v))
                             .cloned()
                             .map(ValueChange::add),
                     );
