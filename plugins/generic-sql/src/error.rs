@@ -44,6 +44,16 @@ pub enum SqlError {
 }
 
 impl SqlError {
+    /// The error blamed on a configured parameter (`message` says which and why), unless the
+    /// database could not be reached: that is no fault of the configuration.
+    pub fn blame_config(self, message: impl FnOnce(&SqlError) -> String) -> SqlError {
+        if self.is_connection() {
+            self
+        } else {
+            SqlError::Config(message(&self))
+        }
+    }
+
     /// True when the database could not be reached or dropped the connection: the same call
     /// may succeed later, without any change.
     pub fn is_connection(&self) -> bool {

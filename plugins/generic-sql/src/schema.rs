@@ -136,118 +136,160 @@ async fn table_columns(conn: &mut Conn, table: &str) -> Result<Vec<ColumnDef>, S
     let described = conn
         .describe(&format!("SELECT * FROM {quoted}"))
         .await
-        .map_err(|e| match e {
-            e if e.is_connection() => e,
-            e => SqlError::Config(format!("'{P_TABLE}': cannot read table '{table}': {e}")),
+        .map_err(|e| {
+            e.blame_config(|e| format!("'{P_TABLE}': cannot read table '{table}': {e}"))
         })?;
     let (schema_name, bare) = match table.rsplit_once('.') {
-        Some((s, t)) => (Some(s.trim().to_owned()), t.trim().to_owned()),
-        None => (None, table.trim().to_owned()),
+        Some((s, t)) => (Some(s.trim()), t.trim()),
+        None => (None, table.trim()),
     };
-    let mut declared_types: Vec<(String, String)> = Vec::new();
-    let generated: Vec<String> = match dialect {
-        Dialect::Sqlite => {
-            // A single INTEGER PRIMARY KEY column is an alias of the rowid: SQLite assigns it.
-            let rows = conn
-                .fetch(
-                    "SELECT name, type, pk FROM pragma_table_info(?)",
-                    &[Bind::Text(bare.clone())],
-                )
-                .await?;
-            let pks: Vec<&Vec<Cell>> = rows
-                .rows
-                .iter()
-                .filter(|r| !matches!(r[2], Cell::Int(0)))
-                .collect();
-            match pks.as_slice() {
-                [pk] if matches!(&pk[1], Cell::Text(t) if t.eq_ignore_ascii_case("INTEGER")) => {
-                    match &pk[0] {
-                        Cell::Text(n) => vec![n.clone()],
-                        _ => Vec::new(),
-                    }
-                }
-                _ => Vec::new(),
-            }
-        }
-        Dialect::Postgres => {
-            let mut binds = vec![Bind::Text(bare.clone())];
-            let schema_filter = match &schema_name {
-                Some(s) => {
-                    binds.push(Bind::Text(s.clone()));
-                    "table_schema = $2"
-                }
-                None => "table_schema = current_schema()",
-            };
-            let rows = conn
-                .fetch(
-                    &format!(
-                        "SELECT CAST(column_name AS text) FROM information_schema.columns \
-                         WHERE table_name = $1 AND {schema_filter} \
-                         AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')"
-                    ),
-                    &binds,
-                )
-                .await?;
-            rows.rows.iter().filter_map(|r| text(&r[0])).collect()
-        }
-        Dialect::MySql => {
-            let mut binds = vec![Bind::Text(bare.clone())];
-            let schema_filter = match &schema_name {
-                Some(s) => {
-                    binds.push(Bind::Text(s.clone()));
-                    "table_schema = ?"
-                }
-                None => "table_schema = DATABASE()",
-            };
-            let rows = conn
-                .fetch(
-                    &format!(
-                        "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(column_type AS CHAR), \
-                         CAST(extra AS CHAR) FROM information_schema.columns \
-                         WHERE table_name = ? AND {schema_filter}"
-                    ),
-                    &binds,
-                )
-                .await?;
-            // The wire type of a text column with a binary collation says VARBINARY; the
-            // catalog has the declared type.
-            for r in &rows.rows {
-                let (Some(name), Some(data_type), Some(column_type)) =
-                    (text(&r[0]), text(&r[1]), text(&r[2]))
-                else {
-                    continue;
-                };
-                let column_type = column_type.to_ascii_lowercase();
-                let declared = if column_type.starts_with("tinyint(1)") {
-                    "BOOLEAN".to_owned()
-                } else if column_type.contains("unsigned") {
-                    format!("{} UNSIGNED", data_type.to_ascii_uppercase())
-                } else {
-                    data_type.to_ascii_uppercase()
-                };
-                declared_types.push((name, declared));
-            }
-            rows.rows
-                .iter()
-                .filter(|r| text(&r[3]).is_some_and(|e| e.contains("auto_increment")))
-                .filter_map(|r| text(&r[0]))
-                .collect()
-        }
-        Dialect::Odbc => conn.generated_columns(schema_name.as_deref(), &bare)?,
+    let catalog = match dialect {
+        Dialect::Sqlite => Catalog {
+            generated: sqlite_rowid_alias(conn, bare).await?,
+            declared_types: Vec::new(),
+        },
+        Dialect::Postgres => Catalog {
+            generated: postgres_generated(conn, schema_name, bare).await?,
+            declared_types: Vec::new(),
+        },
+        Dialect::MySql => mysql_catalog(conn, schema_name, bare).await?,
+        Dialect::Odbc => Catalog {
+            generated: conn.generated_columns(schema_name, bare)?,
+            declared_types: Vec::new(),
+        },
     };
     Ok(described
         .into_iter()
         .map(|c| ColumnDef {
-            kind: declared_types
+            kind: catalog
+                .declared_types
                 .iter()
                 .find(|(n, _)| *n == c.name)
                 .map(|(_, t)| dialect.native_kind(t))
                 .unwrap_or_else(|| dialect.native_kind(&c.type_name)),
-            generated: generated.iter().any(|g| g == &c.name),
+            generated: catalog.generated.iter().any(|g| g == &c.name),
             name: c.name,
             sql_type: c.type_name,
         })
         .collect())
+}
+
+/// What a database's catalog adds to a table's described columns.
+struct Catalog {
+    /// Columns the database fills itself.
+    generated: Vec<String>,
+    /// Declared type names (column, type) where the described one says less.
+    declared_types: Vec<(String, String)>,
+}
+
+/// A single INTEGER PRIMARY KEY column is an alias of the rowid: SQLite assigns it.
+async fn sqlite_rowid_alias(conn: &mut Conn, table: &str) -> Result<Vec<String>, SqlError> {
+    let rows = conn
+        .fetch(
+            "SELECT name, type, pk FROM pragma_table_info(?)",
+            &[Bind::Text(table.to_owned())],
+        )
+        .await?;
+    let pks: Vec<&Vec<Cell>> = rows
+        .rows
+        .iter()
+        .filter(|r| !matches!(r[2], Cell::Int(0)))
+        .collect();
+    Ok(match pks.as_slice() {
+        [pk] if matches!(&pk[1], Cell::Text(t) if t.eq_ignore_ascii_case("INTEGER")) => {
+            match &pk[0] {
+                Cell::Text(n) => vec![n.clone()],
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    })
+}
+
+/// The binds and the condition that pick a table in `information_schema`: in the given
+/// schema (bound as `schema_param`), or in the connection's current one (`current`).
+fn information_schema_table(
+    schema: Option<&str>,
+    table: &str,
+    schema_param: &str,
+    current: &str,
+) -> (Vec<Bind>, String) {
+    let mut binds = vec![Bind::Text(table.to_owned())];
+    let condition = match schema {
+        Some(s) => {
+            binds.push(Bind::Text(s.to_owned()));
+            format!("table_schema = {schema_param}")
+        }
+        None => format!("table_schema = {current}"),
+    };
+    (binds, condition)
+}
+
+/// Identity and serial columns.
+async fn postgres_generated(
+    conn: &mut Conn,
+    schema: Option<&str>,
+    table: &str,
+) -> Result<Vec<String>, SqlError> {
+    let (binds, schema_filter) = information_schema_table(schema, table, "$2", "current_schema()");
+    let rows = conn
+        .fetch(
+            &format!(
+                "SELECT CAST(column_name AS text) FROM information_schema.columns \
+                 WHERE table_name = $1 AND {schema_filter} \
+                 AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')"
+            ),
+            &binds,
+        )
+        .await?;
+    Ok(rows.rows.iter().filter_map(|r| text(&r[0])).collect())
+}
+
+/// Auto-increment columns, and the declared types: the wire type of a text column with a
+/// binary collation says VARBINARY, and `tinyint(1)` is how MySQL declares a boolean.
+async fn mysql_catalog(
+    conn: &mut Conn,
+    schema: Option<&str>,
+    table: &str,
+) -> Result<Catalog, SqlError> {
+    let (binds, schema_filter) = information_schema_table(schema, table, "?", "DATABASE()");
+    let rows = conn
+        .fetch(
+            &format!(
+                "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(column_type AS CHAR), \
+                 CAST(extra AS CHAR) FROM information_schema.columns \
+                 WHERE table_name = ? AND {schema_filter}"
+            ),
+            &binds,
+        )
+        .await?;
+    let mut declared_types = Vec::new();
+    for r in &rows.rows {
+        let (Some(name), Some(data_type), Some(column_type)) =
+            (text(&r[0]), text(&r[1]), text(&r[2]))
+        else {
+            continue;
+        };
+        let column_type = column_type.to_ascii_lowercase();
+        let declared = if column_type.starts_with("tinyint(1)") {
+            "BOOLEAN".to_owned()
+        } else if column_type.contains("unsigned") {
+            format!("{} UNSIGNED", data_type.to_ascii_uppercase())
+        } else {
+            data_type.to_ascii_uppercase()
+        };
+        declared_types.push((name, declared));
+    }
+    let generated = rows
+        .rows
+        .iter()
+        .filter(|r| text(&r[3]).is_some_and(|e| e.contains("auto_increment")))
+        .filter_map(|r| text(&r[0]))
+        .collect();
+    Ok(Catalog {
+        generated,
+        declared_types,
+    })
 }
 
 fn text(c: &Cell) -> Option<String> {
@@ -327,10 +369,7 @@ async fn procedure_columns(
 ) -> Result<Vec<ColumnInfo>, SqlError> {
     let template = dialect.procedure_call(name, "@StartIndex, @EndIndex");
     let (sql, names) = translate_named(dialect, &template);
-    let as_config = |e: SqlError| match e {
-        e if e.is_connection() => e,
-        e => SqlError::Config(format!("'{P_ATTR_PROC}' {name}: {e}")),
-    };
+    let as_config = |e: SqlError| e.blame_config(|e| format!("'{P_ATTR_PROC}' {name}: {e}"));
     if let Ok(described) = conn.describe(&sql).await
         && !described.is_empty()
     {
@@ -377,10 +416,10 @@ pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, Sq
         AttributeSource::Table => table_columns(conn, &settings.table).await?,
         AttributeSource::Query(q) => {
             let (sql, _) = translate_named(dialect, q);
-            let described = conn.describe(&sql).await.map_err(|e| match e {
-                e if e.is_connection() => e,
-                e => SqlError::Config(format!("'{P_ATTR_QUERY}': {e}")),
-            })?;
+            let described = conn
+                .describe(&sql)
+                .await
+                .map_err(|e| e.blame_config(|e| format!("'{P_ATTR_QUERY}': {e}")))?;
             with_table_info(conn, settings, dialect, described).await?
         }
         AttributeSource::Procedure(p) => {

@@ -76,13 +76,9 @@ async fn statement_params(
     // change keep their current values: they are read first.
     if matches!(e.modification, ObjectModification::Update)
         && !d.table_sql.is_empty()
-        && anchors.iter().all(Option::is_some)
+        && let Some(given) = anchors.iter().cloned().collect::<Option<Vec<Bind>>>()
     {
-        let binds: Vec<Bind> = anchors
-            .iter()
-            .map(|b| b.clone().expect("checked"))
-            .collect();
-        current_values(conn, d, settings, &binds, &mut params).await?;
+        current_values(conn, d, settings, &given, &mut params).await?;
     }
     for (k, &i) in d.anchors.iter().enumerate() {
         if let Some(b) = &anchors[k] {

@@ -115,10 +115,10 @@ async fn max_seq(conn: &mut Conn, d: &Detected, settings: &Settings) -> Result<i
         d.dialect.quote_part(sequence_column),
         d.dialect.quote_table(table)
     );
-    let rows = conn.fetch(&sql, &[]).await.map_err(|e| match e {
-        e if e.is_connection() => e,
-        e => SqlError::Config(format!("'{P_CT_TABLE}': {e}")),
-    })?;
+    let rows = conn
+        .fetch(&sql, &[])
+        .await
+        .map_err(|e| e.blame_config(|e| format!("'{P_CT_TABLE}': {e}")))?;
     Ok(match rows.rows.first().and_then(|r| r.first()) {
         Some(Cell::Int(i)) => *i,
         Some(Cell::Text(s)) => s.parse().unwrap_or(0),
