@@ -163,9 +163,10 @@ impl GenericSql {
 /// the database, the reader and the host on a busy machine at a constant memory cost.
 const READ_AHEAD_PAGES: usize = 4;
 
-/// A running import. A task on the instance's runtime reads the pages, up to
-/// [`READ_AHEAD_PAGES`] ahead of the host: the next page's queries and row conversion overlap with the host decoding and
-/// caching the previous one; at most [`READ_AHEAD_PAGES`] + 2 pages are held.
+/// A running import. A task on the instance's runtime ([`import::feed`]) reads the pages, up
+/// to [`READ_AHEAD_PAGES`] ahead of the host: the next page's queries and row conversion
+/// overlap with the host decoding and caching the previous one; at most
+/// [`READ_AHEAD_PAGES`] + 2 pages are held.
 struct ImportFeed {
     pages: tokio::sync::mpsc::Receiver<Result<(PageWriter, bool), SqlError>>,
     /// The watermark of this run, taken when it was opened.
