@@ -2,13 +2,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LogFormat};
 use crate::plugins::PluginRegistry;
-use crate::runtime::{ServeOptions, base_url, build_apps, start};
+use crate::runtime::{ServeOptions, base_url, build_slots, start};
 
 /// A cross-platform ECMA Connector Host: serves SCIM 2.0 to Microsoft Entra provisioning and
 /// drives connector plugins that talk to the target systems.
@@ -176,32 +177,46 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn serve(path: &std::path::Path, insecure_http: bool) -> anyhow::Result<ExitCode> {
     let config = load_config(path)?;
     init_logging_with(&config.host.log_level, config.host.log_format);
-    let registry = registry_for(&config);
+    let registry = Arc::new(registry_for(&config));
     let scheme = if insecure_http { "http" } else { "https" };
-    let (apps, failures) = build_apps(&config, &registry, scheme);
-    if apps.is_empty() {
-        anyhow::bail!(
-            "no application could be started{}",
-            if failures.is_empty() {
-                " (none configured)".to_owned()
-            } else {
-                format!(
-                    ": {}",
-                    failures
-                        .iter()
-                        .map(|e| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            }
-        );
+    let slots = build_slots(&config).map_err(|errors| {
+        anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    if slots.is_empty() {
+        anyhow::bail!("no application could be started (none configured)");
     }
-    for name in apps.keys() {
+    // Nothing to serve at all: every application names a connector that is not loaded.
+    if config
+        .apps
+        .iter()
+        .all(|a| registry.get(&a.connector).is_none())
+    {
+        let reasons: Vec<String> = config
+            .apps
+            .iter()
+            .map(|a| {
+                format!(
+                    "app '{}': {}",
+                    a.name,
+                    crate::app::connector_not_loaded(&a.connector, &registry)
+                )
+            })
+            .collect();
+        anyhow::bail!("no application could be started: {}", reasons.join("; "));
+    }
+    for name in slots.keys() {
         tracing::info!(app = %name, url = %base_url(&config, scheme, name), "application endpoint");
     }
     let rt = runtime()?;
     rt.block_on(async {
-        let host = start(&config, apps, &ServeOptions { insecure_http }).await?;
+        let host = start(&config, slots, registry, &ServeOptions { insecure_http }).await?;
         host.wait().await
     })
     .context("the host stopped with an error")?;
@@ -234,7 +249,11 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
             ));
             continue;
         };
-        match crate::app::validate_with_connector(app, plugin.plugin.as_ref()) {
+        match crate::app::validate_with_connector(
+            app,
+            plugin.plugin.as_ref(),
+            crate::app::Validation::AllProblems,
+        ) {
             Ok(params) => match plugin.plugin.schema(&params) {
                 Ok(schema) => {
                     for ot in &app.object_types {

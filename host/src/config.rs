@@ -159,10 +159,18 @@ pub struct AppConfig {
     pub parameters: Parameters,
     #[serde(rename = "object_type")]
     pub object_types: Vec<ObjectTypeConfig>,
+    /// The longest wait between two attempts to set the application up while its target
+    /// cannot be reached (the wait starts at 1 s and doubles).
+    #[serde(default = "default_setup_retry_max")]
+    pub setup_retry_max_secs: u64,
 }
 
 fn default_autosync() -> u64 {
     120
+}
+
+fn default_setup_retry_max() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

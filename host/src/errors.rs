@@ -129,6 +129,26 @@ pub fn not_ready(last_failure: Option<&str>) -> ScimError {
     ScimError::unavailable(detail, Some(RETRY_AFTER_SECS))
 }
 
+/// The application is not set up yet (its target could not be reached) or cannot be (its
+/// connector is not loaded); `reason` says why, `retry_in_secs` when the next attempt is due.
+pub fn not_set_up(reason: &str, retry_in_secs: Option<u64>) -> ScimError {
+    let retry = retry_in_secs
+        .map(|s| (s.max(1) as u32).min(RETRY_AFTER_SECS))
+        .unwrap_or(RETRY_AFTER_SECS);
+    ScimError::unavailable(
+        format!("the application is not available yet: {reason}"),
+        Some(retry),
+    )
+}
+
+/// The application is starting: its first setup attempt is running.
+pub fn starting() -> ScimError {
+    ScimError::unavailable(
+        "the application is starting (checking its configuration with the target)",
+        Some(5),
+    )
+}
+
 /// A write that outlived the host's request time limit; the export runs on and still updates
 /// the cache, so Entra's retry sees the outcome.
 pub fn request_timeout(secs: u64) -> ScimError {

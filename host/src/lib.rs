@@ -17,4 +17,5 @@ pub mod plugins;
 pub mod probe;
 pub mod runtime;
 pub mod server;
+pub mod slot;
 pub mod tls;

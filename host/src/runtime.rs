@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::app::{AppError, Application};
-use crate::config::Config;
+use crate::config::{Config, ConfigError, resolve_token};
 use crate::plugins::PluginRegistry;
 use crate::server::HostState;
+use crate::slot::{AppSlot, SetupContext, supervise};
 
 /// Errors starting the host.
 #[derive(Debug, thiserror::Error)]
@@ -54,32 +54,28 @@ pub fn base_url(config: &Config, scheme: &str, app: &str) -> String {
     )
 }
 
-/// Builds every application that can be built; the others are logged and skipped, so one
-/// broken application never stops the rest.
-pub fn build_apps(
-    config: &Config,
-    registry: &PluginRegistry,
-    scheme: &str,
-) -> (BTreeMap<String, Arc<Application>>, Vec<AppError>) {
-    let mut apps = BTreeMap::new();
-    let mut failures = Vec::new();
+/// Registers every configured application: a slot with its token, set up in the background
+/// once the host runs. A token that cannot be resolved is a configuration error, reported for
+/// every application at once.
+pub fn build_slots(config: &Config) -> Result<BTreeMap<String, Arc<AppSlot>>, Vec<ConfigError>> {
+    let mut slots = BTreeMap::new();
+    let mut errors = Vec::new();
     for app in &config.apps {
-        match Application::new(
-            app,
-            &config.host,
-            registry,
-            &base_url(config, scheme, &app.name),
-        ) {
-            Ok(a) => {
-                apps.insert(app.name.clone(), Arc::new(a));
+        match resolve_token(app) {
+            Ok(token) => {
+                slots.insert(
+                    app.name.clone(),
+                    Arc::new(AppSlot::new(app.name.clone(), token)),
+                );
             }
-            Err(e) => {
-                tracing::error!("application not started: {e}");
-                failures.push(e);
-            }
+            Err(e) => errors.push(e),
         }
     }
-    (apps, failures)
+    if errors.is_empty() {
+        Ok(slots)
+    } else {
+        Err(errors)
+    }
 }
 
 /// A started host: the HTTP server runs until SIGTERM/SIGINT or [`RunningHost::stop`].
@@ -98,7 +94,7 @@ impl RunningHost {
         let _ = self.shutdown.send(true);
         self.server.stop(true).await;
         let _ = self.join.await;
-        for app in self.state.apps.values() {
+        for app in self.state.apps.values().filter_map(|s| s.app()) {
             app.close();
         }
     }
@@ -110,7 +106,7 @@ impl RunningHost {
             Err(e) => Err(HostError::Server(std::io::Error::other(e))),
         };
         let _ = self.shutdown.send(true);
-        for app in self.state.apps.values() {
+        for app in self.state.apps.values().filter_map(|s| s.app()) {
             app.close();
         }
         result
@@ -119,21 +115,38 @@ impl RunningHost {
 
 /// Starts autosync for every application and the HTTP(S) listener. Must run inside a tokio
 /// runtime.
+/// Applications are set up in the background: the listener opens before any target is
+/// contacted.
 pub async fn start(
     config: &Config,
-    apps: BTreeMap<String, Arc<Application>>,
+    slots: BTreeMap<String, Arc<AppSlot>>,
+    registry: Arc<PluginRegistry>,
     options: &ServeOptions,
 ) -> Result<RunningHost, HostError> {
+    let scheme = if options.insecure_http {
+        "http"
+    } else {
+        "https"
+    };
     let state = Arc::new(HostState {
-        apps,
+        apps: slots,
         max_body_bytes: config.host.max_body_bytes,
         request_timeout: Duration::from_secs(config.host.request_timeout_secs.max(1)),
         cache_dump: config.host.cache_dump,
         metrics: metrics_handle(),
     });
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
-    for app in state.apps.values() {
-        tokio::spawn(app.clone().autosync(shutdown_rx.clone()));
+    for app in &config.apps {
+        let Some(slot) = state.apps.get(&app.name) else {
+            continue;
+        };
+        let ctx = SetupContext {
+            config: app.clone(),
+            host: config.host.clone(),
+            registry: registry.clone(),
+            base_url: base_url(config, scheme, &app.name),
+        };
+        tokio::spawn(supervise(slot.clone(), ctx, shutdown_rx.clone()));
     }
     let addr = format!("{}:{}", config.host.listen, config.host.port);
     let app_state = state.clone();

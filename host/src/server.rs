@@ -15,12 +15,12 @@ use ecma_scim::{Method, SCIM_CONTENT_TYPE, ScimError, ScimRequest, ScimResponse}
 use futures_util::StreamExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use crate::app::Application;
 use crate::errors;
+use crate::slot::{AppSlot, AppStatus};
 
 /// Shared state of the HTTP workers.
 pub struct HostState {
-    pub apps: BTreeMap<String, Arc<Application>>,
+    pub apps: BTreeMap<String, Arc<AppSlot>>,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub cache_dump: bool,
@@ -44,24 +44,33 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness per application. Unauthenticated, so it says whether the last import failed but
-/// not why (the reason, which may name hosts or accounts, is in the log).
+/// Readiness per application: its state (`starting`, `retrying`, `failed`, `importing`,
+/// `ready`) and, when it is not ready, why. 200 once every application is ready.
 async fn readyz(state: web::Data<HostState>) -> HttpResponse {
-    let apps: BTreeMap<&str, serde_json::Value> = state
+    let statuses: BTreeMap<&str, AppStatus> = state
         .apps
         .iter()
-        .map(|(n, a)| {
-            (
-                n.as_str(),
-                serde_json::json!({
-                    "ready": a.is_ready(),
-                    "importing": a.is_importing(),
-                    "lastImportFailed": a.last_error().is_some(),
-                }),
-            )
+        .map(|(n, slot)| (n.as_str(), slot.status()))
+        .collect();
+    let apps: BTreeMap<&str, serde_json::Value> = statuses
+        .iter()
+        .map(|(n, status)| {
+            let mut v = serde_json::json!({
+                "state": status.label(),
+                "ready": *status == AppStatus::Ready,
+                "importing": *status == AppStatus::Importing,
+                "lastImportFailed": matches!(status, AppStatus::ImportRetrying { .. }),
+            });
+            if let Some(reason) = status.reason() {
+                v["reason"] = reason.into();
+            }
+            if let AppStatus::Retrying { retry_in_secs, .. } = status {
+                v["retryInSecs"] = (*retry_in_secs).into();
+            }
+            (*n, v)
         })
         .collect();
-    let all = state.apps.values().all(|a| a.is_ready());
+    let all = statuses.values().all(|s| *s == AppStatus::Ready);
     let body = serde_json::json!({ "ready": all, "applications": apps });
     if all {
         HttpResponse::Ok().json(body)
@@ -117,15 +126,26 @@ async fn scim(
     let tail = tail.to_owned();
     let app = state.apps.get(app_name).cloned();
     let result: Result<HttpResponse, ScimError> = async {
-        let app = app.ok_or_else(|| errors::no_such_application(app_name))?;
+        let slot = app.ok_or_else(|| errors::no_such_application(app_name))?;
         match bearer(&req) {
-            Some(token) if app.token_matches(token) => {}
+            Some(token) if slot.token_matches(token) => {}
             presented => return Err(errors::bad_token(presented.is_some())),
         }
-        if !app.is_ready() {
-            let last_failure = app.last_error().filter(|_| !app.is_importing());
-            return Err(errors::not_ready(last_failure.as_deref()));
-        }
+        let app = match slot.app() {
+            Some(app) if app.is_ready() => app,
+            _ => {
+                return Err(match slot.status() {
+                    AppStatus::Starting => errors::starting(),
+                    AppStatus::Retrying {
+                        reason,
+                        retry_in_secs,
+                    } => errors::not_set_up(&reason, Some(retry_in_secs)),
+                    AppStatus::Failed { reason } => errors::not_set_up(&reason, None),
+                    AppStatus::ImportRetrying { reason } => errors::not_ready(Some(&reason)),
+                    AppStatus::Importing | AppStatus::Ready => errors::not_ready(None),
+                });
+            }
+        };
         let mut body = Vec::new();
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(errors::unreadable_body)?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ecma_host::config::Config;
 use ecma_host::plugins::PluginRegistry;
-use ecma_host::runtime::{RunningHost, ServeOptions, build_apps, start};
+use ecma_host::runtime::{RunningHost, ServeOptions, build_slots, start};
 use serde_json::Value;
 
 /// The token every test application uses.
@@ -40,9 +40,8 @@ pub async fn start_host_with(apps_toml: &str, plugins: &[PathBuf], host_extra: &
         Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).expect("test config");
     let registry = PluginRegistry::discover(&[], &config.host.plugin_files);
     assert!(registry.failures().is_empty(), "{:?}", registry.failures());
-    let (apps, failures) = build_apps(&config, &registry, "https");
-    assert!(failures.is_empty(), "{failures:?}");
-    let host = start(&config, apps, &ServeOptions::default())
+    let slots = build_slots(&config).expect("tokens resolve");
+    let host = start(&config, slots, Arc::new(registry), &ServeOptions::default())
         .await
         .expect("host starts");
     let cert = ecma_host::tls::generated_paths(state_dir.path()).0;
@@ -159,6 +158,37 @@ impl TestHost {
             .await
             .unwrap();
         panic!("host not ready after 10 s: {body}");
+    }
+
+    /// The `/readyz` entry of one application (`state`, `reason`, ...).
+    pub async fn app_status(&self, app: &str) -> Value {
+        let text = self
+            .client
+            .get(format!("{}/readyz", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_str(&text).unwrap();
+        body["applications"][app].clone()
+    }
+
+    /// Waits until one application is ready (the others may be in any state).
+    pub async fn wait_app_ready(&self, app: &str, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let status = self.app_status(app).await;
+            if status["state"] == "ready" {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "application '{app}' not ready after {timeout:?}: {status}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn stop(mut self) {

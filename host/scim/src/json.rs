@@ -73,7 +73,7 @@ pub fn values_not_in<'a>(a: &'a [Value], b: &[Value]) -> Vec<&'a Value> {
         .filter(|x| {
             by_hash
                 .get(&hash_value(x))
-                .is_none_or(|ys| !ys.iter().any(|y| *y == *x))
+                .is_none_or(|ys| !ys.contains(x))
         })
         .collect()
 }

@@ -22,7 +22,7 @@ use plugin_api::model::*;
 use serde_json::Value as Json;
 
 use crate::cache::{CacheEntry, TypeCache};
-use crate::config::{AppConfig, HostConfig, ScimKind, Secret};
+use crate::config::{AppConfig, HostConfig, ScimKind};
 use crate::mapping::TypeMapping;
 use crate::plugins::{ManagedInstance, PluginRegistry};
 
@@ -39,7 +39,7 @@ mod render;
 mod update;
 
 pub use import::{ImportMode, ImportSummary};
-pub use parameters::{connector_parameters, validate_with_connector};
+pub use parameters::{Validation, connector_parameters, validate_with_connector};
 pub use render::now_rfc3339;
 
 /// Why an application could not be set up or run.
@@ -62,7 +62,6 @@ pub const IMPORTING_MESSAGE: &str =
 pub struct Application {
     pub name: String,
     pub config: AppConfig,
-    token: Secret,
     pub capabilities: Capabilities,
     pub types: Vec<TypeMapping>,
     caches: Vec<TypeCache>,
@@ -78,6 +77,19 @@ pub struct Application {
     watermarks: Mutex<BTreeMap<String, String>>,
     /// Objects read by the running import (for progress displays).
     progress: AtomicU64,
+}
+
+/// Why an application's connector cannot be used: it is not among the loaded plugins.
+pub fn connector_not_loaded(connector: &str, registry: &PluginRegistry) -> String {
+    let known: Vec<&str> = registry.plugins().map(|(n, _)| n.as_str()).collect();
+    format!(
+        "connector '{connector}' is not loaded (loaded: {})",
+        if known.is_empty() {
+            "none".to_owned()
+        } else {
+            known.join(", ")
+        }
+    )
 }
 
 fn setup_err(app: &str, message: impl Into<String>) -> AppError {
@@ -96,28 +108,14 @@ impl Application {
         base_url: &str,
     ) -> Result<Self, AppError> {
         let name = cfg.name.clone();
-        let token =
-            crate::config::resolve_token(cfg).map_err(|e| setup_err(&name, e.to_string()))?;
         let plugin = registry
             .get(&cfg.connector)
-            .ok_or_else(|| {
-                let known: Vec<&str> = registry.plugins().map(|(n, _)| n.as_str()).collect();
-                setup_err(
-                    &name,
-                    format!(
-                        "connector '{}' is not loaded (loaded: {})",
-                        cfg.connector,
-                        if known.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            known.join(", ")
-                        }
-                    ),
-                )
-            })?
+            .ok_or_else(|| setup_err(&name, connector_not_loaded(&cfg.connector, registry)))?
             .plugin
             .clone();
-        let params = validate_with_connector(cfg, plugin.as_ref())
+        // The first problem is enough to stop: every later page would wait out the same
+        // unreachable target (`check-config` lists them all).
+        let params = validate_with_connector(cfg, plugin.as_ref(), Validation::FirstProblem)
             .map_err(|problems| setup_err(&name, problems.join("; ")))?;
         let capabilities = plugin
             .capabilities(&params)
@@ -172,7 +170,6 @@ impl Application {
             export_instance: ManagedInstance::new(plugin, params, &name),
             name,
             config: cfg.clone(),
-            token,
             capabilities,
             types,
             caches,
@@ -186,15 +183,6 @@ impl Application {
             watermarks: Mutex::new(watermarks),
             progress: AtomicU64::new(0),
         })
-    }
-
-    /// Constant-time comparison of a presented bearer token with this app's token.
-    pub fn token_matches(&self, presented: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        let a = presented.as_bytes();
-        let b = self.token.expose().as_bytes();
-        // Length is not secret (Microsoft requires >= 12); content is compared in constant time.
-        a.len() == b.len() && bool::from(a.ct_eq(b))
     }
 
     /// Whether the first import has completed (the endpoint serves).

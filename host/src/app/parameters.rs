@@ -57,11 +57,22 @@ fn encrypted_parameter_names(
         .collect()
 }
 
+/// How much validation reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validation {
+    /// Every page, every problem (`check-config`).
+    AllProblems,
+    /// Stop after the first page with a problem (starting an application: a target that is
+    /// down would otherwise be waited for once per page).
+    FirstProblem,
+}
+
 /// Checks each page's parameters with the connector; one message per failure, naming the
 /// page and the parameter.
 pub fn validate_with_connector(
     app: &AppConfig,
     plugin: &dyn plugin_api::host::ConnectorPlugin,
+    mode: Validation,
 ) -> Result<ConfigParameters, Vec<String>> {
     let plain = connector_parameters(app, &BTreeSet::new()).map_err(|e| vec![e.to_string()])?;
     let encrypted = encrypted_parameter_names(plugin, &plain);
@@ -89,6 +100,9 @@ pub fn validate_with_connector(
                 "app '{}': validating the {page:?} page failed: {}",
                 app.name, e.message
             )),
+        }
+        if mode == Validation::FirstProblem && !problems.is_empty() {
+            break;
         }
     }
     if problems.is_empty() {

@@ -1,0 +1,142 @@
+//! The host keeps serving through what real targets do: an application whose database is down
+//! at start stays registered (503 with `Retry-After` and the reason), the port and the other
+//! applications serve at once, and it starts by itself when the database comes back.
+
+use std::time::{Duration, Instant};
+
+use ecma_host_tests::host::{blocking, start_host_with};
+use ecma_host_tests::plugins::plugin_path;
+use ecma_host_tests::sql::Target;
+use serde_json::json;
+
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User";
+
+fn users_table(t: &Target) {
+    t.exec(&[
+        "DROP TABLE IF EXISTS scim_users",
+        &format!(
+            "CREATE TABLE scim_users (id {pk}, login VARCHAR(200) NOT NULL UNIQUE, first_name VARCHAR(200), \
+             last_name VARCHAR(200), email VARCHAR(200))",
+            pk = t.serial_pk()
+        ),
+        "INSERT INTO scim_users (login, first_name) VALUES ('existing@contoso.com', 'Ex')",
+    ]);
+}
+
+#[test]
+fn an_application_whose_database_is_down_at_start_stays_registered_and_starts_when_it_returns() {
+    let Some(mut pg) = Target::postgres() else {
+        return;
+    };
+    let lite = Target::sqlite();
+    users_table(&pg);
+    users_table(&lite);
+    pg.server.stop();
+    // Retries at most a second apart, so the test sees the comeback quickly.
+    let apps = format!(
+        "{}\n{}",
+        ecma_host_tests::sql::scim_app_toml("pg", &pg.url, "scim_users", "").replace(
+            "autosync_minutes = 0\n",
+            "autosync_minutes = 0\nsetup_retry_max_secs = 1\n"
+        ),
+        ecma_host_tests::sql::scim_app_toml("lite", &lite.url, "scim_users", ""),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let started = Instant::now();
+        let host = start_host_with(&apps, &[plugin_path("generic_sql")], "").await;
+        // The port is open before any target answered.
+        let health = host
+            .client
+            .get(format!("{}/healthz", host.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status().as_u16(), 200);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+
+        // The healthy application serves although the other's database is down.
+        host.wait_app_ready("lite", Duration::from_secs(20)).await;
+        let r = host
+            .request(
+                "GET",
+                "lite",
+                "/Users?filter=login+eq+%22existing@contoso.com%22",
+                None,
+            )
+            .await;
+        assert_eq!(r.body["totalResults"], 1, "{:?}", r.body);
+
+        // The other one is registered, says why it is not serving, and asks to retry.
+        // (The first attempt ends when the connector gives up connecting: its pool timeout.)
+        let mut status = host.app_status("pg").await;
+        for _ in 0..600 {
+            if status["state"] == "retrying" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            status = host.app_status("pg").await;
+        }
+        assert_eq!(status["state"], "retrying", "{status}");
+        assert!(
+            status["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "{status}"
+        );
+        let r = host.request("GET", "pg", "/Users", None).await;
+        assert_eq!(r.status, 503, "{:?}", r.body);
+        assert!(r.headers.get("retry-after").is_some(), "{:?}", r.headers);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not available yet"),
+            "{:?}",
+            r.body
+        );
+        // A wrong token is still refused first: the endpoint exists and is authenticated.
+        let r = host
+            .request_with_token("GET", "pg", "/Users", None, Some("wrong-token-0000000"))
+            .await;
+        assert_eq!(r.status, 401);
+        let readyz = host
+            .client
+            .get(format!("{}/readyz", host.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(readyz.status().as_u16(), 503);
+
+        // The database comes back: the application starts by itself, no restart.
+        blocking(|| pg.server.start_again());
+        host.wait_app_ready("pg", Duration::from_secs(30)).await;
+        let r = host
+            .request(
+                "GET",
+                "pg",
+                "/Users?filter=login+eq+%22existing@contoso.com%22",
+                None,
+            )
+            .await;
+        assert_eq!(r.body["totalResults"], 1, "{:?}", r.body);
+        let create = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+            EXT: {"login": "adele@contoso.com", "first_name": "Adele"}});
+        let r = host.request("POST", "pg", "/Users", Some(create)).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assert_eq!(
+            blocking(
+                || pg.count("SELECT COUNT(*) FROM scim_users WHERE login = 'adele@contoso.com'")
+            ),
+            1
+        );
+        host.wait_ready().await;
+        host.stop().await;
+    });
+}
