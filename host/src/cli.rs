@@ -173,6 +173,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// How long shutdown waits for connector threads once the server has stopped.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `ecma-host serve`.
 pub fn serve(path: &std::path::Path, insecure_http: bool) -> anyhow::Result<ExitCode> {
     let config = load_config(path)?;
@@ -215,11 +218,14 @@ pub fn serve(path: &std::path::Path, insecure_http: bool) -> anyhow::Result<Exit
         tracing::info!(app = %name, url = %base_url(&config, scheme, name), "application endpoint");
     }
     let rt = runtime()?;
-    rt.block_on(async {
+    let result = rt.block_on(async {
         let host = start(&config, slots, registry, &ServeOptions { insecure_http }).await?;
         host.wait().await
-    })
-    .context("the host stopped with an error")?;
+    });
+    // A connector call stuck in a hung target holds a blocking thread that may never return;
+    // dropping the runtime would wait for it forever. Shutdown is bounded instead.
+    rt.shutdown_timeout(SHUTDOWN_GRACE);
+    result.context("the host stopped with an error")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,8 +9,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::plugins::CallLimits;
 
 /// Errors reading or checking the configuration. Messages say what and where.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +166,49 @@ pub struct AppConfig {
     /// cannot be reached (the wait starts at 1 s and doubles).
     #[serde(default = "default_setup_retry_max")]
     pub setup_retry_max_secs: u64,
+    /// Time limits of connector calls: a call that outlives its limit is abandoned and its
+    /// instance replaced (see `plugins/instance.rs`).
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+/// `[app.timeouts]`, seconds (fractions allowed). The defaults sit well below Entra's 60 s.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// Opening an import, reading one page, closing it.
+    pub import_page_secs: f64,
+    /// One export (one SCIM write).
+    pub export_secs: f64,
+    /// Setting a password.
+    pub password_secs: f64,
+    /// Test connection.
+    pub check_secs: f64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let d = CallLimits::default();
+        Self {
+            import_page_secs: d.import.as_secs_f64(),
+            export_secs: d.export.as_secs_f64(),
+            password_secs: d.password.as_secs_f64(),
+            check_secs: d.check.as_secs_f64(),
+        }
+    }
+}
+
+impl Timeouts {
+    pub fn limits(&self) -> CallLimits {
+        // At least 10 ms: a zero or negative limit would fail every call.
+        let secs = |s: f64| Duration::from_secs_f64(if s.is_finite() { s.max(0.01) } else { 0.01 });
+        CallLimits {
+            import: secs(self.import_page_secs),
+            export: secs(self.export_secs),
+            password: secs(self.password_secs),
+            check: secs(self.check_secs),
+        }
+    }
 }
 
 fn default_autosync() -> u64 {

@@ -26,6 +26,9 @@ pub enum HostError {
     Server(std::io::Error),
 }
 
+/// Seconds in-flight requests get to finish after a stop signal.
+const SHUTDOWN_REQUESTS_SECS: u64 = 8;
+
 /// How the listener runs.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
@@ -156,7 +159,9 @@ pub async fn start(
             .app_data(actix_web::web::PayloadConfig::new(max_body))
             .configure(crate::server::configure(app_state.clone()))
     })
-    .shutdown_timeout(30)
+    // In-flight requests get this long after SIGTERM; a write stuck in a hung connector is
+    // not waited for (the watchdog answers it, and shutdown stays within ~10 s).
+    .shutdown_timeout(SHUTDOWN_REQUESTS_SECS)
     .workers(
         std::thread::available_parallelism()
             .map(|n| n.get())

@@ -267,3 +267,145 @@ async fn a_slow_export_answers_503_in_time_and_still_lands_in_the_cache() {
     assert_eq!(r.body["totalResults"], 1, "{:?}", r.body);
     host.stop().await;
 }
+
+fn two_panicky_apps(p_params: &str, p_extra: &str) -> String {
+    format!(
+        "{}\n{}",
+        panicky_app(p_params).replace(
+            "autosync_minutes = 0\n",
+            &format!("autosync_minutes = 0\n{p_extra}\n")
+        ),
+        panicky_app("").replace("name = \"p\"", "name = \"q\""),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_export_is_abandoned_within_its_limit_and_every_application_serves_on() {
+    let host = start_host(
+        &two_panicky_apps(
+            "\"Hang on\" = \"export\"",
+            "[app.timeouts]\nexport_secs = 1",
+        ),
+        &[plugin_path("fixture_panicky")],
+    )
+    .await;
+    host.wait_ready().await;
+    let body = |name: &str, id: &str| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+               EXT: {"id": id, "displayName": name}})
+    };
+    let started = Instant::now();
+    let hung = host.request("POST", "p", "/Users", Some(body("hang", "h1")));
+    // The other application answers while p's connector is stuck.
+    let other = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        host.request("GET", "q", "/Users", None).await
+    };
+    let (hung, other) = tokio::join!(hung, other);
+    assert_eq!(other.status, 200, "{:?}", other.body);
+    assert_eq!(hung.status, 503, "{:?}", hung.body);
+    assert!(hung.headers.contains_key("retry-after"));
+    assert!(
+        hung.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer within 1 s"),
+        "{:?}",
+        hung.body
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // The stuck thread keeps its instance; a fresh one takes the next write at once.
+    let started = Instant::now();
+    let r = host
+        .request("POST", "p", "/Users", Some(body("fine", "f1")))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let metrics = host
+        .client
+        .get(format!("{}/metrics", host.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("ecma_connector_abandoned_calls_total")
+                && l.contains("app=\"p\"")
+                && l.contains("kind=\"Export\"")),
+        "{metrics}"
+    );
+    host.stop().await;
+}
+
+#[test]
+fn sigterm_stops_the_host_within_ten_seconds_even_with_a_hung_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config_text = format!(
+        "[host]\nlisten = \"127.0.0.1\"\nport = {port}\nstate_dir = {state:?}\nplugins_dirs = []\nplugin_files = [{plugin:?}]\n{apps}",
+        state = dir.path().display().to_string(),
+        plugin = plugin_path("fixture_panicky").display().to_string(),
+        // A limit far beyond the shutdown bound: the call is still hung when SIGTERM comes.
+        apps = two_panicky_apps(
+            "\"Hang on\" = \"export\"",
+            "[app.timeouts]\nexport_secs = 300"
+        )
+        .replace("{TOKEN}", "abcdefghijklmnop"),
+    );
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, &config_text).unwrap();
+    let mut child = Command::new(target_dir().join("ecma-host"))
+        .args(["serve", "--insecure-http", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until_ready(
+            &format!("http://127.0.0.1:{port}/readyz"),
+            None,
+            Duration::from_secs(10)
+        ),
+        "host did not start"
+    );
+    let url = format!("http://127.0.0.1:{port}/ecma2host_p/scim/Users");
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+                      EXT: {"id": "h1", "displayName": "hang"}});
+    // The request that hangs, sent from its own thread (it may never get an answer).
+    std::thread::spawn(move || {
+        let _ = reqwest::blocking::Client::new()
+            .post(url)
+            .bearer_auth("abcdefghijklmnop")
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .timeout(Duration::from_secs(60))
+            .send();
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let signalled = Instant::now();
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if signalled.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("the host did not stop within 10 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "graceful exit, got {exit:?}");
+}

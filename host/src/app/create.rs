@@ -10,6 +10,7 @@ use super::Application;
 use super::render::json_bool;
 use crate::cache::CacheEntry;
 use crate::errors::{self, connector_error_to_scim};
+use crate::plugins::CallKind;
 
 impl Application {
     /// POST: exports an `Add` (then the initial password), caches the created object.
@@ -122,7 +123,9 @@ impl Application {
                 };
                 let p = Secret::new(password);
                 self.export_instance
-                    .call(move |i| i.set_password(target, p, PasswordOptions::default()))
+                    .call(CallKind::Password, move |i| {
+                        i.set_password(target, p, PasswordOptions::default())
+                    })
                     .await
                     .map_err(|e| connector_error_to_scim(&e))?;
             }

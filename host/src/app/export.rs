@@ -6,6 +6,7 @@ use plugin_api::model::*;
 use super::Application;
 use crate::errors::{self, connector_error_to_scim, export_result_to_scim};
 use crate::mapping::TypeMapping;
+use crate::plugins::CallKind;
 use ecma_scim::ScimError;
 
 impl Application {
@@ -35,7 +36,7 @@ impl Application {
         let kind = format!("{:?}", entry.modification);
         let results = self
             .export_instance
-            .call(move |i| {
+            .call(CallKind::Export, move |i| {
                 i.open_export(OpenExportRequest {
                     batch_size: 1,
                     partition: None,

@@ -13,6 +13,7 @@ use super::render::json_bool;
 use super::{AppError, Application, setup_err};
 use crate::cache::{CacheEntry, Snapshot, TypeCache};
 use crate::mapping::{Record, TypeMapping, apply_changes};
+use crate::plugins::CallKind;
 
 /// What the operator asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,7 +194,7 @@ impl Application {
         };
         let mut custom_data = match self
             .import_instance
-            .call(move |i| i.open_import(request))
+            .call(CallKind::Import, move |i| i.open_import(request))
             .await
         {
             Ok(c) => c,
@@ -215,7 +216,10 @@ impl Application {
             loop {
                 // Entries are read in place from the connector's buffer: cache records are
                 // built straight from it, with no CsEntryChange in between.
-                let page = self.import_instance.call(|i| i.get_import_page()).await?;
+                let page = self
+                    .import_instance
+                    .call(CallKind::Import, |i| i.get_import_page())
+                    .await?;
                 if !page.custom_data.is_empty() {
                     custom_data = page.custom_data.clone();
                 }
@@ -245,7 +249,7 @@ impl Application {
             Ok(()) => {
                 let closed = match self
                     .import_instance
-                    .call(|i| i.close_import(CloseReason::Normal))
+                    .call(CallKind::Import, |i| i.close_import(CloseReason::Normal))
                     .await
                 {
                     Ok(c) => c,
@@ -269,7 +273,7 @@ impl Application {
                 abort();
                 let _ = self
                     .import_instance
-                    .call(|i| i.close_import(CloseReason::Unknown))
+                    .call(CallKind::Import, |i| i.close_import(CloseReason::Unknown))
                     .await;
                 Err(connector_err(e))
             }

@@ -24,7 +24,7 @@ use serde_json::Value as Json;
 use crate::cache::{CacheEntry, TypeCache};
 use crate::config::{AppConfig, HostConfig, ScimKind};
 use crate::mapping::TypeMapping;
-use crate::plugins::{ManagedInstance, PluginRegistry};
+use crate::plugins::{CallKind, ManagedInstance, PluginRegistry};
 
 mod autosync;
 mod backend;
@@ -166,8 +166,13 @@ impl Application {
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default();
         Ok(Self {
-            import_instance: ManagedInstance::new(plugin.clone(), params.clone(), &name),
-            export_instance: ManagedInstance::new(plugin, params, &name),
+            import_instance: ManagedInstance::new(
+                plugin.clone(),
+                params.clone(),
+                &name,
+                cfg.timeouts.limits(),
+            ),
+            export_instance: ManagedInstance::new(plugin, params, &name, cfg.timeouts.limits()),
             name,
             config: cfg.clone(),
             capabilities,
@@ -233,7 +238,9 @@ impl Application {
 
     /// Entra's test connection, run through the connector.
     pub async fn test_connection(&self) -> ConnectorResult<()> {
-        self.export_instance.call(|i| i.test_connection()).await
+        self.export_instance
+            .call(CallKind::Check, |i| i.test_connection())
+            .await
     }
 
     fn type_index(&self, rt: &ResourceTypeDef) -> Result<usize, ScimError> {
