@@ -350,6 +350,8 @@ pub fn import(
 ) -> anyhow::Result<ExitCode> {
     let config = load_config(path)?;
     init_logging("warn");
+    // The import writes watermarks: not while a running host owns the state directory.
+    let _state_lock = crate::state::StateLock::acquire(&config.host.state_dir)?;
     let registry = registry_for(&config);
     let app_cfg = config
         .apps

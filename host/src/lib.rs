@@ -18,4 +18,5 @@ pub mod probe;
 pub mod runtime;
 pub mod server;
 pub mod slot;
+pub mod state;
 pub mod tls;

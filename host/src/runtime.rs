@@ -11,6 +11,7 @@ use crate::config::{Config, ConfigError, resolve_token};
 use crate::plugins::PluginRegistry;
 use crate::server::HostState;
 use crate::slot::{AppSlot, SetupContext, supervise};
+use crate::state::StateLock;
 
 /// Errors starting the host.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,8 @@ pub enum HostError {
     },
     #[error("server error: {0}")]
     Server(std::io::Error),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
 }
 
 /// Seconds in-flight requests get to finish after a stop signal.
@@ -88,6 +91,8 @@ pub struct RunningHost {
     server: actix_web::dev::ServerHandle,
     shutdown: tokio::sync::watch::Sender<bool>,
     join: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The state directory is this host's until it stops.
+    _state_lock: StateLock,
 }
 
 impl RunningHost {
@@ -131,6 +136,7 @@ pub async fn start(
     } else {
         "https"
     };
+    let state_lock = StateLock::acquire(&config.host.state_dir)?;
     let state = Arc::new(HostState {
         apps: slots,
         max_body_bytes: config.host.max_body_bytes,
@@ -208,5 +214,6 @@ pub async fn start(
         server: handle,
         shutdown,
         join,
+        _state_lock: state_lock,
     })
 }

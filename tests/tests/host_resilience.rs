@@ -140,3 +140,65 @@ fn an_application_whose_database_is_down_at_start_stays_registered_and_starts_wh
         host.stop().await;
     });
 }
+
+#[test]
+fn a_second_host_on_the_same_state_directory_refuses_to_start_and_names_the_first() {
+    use ecma_host_tests::host::{KillOnDrop, wait_until_ready};
+    use ecma_host_tests::plugins::target_dir;
+    use ecma_host_tests::servers::free_port;
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("u.csv");
+    std::fs::write(&csv, "id,name\n1,one\n").unwrap();
+    let config = |port: u16| {
+        let path = dir.path().join(format!("c{port}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[host]\nlisten = \"127.0.0.1\"\nport = {port}\nstate_dir = {state:?}\nplugins_dirs = []\nplugin_files = [{plugin:?}]\n[[app]]\nname = \"c\"\nconnector = \"csv\"\ntoken = \"abcdefghijklmnop\"\n[app.parameters.connectivity]\nFile = {csv:?}\n[[app.object_type]]\nscim = \"User\"\ntarget = \"User\"\n",
+                state = dir.path().join("state").display().to_string(),
+                plugin = plugin_path("csv_connector").display().to_string(),
+                csv = csv.display().to_string(),
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let (first_port, second_port) = (free_port(), free_port());
+    let first = KillOnDrop(
+        Command::new(target_dir().join("ecma-host"))
+            .args(["serve", "--insecure-http", "--config"])
+            .arg(config(first_port))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(wait_until_ready(
+        &format!("http://127.0.0.1:{first_port}/readyz"),
+        None,
+        Duration::from_secs(10)
+    ));
+    let second = Command::new(target_dir().join("ecma-host"))
+        .args(["serve", "--insecure-http", "--config"])
+        .arg(config(second_port))
+        .output()
+        .unwrap();
+    assert!(!second.status.success(), "the second host must not run");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("in use by another ecma-host")
+            && stderr.contains(&format!("pid {}", first.0.id())),
+        "{stderr}"
+    );
+    // The offline import refuses too: it would write the running host's watermarks.
+    let import = Command::new(target_dir().join("ecma-host"))
+        .args(["import", "c", "--config"])
+        .arg(config(second_port))
+        .output()
+        .unwrap();
+    assert!(!import.status.success());
+    assert!(String::from_utf8_lossy(&import.stderr).contains("in use by another ecma-host"));
+    drop(first);
+}

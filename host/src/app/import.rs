@@ -2,6 +2,8 @@
 //! the watermark kept per object type. A full import builds a new snapshot and swaps it in
 //! whole; a delta applies each entry to the live cache under the object's lock.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -14,6 +16,35 @@ use super::{AppError, Application, setup_err};
 use crate::cache::{CacheEntry, Snapshot, TypeCache};
 use crate::mapping::{Record, TypeMapping, apply_changes};
 use crate::plugins::CallKind;
+
+/// The file in an application's state directory that holds its watermarks by object type.
+pub(super) const WATERMARKS_FILE: &str = "watermarks.json";
+
+/// Reads an application's stored watermarks. A missing file is a first start; a file that
+/// cannot be read or parsed is a warning, and the next import is a full one.
+pub(super) fn load_watermarks(app: &str, state_dir: &Path) -> BTreeMap<String, String> {
+    let path = state_dir.join(WATERMARKS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return BTreeMap::new(),
+        Err(e) => {
+            tracing::warn!(
+                app,
+                "cannot read {}: {e}; the next import is a full import",
+                path.display()
+            );
+            return BTreeMap::new();
+        }
+    };
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        tracing::warn!(
+            app,
+            "{} is not valid ({e}); the next import is a full import",
+            path.display()
+        );
+        BTreeMap::new()
+    })
+}
 
 /// What the operator asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,12 +314,8 @@ impl Application {
         let mut marks = self.watermarks.lock().unwrap_or_else(|p| p.into_inner());
         marks.insert(object_type.to_owned(), watermark);
         let text = serde_json::to_string_pretty(&*marks).unwrap_or_default();
-        let path = self.state_dir.join("watermarks.json");
-        let tmp = self.state_dir.join("watermarks.json.tmp");
-        let write = std::fs::create_dir_all(&self.state_dir)
-            .and_then(|_| std::fs::write(&tmp, text))
-            .and_then(|_| std::fs::rename(&tmp, &path));
-        if let Err(e) = write {
+        let path = self.state_dir.join(WATERMARKS_FILE);
+        if let Err(e) = crate::state::write_atomic(&path, text.as_bytes()) {
             tracing::warn!(app = %self.name, "cannot persist the watermark to {}: {e}", path.display());
         }
     }

@@ -161,10 +161,7 @@ impl Application {
             types.iter().map(|t| t.resource_type.clone()).collect(),
         ));
         let state_dir = host.state_dir.join("apps").join(&name);
-        let watermarks = std::fs::read_to_string(state_dir.join("watermarks.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
+        let watermarks = import::load_watermarks(&name, &state_dir);
         Ok(Self {
             import_instance: ManagedInstance::new(
                 plugin.clone(),
