@@ -195,6 +195,9 @@ impl Application {
     ) -> Result<String, AppError> {
         let t = &self.types[idx];
         let cache = &self.caches[idx];
+        // ECMA's continue-run rule: after entry errors the watermark stays where it was, so
+        // the next delta reads those changes again instead of losing them.
+        let unchanged_watermark = watermark.clone();
         let connector_err = |source| AppError::Connector {
             app: self.name.clone(),
             source,
@@ -242,6 +245,8 @@ impl Application {
             next: (!delta).then(|| cache.empty_snapshot()),
             dry_run,
             summary,
+            entry_errors: 0,
+            stop: None,
         };
         let result: Result<(), ConnectorError> = async {
             loop {
@@ -267,6 +272,13 @@ impl Application {
                     })?;
                 for entry in entries {
                     run.apply_entry(&entry).await;
+                    if let Some(reason) = run.stop.take() {
+                        // CustomStopRun: a full import keeps the old snapshot (aborted below),
+                        // a delta keeps its old watermark.
+                        return Err(ConnectorError::internal(format!(
+                            "the connector stopped the import (CustomStopRun): {reason}"
+                        )));
+                    }
                 }
                 if !page.more_to_import {
                     break;
@@ -275,7 +287,7 @@ impl Application {
             Ok(())
         }
         .await;
-        let next = run.next;
+        let (next, entry_errors) = (run.next, run.entry_errors);
         match result {
             Ok(()) => {
                 let closed = match self
@@ -293,6 +305,15 @@ impl Application {
                     && !dry_run
                 {
                     cache.finish_full_import(next);
+                }
+                if entry_errors > 0 {
+                    tracing::warn!(
+                        app = %self.name,
+                        object_type = %t.object_type,
+                        entry_errors,
+                        "entries failed to import; the watermark is not advanced, so the next delta reads them again"
+                    );
+                    return Ok(unchanged_watermark);
                 }
                 Ok(if closed.is_empty() {
                     custom_data
@@ -333,6 +354,10 @@ struct ImportRun<'a> {
     /// Read and count everything, change nothing.
     dry_run: bool,
     summary: &'a mut ImportSummary,
+    /// Entries of this run that failed (also counted in the summary).
+    entry_errors: u64,
+    /// Set when an entry asks to stop the run (`CustomStopRun`), with its detail.
+    stop: Option<String>,
 }
 
 impl ImportRun<'_> {
@@ -345,11 +370,16 @@ impl ImportRun<'_> {
         }
         if let Some(err) = entry.error() {
             self.summary.errors += 1;
-            tracing::warn!(app = %self.app.name, "import entry error {:?} {}: {}", err.code, err.name, err.detail);
+            self.entry_errors += 1;
+            tracing::warn!(app = %self.app.name, dn = %entry.dn, "import entry error {:?} {}: {}", err.code, err.name, err.detail);
+            if err.code == ImportErrorCode::CustomStopRun {
+                self.stop = Some(format!("{}: {}", err.name, err.detail));
+            }
             return;
         }
         let Some(id) = self.entry_id(entry) else {
             self.summary.errors += 1;
+            self.entry_errors += 1;
             tracing::warn!(app = %self.app.name, dn = %entry.dn, "imported entry has no anchor; skipped");
             return;
         };
