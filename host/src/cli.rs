@@ -154,7 +154,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dir,
             port,
             no_serve,
-        } => crate::demo::run(&dir, port, no_serve),
+        } => match crate::demo::run(&dir, port, no_serve)? {
+            Some(config) => serve(&config, false),
+            None => Ok(ExitCode::SUCCESS),
+        },
     }
 }
 

@@ -6,7 +6,9 @@
 use ecma_scim::ScimError;
 use plugin_api::model::{ConnectorError, ErrorKind, ExportErrorCode, ExportResult};
 
-use crate::app::IMPORTING_MESSAGE;
+/// The 503 detail Entra shows while the first import runs (Microsoft's wording).
+pub const IMPORTING_MESSAGE: &str =
+    "The ECMA host is currently importing data from the target application";
 
 /// Entra retries 503s; 30 s is well inside its 60 s budget per cycle step.
 pub const RETRY_AFTER_SECS: u32 = 30;

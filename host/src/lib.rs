@@ -10,7 +10,6 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod demo_sqlite;
 pub mod errors;
 pub mod mapping;
 pub mod plugins;

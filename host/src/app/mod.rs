@@ -38,6 +38,7 @@ mod read;
 mod render;
 mod update;
 
+pub use crate::errors::IMPORTING_MESSAGE;
 pub use import::{ImportMode, ImportSummary};
 pub use parameters::{Validation, connector_parameters, validate_with_connector};
 pub use render::now_rfc3339;
@@ -54,10 +55,6 @@ pub enum AppError {
         source: ConnectorError,
     },
 }
-
-/// The 503 detail Entra shows while the first import runs (Microsoft's wording).
-pub const IMPORTING_MESSAGE: &str =
-    "The ECMA host is currently importing data from the target application";
 
 pub struct Application {
     pub name: String,

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::demo::SAMPLE_USERS;
+use super::users::SAMPLE_USERS;
 
 /// Creates `db` with the sample users unless it already exists.
 pub fn create_database(db: &Path) -> anyhow::Result<()> {

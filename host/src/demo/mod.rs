@@ -5,23 +5,13 @@
 //! configuration file, and serves it over HTTPS with a generated certificate.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::Context;
 
-/// The sample people (Entra's documentation examples).
-pub const SAMPLE_USERS: &[(&str, &str, &str, &str)] = &[
-    ("adele", "Adele", "Vance", "adele@contoso.com"),
-    ("alex", "Alex", "Wilber", "alex@contoso.com"),
-    ("diego", "Diego", "Siciliani", "diego@contoso.com"),
-    ("grady", "Grady", "Archie", "grady@contoso.com"),
-    ("isaiah", "Isaiah", "Langer", "isaiah@contoso.com"),
-    ("johanna", "Johanna", "Lorenz", "johanna@contoso.com"),
-    ("lee", "Lee", "Gu", "lee@contoso.com"),
-    ("lidia", "Lidia", "Holloway", "lidia@contoso.com"),
-    ("megan", "Megan", "Bowen", "megan@contoso.com"),
-    ("nestor", "Nestor", "Wilke", "nestor@contoso.com"),
-];
+mod sqlite;
+mod users;
+
+use users::SAMPLE_USERS;
 
 /// Which connector the demo runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +70,7 @@ pub fn prepare(dir: &Path, port: u16, target: &DemoTarget) -> anyhow::Result<Pat
     let (plugin, connector, parameters) = match target {
         DemoTarget::Sqlite { plugin } => {
             let db = dir.join("demo.db");
-            crate::demo_sqlite::create_database(&db)?;
+            sqlite::create_database(&db)?;
             (
                 plugin,
                 "generic-sql",
@@ -170,7 +160,7 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// `ecma-host demo`.
-pub fn run(dir: &Path, port: u16, no_serve: bool) -> anyhow::Result<ExitCode> {
+pub fn run(dir: &Path, port: u16, no_serve: bool) -> anyhow::Result<Option<PathBuf>> {
     let target = find_target()?;
     let config = prepare(dir, port, &target)?;
     let dir = dir.canonicalize()?;
@@ -199,8 +189,5 @@ Configuration: {config}  (Ctrl-C stops the host)
         cert = cert.display(),
         config = config.display(),
     );
-    if no_serve {
-        return Ok(ExitCode::SUCCESS);
-    }
-    crate::cli::serve(&config, false)
+    Ok((!no_serve).then_some(config))
 }
