@@ -202,3 +202,80 @@ fn a_second_host_on_the_same_state_directory_refuses_to_start_and_names_the_firs
     assert!(String::from_utf8_lossy(&import.stderr).contains("in use by another ecma-host"));
     drop(first);
 }
+
+/// A create is all or nothing: when the password step after the `Add` fails (here the
+/// database refuses the password through a CHECK constraint), the `Add` is undone, so Entra's
+/// retry creates the user with its password instead of finding one without.
+#[test]
+fn a_create_whose_password_step_fails_leaves_nothing_in_the_target() {
+    let db = Target::sqlite();
+    db.exec(&[
+        "CREATE TABLE scim_users (id INTEGER PRIMARY KEY AUTOINCREMENT, login VARCHAR(200) NOT NULL UNIQUE, \
+         first_name VARCHAR(200), pw VARCHAR(200) CHECK (length(pw) >= 12))",
+    ]);
+    let apps = format!(
+        r#"
+[[app]]
+name = "pw"
+connector = "generic-sql"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+[app.parameters.connectivity]
+"Connection string" = {url:?}
+[app.parameters.global]
+"Password method" = "SQL"
+"Set password SQL" = "UPDATE scim_users SET pw = @Password WHERE id = @id"
+[app.parameters.schema]
+"Table" = "scim_users"
+"Anchor columns" = "id"
+[[app.object_type]]
+scim = "User"
+target = "User"
+query_attributes = ["login"]
+attributes = ["login", "first_name"]
+"#,
+        url = db.url
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let host = start_host_with(&apps, &[plugin_path("generic_sql")], "").await;
+        host.wait_ready().await;
+        let user = |password: &str| {
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+                   "password": password,
+                   EXT: {"login": "adele@contoso.com", "first_name": "Adele"}})
+        };
+        let r = host
+            .request("POST", "pw", "/Users", Some(user("short")))
+            .await;
+        assert!(r.status >= 400, "{:?}", r.body);
+        assert_eq!(
+            blocking(|| db.count("SELECT COUNT(*) FROM scim_users")),
+            0,
+            "the Add was undone"
+        );
+        let r = host
+            .request(
+                "GET",
+                "pw",
+                "/Users?filter=login+eq+%22adele@contoso.com%22",
+                None,
+            )
+            .await;
+        assert_eq!(r.body["totalResults"], 0, "{:?}", r.body);
+
+        // Entra's retry (with an acceptable password) creates the user with it.
+        let r = host
+            .request("POST", "pw", "/Users", Some(user("a-long-enough-password")))
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let rows = blocking(|| db.rows("SELECT login, pw FROM scim_users"));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0][1].as_deref(), Some("a-long-enough-password"));
+        host.stop().await;
+    });
+}
