@@ -143,6 +143,7 @@ pub async fn start(
         request_timeout: Duration::from_secs(config.host.request_timeout_secs.max(1)),
         cache_dump: config.host.cache_dump,
         metrics: metrics_handle(),
+        compute: tokio::runtime::Handle::current(),
     });
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
     for app in &config.apps {

@@ -25,6 +25,9 @@ pub struct HostState {
     pub request_timeout: Duration,
     pub cache_dump: bool,
     pub metrics: Option<PrometheusHandle>,
+    /// The multi-threaded runtime that runs writes and heavy reads, off the HTTP workers
+    /// (each actix worker is a single-threaded reactor).
+    pub compute: tokio::runtime::Handle,
 }
 
 /// Registers every route on an actix `App`.
@@ -186,17 +189,29 @@ async fn scim(
         };
         // A write runs as its own task: when it outlives the time limit the client gets a 503
         // (Entra retries) while the export runs on and still updates the cache, so the cache
-        // never falls behind the target. Reads only touch the cache and run inline.
-        let response = if scim_req.method == Method::Get {
-            // Reads only touch the in-memory cache: no timer (a timeout costs a timer-wheel
-            // insert and removal per request, measurable on the cached lookup path).
+        // never falls behind the target.
+        let response = if scim_req.method == Method::Get && !is_heavy_read(&scim_req) {
+            // Lookups only touch the in-memory cache: inline, no timer (a timeout costs a
+            // timer-wheel insert and removal per request, measurable on the cached lookup path).
             app.engine.handle(app.as_ref(), scim_req).await
+        } else if scim_req.method == Method::Get {
+            // A listing or sort over the whole cache is CPU work: on the compute pool, so
+            // this worker's other connections (`/healthz` among them) do not wait for it.
+            let worker = app.clone();
+            state
+                .compute
+                .spawn(async move { worker.engine.handle(worker.as_ref(), scim_req).await })
+                .await
+                .map_err(errors::write_task_failed)?
         } else {
             // Writes to one resource are serialised by the engine (`Backend::write_guard`),
-            // for single requests and inside /Bulk alike.
+            // for single requests and inside /Bulk alike. They run on the compute pool, not
+            // this HTTP worker: a PATCH of a large group diffs member lists, /Bulk runs many
+            // operations.
             let worker = app.clone();
-            let task =
-                tokio::spawn(async move { worker.engine.handle(worker.as_ref(), scim_req).await });
+            let task = state
+                .compute
+                .spawn(async move { worker.engine.handle(worker.as_ref(), scim_req).await });
             match tokio::time::timeout(state.request_timeout, task).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(e)) => return Err(errors::write_task_failed(e)),
@@ -241,6 +256,13 @@ async fn scim(
         }
         r
     })
+}
+
+/// A GET that may touch every cached object: a sort, or a collection listed without a filter.
+fn is_heavy_read(req: &ScimRequest) -> bool {
+    let query = req.query.to_ascii_lowercase();
+    let collection = req.path.trim_matches('/').split('/').count() <= 1;
+    query.contains("sortby") || (collection && !query.contains("filter="))
 }
 
 fn to_http(r: ScimResponse) -> HttpResponse {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use ecma_host::plugins::{ManagedInstance, PluginRegistry};
+use ecma_host::plugins::{CallLimits, ManagedInstance, PluginRegistry};
 use ecma_host_tests::plugins::plugin_path;
 use plugin_api::host::ConnectorInstance;
 use plugin_api::model::*;
@@ -16,7 +16,7 @@ fn csv_instance(file: &Path, extra: &[(&str, &str)]) -> ManagedInstance {
     for (k, v) in extra {
         cfg.set(k, *v);
     }
-    ManagedInstance::new(plugin, cfg, "test")
+    ManagedInstance::new(plugin, cfg, "test", CallLimits::default())
 }
 
 fn import_all(instance: &mut dyn ConnectorInstance, page_size: u32) -> (Vec<CsEntryChange>, usize) {

@@ -279,8 +279,19 @@ fn two_panicky_apps(p_params: &str, p_extra: &str) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hung_export_is_abandoned_within_its_limit_and_every_application_serves_on() {
+#[test]
+fn a_hung_export_is_abandoned_within_its_limit_and_every_application_serves_on() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(hung_export_scenario());
+    // The fixture's thread never returns: a runtime dropped normally would wait for it.
+    rt.shutdown_timeout(Duration::from_millis(100));
+}
+
+async fn hung_export_scenario() {
     let host = start_host(
         &two_panicky_apps(
             "\"Hang on\" = \"export\"",

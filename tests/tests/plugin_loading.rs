@@ -4,7 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use ecma_host::plugins::{ManagedInstance, PluginRegistry};
+use ecma_host::plugins::{CallLimits, ManagedInstance, PluginRegistry};
 use ecma_host_tests::plugins::{copy_plugin_into, plugin_path, target_dir};
 use plugin_api::model::{ConfigParameters, ErrorKind, ImportType, OpenImportRequest, Schema};
 
@@ -133,7 +133,7 @@ fn a_panicking_connector_returns_an_error_and_is_recreated() {
     // Instance call panics: an error, the instance is dropped, the next call gets a new one.
     let mut cfg = ConfigParameters::new();
     cfg.set("Panic on", "test");
-    let managed = ManagedInstance::new(plugin, cfg, "app");
+    let managed = ManagedInstance::new(plugin, cfg, "app", CallLimits::default());
     let first = managed.call_blocking(|i| import_one_anchor(i)).unwrap();
     let err = managed.call_blocking(|i| i.test_connection()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Panicked);

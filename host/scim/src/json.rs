@@ -70,11 +70,7 @@ pub fn values_not_in<'a>(a: &'a [Value], b: &[Value]) -> Vec<&'a Value> {
         by_hash.entry(hash_value(y)).or_default().push(y);
     }
     a.iter()
-        .filter(|x| {
-            by_hash
-                .get(&hash_value(x))
-                .is_none_or(|ys| !ys.contains(x))
-        })
+        .filter(|x| by_hash.get(&hash_value(x)).is_none_or(|ys| !ys.contains(x)))
         .collect()
 }
 

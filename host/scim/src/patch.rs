@@ -475,8 +475,12 @@ fn edit(
                 };
                 match kind {
                     Add => {
+                        // Bucketed: adding one member to a group of 100,000 compares it with
+                        // the few members that share its key, not with every member.
+                        let mut index = ElementIndex::new(attr, &items);
                         for v in new {
-                            if !items.iter().any(|e| same_element(attr, e, &v)) {
+                            if !index.contains(&items, &v) {
+                                index.insert(items.len(), &v);
                                 items.push(v);
                             }
                         }
@@ -488,7 +492,18 @@ fn edit(
                     }
                     Remove if value.is_some() => {
                         // Entra removes members by value; absent values are fine.
-                        items.retain(|e| !new.iter().any(|p| pattern_matches(attr, p, e)));
+                        let index = ElementIndex::new(attr, &items);
+                        let mut gone = vec![false; items.len()];
+                        for p in &new {
+                            for i in index.candidates(&items, p) {
+                                gone[i] |= pattern_matches(attr, p, &items[i]);
+                            }
+                        }
+                        let mut position = 0;
+                        items.retain(|_| {
+                            position += 1;
+                            !gone[position - 1]
+                        });
                     }
                     Remove => items.clear(),
                 }
@@ -715,6 +730,65 @@ fn same_element(attr: &AttributeDef, a: &Value, b: &Value) -> bool {
                 }
         }
         _ => value_equals(attr, a, b),
+    }
+}
+
+/// A bucket key for an element of a multi-valued attribute: elements equal by [`same_element`],
+/// and a removal pattern and the elements it matches, always share their key (the value's
+/// lower-cased text), so a lookup compares only within one bucket. `None` where no cheap key
+/// exists (non-text values, elements without `value`): those share one bucket.
+fn element_key(attr: &AttributeDef, v: &Value) -> Option<String> {
+    let (def, x) = if attr.attr_type == AttrType::Complex {
+        (attr.sub("value")?, get_ci(v, "value")?)
+    } else {
+        (attr, v)
+    };
+    match (def.attr_type, x) {
+        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(s)) => {
+            Some(s.to_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// The positions of a multi-valued attribute's elements by [`element_key`].
+struct ElementIndex<'a> {
+    attr: &'a AttributeDef,
+    buckets: std::collections::HashMap<Option<String>, Vec<usize>>,
+}
+
+impl<'a> ElementIndex<'a> {
+    fn new(attr: &'a AttributeDef, items: &[Value]) -> Self {
+        let mut index = Self {
+            attr,
+            buckets: std::collections::HashMap::with_capacity(items.len()),
+        };
+        for (i, e) in items.iter().enumerate() {
+            index.insert(i, e);
+        }
+        index
+    }
+
+    fn insert(&mut self, position: usize, v: &Value) {
+        self.buckets
+            .entry(element_key(self.attr, v))
+            .or_default()
+            .push(position);
+    }
+
+    fn contains(&self, items: &[Value], v: &Value) -> bool {
+        self.buckets
+            .get(&element_key(self.attr, v))
+            .is_some_and(|b| b.iter().any(|&i| same_element(self.attr, &items[i], v)))
+    }
+
+    /// Positions a removal pattern may match: its bucket, or every element when the pattern
+    /// names no value (it may then match any of them).
+    fn candidates(&self, items: &[Value], pattern: &Value) -> Vec<usize> {
+        match element_key(self.attr, pattern) {
+            Some(k) => self.buckets.get(&Some(k)).cloned().unwrap_or_default(),
+            None => (0..items.len()).collect(),
+        }
     }
 }
 

@@ -968,3 +968,40 @@ fn encoded_reads_equal_the_tree_path_and_follow_writes() {
         "Adele V."
     );
 }
+
+#[test]
+fn a_patch_operation_with_too_many_values_is_refused_with_400() {
+    let users = user_resource_type(core_user_schema(), vec![]);
+    let groups = group_resource_type(core_group_schema(), vec![]);
+    let mut cfg = EngineConfig::new("https://h/ecma2host_a/scim", vec![users, groups]);
+    cfg.max_values_per_patch_op = 3;
+    let engine = ScimEngine::new(cfg);
+    let b = MemoryBackend::new();
+    let created = block_on(
+        engine.handle(
+            &b,
+            ScimRequest::new(Method::Post, "/Groups")
+                .with_json(&json!({"schemas":[CORE_GROUP_URN],"displayName":"G"})),
+        ),
+    );
+    assert_eq!(created.status, 201);
+    let id = created.json_body().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let patch = |n: usize| {
+        let members: Vec<Value> = (0..n).map(|i| json!({"value": format!("u{i}")})).collect();
+        ScimRequest::new(Method::Patch, format!("/Groups/{id}")).with_json(&json!({
+            "schemas":[PATCH_OP_URN],
+            "Operations":[{"op":"Add","path":"members","value":members}]}))
+    };
+    let r = block_on(engine.handle(&b, patch(4)));
+    assert_eq!(r.status, 400);
+    let body = r.json_body().unwrap();
+    assert_eq!(body["scimType"], "invalidValue");
+    assert!(
+        body["detail"].as_str().unwrap().contains("at most 3"),
+        "{body}"
+    );
+    assert_eq!(block_on(engine.handle(&b, patch(3))).status, 200);
+}

@@ -616,3 +616,38 @@ fn remove_of_required_attribute_is_rejected() {
         .is_ok()
     );
 }
+
+/// A group of 100,000 members: one member added, one removed, one added twice and one removed
+/// that is absent, with the same answers as for a small group (the element lookups are
+/// bucketed; a pairwise comparison would take minutes here).
+#[test]
+fn member_changes_on_a_very_large_group() {
+    let rt = group_rt();
+    let members: Vec<Value> = (0..100_000)
+        .map(|i| json!({"value": format!("u{i}")}))
+        .collect();
+    let g = json!({"schemas":[CORE_GROUP_URN],"id":"g1","displayName":"All","members":members});
+    let o = run(
+        &g,
+        ops(json!([
+            {"op":"Add","path":"members","value":[{"value":"new"},{"value":"u5"},{"value":"new"}]},
+            {"op":"Remove","path":"members","value":[{"value":"u7"},{"value":"absent"}]}
+        ])),
+        &rt,
+    )
+    .unwrap();
+    let after = o.resource["members"].as_array().unwrap();
+    assert_eq!(after.len(), 100_000);
+    assert_eq!(after.last().unwrap(), &json!({"value":"new"}));
+    assert!(!after.contains(&json!({"value":"u7"})));
+    assert!(
+        o.changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::AddValues(vec![json!({"value":"new"})]))
+    );
+    assert!(
+        o.changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::RemoveValues(vec![json!({"value":"u7"})]))
+    );
+}

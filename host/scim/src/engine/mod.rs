@@ -20,6 +20,9 @@ mod list;
 mod message;
 
 pub use bulk::{BULK_REQUEST_URN, BULK_RESPONSE_URN};
+
+/// Values one PATCH operation may carry by default (see [`EngineConfig::max_values_per_patch_op`]).
+pub const DEFAULT_MAX_VALUES_PER_PATCH_OP: usize = 10_000;
 pub use list::list_response;
 pub use message::{Body, Method, ScimRequest, ScimResponse};
 
@@ -80,6 +83,8 @@ pub struct EngineConfig {
     pub max_results: usize,
     pub bulk_max_operations: usize,
     pub bulk_max_payload: usize,
+    /// The most values one PATCH operation may carry (members added or removed at once).
+    pub max_values_per_patch_op: usize,
     pub documentation_uri: Option<String>,
 }
 
@@ -93,6 +98,7 @@ impl EngineConfig {
             max_results: 1000,
             bulk_max_operations: 1000,
             bulk_max_payload: 1_048_576,
+            max_values_per_patch_op: DEFAULT_MAX_VALUES_PER_PATCH_OP,
             documentation_uri: None,
         }
     }
@@ -551,6 +557,30 @@ impl ScimEngine {
         Ok(self.one_response(200, rt, &sr, q))
     }
 
+    /// Refuses a PATCH operation with more values than `max_values_per_patch_op`, counting a
+    /// value array and the arrays inside a path-less operation's object.
+    fn check_patch_size(&self, ops: &[crate::PatchOp]) -> Result<(), ScimError> {
+        let limit = self.cfg.max_values_per_patch_op;
+        for (n, op) in ops.iter().enumerate() {
+            let count = match &op.value {
+                Some(Value::Array(a)) => a.len(),
+                Some(Value::Object(o)) => o
+                    .values()
+                    .map(|v| v.as_array().map_or(1, Vec::len))
+                    .max()
+                    .unwrap_or(0),
+                _ => 1,
+            };
+            if count > limit {
+                return Err(ScimError::invalid_value(format!(
+                    "PATCH operation {} carries {count} values; at most {limit} are accepted in one operation (send them in several)",
+                    n + 1
+                )));
+            }
+        }
+        Ok(())
+    }
+
     async fn patch<B: Backend>(
         &self,
         backend: &B,
@@ -561,6 +591,7 @@ impl ScimEngine {
     ) -> Result<ScimResponse, ScimError> {
         let body = self.body(req)?;
         let ops = parse_patch(&body)?;
+        self.check_patch_size(&ops)?;
         let cur = self.fetch(backend, rt, id).await?;
         Self::check_if_match(req, &cur)?;
         let out = apply_patch(&cur.resource, &ops, rt)?;
