@@ -297,3 +297,46 @@ fn a_missing_file_is_a_retryable_connection_error() {
     assert_eq!(err.kind, ErrorKind::Connection);
     assert!(err.kind.is_retryable());
 }
+
+/// A lock on the file that is never released (another writer hung) makes an export fail with
+/// a retryable Connection error after the configured wait, instead of blocking forever; once
+/// the lock is free, exports work again.
+#[test]
+fn an_export_waits_for_a_held_file_lock_only_as_long_as_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("u.csv");
+    std::fs::write(&file, "id,name\n1,one\n").unwrap();
+    let managed = csv_instance(&file, &[("Lock wait seconds", "0.3")]);
+    let other_writer = std::fs::File::create(dir.path().join("u.csv.lock")).unwrap();
+    other_writer.lock().unwrap();
+    let entry = CsEntryChange::new("User", ObjectModification::Add)
+        .with_anchor("id", "2".to_owned())
+        .with_change(AttributeChange::add("name", [Value::from("two")]));
+    let started = std::time::Instant::now();
+    let err = managed
+        .call_blocking({
+            let entry = entry.clone();
+            move |i| {
+                i.open_export(OpenExportRequest {
+                    batch_size: 1,
+                    partition: None,
+                    schema: Schema::default(),
+                })?;
+                i.put_export_entries(vec![entry])
+            }
+        })
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Connection, "{err:?}");
+    assert!(
+        err.message.contains("locked by another writer"),
+        "{}",
+        err.message
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(other_writer);
+    let results = managed
+        .call_blocking(|i| Ok(export(i, vec![entry])))
+        .unwrap();
+    assert_eq!(results[0].code, ExportErrorCode::Success);
+    assert!(std::fs::read_to_string(&file).unwrap().contains("2,two"));
+}

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use plugin_api::prelude::*;
 
@@ -22,6 +23,9 @@ const P_OBJECT_TYPE: &str = "Object type";
 const P_COLUMNS: &str = "Columns";
 const P_MULTI: &str = "Multi-valued columns";
 const P_SEPARATOR: &str = "Multi-value separator";
+const P_LOCK_WAIT: &str = "Lock wait seconds";
+/// How long an export waits for another writer's lock on the file before it gives up.
+const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Parsed configuration.
 #[derive(Debug, Clone)]
@@ -34,6 +38,9 @@ struct Settings {
     columns: Vec<String>,
     multi_valued: Vec<String>,
     separator: String,
+    /// How long an export waits for the file's lock (a lock never released must not hang
+    /// every later write).
+    lock_wait: Duration,
 }
 
 impl Settings {
@@ -64,9 +71,23 @@ impl Settings {
                 "'{P_SEPARATOR}' must not be empty"
             )));
         }
+        let lock_wait = match config.get(P_LOCK_WAIT).map(str::trim) {
+            None | Some("") => DEFAULT_LOCK_WAIT,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    ConnectorError::config(format!(
+                        "'{P_LOCK_WAIT}' must be a number of seconds, got {v:?}"
+                    ))
+                })?,
+        };
         Ok(Self {
             file,
             delimiter,
+            lock_wait,
             anchor: config.get(P_ANCHOR).unwrap_or("id").trim().to_owned(),
             object_type: config
                 .get(P_OBJECT_TYPE)
@@ -426,6 +447,9 @@ impl Connector for CsvConnector {
                     .required(),
                 ConfigParameterDefinition::string(P_DELIMITER, "^(.|\\\\t)$", ",")
                     .describe("Field delimiter: one character, or \\t for tab"),
+                ConfigParameterDefinition::string(P_LOCK_WAIT, "", "10").describe(
+                    "Seconds an export waits for another writer's lock on the file before it fails (retryable)",
+                ),
             ],
             ConfigPage::Schema => vec![
                 ConfigParameterDefinition::string(P_OBJECT_TYPE, "", "User"),
@@ -608,8 +632,7 @@ impl Connector for CsvConnector {
             .write(true)
             .open(self.settings.lock_path())
             .map_err(|e| ConnectorError::connection(format!("cannot open lock file: {e}")))?;
-        lock.lock()
-            .map_err(|e| ConnectorError::connection(format!("cannot lock: {e}")))?;
+        self.wait_for_lock(&lock)?;
         let mut table = Table::load(&self.settings)?;
         let results: Vec<ExportResult> = entries
             .iter()
@@ -620,6 +643,32 @@ impl Connector for CsvConnector {
         }
         drop(lock);
         Ok(results)
+    }
+}
+
+impl CsvConnector {
+    /// Takes the file's advisory lock, polling until `lock_wait` has passed; then a retryable
+    /// Connection error that names the lock file.
+    fn wait_for_lock(&self, lock: &File) -> ConnectorResult<()> {
+        let deadline = std::time::Instant::now() + self.settings.lock_wait;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => return Ok(()),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(ConnectorError::connection(format!(
+                        "{} is locked by another writer (waited {:.1} s); try again later",
+                        self.settings.lock_path().display(),
+                        self.settings.lock_wait.as_secs_f64()
+                    )));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(ConnectorError::connection(format!("cannot lock: {e}")));
+                }
+            }
+        }
     }
 }
 
