@@ -279,3 +279,105 @@ attributes = ["login", "first_name"]
         host.stop().await;
     });
 }
+
+/// An export whose outcome the host cannot know: the INSERT waits on a table lock past the
+/// export time limit, so the host answers 503 and abandons the call, and the INSERT may still
+/// land when the lock goes. The host re-reads the target soon after; then its cache says
+/// what PostgreSQL holds, and Entra's retry sees the user (or creates it) instead of looping
+/// on 409.
+#[test]
+fn after_an_export_with_an_unknown_outcome_the_cache_follows_the_target() {
+    use sqlx::Connection;
+    let Some(pg) = Target::postgres() else {
+        return;
+    };
+    users_table(&pg);
+    let apps = ecma_host_tests::sql::scim_app_toml("pg", &pg.url, "scim_users", "").replace(
+        "autosync_minutes = 0\n",
+        "autosync_minutes = 0\n[app.timeouts]\nexport_secs = 1\n",
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let host = start_host_with(&apps, &[plugin_path("generic_sql")], "").await;
+        host.wait_ready().await;
+        let mut locker = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+        sqlx::raw_sql("BEGIN; LOCK TABLE scim_users IN ACCESS EXCLUSIVE MODE;")
+            .execute(&mut locker)
+            .await
+            .unwrap();
+        let create = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+            EXT: {"login": "late@contoso.com", "first_name": "Late"}});
+        let started = Instant::now();
+        let r = host
+            .request("POST", "pg", "/Users", Some(create.clone()))
+            .await;
+        assert_eq!(r.status, 503, "{:?}", r.body);
+        assert!(r.headers.contains_key("retry-after"));
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        // The lock goes; whatever the abandoned INSERT does now is the target's truth.
+        sqlx::raw_sql("COMMIT").execute(&mut locker).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let in_target = blocking(|| {
+            pg.count("SELECT COUNT(*) FROM scim_users WHERE login = 'late@contoso.com'")
+        });
+        eprintln!(
+            "the abandoned INSERT {}",
+            if in_target == 1 {
+                "landed"
+            } else {
+                "did not land"
+            }
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let cached = host
+                .request(
+                    "GET",
+                    "pg",
+                    "/Users?filter=login+eq+%22late@contoso.com%22",
+                    None,
+                )
+                .await
+                .body["totalResults"]
+                .as_i64()
+                .unwrap();
+            if cached == in_target {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cache ({cached}) still disagrees with the table ({in_target})"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Entra's retried POST: a 409 for the user the target has (Entra then matches it),
+        // or a create when the INSERT did not land.
+        let r = host.request("POST", "pg", "/Users", Some(create)).await;
+        if in_target == 1 {
+            assert_eq!(
+                (r.status, r.body["scimType"].as_str()),
+                (409, Some("uniqueness")),
+                "{:?}",
+                r.body
+            );
+        } else {
+            assert_eq!(r.status, 201, "{:?}", r.body);
+        }
+        assert_eq!(
+            blocking(
+                || pg.count("SELECT COUNT(*) FROM scim_users WHERE login = 'late@contoso.com'")
+            ),
+            1
+        );
+        host.stop().await;
+    });
+    drop(rt);
+}

@@ -9,6 +9,15 @@ use crate::mapping::TypeMapping;
 use crate::plugins::CallKind;
 use ecma_scim::ScimError;
 
+/// Whether a failed export call may still have been applied by the target: it timed out, lost
+/// its connection or panicked part-way (as opposed to a refusal the target answered).
+fn outcome_unknown(e: &ConnectorError) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::Connection | ErrorKind::Cancelled | ErrorKind::Panicked
+    )
+}
+
 impl Application {
     /// Writes need the export run profile and a connector that exports.
     pub(super) fn require_export(&self) -> Result<(), ScimError> {
@@ -52,6 +61,9 @@ impl Application {
             .map_err(|e| {
                 metrics::counter!("ecma_export_results_total", "app" => self.name.clone(), "code" => format!("{:?}", e.kind)).increment(1);
                 tracing::warn!(app = %self.name, op = %kind, "export call failed: {}", e);
+                if outcome_unknown(&e) {
+                    self.request_reconcile(&format!("a {kind} export failed with an unknown outcome ({})", e.message));
+                }
                 connector_error_to_scim(&e)
             })?;
         let result = results

@@ -74,6 +74,8 @@ pub struct Application {
     watermarks: Mutex<BTreeMap<String, String>>,
     /// Objects read by the running import (for progress displays).
     progress: AtomicU64,
+    /// Set when the target must be re-read soon (see `autosync.rs`).
+    reconcile: tokio::sync::Notify,
 }
 
 /// Why an application's connector cannot be used: it is not among the loaded plugins.
@@ -181,6 +183,7 @@ impl Application {
             state_dir,
             watermarks: Mutex::new(watermarks),
             progress: AtomicU64::new(0),
+            reconcile: tokio::sync::Notify::new(),
         })
     }
 

@@ -119,8 +119,10 @@ impl Application {
             };
             if let Err(e) = self.export_entry(entry).await {
                 if e.status == 404 {
-                    // The target no longer has it: drop the ghost so the cache follows.
-                    self.caches[idx].remove(id);
+                    // "Missing" is ambiguous on a modify (LDAP says noSuchObject for a missing
+                    // parent or member DN too): the cache keeps the object until the target
+                    // has been read again and says whether it is really gone.
+                    self.request_reconcile(&format!("the target reported {id} missing on update"));
                 }
                 return Err(e);
             }
