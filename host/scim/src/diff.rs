@@ -45,12 +45,13 @@ pub fn diff(old: &Value, new: &Value, rt: &ResourceTypeDef) -> Vec<AttributeChan
             .map(move |a| (e.schema.id.as_str(), Some(e.schema.id.as_str()), a))
     });
     for (urn, ext, attr) in core.chain(ext) {
-        let get = |doc: &Value| -> Option<Value> {
+        // Borrowed, not cloned: a group's member list may hold 100,000 values.
+        let get = |doc| -> Option<&Value> {
             let c = match ext {
                 Some(u) => get_ci(doc, u)?,
                 None => doc,
             };
-            get_ci(c, &attr.name).filter(|v| !is_empty(v)).cloned()
+            get_ci(c, &attr.name).filter(|v| !is_empty(v))
         };
         let (o, n) = (get(old), get(new));
         if o == n {
@@ -67,18 +68,27 @@ pub fn diff(old: &Value, new: &Value, rt: &ResourceTypeDef) -> Vec<AttributeChan
             kind,
         };
         if attr.multi_valued {
-            let as_vec = |v: Option<Value>| match v {
-                Some(Value::Array(a)) => a,
-                Some(v) => vec![v],
-                None => vec![],
+            let as_slice = |v: Option<&Value>| -> Vec<Value> {
+                match v {
+                    Some(Value::Array(_)) | None => Vec::new(),
+                    Some(v) => vec![v.clone()],
+                }
             };
-            let (ov, nv) = (as_vec(o), as_vec(n));
+            let (os, ns) = (as_slice(o), as_slice(n));
+            let ov: &[Value] = match o {
+                Some(Value::Array(a)) => a,
+                _ => &os,
+            };
+            let nv: &[Value] = match n {
+                Some(Value::Array(a)) => a,
+                _ => &ns,
+            };
             if nv.is_empty() {
                 out.push(mk(None, ChangeKind::Clear));
                 continue;
             }
-            let removed: Vec<Value> = values_not_in(&ov, &nv).into_iter().cloned().collect();
-            let added: Vec<Value> = values_not_in(&nv, &ov).into_iter().cloned().collect();
+            let removed: Vec<Value> = values_not_in(ov, nv).into_iter().cloned().collect();
+            let added: Vec<Value> = values_not_in(nv, ov).into_iter().cloned().collect();
             if !removed.is_empty() {
                 out.push(mk(None, ChangeKind::RemoveValues(removed)));
             }
@@ -91,13 +101,12 @@ pub fn diff(old: &Value, new: &Value, rt: &ResourceTypeDef) -> Vec<AttributeChan
                 continue;
             }
             for sd in &attr.sub_attributes {
-                let sg = |v: &Option<Value>| {
-                    v.as_ref()
-                        .and_then(|v| get_ci(v, &sd.name))
+                let sg = |v: Option<&Value>| {
+                    v.and_then(|v| get_ci(v, &sd.name))
                         .filter(|v| !is_empty(v))
                         .cloned()
                 };
-                match (sg(&o), sg(&n)) {
+                match (sg(o), sg(n)) {
                     (a, b) if a == b => {}
                     (_, Some(b)) => out.push(mk(Some(sd), ChangeKind::Set(b))),
                     (Some(_), None) => out.push(mk(Some(sd), ChangeKind::Clear)),
@@ -107,7 +116,7 @@ pub fn diff(old: &Value, new: &Value, rt: &ResourceTypeDef) -> Vec<AttributeChan
         } else {
             out.push(mk(
                 None,
-                n.map(ChangeKind::Set).unwrap_or(ChangeKind::Clear),
+                n.cloned().map(ChangeKind::Set).unwrap_or(ChangeKind::Clear),
             ));
         }
     }

@@ -64,8 +64,8 @@ pub fn hash_value(v: &Value) -> u64 {
 /// The values of `a` that are not in `b` (by `==`), in `a`'s order; linear in `a.len() + b.len()`,
 /// so a group of 100,000 members is diffed in milliseconds, not minutes.
 pub fn values_not_in<'a>(a: &'a [Value], b: &[Value]) -> Vec<&'a Value> {
-    let mut by_hash: std::collections::HashMap<u64, Vec<&Value>> =
-        std::collections::HashMap::with_capacity(b.len());
+    let mut by_hash: foldhash::HashMap<u64, Vec<&Value>> =
+        foldhash::HashMap::with_capacity_and_hasher(b.len(), Default::default());
     for y in b {
         by_hash.entry(hash_value(y)).or_default().push(y);
     }

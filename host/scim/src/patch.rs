@@ -754,14 +754,14 @@ fn element_key(attr: &AttributeDef, v: &Value) -> Option<String> {
 /// The positions of a multi-valued attribute's elements by [`element_key`].
 struct ElementIndex<'a> {
     attr: &'a AttributeDef,
-    buckets: std::collections::HashMap<Option<String>, Vec<usize>>,
+    buckets: foldhash::HashMap<Option<String>, Vec<usize>>,
 }
 
 impl<'a> ElementIndex<'a> {
     fn new(attr: &'a AttributeDef, items: &[Value]) -> Self {
         let mut index = Self {
             attr,
-            buckets: std::collections::HashMap::with_capacity(items.len()),
+            buckets: foldhash::HashMap::with_capacity_and_hasher(items.len(), Default::default()),
         };
         for (i, e) in items.iter().enumerate() {
             index.insert(i, e);

@@ -1,7 +1,9 @@
 //! Changes between connector records: the ECMA attribute changes a SCIM write exports (the
 //! one diff of the write path), and an imported entry's changes applied to a cached record.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::HashSet;
 
 use plugin_api::model::{AttributeChange, AttributeModification, ExportType, Value, ValueChange};
 use plugin_api::page::ChangeView;
