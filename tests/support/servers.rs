@@ -82,6 +82,10 @@ pub enum Signal {
     Quit,
     /// A clean shutdown for most servers.
     Term,
+    /// Freezes the process: a server that stops answering mid-operation, sockets open.
+    Stop,
+    /// Lets a frozen process run again.
+    Cont,
 }
 
 impl Signal {
@@ -90,6 +94,8 @@ impl Signal {
             Signal::Int => "INT",
             Signal::Quit => "QUIT",
             Signal::Term => "TERM",
+            Signal::Stop => "STOP",
+            Signal::Cont => "CONT",
         }
     }
 }

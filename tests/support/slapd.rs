@@ -202,6 +202,20 @@ impl Slapd {
         self.launch();
     }
 
+    /// Freezes the server (SIGSTOP): it keeps its sockets but stops answering, as a directory
+    /// that hangs mid-operation. [`Slapd::resume`] lets it go on.
+    pub fn pause(&self) {
+        if let Some(child) = &self.child {
+            crate::servers::send_signal(child.id(), crate::servers::Signal::Stop);
+        }
+    }
+
+    pub fn resume(&self) {
+        if let Some(child) = &self.child {
+            crate::servers::send_signal(child.id(), crate::servers::Signal::Cont);
+        }
+    }
+
     pub fn is_running(&self) -> bool {
         self.child.is_some()
     }
