@@ -285,6 +285,24 @@ fn ldap_export_add_update_rename_delete_and_errors() {
     assert_eq!(first(&e, "entryUUID").unwrap(), uuid);
     assert_eq!(all(&e, "uid"), ["alice2"]);
 
+    // A rename under a parent that does not exist: LDAP says noSuchObject, but the object is
+    // there, so this is a bad request (400), not a missing object (404).
+    let nowhere = entry(
+        "3b",
+        "inetOrgPerson",
+        ObjectModification::Update,
+        &format!("uid=alice2,ou=nowhere,{ou}"),
+    )
+    .with_anchor("entryUUID", uuid.clone());
+    let r = export(inst.as_mut(), &sch, vec![nowhere]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::InvalidDn, "{:?}", r[0]);
+    assert!(
+        r[0].error_detail.contains("the object itself exists"),
+        "{:?}",
+        r[0]
+    );
+    assert!(s.read(&new_dn).is_some(), "the object stays where it was");
+
     // Error mapping.
     let missing = entry("4", "inetOrgPerson", ObjectModification::Update, "")
         .with_anchor("entryUUID", "00000000-0000-0000-0000-000000000000")

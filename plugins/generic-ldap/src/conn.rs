@@ -37,6 +37,14 @@ pub enum LdapFailure {
         name: &'static str,
         text: String,
     },
+    /// noSuchObject about something other than the object itself: the object exists (a base
+    /// search found it), so a DN the change names (a new parent, a member) does not.
+    #[error(
+        "{op}: LDAP result 32 (noSuchObject){}{}; the object itself exists, so a DN this change names (a new parent or a member) does not",
+        if .text.is_empty() { "" } else { ": " },
+        .text
+    )]
+    MissingReference { op: String, text: String },
     #[error("{0}")]
     Protocol(String),
     /// A delta cannot continue from its watermark; the host runs a full import.
@@ -87,6 +95,9 @@ impl LdapFailure {
             Self::Config(_) | Self::Tls(_) => ExportErrorCode::CustomStopRun,
             Self::Protocol(_) | Self::FullImportRequired(_) => ExportErrorCode::CustomContinueRun,
             Self::Result { rc, .. } => export_code_for(*rc),
+            // A request naming a DN that does not exist: the client's to fix (400), not a
+            // missing object (404).
+            Self::MissingReference { .. } => ExportErrorCode::InvalidDn,
         }
     }
 }

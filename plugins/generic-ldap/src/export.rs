@@ -265,7 +265,45 @@ fn added(
     Ok(result.with_anchor(DN_ANCHOR, target))
 }
 
+/// LDAP answers noSuchObject (32) for a missing object, but also for a missing new parent
+/// of a rename or (with referential integrity) a missing member DN. A base search on the
+/// object tells the two apart, so a missing reference is not mistaken for a deleted object.
 fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
+    match modify_object(session, ctx, e) {
+        Err(LdapFailure::Result {
+            op, rc: 32, text, ..
+        }) => {
+            let dn_now = current_dn(session, ctx, e)?;
+            if entry_exists(session, &dn_now)? {
+                Err(LdapFailure::MissingReference { op, text })
+            } else {
+                Err(LdapFailure::result(&op, 32, text))
+            }
+        }
+        other => other,
+    }
+}
+
+/// Whether an entry exists at `dn` (a base-scope search).
+fn entry_exists(session: &mut Session, dn: &str) -> LResult<bool> {
+    match search_all(
+        session,
+        dn,
+        Scope::Base,
+        "(objectClass=*)",
+        &["1.1".to_owned()],
+    ) {
+        Ok(found) => Ok(!found.is_empty()),
+        Err(LdapFailure::Result { rc: 32, .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn modify_object(
+    session: &mut Session,
+    ctx: &ExportContext,
+    e: &CsEntryChange,
+) -> LResult<ExportResult> {
     let settings = session.settings.clone();
     let mut dn_now = current_dn(session, ctx, e)?;
     let mut result = ExportResult::success(&e.identifier);
