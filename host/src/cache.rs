@@ -8,6 +8,8 @@
 //!   while the import ran are journaled and replayed onto the new snapshot before the swap,
 //!   so a SCIM write that lands during an import is never lost.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -163,6 +165,12 @@ pub struct TypeCache {
     current: ArcSwap<Snapshot>,
     writer: Mutex<Option<Vec<Journaled>>>,
     indexed: Vec<String>,
+    /// Counts SCIM writes; a delta import remembers the count from when it opened.
+    write_seq: AtomicU64,
+    /// While a delta import runs: the sequence number of each object's latest SCIM write, so
+    /// an entry read before that write does not overwrite what the write left (see
+    /// [`TypeCache::written_after`]).
+    delta_writes: Mutex<Option<HashMap<String, u64>>>,
 }
 
 impl TypeCache {
@@ -171,6 +179,8 @@ impl TypeCache {
             current: ArcSwap::from_pointee(Snapshot::new(&indexed)),
             writer: Mutex::new(None),
             indexed,
+            write_seq: AtomicU64::new(0),
+            delta_writes: Mutex::new(None),
         }
     }
 
@@ -198,12 +208,64 @@ impl TypeCache {
         }
     }
 
+    /// A SCIM write's result (the target has accepted it).
     pub fn put(&self, entry: CacheEntry) {
+        self.note_write(&entry.id);
         self.write(Journaled::Put(entry));
     }
 
+    /// A SCIM delete's result (the target no longer has the object).
     pub fn remove(&self, id: &str) {
+        self.note_write(id);
         self.write(Journaled::Remove(id.to_owned()));
+    }
+
+    /// A delta import's entry: not a SCIM write, so not noted.
+    pub fn put_imported(&self, entry: CacheEntry) {
+        self.write(Journaled::Put(entry));
+    }
+
+    /// A delta import's delete.
+    pub fn remove_imported(&self, id: &str) {
+        self.write(Journaled::Remove(id.to_owned()));
+    }
+
+    fn note_write(&self, id: &str) {
+        let seq = self.write_seq.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Some(w) = self
+            .delta_writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            w.insert(id.to_owned(), seq);
+        }
+    }
+
+    /// The SCIM write count now: taken when a delta import opens.
+    pub fn write_seq(&self) -> u64 {
+        self.write_seq.load(Ordering::Acquire)
+    }
+
+    /// Starts noting SCIM writes for a delta import.
+    pub fn begin_delta(&self) {
+        *self.delta_writes.lock().unwrap_or_else(|p| p.into_inner()) = Some(HashMap::new());
+    }
+
+    /// Stops noting (the delta import ended, whatever its outcome).
+    pub fn end_delta(&self) {
+        *self.delta_writes.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Whether a SCIM write changed `id` after the write count was `seq`: a delta entry read
+    /// then is older than what the cache holds, and applying it would undo the write.
+    pub fn written_after(&self, id: &str, seq: u64) -> bool {
+        self.delta_writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(|w| w.get(id))
+            .is_some_and(|&s| s > seq)
     }
 
     /// Starts journaling writes; call before a full import reads the target.
@@ -304,5 +366,31 @@ mod tests {
         cache.begin_full_import();
         cache.abort_full_import();
         assert!(cache.snapshot().get("keep").is_some());
+    }
+
+    #[test]
+    fn a_delta_entry_read_before_a_scim_write_is_recognised_as_older() {
+        let cache = TypeCache::new(vec!["login".into()]);
+        cache.begin_delta();
+        let page_seq = cache.write_seq();
+        cache.put(entry("1", "new@x"));
+        assert!(
+            cache.written_after("1", page_seq),
+            "written after the page was read"
+        );
+        assert!(!cache.written_after("2", page_seq), "never written");
+        let later_page = cache.write_seq();
+        assert!(
+            !cache.written_after("1", later_page),
+            "a page read after the write is current"
+        );
+        // Imported entries are not SCIM writes.
+        cache.put_imported(entry("2", "imp@x"));
+        assert!(!cache.written_after("2", page_seq));
+        cache.end_delta();
+        assert!(
+            !cache.written_after("1", page_seq),
+            "nothing is noted outside a delta"
+        );
     }
 }

@@ -115,12 +115,7 @@ fn slapd_frozen_mid_patch_gets_503_in_time_and_the_next_patch_succeeds() {
         let alice = format!("/Users/{id}");
         s.pause();
         let started = Instant::now();
-        let frozen = host.request(
-            "PATCH",
-            "directory",
-            &alice,
-            Some(set_sn("During")),
-        );
+        let frozen = host.request("PATCH", "directory", &alice, Some(set_sn("During")));
         let other = async {
             tokio::time::sleep(Duration::from_millis(300)).await;
             host.request(
@@ -165,7 +160,12 @@ fn slapd_frozen_mid_patch_gets_503_in_time_and_the_next_patch_succeeds() {
         let cached = host
             .request("GET", "directory", &format!("/Users/{id}"), None)
             .await;
-        assert_eq!(cached.body[EXT]["sn"], json!(["After"]), "{:?}", cached.body);
+        assert_eq!(
+            cached.body[EXT]["sn"],
+            json!(["After"]),
+            "{:?}",
+            cached.body
+        );
         host.stop().await;
     });
     rt.shutdown_timeout(Duration::from_secs(1));

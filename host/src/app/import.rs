@@ -226,6 +226,12 @@ impl Application {
                 cache.abort_full_import();
             }
         };
+        // A delta applies entries to the live cache: SCIM writes made meanwhile are noted so
+        // that an entry read before such a write does not undo it.
+        // Connectors read ahead (whole change logs at open, pages in the background), so
+        // "before" means before the import opened.
+        let _noting = (delta && !dry_run).then(|| DeltaWrites::begin(cache));
+        let opened_at_seq = cache.write_seq();
         let mut custom_data = match self
             .import_instance
             .call(CallKind::Import, move |i| i.open_import(request))
@@ -247,6 +253,7 @@ impl Application {
             summary,
             entry_errors: 0,
             stop: None,
+            opened_at_seq,
         };
         let result: Result<(), ConnectorError> = async {
             loop {
@@ -358,6 +365,24 @@ struct ImportRun<'a> {
     entry_errors: u64,
     /// Set when an entry asks to stop the run (`CustomStopRun`), with its detail.
     stop: Option<String>,
+    /// The cache's SCIM write count when the import opened.
+    opened_at_seq: u64,
+}
+
+/// Notes SCIM writes for the length of a delta import (see [`TypeCache::written_after`]).
+struct DeltaWrites<'a>(&'a TypeCache);
+
+impl<'a> DeltaWrites<'a> {
+    fn begin(cache: &'a TypeCache) -> Self {
+        cache.begin_delta();
+        Self(cache)
+    }
+}
+
+impl Drop for DeltaWrites<'_> {
+    fn drop(&mut self) {
+        self.0.end_delta();
+    }
 }
 
 impl ImportRun<'_> {
@@ -389,6 +414,13 @@ impl ImportRun<'_> {
             true => Some(self.app.object_locks.object(&t.object_type, &id).await),
             false => None,
         };
+        if self.next.is_none() && self.cache.written_after(&id, self.opened_at_seq) {
+            // Possibly read before a SCIM write to the same object landed: the cache holds
+            // the state that write left. (A change another tool made to the same object after
+            // that write, within this one delta, waits for the next full import.)
+            tracing::debug!(app = %self.app.name, id = %id, "delta entry older than a SCIM write; skipped");
+            return;
+        }
         self.apply_to_cache(id, entry);
     }
 
@@ -428,7 +460,7 @@ impl ImportRun<'_> {
                     Some(n) => {
                         n.remove(&id);
                     }
-                    None => self.cache.remove(&id),
+                    None => self.cache.remove_imported(&id),
                 }
             }
             return;
@@ -488,7 +520,7 @@ impl ImportRun<'_> {
         };
         match &mut self.next {
             Some(n) => n.insert(e),
-            None => self.cache.put(e),
+            None => self.cache.put_imported(e),
         }
     }
 }
