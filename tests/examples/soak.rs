@@ -1,0 +1,453 @@
+//! Soak test (run by hand; see `tests/soak/README.md`): mixed Entra traffic against a
+//! PostgreSQL and an OpenLDAP application of one host while the target servers are stopped,
+//! crashed, frozen and restarted at random.
+//!
+//! ```text
+//! cargo build --release --workspace
+//! cargo run --release -p ecma-host-tests --example soak -- [MINUTES] [CLIENTS]
+//! ```
+//! Each client owns its own users (no two clients write one object), retries 5xx answers the
+//! way Entra does, and remembers what every acknowledged (2xx) write left in the target. At the
+//! end it prints requests by status, retries, writes lost (acknowledged but not in the target:
+//! must be 0), writes whose outcome stayed unknown (never acknowledged), whether the cache equals
+//! the target, and the process RSS at start and end.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ecma_host_tests::host::{Answer, TestHost, blocking, start_host_with};
+use ecma_host_tests::plugins::plugin_path;
+use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+use ecma_host_tests::sql::Target;
+use serde_json::{Value, json};
+
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// A small xorshift generator: the soak needs variety, not statistical quality.
+struct Rng(u64);
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    by_status: BTreeMap<u16, u64>,
+    retries: u64,
+    acknowledged_writes: u64,
+    unknown_outcomes: u64,
+}
+
+/// What one application looks like to the soak: its name, the attribute a PATCH changes, and
+/// how a user's login is written.
+#[derive(Clone, Copy)]
+struct AppKind {
+    name: &'static str,
+    login_attr: &'static str,
+    changed_attr: &'static str,
+}
+
+const SQL: AppKind = AppKind {
+    name: "sql",
+    login_attr: "login",
+    changed_attr: "first_name",
+};
+const LDAP: AppKind = AppKind {
+    name: "ldap",
+    login_attr: "uid",
+    changed_attr: "sn",
+};
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Sends a request, retrying 5xx (and transport failures) for up to a minute like Entra's
+/// retries; the last answer.
+async fn with_retries(host: &TestHost, tally: &Mutex<Tally>, send: impl Fn() -> Req) -> Answer {
+    let mut attempt = 0;
+    loop {
+        let req = send();
+        let a = host.request(req.method, req.app, &req.path, req.body).await;
+        {
+            let mut t = tally.lock().unwrap();
+            *t.by_status.entry(a.status).or_default() += 1;
+        }
+        if a.status < 500 || attempt >= 60 {
+            return a;
+        }
+        attempt += 1;
+        tally.lock().unwrap().retries += 1;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+struct Req {
+    method: &'static str,
+    app: &'static str,
+    path: String,
+    body: Option<Value>,
+}
+
+/// One client: creates, looks up, changes and deletes its own users in `app`. Returns the
+/// state it expects in the target (login → the changed attribute's value, None = deleted) and
+/// the logins whose last write was never acknowledged.
+async fn client(
+    host: Arc<TestHost>,
+    tally: Arc<Mutex<Tally>>,
+    app: AppKind,
+    client: usize,
+    until: Instant,
+) -> (HashMap<String, Option<String>>, Vec<String>) {
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ ((client as u64 + 1) << 20));
+    let mut expected: HashMap<String, Option<String>> = HashMap::new();
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut unknown = Vec::new();
+    let mut n = 0;
+    while Instant::now() < until {
+        let live: Vec<String> = ids.keys().cloned().collect();
+        let roll = rng.below(100);
+        // About 50 live users per client: creates and deletes balance, so memory at the end
+        // is comparable with memory at the start.
+        if live.len() < 50 || (roll < 20 && live.len() < 80) {
+            n += 1;
+            let login = format!("c{client}n{n}");
+            let value = format!("v{}", rng.next() % 1000);
+            let filter = format!("/Users?filter={}+eq+%22{login}%22", app.login_attr);
+            let body = match app.name {
+                "sql" => json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+                    EXT: {"login": login, "first_name": value}}),
+                _ => json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+                    "userName": login, EXT: {"cn": login, "sn": value}}),
+            };
+            let a = with_retries(&host, &tally, || Req {
+                method: "POST",
+                app: app.name,
+                path: "/Users".into(),
+                body: Some(body.clone()),
+            })
+            .await;
+            // A 409 after a retried POST: the first attempt landed; Entra matches the user.
+            let id = match a.status {
+                201 => a.body["id"].as_str().map(str::to_owned),
+                409 => with_retries(&host, &tally, || Req {
+                    method: "GET",
+                    app: app.name,
+                    path: filter.clone(),
+                    body: None,
+                })
+                .await
+                .body["Resources"][0]["id"]
+                    .as_str()
+                    .map(str::to_owned),
+                _ => None,
+            };
+            match id {
+                Some(id) if a.status == 201 => {
+                    tally.lock().unwrap().acknowledged_writes += 1;
+                    expected.insert(login.clone(), Some(value));
+                    ids.insert(login, id);
+                }
+                _ => unknown.push(login),
+            }
+            continue;
+        }
+        let login = live[rng.below(live.len() as u64) as usize].clone();
+        let id = ids[&login].clone();
+        if roll < 60 {
+            let value = format!("v{}", rng.next() % 1000);
+            let body = json!({"schemas": [PATCH], "Operations": [
+                {"op": "Replace", "path": format!("{EXT}:{}", app.changed_attr), "value": value}]});
+            let a = with_retries(&host, &tally, || Req {
+                method: "PATCH",
+                app: app.name,
+                path: format!("/Users/{id}"),
+                body: Some(body.clone()),
+            })
+            .await;
+            if a.status == 200 {
+                tally.lock().unwrap().acknowledged_writes += 1;
+                expected.insert(login, Some(value));
+            } else {
+                ids.remove(&login);
+                expected.remove(&login);
+                unknown.push(login);
+            }
+        } else if roll < 80 {
+            let a = with_retries(&host, &tally, || Req {
+                method: "DELETE",
+                app: app.name,
+                path: format!("/Users/{id}"),
+                body: None,
+            })
+            .await;
+            ids.remove(&login);
+            if a.status == 204 || a.status == 404 {
+                tally.lock().unwrap().acknowledged_writes += 1;
+                expected.insert(login, None);
+            } else {
+                expected.remove(&login);
+                unknown.push(login);
+            }
+        } else {
+            with_retries(&host, &tally, || Req {
+                method: "GET",
+                app: app.name,
+                path: format!("/Users?filter={}+eq+%22{login}%22", app.login_attr),
+                body: None,
+            })
+            .await;
+        }
+    }
+    (expected, unknown)
+}
+
+/// Every user the cache serves: login → the changed attribute's value.
+async fn cached_users(host: &TestHost, app: AppKind) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut start = 1;
+    loop {
+        let a = host
+            .request(
+                "GET",
+                app.name,
+                &format!("/Users?startIndex={start}&count=500"),
+                None,
+            )
+            .await;
+        let page = a.body["Resources"].as_array().cloned().unwrap_or_default();
+        for r in &page {
+            let login = match app.name {
+                "sql" => r[EXT]["login"].as_str(),
+                _ => r["userName"].as_str(),
+            };
+            let value = match &r[EXT][app.changed_attr] {
+                Value::Array(a) => a.first().and_then(Value::as_str),
+                v => v.as_str(),
+            };
+            if let (Some(l), Some(v)) = (login, value) {
+                out.insert(l.to_owned(), v.to_owned());
+            }
+        }
+        if page.len() < 500 {
+            return out;
+        }
+        start += 500;
+    }
+}
+
+fn sql_users(pg: &Target) -> BTreeMap<String, String> {
+    pg.rows("SELECT login, first_name FROM soak_users")
+        .into_iter()
+        .filter_map(|r| Some((r[0].clone()?, r[1].clone()?)))
+        .collect()
+}
+
+fn ldap_users(s: &Slapd) -> BTreeMap<String, String> {
+    let mut c = s.admin();
+    let (entries, _) = c
+        .search(
+            &format!("ou=people,{SUFFIX}"),
+            ldap3::Scope::OneLevel,
+            "(objectClass=inetOrgPerson)",
+            vec!["uid", "sn"],
+        )
+        .unwrap()
+        .success()
+        .unwrap();
+    entries
+        .into_iter()
+        .map(ldap3::SearchEntry::construct)
+        .filter_map(|e| {
+            Some((
+                e.attrs.get("uid")?[0].clone(),
+                e.attrs.get("sn")?[0].clone(),
+            ))
+        })
+        .collect()
+}
+
+fn apps(pg: &Target, s: &Slapd) -> String {
+    let sql = ecma_host_tests::sql::scim_app_toml("sql", &pg.url, "soak_users", "").replace(
+        "autosync_minutes = 0\n",
+        "autosync_minutes = 0\nsetup_retry_max_secs = 2\n[app.timeouts]\nexport_secs = 5\n",
+    );
+    format!(
+        r#"{sql}
+[[app]]
+name = "ldap"
+connector = "generic-ldap"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+setup_retry_max_secs = 2
+[app.timeouts]
+export_secs = 5
+[app.parameters.connectivity]
+Host = "127.0.0.1"
+Port = "{port}"
+Binding = "Simple"
+"User name" = "{admin}"
+Password = {{ secret = "{pw}" }}
+"Base DNs" = "{suffix}"
+"Object types" = "inetOrgPerson"
+"DN templates" = "inetOrgPerson = uid={{uid}},ou=people,{suffix}"
+[[app.object_type]]
+scim = "User"
+target = "inetOrgPerson"
+query_attributes = ["uid"]
+attributes = ["uid", "cn", "sn"]
+core = {{ userName = "uid" }}
+"#,
+        port = s.port,
+        admin = ADMIN_DN,
+        pw = ADMIN_PW,
+        suffix = SUFFIX,
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let minutes: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10.0);
+    let clients: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
+    let mut pg = Target::postgres().expect("PostgreSQL is needed");
+    pg.exec(&[
+        "DROP TABLE IF EXISTS soak_users",
+        "CREATE TABLE soak_users (id SERIAL PRIMARY KEY, login VARCHAR(200) NOT NULL UNIQUE, first_name VARCHAR(200), last_name VARCHAR(200), email VARCHAR(200))",
+    ]);
+    let slapd = Arc::new(Mutex::new(Slapd::start().expect("slapd is needed")));
+    slapd.lock().unwrap().create_ou("people");
+    let config = apps(&pg, &slapd.lock().unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let host = Arc::new(
+            start_host_with(
+                &config,
+                &[plugin_path("generic_sql"), plugin_path("generic_ldap")],
+                "",
+            )
+            .await,
+        );
+        host.wait_ready().await;
+        let rss_start = rss_kib();
+        let started = Instant::now();
+        let until = started + Duration::from_secs_f64(minutes * 60.0);
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            for app in [SQL, LDAP] {
+                tasks.push(tokio::spawn(client(host.clone(), tally.clone(), app, c, until)));
+            }
+        }
+        // Chaos: every 15-40 s, one target is stopped, crashed or frozen for 3-12 s.
+        let mut rng = Rng::new(started.elapsed().as_nanos() as u64 ^ 0xdead_beef);
+        let mut events = Vec::new();
+        while Instant::now() + Duration::from_secs(20) < until {
+            tokio::time::sleep(Duration::from_secs(15 + rng.below(25))).await;
+            let outage = Duration::from_secs(3 + rng.below(10));
+            let what = rng.below(4);
+            let at = started.elapsed().as_secs();
+            let label = blocking(|| match what {
+                0 => {
+                    pg.server.stop();
+                    std::thread::sleep(outage);
+                    pg.server.start_again();
+                    "PostgreSQL stopped"
+                }
+                1 => {
+                    let mut s = slapd.lock().unwrap();
+                    s.stop();
+                    std::thread::sleep(outage);
+                    s.restart();
+                    "slapd killed and restarted"
+                }
+                _ => {
+                    let s = slapd.lock().unwrap();
+                    s.pause();
+                    std::thread::sleep(outage);
+                    s.resume();
+                    "slapd frozen (SIGSTOP)"
+                }
+            });
+            events.push(format!("{at:>4}s {label} for {}s", outage.as_secs()));
+        }
+        let mut expected: BTreeMap<&str, (HashMap<String, Option<String>>, usize)> =
+            BTreeMap::new();
+        for (i, t) in tasks.into_iter().enumerate() {
+            let (exp, unknown) = t.await.unwrap();
+            let app = if i % 2 == 0 { "sql" } else { "ldap" };
+            let slot = expected.entry(app).or_default();
+            slot.0.extend(exp);
+            slot.1 += unknown.len();
+            tally.lock().unwrap().unknown_outcomes += unknown.len() as u64;
+        }
+        host.wait_ready().await;
+        let t = std::mem::take(&mut *tally.lock().unwrap());
+        println!("soak: {minutes} min, {clients} clients per application, {} target events:", events.len());
+        for e in &events {
+            println!("  {e}");
+        }
+        println!("requests by status: {:?}", t.by_status);
+        println!("retries needed: {}", t.retries);
+        println!("acknowledged writes: {}", t.acknowledged_writes);
+        println!("writes never acknowledged (outcome unknown, not checked): {}", t.unknown_outcomes);
+        for (app, kind) in [("sql", SQL), ("ldap", LDAP)] {
+            let target = if app == "sql" {
+                blocking(|| sql_users(&pg))
+            } else {
+                blocking(|| ldap_users(&slapd.lock().unwrap()))
+            };
+            let (exp, _) = &expected[app];
+            let lost = exp
+                .iter()
+                .filter(|(login, want)| target.get(*login) != want.as_ref())
+                .count();
+            // The cache follows the target (re-reads after unknown outcomes are debounced).
+            let mut equal = false;
+            let mut cached = BTreeMap::new();
+            for _ in 0..60 {
+                cached = cached_users(&host, kind).await;
+                if cached == target {
+                    equal = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            if !equal {
+                let only_cached: Vec<_> = cached.iter().filter(|(k, v)| target.get(*k) != Some(v)).take(5).collect();
+                let only_target: Vec<_> = target.iter().filter(|(k, v)| cached.get(*k) != Some(v)).take(5).collect();
+                println!("{app}: cache differs from the target: cache has {only_cached:?}, target has {only_target:?}");
+            }
+            println!(
+                "{app}: {} users in the target, writes lost {lost}, cache equals the target: {equal}",
+                target.len()
+            );
+        }
+        println!(
+            "RSS: {:.1} MiB at start, {:.1} MiB at the end",
+            rss_start as f64 / 1024.0,
+            rss_kib() as f64 / 1024.0
+        );
+    });
+    rt.shutdown_timeout(Duration::from_secs(1));
+}
