@@ -60,6 +60,7 @@
 
 mod coerce;
 mod diff;
+mod elements;
 pub mod engine;
 pub mod error;
 pub mod filter;

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use crate::ScimError;
 use crate::coerce::{coerce_attr, coerce_single};
 pub use crate::diff::{AttributeChange, ChangeKind, diff};
+use crate::elements::{ElementIndex, pattern_matches};
 use crate::filter::{
     AttrPath, CompValue, CompareOp, Filter, FilterLimits, parse_attr_path, parse_value_path,
     value_equals,
@@ -712,95 +713,6 @@ fn equality_terms(f: &Filter, attr: &AttributeDef) -> Option<Map<String, Value>>
     }
     let mut out = Map::new();
     (walk(f, attr, &mut out) && !out.is_empty()).then_some(out)
-}
-
-/// Two elements of a multi-valued attribute denote the same value: same `value` (and same `type` when
-/// either has one) for complex attributes, typed equality otherwise.
-fn same_element(attr: &AttributeDef, a: &Value, b: &Value) -> bool {
-    if attr.attr_type != AttrType::Complex {
-        return value_equals(attr, a, b);
-    }
-    match (get_ci(a, "value"), get_ci(b, "value"), attr.sub("value")) {
-        (Some(x), Some(y), Some(vd)) => {
-            value_equals(vd, x, y)
-                && match (get_ci(a, "type"), get_ci(b, "type")) {
-                    (Some(Value::String(p)), Some(Value::String(q))) => p.eq_ignore_ascii_case(q),
-                    (None, None) => true,
-                    _ => false,
-                }
-        }
-        _ => value_equals(attr, a, b),
-    }
-}
-
-/// A bucket key for an element of a multi-valued attribute: elements equal by [`same_element`],
-/// and a removal pattern and the elements it matches, always share their key (the value's
-/// lower-cased text), so a lookup compares only within one bucket. `None` where no cheap key
-/// exists (non-text values, elements without `value`): those share one bucket.
-fn element_key(attr: &AttributeDef, v: &Value) -> Option<String> {
-    let (def, x) = if attr.attr_type == AttrType::Complex {
-        (attr.sub("value")?, get_ci(v, "value")?)
-    } else {
-        (attr, v)
-    };
-    match (def.attr_type, x) {
-        (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(s)) => {
-            Some(s.to_lowercase())
-        }
-        _ => None,
-    }
-}
-
-/// The positions of a multi-valued attribute's elements by [`element_key`].
-struct ElementIndex<'a> {
-    attr: &'a AttributeDef,
-    buckets: foldhash::HashMap<Option<String>, Vec<usize>>,
-}
-
-impl<'a> ElementIndex<'a> {
-    fn new(attr: &'a AttributeDef, items: &[Value]) -> Self {
-        let mut index = Self {
-            attr,
-            buckets: foldhash::HashMap::with_capacity_and_hasher(items.len(), Default::default()),
-        };
-        for (i, e) in items.iter().enumerate() {
-            index.insert(i, e);
-        }
-        index
-    }
-
-    fn insert(&mut self, position: usize, v: &Value) {
-        self.buckets
-            .entry(element_key(self.attr, v))
-            .or_default()
-            .push(position);
-    }
-
-    fn contains(&self, items: &[Value], v: &Value) -> bool {
-        self.buckets
-            .get(&element_key(self.attr, v))
-            .is_some_and(|b| b.iter().any(|&i| same_element(self.attr, &items[i], v)))
-    }
-
-    /// Positions a removal pattern may match: its bucket, or every element when the pattern
-    /// names no value (it may then match any of them).
-    fn candidates(&self, items: &[Value], pattern: &Value) -> Vec<usize> {
-        match element_key(self.attr, pattern) {
-            Some(k) => self.buckets.get(&Some(k)).cloned().unwrap_or_default(),
-            None => (0..items.len()).collect(),
-        }
-    }
-}
-
-/// Does element `e` match the removal pattern `p` (every sub-attribute given in `p` is equal in `e`)?
-fn pattern_matches(attr: &AttributeDef, p: &Value, e: &Value) -> bool {
-    match (attr.attr_type, p) {
-        (AttrType::Complex, Value::Object(pm)) => pm.iter().all(|(k, pv)| {
-            let Some(sd) = attr.sub(k) else { return false };
-            get_ci(e, k).is_some_and(|ev| value_equals(sd, pv, ev))
-        }),
-        _ => value_equals(attr, p, e),
-    }
 }
 
 /// RFC 7643 §2.4: at most one value has `primary: true`; the last one set wins.
