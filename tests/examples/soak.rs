@@ -334,11 +334,7 @@ fn main() {
     let slapd = Arc::new(Mutex::new(Slapd::start().expect("slapd is needed")));
     slapd.lock().unwrap().create_ou("people");
     let config = apps(&pg, &slapd.lock().unwrap());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
         let host = Arc::new(
             start_host_with(

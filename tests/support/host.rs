@@ -134,45 +134,36 @@ impl TestHost {
         }
     }
 
-    /// Waits until every application finished its first import.
-    pub async fn wait_ready(&self) {
-        for _ in 0..400 {
-            let r = self
-                .client
-                .get(format!("{}/readyz", self.base))
-                .send()
-                .await
-                .unwrap();
-            if r.status().as_u16() == 200 {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        let body = self
+    /// `/readyz`: its status code and body.
+    pub async fn readyz(&self) -> (u16, Value) {
+        let r = self
             .client
             .get(format!("{}/readyz", self.base))
             .send()
             .await
-            .unwrap()
-            .text()
-            .await
             .unwrap();
+        let status = r.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&r.text().await.unwrap()).unwrap(),
+        )
+    }
+
+    /// Waits until every application finished its first import.
+    pub async fn wait_ready(&self) {
+        for _ in 0..400 {
+            if self.readyz().await.0 == 200 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        let (_, body) = self.readyz().await;
         panic!("host not ready after 10 s: {body}");
     }
 
     /// The `/readyz` entry of one application (`state`, `reason`, ...).
     pub async fn app_status(&self, app: &str) -> Value {
-        let text = self
-            .client
-            .get(format!("{}/readyz", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let body: Value = serde_json::from_str(&text).unwrap();
-        body["applications"][app].clone()
+        self.readyz().await.1["applications"][app].clone()
     }
 
     /// Waits until one application is ready (the others may be in any state).
@@ -196,6 +187,15 @@ impl TestHost {
             h.stop().await;
         }
     }
+}
+
+/// The runtime the host tests run a host in: two workers, as on the machines CI uses.
+pub fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// A child process (the real `ecma-host` binary) killed and reaped when dropped.

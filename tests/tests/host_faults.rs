@@ -281,11 +281,7 @@ fn two_panicky_apps(p_params: &str, p_extra: &str) -> String {
 
 #[test]
 fn a_hung_export_is_abandoned_within_its_limit_and_every_application_serves_on() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(hung_export_scenario());
     // The fixture's thread never returns: a runtime dropped normally would wait for it.
     rt.shutdown_timeout(Duration::from_millis(100));

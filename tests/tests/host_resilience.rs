@@ -41,11 +41,7 @@ fn an_application_whose_database_is_down_at_start_stays_registered_and_starts_wh
         ),
         ecma_host_tests::sql::scim_app_toml("lite", &lite.url, "scim_users", ""),
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
         let started = Instant::now();
         let host = start_host_with(&apps, &[plugin_path("generic_sql")], "").await;
@@ -106,13 +102,7 @@ fn an_application_whose_database_is_down_at_start_stays_registered_and_starts_wh
             .request_with_token("GET", "pg", "/Users", None, Some("wrong-token-0000000"))
             .await;
         assert_eq!(r.status, 401);
-        let readyz = host
-            .client
-            .get(format!("{}/readyz", host.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(readyz.status().as_u16(), 503);
+        assert_eq!(host.readyz().await.0, 503);
 
         // The database comes back: the application starts by itself, no restart.
         blocking(|| pg.server.start_again());
@@ -236,11 +226,7 @@ attributes = ["login", "first_name"]
 "#,
         url = db.url
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
         let host = start_host_with(&apps, &[plugin_path("generic_sql")], "").await;
         host.wait_ready().await;
@@ -296,11 +282,7 @@ fn after_an_export_with_an_unknown_outcome_the_cache_follows_the_target() {
         "autosync_minutes = 0\n",
         "autosync_minutes = 0\n[app.timeouts]\nexport_secs = 1\n",
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
         let host = start_host_with(&apps, &[plugin_path("generic_sql")], "").await;
         host.wait_ready().await;

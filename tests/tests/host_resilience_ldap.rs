@@ -88,11 +88,7 @@ fn slapd_frozen_mid_patch_gets_503_in_time_and_the_next_patch_succeeds() {
     };
     add_alice(&s);
     let lite = lite_target();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
         let config = apps(&s, &lite, "[app.timeouts]\nexport_secs = 2\n");
         let host = start_host_with(
@@ -179,11 +175,7 @@ fn a_directory_down_at_start_keeps_its_application_registered_until_it_returns()
     add_alice(&s);
     let lite = lite_target();
     s.stop();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
         let host = start_host_with(
             &apps(&s, &lite, ""),
