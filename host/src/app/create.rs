@@ -76,7 +76,18 @@ impl Application {
             .iter()
             .map(|(k, v)| AttributeChange::add(k, v.iter().cloned()))
             .collect();
-        let result = self.export_entry(entry).await?;
+        let result = match self.export_entry(entry).await {
+            Ok(r) => r,
+            Err(e) => {
+                if e.status == 409 {
+                    // The target has an object the cache does not (an earlier attempt that
+                    // timed out landed, or another tool made it): read the target again, so
+                    // Entra's retry finds it and matches instead of creating.
+                    self.request_reconcile("the target already has an object the cache lacks");
+                }
+                return Err(e);
+            }
+        };
         let id = result
             .anchor_changes
             .iter()

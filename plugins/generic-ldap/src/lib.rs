@@ -434,6 +434,16 @@ impl Connector for GenericLdap {
         let ctx = self.export.as_ref().expect("opened above");
         let mut results = Vec::with_capacity(entries.len());
         for e in &entries {
+            // A call the host abandoned (time limit) has been answered already; a write sent
+            // now (the directory thawed) could land after the client's newer writes.
+            if self.session.host.is_cancelled() {
+                results.push(ExportResult::failure(
+                    &e.identifier,
+                    ExportErrorCode::ConnectedDirectoryError,
+                    "not attempted: the host abandoned this call (time limit)",
+                ));
+                continue;
+            }
             results.push(export::export_one(&mut self.session, ctx, e));
         }
         Ok(results)

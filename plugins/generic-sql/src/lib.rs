@@ -445,6 +445,13 @@ impl Connector for GenericSql {
             let mut results = Vec::with_capacity(entries.len());
             let mut lost: Option<String> = None;
             for e in &entries {
+                // The host abandons a call that outlived its time limit and answers the
+                // client; a write sent after that (when the connection it waited for finally
+                // came) could land after the client's newer writes. Not attempting it keeps the
+                // target in the order the client saw.
+                if lost.is_none() && host.is_cancelled() {
+                    lost = Some("the host abandoned this call (time limit)".to_owned());
+                }
                 if let Some(reason) = &lost {
                     results.push(ExportResult::failure(
                         &e.identifier,
