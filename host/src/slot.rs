@@ -92,13 +92,6 @@ impl AppSlot {
         }
     }
 
-    /// A slot around an application that is already set up (tools and tests).
-    pub fn running(app: Arc<Application>, token: Secret) -> Self {
-        let slot = Self::new(app.name.clone(), token);
-        slot.state.store(Arc::new(SlotState::Running(app)));
-        slot
-    }
-
     /// Constant-time comparison of a presented bearer token with this application's token.
     pub fn token_matches(&self, presented: &str) -> bool {
         use subtle::ConstantTimeEq;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use ecma_host_tests::host::{Answer, TestHost, blocking, start_host_with};
 use ecma_host_tests::plugins::plugin_path;
-use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+use ecma_host_tests::slapd::{SUFFIX, Slapd, users_app_toml};
 use ecma_host_tests::sql::Target;
 use serde_json::{Value, json};
 
@@ -290,35 +290,12 @@ fn apps(pg: &Target, s: &Slapd) -> String {
         "autosync_minutes = 0\nsetup_retry_max_secs = 2\n[app.timeouts]\nexport_secs = 5\n",
     );
     format!(
-        r#"{sql}
-[[app]]
-name = "ldap"
-connector = "generic-ldap"
-token = "{{TOKEN}}"
-autosync_minutes = 0
-setup_retry_max_secs = 2
-[app.timeouts]
-export_secs = 5
-[app.parameters.connectivity]
-Host = "127.0.0.1"
-Port = "{port}"
-Binding = "Simple"
-"User name" = "{admin}"
-Password = {{ secret = "{pw}" }}
-"Base DNs" = "{suffix}"
-"Object types" = "inetOrgPerson"
-"DN templates" = "inetOrgPerson = uid={{uid}},ou=people,{suffix}"
-[[app.object_type]]
-scim = "User"
-target = "inetOrgPerson"
-query_attributes = ["uid"]
-attributes = ["uid", "cn", "sn"]
-core = {{ userName = "uid" }}
-"#,
-        port = s.port,
-        admin = ADMIN_DN,
-        pw = ADMIN_PW,
-        suffix = SUFFIX,
+        "{sql}{}",
+        users_app_toml(
+            s,
+            "ldap",
+            "setup_retry_max_secs = 2\n[app.timeouts]\nexport_secs = 5"
+        )
     )
 }
 

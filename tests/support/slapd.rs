@@ -264,6 +264,41 @@ impl Slapd {
     }
 }
 
+/// The host configuration of one users-only application `name` over the Generic LDAP plugin
+/// (users under `ou=people`, matched by `uid`); `app_extra` lines go into the `[[app]]` table.
+pub fn users_app_toml(s: &Slapd, name: &str, app_extra: &str) -> String {
+    format!(
+        r#"
+[[app]]
+name = "{name}"
+connector = "generic-ldap"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+{app_extra}
+[app.parameters.connectivity]
+Host = "127.0.0.1"
+Port = "{port}"
+Binding = "Simple"
+"User name" = "{admin}"
+Password = {{ secret = "{pw}" }}
+"Base DNs" = "{suffix}"
+"Object types" = "inetOrgPerson"
+"DN templates" = "inetOrgPerson = uid={{uid}},ou=people,{suffix}"
+
+[[app.object_type]]
+scim = "User"
+target = "inetOrgPerson"
+query_attributes = ["uid"]
+attributes = ["uid", "cn", "sn"]
+core = {{ userName = "uid" }}
+"#,
+        port = s.port,
+        admin = ADMIN_DN,
+        pw = ADMIN_PW,
+        suffix = SUFFIX,
+    )
+}
+
 impl Drop for Slapd {
     fn drop(&mut self) {
         self.stop();

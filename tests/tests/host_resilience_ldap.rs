@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use ecma_host_tests::host::{blocking, start_host_with};
 use ecma_host_tests::plugins::plugin_path;
-use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+use ecma_host_tests::slapd::{SUFFIX, Slapd, users_app_toml};
 use ecma_host_tests::sql::Target;
 use serde_json::json;
 
@@ -17,36 +17,13 @@ const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// A users-only directory application, plus an SQLite application that must keep serving.
 fn apps(s: &Slapd, lite: &Target, extra: &str) -> String {
     format!(
-        r#"
-[[app]]
-name = "directory"
-connector = "generic-ldap"
-token = "{{TOKEN}}"
-autosync_minutes = 0
-setup_retry_max_secs = 1
-{extra}
-[app.parameters.connectivity]
-Host = "127.0.0.1"
-Port = "{port}"
-Binding = "Simple"
-"User name" = "{admin}"
-Password = {{ secret = "{pw}" }}
-"Base DNs" = "{suffix}"
-"Object types" = "inetOrgPerson"
-"DN templates" = "inetOrgPerson = uid={{uid}},ou=people,{suffix}"
-
-[[app.object_type]]
-scim = "User"
-target = "inetOrgPerson"
-query_attributes = ["uid"]
-attributes = ["uid", "cn", "sn"]
-core = {{ userName = "uid" }}
-{lite}"#,
-        port = s.port,
-        admin = ADMIN_DN,
-        pw = ADMIN_PW,
-        suffix = SUFFIX,
-        lite = ecma_host_tests::sql::scim_app_toml("lite", &lite.url, "scim_users", ""),
+        "{}{}",
+        users_app_toml(
+            s,
+            "directory",
+            &format!("setup_retry_max_secs = 1\n{extra}")
+        ),
+        ecma_host_tests::sql::scim_app_toml("lite", &lite.url, "scim_users", ""),
     )
 }
 
