@@ -28,7 +28,7 @@ impl HostCallbacks for AbiHost {
 
 /// A connector instance behind the ABI trait object.
 /// The connector, and the byte size of its last import page.
-struct Instance<T: Connector>(T, usize);
+pub(crate) struct Instance<T: Connector>(pub(crate) T, pub(crate) usize);
 
 fn run<T, U: From<T>>(f: impl FnOnce() -> ConnectorResult<T>) -> RResult<U, AbiError> {
     result_to_abi(guarded(f))
@@ -100,6 +100,26 @@ impl<T: Connector> AbiInstance for Instance<T> {
                 m::Secret::new(String::from(new)),
             )
         })
+    }
+    fn get_full_objects(
+        &mut self,
+        requests: RVec<AbiEntryChange>,
+    ) -> RResult<AbiPackedPage, AbiError> {
+        let mut page = crate::page::PageWriter::new();
+        let requests: Vec<m::CsEntryChange> = requests.into_iter().map(Into::into).collect();
+        match guarded(|| self.0.get_full_objects(&requests, &mut page)) {
+            Ok(()) => RResult::ROk(
+                (
+                    page,
+                    crate::page::PageStatus {
+                        more_to_import: false,
+                        custom_data: String::new(),
+                    },
+                )
+                    .into(),
+            ),
+            Err(e) => RResult::RErr(e.into()),
+        }
     }
 }
 

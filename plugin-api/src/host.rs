@@ -63,6 +63,17 @@ pub trait ConnectorInstance: Send {
         old: Secret,
         new: Secret,
     ) -> ConnectorResult<()>;
+    /// ECMA2's FullObject import: the named objects read whole (see
+    /// [`Connector::get_full_objects`]). The default: [`ErrorKind::Unsupported`].
+    fn get_full_objects(
+        &mut self,
+        requests: Vec<CsEntryChange>,
+    ) -> ConnectorResult<PackedImportPage> {
+        drop(requests);
+        Err(ConnectorError::unsupported(
+            "FullObject import is not supported",
+        ))
+    }
 }
 
 /// A connector linked into the host process, called without the ABI (but with the same
@@ -168,6 +179,21 @@ impl<T: Connector> ConnectorInstance for InProcessInstance<T> {
         new: Secret,
     ) -> ConnectorResult<()> {
         guarded(|| self.0.change_password(target, old, new))
+    }
+    fn get_full_objects(
+        &mut self,
+        requests: Vec<CsEntryChange>,
+    ) -> ConnectorResult<PackedImportPage> {
+        guarded(|| {
+            let mut page = crate::page::PageWriter::new();
+            self.0.get_full_objects(&requests, &mut page)?;
+            let (bytes, n) = page.into_parts();
+            Ok(PackedImportPage {
+                entries: PackedPage::new(bytes, n),
+                more_to_import: false,
+                custom_data: String::new(),
+            })
+        })
     }
 }
 

@@ -274,6 +274,17 @@ impl ConnectorInstance for LoadedInstance {
             RString::from(new.expose()),
         ))
     }
+    fn get_full_objects(
+        &mut self,
+        requests: Vec<CsEntryChange>,
+    ) -> ConnectorResult<PackedImportPage> {
+        let packed = self
+            .0
+            .get_full_objects(requests.into_iter().map(Into::into).collect())
+            .into_result()
+            .map_err(ConnectorError::from)?;
+        Ok(packed.into())
+    }
 }
 
 #[cfg(test)]
@@ -299,5 +310,111 @@ mod tests {
             LoadError::NotAPlugin.to_string(),
             "not an ecma-host plugin: no _1as_0lib_1header_0root_bmodule_bloader symbol"
         );
+    }
+
+    fn test_info() -> ConnectorInfo {
+        ConnectorInfo {
+            name: "test".into(),
+            version: "0".into(),
+            vendor: String::new(),
+            description: String::new(),
+            api_version: String::new(),
+        }
+    }
+
+    /// A connector that holds the objects named "present" and answers FullObject requests.
+    struct Holder;
+
+    impl crate::sdk::Connector for Holder {
+        fn info() -> ConnectorInfo {
+            test_info()
+        }
+        fn schema(_: &ConfigParameters) -> ConnectorResult<Schema> {
+            Ok(Schema::default())
+        }
+        fn create(_: &ConfigParameters, _: HostServices) -> ConnectorResult<Self> {
+            Ok(Self)
+        }
+        fn test_connection(&mut self) -> ConnectorResult<()> {
+            Ok(())
+        }
+        fn get_full_objects(
+            &mut self,
+            requests: &[CsEntryChange],
+            page: &mut crate::page::PageWriter,
+        ) -> ConnectorResult<()> {
+            for r in requests {
+                let anchor = r.anchor[0].value.as_text();
+                let found = anchor == "present";
+                let mut e = CsEntryChange::new(
+                    &r.object_type,
+                    if found {
+                        ObjectModification::Add
+                    } else {
+                        ObjectModification::Delete
+                    },
+                )
+                .with_anchor("id", anchor);
+                if found {
+                    e = e.with_change(AttributeChange::add("mail", [Value::String("p@example.org".into())]));
+                }
+                page.push(&e);
+            }
+            Ok(())
+        }
+    }
+
+    /// A connector without FullObject import.
+    struct Plain;
+
+    impl crate::sdk::Connector for Plain {
+        fn info() -> ConnectorInfo {
+            test_info()
+        }
+        fn schema(_: &ConfigParameters) -> ConnectorResult<Schema> {
+            Ok(Schema::default())
+        }
+        fn create(_: &ConfigParameters, _: HostServices) -> ConnectorResult<Self> {
+            Ok(Self)
+        }
+        fn test_connection(&mut self) -> ConnectorResult<()> {
+            Ok(())
+        }
+    }
+
+    fn across_the_abi<T: crate::sdk::Connector>(c: T) -> LoadedInstance {
+        LoadedInstance(AbiInstanceBox::from_value(
+            crate::export::Instance(c, 0),
+            TD_Opaque,
+        ))
+    }
+
+    #[test]
+    fn full_object_requests_and_their_answers_cross_the_abi() {
+        let requests = vec![
+            CsEntryChange::new("user", ObjectModification::None).with_anchor("id", "present"),
+            CsEntryChange::new("user", ObjectModification::None).with_anchor("id", "gone"),
+        ];
+        let page = across_the_abi(Holder).get_full_objects(requests).unwrap();
+        let got = page.entries.to_entries().unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            (got[0].modification, got[0].anchor[0].value.as_text()),
+            (ObjectModification::Add, "present".to_owned())
+        );
+        assert_eq!(got[0].changes[0].name, "mail");
+        assert_eq!(
+            (got[1].modification, got[1].anchor[0].value.as_text()),
+            (ObjectModification::Delete, "gone".to_owned())
+        );
+        assert!(!page.more_to_import);
+    }
+
+    #[test]
+    fn a_connector_without_full_object_import_says_unsupported() {
+        let err = across_the_abi(Plain)
+            .get_full_objects(vec![CsEntryChange::new("user", ObjectModification::None)])
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unsupported);
     }
 }

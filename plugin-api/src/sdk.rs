@@ -202,6 +202,30 @@ pub trait Connector: Sized + Send + 'static {
     ) -> ConnectorResult<()> {
         Err(ConnectorError::unsupported("passwords are not supported"))
     }
+
+    /// ECMA2's FullObject import (an import run step that names the objects to read again,
+    /// `GetImportEntriesRunStep.FullObjectEntries`), in one call: the host asks for it when it
+    /// cannot know what the target holds for a few objects (an export that timed out or lost
+    /// its connection, a create the target refused as existing, an update of an object the
+    /// target reports missing), instead of re-reading the whole target.
+    ///
+    /// Each request carries the object type, and the anchor and DN the host knows (a create
+    /// whose anchor the target generates may carry only a DN, or nothing to find it by). Write
+    /// into `page`, for each request, either the whole object as an `Add` with its anchor (as a
+    /// full import would) or a `Delete` naming the anchor or DN asked for, when the target
+    /// does not hold it; a request left unanswered makes the host re-read the whole object
+    /// type. Return an error only when the target cannot be asked at all; the host then tries
+    /// again later. The default returns [`ErrorKind::Unsupported`], and the host re-reads the
+    /// whole target instead.
+    fn get_full_objects(
+        &mut self,
+        _requests: &[CsEntryChange],
+        _page: &mut PageWriter,
+    ) -> ConnectorResult<()> {
+        Err(ConnectorError::unsupported(
+            "FullObject import is not supported",
+        ))
+    }
 }
 
 /// Runs `f`, turning a panic into an [`ErrorKind::Panicked`] error.

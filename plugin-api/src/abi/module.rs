@@ -62,6 +62,17 @@ pub trait AbiInstance: Send {
         old: RString,
         new: RString,
     ) -> RResult<(), AbiError>;
+    /// ECMA2's FullObject import (plugin-api 0.6): the objects named by `requests` (object
+    /// type, anchors, DN), read whole, packed like an import page.
+    fn get_full_objects(
+        &mut self,
+        requests: RVec<AbiEntryChange>,
+    ) -> RResult<AbiPackedPage, AbiError> {
+        drop(requests);
+        RResult::RErr(AbiError::from(crate::model::ConnectorError::unsupported(
+            "FullObject import is not supported",
+        )))
+    }
 }
 
 pub type AbiInstanceBox = AbiInstance_TO<'static, RBox<()>>;
