@@ -98,3 +98,9 @@ mod tests {
         );
     }
 }
+
+/// The attribute of an `Add` that carries the new object's password (ECMA2's name), for
+/// connectors that declare `export_password_in_first_pass`: the host then sends no
+/// `set_password` after the Add. Its value is a secret: never log it, never store it as an
+/// ordinary attribute.
+pub const EXPORT_PASSWORD_ATTRIBUTE: &str = "export_password";
