@@ -182,6 +182,29 @@ impl TestHost {
         }
     }
 
+    /// The sum of one metric's samples for one application, from `/metrics` (0 when the
+    /// host has not recorded it yet).
+    pub async fn metric(&self, name: &str, app: &str) -> f64 {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let app_label = format!("app=\"{app}\"");
+        text.lines()
+            .filter(|l| {
+                l.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+                    && l.contains(&app_label)
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
     pub async fn stop(mut self) {
         if let Some(h) = self.host.take() {
             h.stop().await;

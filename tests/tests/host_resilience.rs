@@ -363,3 +363,84 @@ fn after_an_export_with_an_unknown_outcome_the_cache_follows_the_target() {
     });
     drop(rt);
 }
+
+/// An update whose outcome is unknown (the table is locked past the export time limit) makes
+/// the host read that one object again (FullObject import), not the whole table: afterwards
+/// the cache holds what PostgreSQL holds for it — here including a change another tool made
+/// meanwhile — and no import ran.
+#[test]
+fn after_an_update_with_an_unknown_outcome_only_that_object_is_read_again() {
+    use sqlx::Connection;
+    let Some(pg) = Target::postgres() else {
+        return;
+    };
+    users_table(&pg);
+    let apps = ecma_host_tests::sql::scim_app_toml("pgre", &pg.url, "scim_users", "").replace(
+        "autosync_minutes = 0\n",
+        "autosync_minutes = 0\n[app.timeouts]\nexport_secs = 1\n",
+    );
+    let rt = ecma_host_tests::host::test_runtime();
+    rt.block_on(async {
+        let host = start_host_with(&apps, &[plugin_path("generic_sql")], "").await;
+        host.wait_ready().await;
+        let found = host
+            .request(
+                "GET",
+                "pgre",
+                "/Users?filter=login+eq+%22existing@contoso.com%22",
+                None,
+            )
+            .await;
+        let id = found.body["Resources"][0]["id"].as_str().unwrap().to_owned();
+        let imports_before = host.metric("ecma_import_duration_seconds_count", "pgre").await;
+        let mut locker = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+        sqlx::raw_sql("BEGIN; LOCK TABLE scim_users IN ACCESS EXCLUSIVE MODE;")
+            .execute(&mut locker)
+            .await
+            .unwrap();
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": format!("{EXT}:first_name"), "value": "Changed"}]});
+        let r = host
+            .request("PATCH", "pgre", &format!("/Users/{id}"), Some(patch))
+            .await;
+        assert_eq!(r.status, 503, "{:?}", r.body);
+        // Another tool changes the same row before the lock goes.
+        sqlx::query("UPDATE scim_users SET last_name = 'Other' WHERE id = $1")
+            .bind(id.parse::<i32>().unwrap())
+            .execute(&mut locker)
+            .await
+            .unwrap();
+        sqlx::raw_sql("COMMIT").execute(&mut locker).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let row = blocking(|| {
+            pg.rows(&format!(
+                "SELECT first_name, last_name FROM scim_users WHERE id = {id}"
+            ))
+        });
+        let (first, last) = (row[0][0].clone(), row[0][1].clone());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let cached = host
+                .request("GET", "pgre", &format!("/Users/{id}"), None)
+                .await
+                .body;
+            let field = |name: &str| cached[EXT][name].as_str().map(str::to_owned);
+            if field("first_name") == first && field("last_name") == last {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cache {cached} still disagrees with the row ({first:?}, {last:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(host.metric("ecma_reread_objects_total", "pgre").await >= 1.0);
+        assert_eq!(
+            host.metric("ecma_import_duration_seconds_count", "pgre").await,
+            imports_before,
+            "the whole table was imported again"
+        );
+        host.stop().await;
+    });
+    drop(rt);
+}

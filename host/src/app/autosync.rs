@@ -6,6 +6,17 @@ use std::time::Duration;
 
 use super::{Application, ImportMode};
 
+/// What autosync runs next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    /// The first full import (retried until it succeeds: the endpoint serves after it).
+    FirstImport,
+    /// The periodic import (delta where possible).
+    Scheduled,
+    /// What SCIM writes asked to be re-read ([`Application::run_pending_rereads`]).
+    ReRead,
+}
+
 /// How long the host waits after a request to re-read the target, so that a burst of
 /// ambiguous export outcomes gives one import, not one per request.
 const RECONCILE_DELAY: Duration = Duration::from_secs(2);
@@ -13,44 +24,51 @@ const RECONCILE_DELAY: Duration = Duration::from_secs(2);
 impl Application {
     /// Runs autosync until shutdown: the first import (retried with backoff until it
     /// succeeds), then one import every `autosync_minutes` (none when 0), and one soon after
-    /// any request to re-read the target ([`Self::request_reconcile`]).
+    /// any request to re-read the target ([`Self::request_reread`], [`Self::request_reconcile`]).
     pub async fn autosync(self: Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) {
         let mut shutdown = shutdown;
         let interval = Duration::from_secs(self.config.autosync_minutes * 60);
         let mut backoff = Duration::from_secs(2);
-        let mut first = true;
+        let mut due = Due::FirstImport;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            let mode = if first {
-                ImportMode::Full
-            } else {
-                ImportMode::Auto
+            let ok = match due {
+                Due::FirstImport => self.import(ImportMode::Full, false).await.is_ok(),
+                Due::Scheduled
+                    if self.config.run_profiles.full_import
+                        || self.config.run_profiles.delta_import =>
+                {
+                    self.import(ImportMode::Auto, false).await.is_ok()
+                }
+                Due::Scheduled => true,
+                Due::ReRead => self.run_pending_rereads().await,
             };
-            let ok = if first
-                || self.config.run_profiles.full_import
-                || self.config.run_profiles.delta_import
-            {
-                self.import(mode, false).await.is_ok()
-            } else {
-                true
-            };
-            // None: wait only for a reconcile request (autosync off).
+            // None: wait only for a re-read request (autosync off).
             let wait = if ok {
-                first = false;
+                if due == Due::FirstImport {
+                    due = Due::Scheduled;
+                }
                 backoff = Duration::from_secs(2);
                 (!interval.is_zero()).then_some(interval)
             } else {
                 metrics::counter!("ecma_autosync_failures_total", "app" => self.name.clone())
                     .increment(1);
-                let w = if interval.is_zero() {
+                let w = if interval.is_zero() || due == Due::ReRead {
                     backoff
                 } else {
                     backoff.min(interval)
                 };
                 backoff = (backoff * 2).min(Duration::from_secs(300));
                 Some(w)
+            };
+            // A failed first import or re-read is retried as such; otherwise the timer
+            // brings the scheduled import.
+            let after_timer = if ok && due == Due::ReRead {
+                Due::Scheduled
+            } else {
+                due
             };
             let timer = async {
                 match wait {
@@ -59,25 +77,16 @@ impl Application {
                 }
             };
             tokio::select! {
-                _ = timer => {}
-                _ = self.reconcile.notified(), if !first => {
+                _ = timer => due = after_timer,
+                _ = self.reconcile.notified(), if due != Due::FirstImport => {
                     tokio::select! {
                         _ = tokio::time::sleep(RECONCILE_DELAY) => {}
                         _ = shutdown.changed() => return,
                     }
-                    tracing::info!(app = %self.name, "re-reading the target after an export with an unknown outcome");
+                    due = Due::ReRead;
                 }
                 _ = shutdown.changed() => return,
             }
         }
-    }
-
-    /// Asks autosync to re-read the target soon: an export failed in a way that leaves its
-    /// outcome unknown (a timeout, a lost connection, a panic after the target may have
-    /// applied it), so the cache may disagree with the target until it is read again.
-    pub(super) fn request_reconcile(&self, why: &str) {
-        tracing::warn!(app = %self.name, "the target will be re-read: {why}");
-        metrics::counter!("ecma_reconcile_requests_total", "app" => self.name.clone()).increment(1);
-        self.reconcile.notify_one();
     }
 }

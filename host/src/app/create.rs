@@ -76,14 +76,32 @@ impl Application {
             .iter()
             .map(|(k, v)| AttributeChange::add(k, v.iter().cloned()))
             .collect();
+        let password = resource
+            .get("password")
+            .and_then(Json::as_str)
+            .filter(|p| !p.is_empty());
+        // ECMA2's ExportPasswordInFirstPass: a connector that can takes the password with the
+        // Add (the attribute ECMA2 names `export_password`), so the two are one operation.
+        let password_in_add = password.is_some()
+            && self.capabilities.support_password
+            && self.capabilities.export_password_in_first_pass;
+        if let Some(p) = password.filter(|_| password_in_add) {
+            entry.changes.push(AttributeChange::add(
+                EXPORT_PASSWORD_ATTRIBUTE,
+                [Value::String(p.to_owned())],
+            ));
+        }
+        let reread_target = self.reread_target_of(&entry);
         let result = match self.export_entry(entry).await {
             Ok(r) => r,
             Err(e) => {
-                if e.status == 409 {
+                if e.status == 409
+                    && let Some(target) = reread_target
+                {
                     // The target has an object the cache does not (an earlier attempt that
-                    // timed out landed, or another tool made it): read the target again, so
-                    // Entra's retry finds it and matches instead of creating.
-                    self.request_reconcile("the target already has an object the cache lacks");
+                    // timed out landed, or another tool made it): read it, so Entra's retry
+                    // finds it and matches instead of creating.
+                    self.request_reread(target, "the target already has an object the cache lacks");
                 }
                 return Err(e);
             }
@@ -111,11 +129,7 @@ impl Application {
         // Microsoft's host hands the initial password to the connector after the Add. A
         // create is all or nothing: a user left without the password Entra sent would never
         // get one, so a failed password step undoes the Add and Entra's retry starts afresh.
-        let password = resource
-            .get("password")
-            .and_then(Json::as_str)
-            .filter(|p| !p.is_empty());
-        if let Some(password) = password {
+        if let Some(password) = password.filter(|_| !password_in_add) {
             if !self.capabilities.support_password {
                 tracing::warn!(app = %self.name, "a password was sent but the connector does not support passwords; ignored");
             } else if let Err(e) = self.set_initial_password(t, &id, &dn, password).await {

@@ -43,6 +43,7 @@ impl Application {
                 .collect(),
         };
         let kind = format!("{:?}", entry.modification);
+        let reread_target = self.reread_target_of(&entry);
         let results = self
             .export_instance
             .call(CallKind::Export, move |i| {
@@ -62,7 +63,11 @@ impl Application {
                 metrics::counter!("ecma_export_results_total", "app" => self.name.clone(), "code" => format!("{:?}", e.kind)).increment(1);
                 tracing::warn!(app = %self.name, op = %kind, "export call failed: {}", e);
                 if outcome_unknown(&e) {
-                    self.request_reconcile(&format!("a {kind} export failed with an unknown outcome ({})", e.message));
+                    let why = format!("a {kind} export failed with an unknown outcome ({})", e.message);
+                    match reread_target.clone() {
+                        Some(target) => self.request_reread(target, &why),
+                        None => self.request_reconcile(&why),
+                    }
                 }
                 connector_error_to_scim(&e)
             })?;

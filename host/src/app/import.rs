@@ -12,6 +12,7 @@ use plugin_api::model::*;
 use plugin_api::page::EntryView;
 
 use super::render::json_bool;
+use super::reread::ReReadTarget;
 use super::{AppError, Application, setup_err};
 use crate::cache::{CacheEntry, Snapshot, TypeCache};
 use crate::mapping::{Record, TypeMapping, apply_changes};
@@ -254,6 +255,7 @@ impl Application {
             entry_errors: 0,
             stop: None,
             opened_at_seq,
+            skipped: Vec::new(),
         };
         let result: Result<(), ConnectorError> = async {
             loop {
@@ -295,6 +297,17 @@ impl Application {
         }
         .await;
         let (next, entry_errors) = (run.next, run.entry_errors);
+        for id in run.skipped {
+            let dn = cache.snapshot().get(&id).map(|e| e.dn.clone());
+            self.request_reread(
+                ReReadTarget {
+                    type_idx: idx,
+                    anchor: Some(id),
+                    dn: dn.unwrap_or_default(),
+                },
+                "its delta entry was overtaken by a SCIM write",
+            );
+        }
         match result {
             Ok(()) => {
                 let closed = match self
@@ -350,7 +363,7 @@ impl Application {
 }
 
 /// One object type's import in progress: where its entries go and what they are counted in.
-struct ImportRun<'a> {
+pub(super) struct ImportRun<'a> {
     app: &'a Application,
     t: &'a TypeMapping,
     cache: &'a TypeCache,
@@ -367,13 +380,16 @@ struct ImportRun<'a> {
     stop: Option<String>,
     /// The cache's SCIM write count when the import opened.
     opened_at_seq: u64,
+    /// Objects whose delta entry was skipped because a SCIM write overtook it: read again
+    /// once the delta is done, so another tool's change in the same delta is not lost.
+    skipped: Vec<String>,
 }
 
 /// Notes SCIM writes for the length of a delta import (see [`TypeCache::written_after`]).
-struct DeltaWrites<'a>(&'a TypeCache);
+pub(super) struct DeltaWrites<'a>(&'a TypeCache);
 
 impl<'a> DeltaWrites<'a> {
-    fn begin(cache: &'a TypeCache) -> Self {
+    pub(super) fn begin(cache: &'a TypeCache) -> Self {
         cache.begin_delta();
         Self(cache)
     }
@@ -385,9 +401,32 @@ impl Drop for DeltaWrites<'_> {
     }
 }
 
-impl ImportRun<'_> {
+impl<'a> ImportRun<'a> {
+    /// A run whose entries go straight to the live cache of type `idx`, like a delta's.
+    pub(super) fn live(
+        app: &'a Application,
+        idx: usize,
+        summary: &'a mut ImportSummary,
+        opened_at_seq: u64,
+    ) -> Self {
+        let cache = &app.caches[idx];
+        Self {
+            app,
+            t: &app.types[idx],
+            cache,
+            previous: cache.snapshot(),
+            next: None,
+            dry_run: false,
+            summary,
+            entry_errors: 0,
+            stop: None,
+            opened_at_seq,
+            skipped: Vec::new(),
+        }
+    }
+
     /// Applies one imported entry (or counts why it cannot be applied).
-    async fn apply_entry(&mut self, entry: &EntryView<'_>) {
+    pub(super) async fn apply_entry(&mut self, entry: &EntryView<'_>) {
         let t = self.t;
         if !entry.object_type.is_empty() && !entry.object_type.eq_ignore_ascii_case(&t.object_type)
         {
@@ -419,6 +458,7 @@ impl ImportRun<'_> {
             // the state that write left. (A change another tool made to the same object after
             // that write, within this one delta, waits for the next full import.)
             tracing::debug!(app = %self.app.name, id = %id, "delta entry older than a SCIM write; skipped");
+            self.skipped.push(id);
             return;
         }
         self.apply_to_cache(id, entry);
@@ -427,7 +467,7 @@ impl ImportRun<'_> {
     /// The SCIM id of an imported entry: the configured anchor; a delta entry that names its
     /// object only by DN (a delete, say) is resolved through the cache, never by taking some
     /// other anchor as the id.
-    fn entry_id(&self, entry: &EntryView<'_>) -> Option<String> {
+    pub(super) fn entry_id(&self, entry: &EntryView<'_>) -> Option<String> {
         let anchor = &self.t.anchor;
         entry
             .anchors()

@@ -36,6 +36,7 @@ mod locks;
 mod parameters;
 mod read;
 mod render;
+mod reread;
 mod update;
 
 pub use crate::errors::IMPORTING_MESSAGE;
@@ -76,6 +77,11 @@ pub struct Application {
     progress: AtomicU64,
     /// Set when the target must be re-read soon (see `autosync.rs`).
     reconcile: tokio::sync::Notify,
+    /// What is to be re-read ([`reread`]).
+    pending_rereads: Mutex<reread::PendingReReads>,
+    /// Whether the connector reads single objects (FullObject import); cleared the first
+    /// time it answers `Unsupported`.
+    full_object_import: AtomicBool,
 }
 
 /// Why an application's connector cannot be used: it is not among the loaded plugins.
@@ -184,6 +190,8 @@ impl Application {
             watermarks: Mutex::new(watermarks),
             progress: AtomicU64::new(0),
             reconcile: tokio::sync::Notify::new(),
+            pending_rereads: Mutex::default(),
+            full_object_import: AtomicBool::new(true),
         })
     }
 

@@ -117,12 +117,17 @@ impl Application {
             } else {
                 changes
             };
+            let reread_target = self.reread_target_of(&entry);
             if let Err(e) = self.export_entry(entry).await {
-                if e.status == 404 {
+                if e.status == 404
+                    && let Some(mut target) = reread_target
+                {
                     // "Missing" is ambiguous on a modify (LDAP says noSuchObject for a missing
                     // parent or member DN too): the cache keeps the object until the target
-                    // has been read again and says whether it is really gone.
-                    self.request_reconcile(&format!("the target reported {id} missing on update"));
+                    // has been read again and says whether it is really gone. It is looked
+                    // for where it was, not where a rename would have put it.
+                    target.dn = old.dn.clone();
+                    self.request_reread(target, "the target reported it missing on update");
                 }
                 return Err(e);
             }

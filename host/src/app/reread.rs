@@ -1,0 +1,218 @@
+//! Re-reading what the target holds when the host cannot know it: ECMA2's FullObject import
+//! for the few objects concerned, or the whole target when the connector cannot read single
+//! objects.
+//!
+//! Requests come from SCIM writes whose outcome is unknown (a timeout, a lost connection, a
+//! panic after the target may have applied the export), from a create the target refused as
+//! existing, from an update of an object the target reports missing, and from delta entries
+//! skipped because a SCIM write overtook them. They are gathered for a moment
+//! ([`super::autosync`] waits before it runs them), so a burst of failures costs one call.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+
+use plugin_api::model::*;
+
+use super::import::{DeltaWrites, ImportRun};
+use super::{Application, ImportMode, ImportSummary};
+use crate::plugins::CallKind;
+
+/// One object to read again: its type, and what the host knows to find it by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ReReadTarget {
+    pub type_idx: usize,
+    /// The anchor value (the SCIM id), when known; a create whose anchor the target generates
+    /// has none.
+    pub anchor: Option<String>,
+    /// The DN, when known.
+    pub dn: String,
+}
+
+/// What is waiting to be read again.
+#[derive(Debug, Default)]
+pub(super) struct PendingReReads {
+    objects: Vec<ReReadTarget>,
+    /// The whole target must be read (the objects concerned cannot be named).
+    whole: bool,
+}
+
+impl Application {
+    /// Asks for the target to be read again soon, whole: an export failed in a way that
+    /// leaves its outcome unknown and the object cannot be named.
+    pub(super) fn request_reconcile(&self, why: &str) {
+        tracing::warn!(app = %self.name, "the target will be re-read: {why}");
+        metrics::counter!("ecma_reconcile_requests_total", "app" => self.name.clone()).increment(1);
+        self.pending_rereads().whole = true;
+        self.reconcile.notify_one();
+    }
+
+    /// Asks for one object to be read again soon (a FullObject import where the connector
+    /// has one, else the whole target). Without an anchor or a DN to find it by, the whole
+    /// target is read.
+    pub(super) fn request_reread(&self, target: ReReadTarget, why: &str) {
+        if target.anchor.is_none() && target.dn.is_empty() {
+            return self.request_reconcile(why);
+        }
+        tracing::warn!(
+            app = %self.name,
+            anchor = target.anchor.as_deref().unwrap_or(""),
+            dn = %target.dn,
+            "the object will be re-read: {why}"
+        );
+        metrics::counter!("ecma_reconcile_requests_total", "app" => self.name.clone()).increment(1);
+        let mut pending = self.pending_rereads();
+        if !pending.objects.contains(&target) {
+            pending.objects.push(target);
+        }
+        drop(pending);
+        self.reconcile.notify_one();
+    }
+
+    /// The object an export entry is about, to read again after it.
+    pub(super) fn reread_target_of(&self, entry: &CsEntryChange) -> Option<ReReadTarget> {
+        let type_idx = self
+            .types
+            .iter()
+            .position(|t| t.object_type.eq_ignore_ascii_case(&entry.object_type))?;
+        let anchor_name = &self.types[type_idx].anchor;
+        let anchor = entry
+            .anchor
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(anchor_name))
+            .map(|a| a.value.as_text())
+            .filter(|a| !a.is_empty());
+        Some(ReReadTarget {
+            type_idx,
+            anchor,
+            dn: entry.dn.clone(),
+        })
+    }
+
+    fn pending_rereads(&self) -> std::sync::MutexGuard<'_, PendingReReads> {
+        self.pending_rereads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs what is pending: the named objects through FullObject import, or a whole import
+    /// when that is what was asked or the connector cannot read single objects. False when
+    /// the target could not be read; what was pending stays pending for the next attempt.
+    pub(super) async fn run_pending_rereads(&self) -> bool {
+        let PendingReReads { objects, whole } = std::mem::take(&mut *self.pending_rereads());
+        if !whole && objects.is_empty() {
+            return true;
+        }
+        let whole = whole || !self.full_object_import.load(Ordering::Acquire);
+        let read = if whole {
+            self.import(ImportMode::Auto, false)
+                .await
+                .map(|_| false)
+                .map_err(|e| e.to_string())
+        } else {
+            match self.reread(&objects).await {
+                Ok(unanswered) if unanswered => {
+                    tracing::warn!(app = %self.name, "the connector did not answer for every object; reading the whole target");
+                    self.import(ImportMode::Auto, false)
+                        .await
+                        .map(|_| false)
+                        .map_err(|e| e.to_string())
+                }
+                Ok(_) => Ok(false),
+                Err(e) if e.kind == ErrorKind::Unsupported => {
+                    self.full_object_import.store(false, Ordering::Release);
+                    tracing::info!(app = %self.name, "the connector has no FullObject import; reading the whole target instead");
+                    self.import(ImportMode::Auto, false)
+                        .await
+                        .map(|_| false)
+                        .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        match read {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(app = %self.name, "re-reading the target failed, will try again: {e}");
+                let mut pending = self.pending_rereads();
+                pending.whole |= whole;
+                for o in objects {
+                    if !pending.objects.contains(&o) {
+                        pending.objects.push(o);
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    /// FullObject import of `objects`, applied to the live cache like delta entries (an object
+    /// a SCIM write changed meanwhile keeps what that write left). Returns whether some object
+    /// went unanswered.
+    async fn reread(&self, objects: &[ReReadTarget]) -> ConnectorResult<bool> {
+        // One import at a time: a full import swapping its snapshot in would drop these.
+        let _one_at_a_time = self.import_lock.lock().await;
+        let mut unanswered = false;
+        let mut type_indexes: Vec<usize> = objects.iter().map(|o| o.type_idx).collect();
+        type_indexes.sort_unstable();
+        type_indexes.dedup();
+        for idx in type_indexes {
+            let (t, cache) = (&self.types[idx], &self.caches[idx]);
+            let targets: Vec<&ReReadTarget> =
+                objects.iter().filter(|o| o.type_idx == idx).collect();
+            let requests: Vec<CsEntryChange> = targets
+                .iter()
+                .map(|o| {
+                    let mut e = CsEntryChange::new(&t.object_type, ObjectModification::None);
+                    e.dn = o.dn.clone();
+                    match &o.anchor {
+                        Some(a) => e.with_anchor(&t.anchor, a.clone()),
+                        None => e,
+                    }
+                })
+                .collect();
+            let _noting = DeltaWrites::begin(cache);
+            let opened_at_seq = cache.write_seq();
+            let page = self
+                .import_instance
+                .call(CallKind::Import, move |i| i.get_full_objects(requests))
+                .await?;
+            let entries = page
+                .entries
+                .entries()
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    ConnectorError::internal(format!(
+                        "the connector sent a malformed FullObject page: {e}"
+                    ))
+                })?;
+            let mut summary = ImportSummary::default();
+            let mut run = ImportRun::live(self, idx, &mut summary, opened_at_seq);
+            let (mut ids, mut dns) = (HashSet::new(), HashSet::new());
+            for entry in &entries {
+                if let Some(id) = run.entry_id(entry) {
+                    ids.insert(id);
+                }
+                dns.insert(entry.dn.to_lowercase());
+                run.apply_entry(entry).await;
+            }
+            drop(run);
+            metrics::counter!("ecma_reread_objects_total", "app" => self.name.clone())
+                .increment(targets.len() as u64);
+            tracing::info!(
+                app = %self.name,
+                object_type = %t.object_type,
+                asked = targets.len(),
+                read = summary.objects,
+                gone = summary.deleted,
+                errors = summary.errors,
+                "objects re-read (FullObject import)"
+            );
+            unanswered |= summary.errors > 0
+                || targets.iter().any(|o| {
+                    !(o.anchor.as_ref().is_some_and(|a| ids.contains(a))
+                        || (!o.dn.is_empty() && dns.contains(&o.dn.to_lowercase())))
+                });
+        }
+        Ok(unanswered)
+    }
+}
