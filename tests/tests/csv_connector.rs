@@ -340,3 +340,108 @@ fn an_export_waits_for_a_held_file_lock_only_as_long_as_configured() {
     assert_eq!(results[0].code, ExportErrorCode::Success);
     assert!(std::fs::read_to_string(&file).unwrap().contains("2,two"));
 }
+
+/// ECMA2's FullObject import through the ABI: the requests' answers, decoded.
+fn full_objects(managed: &ManagedInstance, requests: Vec<CsEntryChange>) -> Vec<CsEntryChange> {
+    managed
+        .call_blocking(move |i| i.get_full_objects(requests))
+        .unwrap()
+        .entries
+        .to_entries()
+        .unwrap()
+}
+
+fn request(object_type: &str, anchor: &str) -> CsEntryChange {
+    CsEntryChange::new(object_type, ObjectModification::None).with_anchor("id", anchor)
+}
+
+/// A FullObject request reads the file as it is now (edited behind the connector's back): a
+/// row comes back exactly as a full import gives it, a row that is gone as a Delete naming the
+/// anchor; a request of another object type or without an anchor is left unanswered.
+#[test]
+fn full_objects_are_the_rows_as_a_full_import_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    std::fs::write(
+        &file,
+        "id,userName,mail,groups\n1,one,one@x,a;b\n2,two,two@x,c\n3,three,,\n",
+    )
+    .unwrap();
+    let managed = csv_instance(&file, &[("Multi-valued columns", "groups")]);
+    let (before, _) = managed.call_blocking(|i| Ok(import_all(i, 100))).unwrap();
+    assert_eq!(before.len(), 3);
+
+    // Another process changes row 2 and removes row 3.
+    std::fs::write(
+        &file,
+        "id,userName,mail,groups\n1,one,one@x,a;b\n2,TWO,,c;d;e\n",
+    )
+    .unwrap();
+    let (now, _) = managed.call_blocking(|i| Ok(import_all(i, 100))).unwrap();
+    let imported = |id: &str| now.iter().find(|e| e.identifier == id).unwrap().clone();
+
+    // The anchor may also come as the anchor column's value (how an export entry carries it).
+    let by_column = CsEntryChange::new("User", ObjectModification::None)
+        .with_change(AttributeChange::add("id", [Value::from("1")]));
+    let answers = full_objects(
+        &managed,
+        vec![
+            request("User", "2"),
+            request("User", "3"),
+            request("Group", "1"),
+            CsEntryChange::new("User", ObjectModification::None),
+            by_column,
+        ],
+    );
+    assert_eq!(answers.len(), 3, "{answers:#?}");
+    assert_eq!(
+        answers[0],
+        imported("2"),
+        "the current row, as a full import reads it"
+    );
+    assert_eq!(value_of(&answers[0], "groups").as_deref(), Some("c|d|e"));
+    assert_eq!(value_of(&answers[0], "mail"), None);
+    assert_eq!(answers[1].modification, ObjectModification::Delete);
+    assert_eq!(answers[1].object_type, "User");
+    assert_eq!(answers[1].anchor_value(), Some(&Value::from("3")));
+    assert!(answers[1].changes.is_empty());
+    assert_eq!(answers[2], imported("1"));
+    assert_ne!(
+        answers[0],
+        *before.iter().find(|e| e.identifier == "2").unwrap()
+    );
+}
+
+/// FullObject reads under the export lock: a held lock (an export still writing) is waited
+/// for only as long as configured, then a retryable Connection error; a file that exports have
+/// not created yet holds nothing.
+#[test]
+fn full_objects_wait_for_the_file_lock_and_a_missing_file_holds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("u.csv");
+    let managed = csv_instance(
+        &file,
+        &[("Lock wait seconds", "0.3"), ("Columns", "id,name")],
+    );
+    let answers = full_objects(&managed, vec![request("User", "7")]);
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].modification, ObjectModification::Delete);
+    assert_eq!(answers[0].anchor_value(), Some(&Value::from("7")));
+
+    std::fs::write(&file, "id,name\n7,seven\n").unwrap();
+    let writer = std::fs::File::create(dir.path().join("u.csv.lock")).unwrap();
+    writer.lock().unwrap();
+    let err = managed
+        .call_blocking(|i| i.get_full_objects(vec![request("User", "7")]))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Connection, "{err:?}");
+    assert!(
+        err.message.contains("locked by another writer"),
+        "{}",
+        err.message
+    );
+    drop(writer);
+    let answers = full_objects(&managed, vec![request("User", "7")]);
+    assert_eq!(answers[0].modification, ObjectModification::Add);
+    assert_eq!(value_of(&answers[0], "name").as_deref(), Some("seven"));
+}

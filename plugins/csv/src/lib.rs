@@ -5,10 +5,12 @@
 //! atomically (temporary file, fsync, rename, fsync of the directory) under an advisory lock,
 //! so a crash never leaves a half-written file and two host processes never interleave writes.
 //! Every import re-reads the file, so edits by hand or by another process are picked up.
+//! FullObject requests (the host re-reading a few objects) read the same rows the same way,
+//! under the export lock, so an export still writing is waited for.
 
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -121,6 +123,28 @@ impl Settings {
             .from_reader(file))
     }
 
+    /// A reader positioned on the first row, the header, and the anchor column's index: how
+    /// every read of the rows starts (import, FullObject).
+    fn rows(&self) -> ConnectorResult<(csv::Reader<File>, Vec<String>, usize)> {
+        let mut reader = self.reader()?;
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(csv_error)?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let anchor_index = header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(&self.anchor))
+            .ok_or_else(|| {
+                ConnectorError::config(format!(
+                    "anchor column '{}' is not in the header",
+                    self.anchor
+                ))
+            })?;
+        Ok((reader, header, anchor_index))
+    }
+
     /// The header of the file, or the configured columns when the file does not exist.
     fn header(&self) -> ConnectorResult<Vec<String>> {
         if !self.file.exists() {
@@ -162,6 +186,21 @@ struct ImportRun {
 }
 
 impl CsvConnector {
+    /// The anchor value a FullObject request names: its anchor attribute, or the anchor
+    /// column's value in its changes (as an export would take it).
+    fn requested_anchor(&self, r: &CsEntryChange) -> Option<String> {
+        r.anchor
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(&self.settings.anchor))
+            .map(|a| a.value.as_text())
+            .or_else(|| {
+                r.change(&self.settings.anchor)
+                    .and_then(|c| c.added_values().next())
+                    .map(Value::as_text)
+            })
+            .filter(|a| !a.is_empty())
+    }
+
     fn to_entry(
         &self,
         header: &[String],
@@ -562,22 +601,7 @@ impl Connector for CsvConnector {
                 "the CSV connector has no delta import; run a full import",
             ));
         }
-        let mut reader = self.settings.reader()?;
-        let header: Vec<String> = reader
-            .headers()
-            .map_err(csv_error)?
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        let anchor_index = header
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(&self.settings.anchor))
-            .ok_or_else(|| {
-                ConnectorError::config(format!(
-                    "anchor column '{}' is not in the header",
-                    self.settings.anchor
-                ))
-            })?;
+        let (reader, header, anchor_index) = self.settings.rows()?;
         self.import = Some(ImportRun {
             reader,
             header,
@@ -626,13 +650,7 @@ impl Connector for CsvConnector {
     ) -> ConnectorResult<Vec<ExportResult>> {
         // One advisory lock around read-modify-write, so that two host processes (or two
         // instances) never lose each other's changes.
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.settings.lock_path())
-            .map_err(|e| ConnectorError::connection(format!("cannot open lock file: {e}")))?;
-        self.wait_for_lock(&lock)?;
+        let lock = self.lock()?;
         let mut table = Table::load(&self.settings)?;
         let results: Vec<ExportResult> = entries
             .iter()
@@ -644,9 +662,83 @@ impl Connector for CsvConnector {
         drop(lock);
         Ok(results)
     }
+
+    fn get_full_objects(
+        &mut self,
+        requests: &[CsEntryChange],
+        page: &mut PageWriter,
+    ) -> ConnectorResult<()> {
+        // Requests of another type, or without an anchor, cannot be looked up here and stay
+        // unanswered.
+        let anchors: Vec<Option<String>> = requests
+            .iter()
+            .map(|r| {
+                if r.object_type.eq_ignore_ascii_case(&self.settings.object_type) {
+                    self.requested_anchor(r)
+                } else {
+                    self.host.warn(&format!(
+                        "FullObject request for object type '{}' left unanswered: this file holds '{}'",
+                        r.object_type, self.settings.object_type
+                    ));
+                    None
+                }
+            })
+            .collect();
+        let mut wanted: HashSet<&str> = anchors.iter().flatten().map(String::as_str).collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        // The host asks after an export whose outcome it does not know; that export may still
+        // hold the lock, and its write is what the answer must show.
+        let lock = self.lock()?;
+        let mut found: HashMap<String, CsEntryChange> = HashMap::new();
+        // A file not created yet holds no rows (exports create it from 'Columns').
+        if self.settings.file.exists() || self.settings.columns.is_empty() {
+            let (mut reader, header, anchor_index) = self.settings.rows()?;
+            let mut record = csv::StringRecord::new();
+            while !wanted.is_empty() && reader.read_record(&mut record).map_err(csv_error)? {
+                self.host.check_cancelled()?;
+                let anchor = record.get(anchor_index).unwrap_or("");
+                if wanted.remove(anchor) {
+                    found.insert(
+                        anchor.to_owned(),
+                        self.to_entry(&header, anchor_index, &record),
+                    );
+                }
+            }
+        }
+        drop(lock);
+        for (r, anchor) in requests.iter().zip(&anchors) {
+            let Some(anchor) = anchor else { continue };
+            match found.get(anchor) {
+                Some(entry) => page.push(entry),
+                None => {
+                    let mut gone =
+                        CsEntryChange::new(&self.settings.object_type, ObjectModification::Delete)
+                            .with_anchor(&self.settings.anchor, anchor.clone());
+                    gone.identifier = anchor.clone();
+                    gone.dn = r.dn.clone();
+                    page.push(&gone);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl CsvConnector {
+    /// The file's advisory lock, held until the returned file is dropped.
+    fn lock(&self) -> ConnectorResult<File> {
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.settings.lock_path())
+            .map_err(|e| ConnectorError::connection(format!("cannot open lock file: {e}")))?;
+        self.wait_for_lock(&lock)?;
+        Ok(lock)
+    }
+
     /// Takes the file's advisory lock, polling until `lock_wait` has passed; then a retryable
     /// Connection error that names the lock file.
     fn wait_for_lock(&self, lock: &File) -> ConnectorResult<()> {
