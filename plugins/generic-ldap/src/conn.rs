@@ -47,6 +47,9 @@ pub enum LdapFailure {
     MissingReference { op: String, text: String },
     #[error("{0}")]
     Protocol(String),
+    /// The connector refused the entry before sending anything (the caller's to fix).
+    #[error("{0}")]
+    Rejected(String),
     /// A delta cannot continue from its watermark; the host runs a full import.
     #[error("{0}")]
     FullImportRequired(String),
@@ -98,6 +101,7 @@ impl LdapFailure {
             // A request naming a DN that does not exist: the client's to fix (400), not a
             // missing object (404).
             Self::MissingReference { .. } => ExportErrorCode::InvalidDn,
+            Self::Rejected(_) => ExportErrorCode::SyntaxViolation,
         }
     }
 }
@@ -176,6 +180,7 @@ impl From<LdapFailure> for ConnectorError {
         let kind = match &e {
             LdapFailure::Config(_) | LdapFailure::Tls(_) => ErrorKind::Config,
             LdapFailure::FullImportRequired(_) => ErrorKind::FullImportRequired,
+            LdapFailure::Rejected(_) => ErrorKind::InvalidInput,
             f if f.is_connection() => ErrorKind::Connection,
             LdapFailure::Result {
                 rc: 49 | 48 | 7, ..

@@ -9,6 +9,8 @@
 
 use std::borrow::Cow;
 
+use plugin_api::model::Value;
+
 /// Escapes one attribute value for use in an RDN.
 pub fn escape_value(value: &str) -> Cow<'_, str> {
     ldap3::dn_escape(value)
@@ -22,6 +24,16 @@ pub fn escape_filter(value: &str) -> Cow<'_, str> {
 /// Escapes raw bytes for a filter (binary anchors such as `objectGUID`): every byte `\XX`.
 pub fn escape_filter_bytes(value: &[u8]) -> String {
     value.iter().map(|b| format!("\\{b:02x}")).collect()
+}
+
+/// `(attr=value)`: an equality filter on one value, escaped per RFC 4515 (binary values, such
+/// as an `objectGUID` anchor, byte by byte).
+pub fn equality_filter(attr: &str, value: &Value) -> String {
+    let assertion = match value {
+        Value::Binary(b) => escape_filter_bytes(b),
+        other => escape_filter(&other.as_text()).into_owned(),
+    };
+    format!("({attr}={assertion})")
 }
 
 /// One `type=value` pair of an RDN, value unescaped.
@@ -250,6 +262,14 @@ mod tests {
         assert_eq!(escape_filter("nul\0"), "nul\\00");
         assert_eq!(escape_filter("ü=&|!~<>"), "ü=&|!~<>");
         assert_eq!(escape_filter_bytes(&[0, 0xff]), "\\00\\ff");
+        assert_eq!(
+            equality_filter("uid", &Value::from("a*)(uid=*")),
+            "(uid=a\\2a\\29\\28uid=\\2a)"
+        );
+        assert_eq!(
+            equality_filter("objectGUID", &Value::Binary(vec![0x28, 0x2a])),
+            "(objectGUID=\\28\\2a)"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use plugin_api::prelude::*;
 use crate::conn::{LResult, LdapFailure, OID_PERMISSIVE_MODIFY, Session, check_result};
 use crate::dn;
 use crate::entry::{attr_values, first_value};
+use crate::first_pass;
 use crate::schema::DN_ANCHOR;
 use crate::search::search_all;
 use crate::settings::Settings;
@@ -47,11 +48,7 @@ pub fn find_dn(
     let Some(anchor) = &ctx.anchor else {
         return Ok(value.as_str().map(str::to_owned));
     };
-    let assertion = match value {
-        Value::Binary(b) => dn::escape_filter_bytes(b),
-        other => dn::escape_filter(&other.as_text()).into_owned(),
-    };
-    let filter = format!("({anchor}={assertion})");
+    let filter = dn::equality_filter(anchor, value);
     for base in &ctx.bases {
         let found = search_all(session, base, Scope::Subtree, &filter, &["1.1".to_owned()])?;
         if let Some(e) = found.into_iter().next() {
@@ -114,9 +111,13 @@ pub(crate) fn op_err(session: &Session, op: &str, e: ldap3::LdapError) -> LdapFa
 
 fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
     let settings = session.settings.clone();
+    let password = first_pass::initial_password(&settings, e)?;
     let (mut entry, new_dn) = NewEntry::from_changes(&settings, ctx, e);
     let target = add_target(&settings, e, new_dn)?;
     entry.put_naming_values(&target)?;
+    if let Some((attr, value)) = password {
+        entry.put(&attr, value);
+    }
     let timeout = settings.op_timeout;
     let r = session
         .conn()?
@@ -153,6 +154,7 @@ impl NewEntry {
             }
             if c.name.eq_ignore_ascii_case(ctx.anchor_name())
                 || c.modification == AttributeModification::Delete
+                || first_pass::is_export_password(&c.name)
             {
                 continue;
             }
@@ -234,6 +236,9 @@ fn add_target(settings: &Settings, e: &CsEntryChange, new_dn: Option<String>) ->
             )
         })?;
     dn::expand_template(template, |a| {
+        if first_pass::is_export_password(a) {
+            return None;
+        }
         e.change(a)
             .and_then(|c| c.added_values().next())
             .map(Value::as_text)
@@ -269,6 +274,7 @@ fn added(
 /// of a rename or (with referential integrity) a missing member DN. A base search on the
 /// object tells the two apart, so a missing reference is not mistaken for a deleted object.
 fn modify(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
+    first_pass::refuse_outside_add(e)?;
     match modify_object(session, ctx, e) {
         Err(LdapFailure::Result {
             op, rc: 32, text, ..

@@ -18,12 +18,15 @@ mod conn;
 mod dn;
 mod entry;
 mod export;
+mod first_pass;
 mod import;
 mod password;
+mod password_value;
 mod schema;
 mod search;
 mod settings;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use plugin_api::prelude::*;
@@ -31,7 +34,7 @@ use plugin_api::prelude::*;
 use crate::conn::{LResult, LdapFailure, OID_PAGED_RESULTS, RootDse, Session, Vendor};
 use crate::export::ExportContext;
 use crate::import::{
-    DeltaImport, DeltaStrategy, ImportPlan, PagedImport, StreamedImport, Watermark,
+    DeltaImport, DeltaStrategy, FullObjectScope, ImportPlan, PagedImport, StreamedImport, Watermark,
 };
 use crate::settings::{AnchorChoice, DeltaChoice, Settings};
 
@@ -80,6 +83,25 @@ fn data_contexts(settings: &Settings, root: &RootDse) -> Vec<String> {
         .collect()
 }
 
+/// The connector's schema as the directory's subschema gives it.
+fn read_schema(session: &mut Session) -> ConnectorResult<Schema> {
+    let settings = session.settings.clone();
+    let root = session.root()?.clone();
+    let url = settings.url();
+    let dir = schema::DirectorySchema::read(session.conn()?, &root.subschema, &url)?;
+    let anchor = anchor_for(&settings, Some(&root));
+    schema::build(
+        &dir,
+        &schema::SchemaOptions {
+            object_types: &settings.object_types,
+            aux_classes: &settings.aux_classes,
+            anchor: anchor.as_deref(),
+            operational: settings.operational,
+            password_attr: &settings.password_attr,
+        },
+    )
+}
+
 fn connect_root(config: &ConfigParameters) -> ConnectorResult<(Arc<Settings>, Session)> {
     let settings = Arc::new(Settings::from_config(config)?);
     let mut session = Session::new(settings.clone(), HostServices::detached());
@@ -120,6 +142,12 @@ pub struct GenericLdap {
     import: Option<ImportRun>,
     import_page_size: usize,
     export: Option<ExportContext>,
+    /// The object types as the host last described them (its choice of attributes), by
+    /// lower-cased name: a FullObject answer converts with them, as the type's import does.
+    host_types: HashMap<String, SchemaType>,
+    /// The directory's types, read once when a FullObject request names a type the host has
+    /// not described yet.
+    directory_types: Option<Vec<SchemaType>>,
 }
 
 impl GenericLdap {
@@ -212,10 +240,11 @@ impl Connector for GenericLdap {
     }
 
     fn capabilities(config: &ConfigParameters) -> Capabilities {
-        let dn_anchor = match Settings::from_config(config).map(|s| s.anchor) {
-            Ok(AnchorChoice::Dn) => true,
+        let settings = Settings::from_config(config).ok();
+        let dn_anchor = match settings.as_ref().map(|s| &s.anchor) {
+            Some(AnchorChoice::Dn) => true,
             // Auto: ask the server which vendor it is (unknown vendors use the DN).
-            Ok(AnchorChoice::Auto) => match connect_root(config) {
+            Some(AnchorChoice::Auto) => match connect_root(config) {
                 Ok((s, mut session)) => {
                     let root = session.root().ok().cloned();
                     anchor_for(&s, root.as_ref()).is_none()
@@ -231,6 +260,9 @@ impl Connector for GenericLdap {
             concurrent_operation: false,
             export_type: ExportType::AttributeUpdate,
             is_dn_as_anchor: dn_anchor,
+            // The initial password goes into the add itself when the password is an
+            // attribute of the entry (not with Password Modify, an operation of its own).
+            export_password_in_first_pass: settings.as_ref().is_some_and(first_pass::supported),
             support_hierarchy: false,
             import_default_page_size: 500,
             import_max_page_size: 10_000,
@@ -271,21 +303,8 @@ impl Connector for GenericLdap {
     }
 
     fn schema(config: &ConfigParameters) -> ConnectorResult<Schema> {
-        let (settings, mut session) = connect_root(config)?;
-        let root = session.root()?.clone();
-        let url = settings.url();
-        let dir = schema::DirectorySchema::read(session.conn()?, &root.subschema, &url)?;
-        let anchor = anchor_for(&settings, Some(&root));
-        schema::build(
-            &dir,
-            &schema::SchemaOptions {
-                object_types: &settings.object_types,
-                aux_classes: &settings.aux_classes,
-                anchor: anchor.as_deref(),
-                operational: settings.operational,
-                password_attr: &settings.password_attr,
-            },
-        )
+        let (_, mut session) = connect_root(config)?;
+        read_schema(&mut session)
     }
 
     fn partitions(config: &ConfigParameters) -> ConnectorResult<Vec<Partition>> {
@@ -327,6 +346,8 @@ impl Connector for GenericLdap {
             import: None,
             import_page_size: 500,
             export: None,
+            host_types: HashMap::new(),
+            directory_types: None,
         })
     }
 
@@ -343,6 +364,7 @@ impl Connector for GenericLdap {
         if let Some(ImportRun::Streamed { mut run, .. }) = self.import.take() {
             run.stop();
         }
+        self.remember_types(&request.schema);
         let settings = self.session.settings.clone();
         let root = self.session.root()?.clone();
         let anchor = self.anchor()?;
@@ -408,6 +430,7 @@ impl Connector for GenericLdap {
     }
 
     fn open_export(&mut self, request: OpenExportRequest) -> ConnectorResult<()> {
+        self.remember_types(&request.schema);
         let settings = self.session.settings.clone();
         let root = self.session.root()?.clone();
         let anchor = self.anchor()?;
@@ -479,6 +502,22 @@ impl Connector for GenericLdap {
             password_error(e)
         })
     }
+
+    fn get_full_objects(
+        &mut self,
+        requests: &[CsEntryChange],
+        page: &mut PageWriter,
+    ) -> ConnectorResult<()> {
+        let settings = self.session.settings.clone();
+        let root = self.session.root()?.clone();
+        let scope = FullObjectScope {
+            settings: &settings,
+            anchor: self.anchor()?,
+            bases: bases_for(&settings, &root, None),
+        };
+        let types = self.types_of(requests)?;
+        import::full_objects(&mut self.session, scope, &types, requests, page)
+    }
 }
 
 impl GenericLdap {
@@ -544,6 +583,37 @@ impl GenericLdap {
             },
             watermark,
         })
+    }
+
+    fn remember_types(&mut self, schema: &Schema) {
+        for t in &schema.types {
+            self.host_types.insert(t.name.to_lowercase(), t.clone());
+        }
+    }
+
+    /// The schema types of the object types `requests` name, where the connector has them:
+    /// as the host described them, else as the directory's schema gives them.
+    fn types_of(&mut self, requests: &[CsEntryChange]) -> ConnectorResult<Vec<SchemaType>> {
+        let mut names: Vec<String> = requests
+            .iter()
+            .map(|r| r.object_type.to_lowercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        if self.directory_types.is_none() && names.iter().any(|n| !self.host_types.contains_key(n))
+        {
+            self.directory_types = Some(read_schema(&mut self.session)?.types);
+        }
+        let directory = self.directory_types.as_deref().unwrap_or_default();
+        Ok(names
+            .iter()
+            .filter_map(|n| {
+                self.host_types
+                    .get(n)
+                    .or_else(|| directory.iter().find(|t| t.name.eq_ignore_ascii_case(n)))
+                    .cloned()
+            })
+            .collect())
     }
 
     fn password_context(&mut self) -> ConnectorResult<ExportContext> {

@@ -243,7 +243,12 @@ fn final_states(records: &[ChangeRecord]) -> Vec<(String, DnState)> {
         .collect()
 }
 
-fn read_entry(session: &mut Session, dn_: &str, plan: &ImportPlan) -> LResult<Option<SearchEntry>> {
+/// The object at `dn_` as the plan reads it; None when there is none (of the plan's types).
+pub(super) fn read_entry(
+    session: &mut Session,
+    dn_: &str,
+    plan: &ImportPlan,
+) -> LResult<Option<SearchEntry>> {
     match search_all(session, dn_, Scope::Base, &plan.filter, &plan.attrs) {
         Ok(mut v) => Ok(v.pop()),
         Err(LdapFailure::Result { rc: 32, .. }) => Ok(None),

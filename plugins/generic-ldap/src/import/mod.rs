@@ -1,6 +1,7 @@
 //! Full import (paged on the caller's thread, or streamed on a producer thread; constant
 //! memory) and delta import, one file per delta strategy: accesslog, RFC 4533 content
-//! synchronisation, changelog, modifyTimestamp.
+//! synchronisation, changelog, modifyTimestamp; and FullObject import (named objects read
+//! again whole).
 //!
 //! This file only dispatches on [`DeltaStrategy`]; what the strategies share lives in
 //! `plan` (entry conversion), `changes` (the change logs) and `crate::search`.
@@ -9,6 +10,7 @@ mod accesslog;
 mod changelog;
 mod changes;
 mod content_sync;
+mod full_object;
 mod modify_timestamp;
 mod paged;
 mod pending;
@@ -25,6 +27,7 @@ use plugin_api::prelude::*;
 
 use crate::conn::{LResult, Session};
 
+pub(crate) use full_object::{FullObjectScope, full_objects};
 pub(crate) use paged::PagedImport;
 pub(crate) use plan::ImportPlan;
 pub(crate) use streamed::StreamedImport;

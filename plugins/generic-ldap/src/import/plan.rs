@@ -90,6 +90,18 @@ impl ImportPlan {
         self.bases.iter().any(|b| dn::is_under(d, b))
     }
 
+    /// True when a full import's search reaches `d`: below a searched container, or (one-level
+    /// scope) directly below one.
+    pub fn in_scope(&self, d: &str) -> bool {
+        match self.scope {
+            Scope::OneLevel => dn::split_first(d).is_some_and(|(_, parent)| {
+                let parent = dn::normalize(&parent);
+                self.bases.iter().any(|b| dn::normalize(b) == parent)
+            }),
+            _ => self.in_bases(d),
+        }
+    }
+
     fn type_of(&self, e: &RawEntry) -> Option<usize> {
         let find = |name: &str| {
             self.types
