@@ -214,7 +214,10 @@ fn put_attr(
             schema.id
         )));
     };
-    if def.mutability == Mutability::ReadOnly {
+    // readOnly values in a request are ignored (RFC 7643 §7), except in extensions: there
+    // they are attributes the target only imports, and a client that writes one is told so
+    // ([`reject_read_only_extension_values`]) instead of losing the value silently.
+    if def.mutability == Mutability::ReadOnly && ext.is_none() {
         return Ok(());
     }
     let Some(x) = coerce_attr(def, v)? else {
@@ -229,6 +232,56 @@ fn put_attr(
             .expect("extension object"),
     };
     target.insert(def.name.clone(), x);
+    Ok(())
+}
+
+/// readOnly extension attributes in a POST or PUT body (kept by [`normalize_resource`]): a
+/// value equal to the current one (a client echoing what it read) is dropped, any other is a
+/// 400 `mutability` naming the attribute. `current` is `None` for a create.
+pub(crate) fn reject_read_only_extension_values(
+    doc: &mut Value,
+    rt: &ResourceTypeDef,
+    current: Option<&Value>,
+) -> Result<(), ScimError> {
+    use crate::filter::value_equals;
+    use crate::json::key_ci;
+    for e in &rt.extensions {
+        let Some(container) = doc
+            .as_object_mut()
+            .and_then(|root| key_ci(root, &e.schema.id).and_then(|k| root.get_mut(&k)))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for def in e
+            .schema
+            .attributes
+            .iter()
+            .filter(|d| d.mutability == Mutability::ReadOnly)
+        {
+            let Some(k) = key_ci(container, &def.name) else {
+                continue;
+            };
+            let now = current
+                .and_then(|c| get_ci(c, &e.schema.id))
+                .and_then(|c| get_ci(c, &def.name));
+            let unchanged = match (now, &container[&k]) {
+                (Some(Value::Array(a)), Value::Array(b)) => {
+                    a.len() == b.len()
+                        && a.iter().all(|x| b.iter().any(|y| value_equals(def, x, y)))
+                }
+                (Some(a), b) => value_equals(def, a, b),
+                (None, _) => false,
+            };
+            if !unchanged {
+                return Err(ScimError::mutability(format!(
+                    "attribute '{}:{}' is readOnly: the target only imports it",
+                    e.schema.id, def.name
+                )));
+            }
+            container.remove(&k);
+        }
+    }
     Ok(())
 }
 

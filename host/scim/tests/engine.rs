@@ -1005,3 +1005,61 @@ fn a_patch_operation_with_too_many_values_is_refused_with_400() {
     );
     assert_eq!(block_on(engine.handle(&b, patch(3))).status, 200);
 }
+
+/// An extension attribute the target only imports is readOnly: a POST or PATCH that writes it
+/// gets 400 `mutability` naming it, instead of the value being dropped without a word.
+#[test]
+fn read_only_extension_attributes_are_refused_by_name() {
+    let mut ext = ecma2host_extension(
+        ECMA2HOST_USER_URN,
+        &[
+            ext_attr("login", AttrType::String),
+            ext_attr("lastLogon", AttrType::String),
+        ],
+    );
+    for a in &mut ext.attributes {
+        if a.name == "lastLogon" {
+            *a = AttributeDef::clone(a).mutability(Mutability::ReadOnly);
+        }
+    }
+    let users = user_resource_type(core_user_schema().select(&["active"]), vec![ext]);
+    let t = T {
+        e: ScimEngine::new(EngineConfig::new(BASE, vec![users])),
+        b: MemoryBackend::new(),
+    };
+    let post = |extra: Value| {
+        let mut ext = json!({"login": "ada"});
+        ext.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"schemas": [CORE_USER_URN, ECMA2HOST_USER_URN], ECMA2HOST_USER_URN: ext})
+    };
+    let r = t.send(
+        Method::Post,
+        "/Users",
+        post(json!({"lastLogon": "yesterday"})),
+    );
+    assert_error(&r, 400, Some("mutability"));
+    assert!(
+        T::body(&r)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("lastLogon")
+    );
+    let r = t.send(Method::Post, "/Users", post(json!({})));
+    assert_eq!(r.status, 201, "{}", T::body(&r));
+    let id = T::body(&r)["id"].as_str().unwrap().to_owned();
+    let r = t.send(
+        Method::Patch,
+        &format!("/Users/{id}"),
+        json!({"schemas": [PATCH_OP_URN], "Operations": [
+            {"op": "replace", "path": format!("{ECMA2HOST_USER_URN}:lastLogon"), "value": "now"}]}),
+    );
+    assert_error(&r, 400, Some("mutability"));
+    let r = t.send(
+        Method::Put,
+        &format!("/Users/{id}"),
+        post(json!({"lastLogon": "now"})),
+    );
+    assert_error(&r, 400, Some("mutability"));
+}

@@ -526,7 +526,8 @@ impl ScimEngine {
         q: &ListQuery,
     ) -> Result<ScimResponse, ScimError> {
         let body = self.body(req)?;
-        let doc = normalize_resource(&body, rt)?;
+        let mut doc = normalize_resource(&body, rt)?;
+        crate::resource::reject_read_only_extension_values(&mut doc, rt, None)?;
         let sr = backend.create(rt, doc).await?;
         Ok(self.one_response(201, rt, &sr, q))
     }
@@ -552,6 +553,7 @@ impl ScimEngine {
                     .unwrap_or_else(|| Value::String(id.to_owned())),
             );
         }
+        crate::resource::reject_read_only_extension_values(&mut doc, rt, Some(&cur.resource))?;
         crate::resource::enforce_immutable(&cur.resource, &mut doc, rt)?;
         let sr = backend.update(rt, id, doc).await?;
         Ok(self.one_response(200, rt, &sr, q))
