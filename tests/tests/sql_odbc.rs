@@ -79,3 +79,27 @@ fn odbc_postgres_schema_options() {
     let Some(t) = target() else { return };
     scenarios::schema_options(&t);
 }
+
+#[test]
+fn odbc_postgres_full_object_import() {
+    let Some(t) = target() else { return };
+    scenarios::full_object_import(&t);
+}
+
+#[test]
+fn odbc_postgres_full_object_query_mode() {
+    let Some(t) = target() else { return };
+    scenarios::full_object_query_mode(&t);
+}
+
+#[test]
+fn odbc_postgres_full_object_procedure_mode() {
+    let Some(t) = target() else { return };
+    scenarios::full_object_procedure_mode(&t);
+}
+
+#[test]
+fn odbc_postgres_full_object_outage() {
+    let Some(mut t) = target() else { return };
+    scenarios::full_object_outage(&mut t);
+}

@@ -46,3 +46,13 @@ fn sqlite_config_validation() {
 fn sqlite_schema_options() {
     scenarios::schema_options(&Target::sqlite());
 }
+
+#[test]
+fn sqlite_full_object_import() {
+    scenarios::full_object_import(&Target::sqlite());
+}
+
+#[test]
+fn sqlite_full_object_query_mode() {
+    scenarios::full_object_query_mode(&Target::sqlite());
+}

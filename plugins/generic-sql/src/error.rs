@@ -33,6 +33,10 @@ pub enum SqlError {
     /// An attribute that is not in the discovered schema, or not writable.
     #[error("{0}")]
     Schema(String),
+    /// What this configuration cannot do (a FullObject read through a statement that cannot
+    /// be filtered by anchor): the host does it another way.
+    #[error("{0}")]
+    Unsupported(String),
     /// An ODBC call failed (feature `odbc`): the SQLSTATE decides the export code.
     #[error("{message}")]
     Odbc {
@@ -96,7 +100,7 @@ impl SqlError {
         match self {
             SqlError::Missing(_) => ExportErrorCode::ConnectedDirectoryMissingObject,
             SqlError::Value(_) | SqlError::Schema(_) => ExportErrorCode::SyntaxViolation,
-            SqlError::Config(_) => ExportErrorCode::CustomStopRun,
+            SqlError::Config(_) | SqlError::Unsupported(_) => ExportErrorCode::CustomStopRun,
             // SQLSTATE 23505 is PostgreSQL's and DB2's unique violation; SQL Server and
             // Oracle report 23000 for every integrity violation, so the message decides.
             SqlError::Odbc { state, message, .. } => {
@@ -142,6 +146,7 @@ impl From<SqlError> for ConnectorError {
         }
         match e {
             SqlError::Config(m) => ConnectorError::config(m),
+            SqlError::Unsupported(m) => ConnectorError::unsupported(m),
             SqlError::Value(m) | SqlError::Schema(m) => ConnectorError::invalid_input(m),
             SqlError::Missing(m) => ConnectorError::invalid_input(m),
             other => ConnectorError::internal(format!("database error: {other}")),

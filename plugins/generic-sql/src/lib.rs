@@ -8,6 +8,8 @@
 //!   (sees deletes).
 //! * Export of Add/Update/Replace/Delete, one transaction per object, every value bound,
 //!   database-generated anchors handed back, errors mapped to ECMA export codes.
+//! * FullObject import: the objects the host names, read again by anchor (or DN column) and
+//!   written as a full import writes them, or as deletes when gone.
 //! * Import and export through generated statements, user SQL or stored procedures with
 //!   `@StartIndex`/`@EndIndex` and `@attribute` parameters; passwords through SQL or a procedure.
 //!
@@ -505,6 +507,28 @@ impl Connector for GenericSql {
         new: Secret,
     ) -> ConnectorResult<()> {
         self.write_password(&target, new.expose(), Some(old.expose()))
+    }
+
+    fn get_full_objects(
+        &mut self,
+        requests: &[CsEntryChange],
+        page: &mut PageWriter,
+    ) -> ConnectorResult<()> {
+        self.in_runtime(|this| {
+            let (mut conn, d) = this.connect()?;
+            let settings = &this.settings;
+            block(&this.rt, settings.timeout, async {
+                import::write_full_objects(&mut conn, &d, settings, requests, page).await
+            })
+            .map_err(|e| {
+                let e = ConnectorError::from(e);
+                match e.kind {
+                    ErrorKind::Unsupported => this.host.info(&e.message),
+                    _ => this.host.warn(&format!("FullObject import failed: {e}")),
+                }
+                e
+            })
+        })
     }
 }
 

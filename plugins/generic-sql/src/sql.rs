@@ -139,6 +139,33 @@ pub fn translate_named(dialect: Dialect, sql: &str) -> (String, Vec<String>) {
     (out, names)
 }
 
+/// Whether a statement is a query that can stand as a derived table (`SELECT * FROM (...) x`):
+/// it starts with SELECT or WITH once leading comments are skipped. A `CALL`, an `EXEC` or the
+/// ODBC call escape `{CALL ...}` cannot.
+pub fn is_query(sql: &str) -> bool {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(comment) = rest.strip_prefix("--") {
+            rest = comment.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            rest = comment.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+        rest = rest.trim_start();
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    word.eq_ignore_ascii_case("SELECT") || word.eq_ignore_ascii_case("WITH")
+}
+
+/// The statement without its trailing semicolons (a derived table cannot contain one).
+pub fn without_terminator(sql: &str) -> &str {
+    sql.trim_end().trim_end_matches(';').trim_end()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +184,15 @@ mod tests {
         let (sql, names) = translate_named(Dialect::MySql, "CALL p(@a, @a)");
         assert_eq!(sql, "CALL p(?, ?)");
         assert_eq!(names.len(), 2);
+    }
+
+    #[test]
+    fn only_select_statements_can_be_derived_tables() {
+        assert!(is_query("  -- paged\n/* users */ select id FROM t;"));
+        assert!(is_query("WITH x AS (SELECT 1) SELECT * FROM x"));
+        assert!(!is_query("CALL p(?, ?)"));
+        assert!(!is_query("{CALL p(?, ?)}"));
+        assert!(!is_query("SELECTED"));
+        assert_eq!(without_terminator("SELECT 1 ; \n"), "SELECT 1");
     }
 }

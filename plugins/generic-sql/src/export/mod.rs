@@ -19,6 +19,7 @@ use crate::conn::Conn;
 use crate::error::SqlError;
 use crate::schema::Detected;
 
+pub use entry::anchor_binds;
 pub use password::set_password;
 
 /// Runs one entry in a transaction. On error the transaction is rolled back; a connection

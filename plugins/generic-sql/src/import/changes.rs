@@ -14,7 +14,7 @@ use crate::schema::{Attr, ColumnDef, Detected, Location};
 use crate::sql::SqlBuilder;
 use crate::values::{cell_to_bind, to_value};
 
-use super::entries::{RowsWriter, key_text};
+use super::entries::{RowsWriter, key_text, write_gone};
 
 /// One object changed within a page, as its last change in the page left it.
 struct ChangedObject {
@@ -149,7 +149,7 @@ impl PageChanges {
                     };
                     writer.write(n, modification, out)?;
                 }
-                _ => write_delete(object, anchor_column, anchor_attr, d, settings, out)?,
+                _ => write_delete(object, anchor_attr, d, settings, out)?,
             }
         }
         Ok(())
@@ -182,7 +182,6 @@ impl PageChanges {
 /// A delete entry for an object no longer in the table, its anchor from the change table.
 fn write_delete(
     object: &ChangedObject,
-    anchor_column: &ColumnDef,
     anchor_attr: Option<&Attr>,
     d: &Detected,
     settings: &Settings,
@@ -193,9 +192,7 @@ fn write_delete(
         None => None,
     }
     .unwrap_or_else(|| Value::String(object.key.clone()));
-    let dn = value.as_text();
-    out.entry(&d.object_types[0], ObjectModification::Delete, &dn, &dn)
-        .anchor(&anchor_column.name, (&value).into());
+    write_gone(d, &d.object_types[0], &[(0, value)], "", out);
     Ok(())
 }
 

@@ -169,6 +169,28 @@ fn push_dn(
     }
 }
 
+/// Writes a `Delete` for an object the table does not hold: its anchors (anchor index, value)
+/// and its DN, or without one the DN a full import generates from those anchors.
+pub fn write_gone(
+    d: &Detected,
+    object_type: &str,
+    anchors: &[(usize, Value)],
+    dn: &str,
+    page: &mut PageWriter,
+) {
+    let mut generated = String::new();
+    let dn = if dn.is_empty() {
+        push_dn(&mut generated, None, d, anchors);
+        generated.as_str()
+    } else {
+        dn
+    };
+    let mut e = page.entry(object_type, ObjectModification::Delete, dn, dn);
+    for (k, v) in anchors {
+        e.anchor(&d.columns[d.anchors[*k]].name, v.into());
+    }
+}
+
 /// Buffers [`write_row`] reuses from row to row, and the names of the page being written.
 #[derive(Default)]
 pub struct RowScratch {
@@ -277,6 +299,17 @@ impl<'a> RowsWriter<'a> {
             &mut self.scratch,
             page,
         )
+    }
+
+    /// The cells of row `n` that hold its anchors, in the order of the anchor columns.
+    pub fn anchor_cells(&self, n: usize) -> Vec<&'a Cell> {
+        let row = &self.rows[n];
+        self.layout.anchors.iter().map(|&(i, _)| &row[i]).collect()
+    }
+
+    /// The cell of row `n` that holds its DN, when the result has a DN column.
+    pub fn dn_cell(&self, n: usize) -> Option<&'a Cell> {
+        self.layout.dn.map(|i| &self.rows[n][i])
     }
 
     /// Row index by the text of the first anchor value its entry carries (empty for none); for

@@ -5,10 +5,12 @@
 //! would rescan all skipped rows on every page. The watermark is taken before the first row is
 //! read, so a change made while the import runs is seen again by the next delta.
 //!
-//! How a row becomes an entry is in `entries`; the change-table delta in `changes`.
+//! How a row becomes an entry is in `entries`; the change-table delta in `changes`; the
+//! objects the host asks for by name (FullObject import) in `full_object`.
 
 mod changes;
 mod entries;
+mod full_object;
 
 use std::collections::VecDeque;
 
@@ -24,6 +26,7 @@ use crate::sql::{SqlBuilder, translate_named};
 use crate::values::cell_to_bind;
 use changes::PageChanges;
 use entries::{RowLayout, RowScratch, write_entries, write_row};
+pub use full_object::write_full_objects;
 
 pub struct ImportRun {
     pub kind: ImportKind,
