@@ -202,7 +202,7 @@ fn ldap_full_objects_answer_as_a_full_import_does() {
     );
     assert_eq!(sorted(answers[7].clone()), as_imported(&team, &now_groups));
     assert_eq!(answers[7].object_type, "groupOfNames");
-    assert_eq!(values(&answers[7], "member"), [alice.clone()]);
+    assert_eq!(values(&answers[7], "member"), [alice.as_str()]);
     assert_eq!(
         deleted(8, "inetOrgPerson")
             .anchor_value()
