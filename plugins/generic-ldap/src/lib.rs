@@ -7,8 +7,8 @@
 //!   extensions (Password Modify), vendor (anchor and delta strategy).
 //! * Schema from the subschema entry: structural classes as object types.
 //! * Full import streamed with paged results; delta import from accesslog, content sync
-//!   (RFC 4533), changelog or modifyTimestamp. Export of adds, modifies, renames, deletes;
-//!   passwords.
+//!   (RFC 4533), changelog or modifyTimestamp; FullObject import (named objects read again).
+//!   Export of adds, modifies, renames, deletes; passwords, also inside the add (first pass).
 //!
 //! See README.md for parameters and limitations.
 
