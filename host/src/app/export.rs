@@ -92,7 +92,7 @@ impl Application {
         e.identifier = uuid::Uuid::new_v4().to_string();
         e.dn = dn.to_owned();
         if let Some(a) = anchor {
-            e = e.with_anchor(&t.anchor, a.to_owned());
+            e = e.with_anchor(&t.anchor, t.anchor_value(a));
         }
         e
     }

@@ -472,12 +472,12 @@ impl<'a> ImportRun<'a> {
         entry
             .anchors()
             .find(|(name, _)| name.eq_ignore_ascii_case(anchor))
-            .map(|(_, value)| value.as_text())
+            .map(|(_, value)| self.t.anchor_form.id_of(&Value::from(value)))
             .or_else(|| {
                 entry
                     .change(anchor)
                     .and_then(|c| c.added_values().next())
-                    .map(|v| v.as_text())
+                    .map(|v| self.t.anchor_form.id_of(&Value::from(v)))
             })
             .or_else(|| {
                 (self.next.is_none() && !entry.dn.is_empty())
@@ -520,7 +520,7 @@ impl<'a> ImportRun<'a> {
         apply_changes(&mut record, entry.changes());
         record
             .entry(t.anchor.clone())
-            .or_insert_with(|| vec![Value::String(id.clone())]);
+            .or_insert_with(|| vec![t.anchor_value(&id)]);
         let dn = if !entry.dn.is_empty() {
             entry.dn.to_owned()
         } else if let Some(v) = t
@@ -546,7 +546,9 @@ impl<'a> ImportRun<'a> {
         } else {
             None
         };
-        let stored = self.app.render(t, &id, &record, active, prev.as_deref());
+        let stored = self
+            .app
+            .render(t, &id, &record, &dn, active, prev.as_deref());
         summary.objects += 1;
         self.app.progress.fetch_add(1, Ordering::Relaxed);
         if self.dry_run {

@@ -23,7 +23,7 @@ use serde_json::Value as Json;
 
 use crate::cache::{CacheEntry, TypeCache};
 use crate::config::{AppConfig, HostConfig, ScimKind};
-use crate::mapping::TypeMapping;
+use crate::mapping::{TargetTraits, TypeMapping};
 use crate::plugins::{CallKind, ManagedInstance, PluginRegistry};
 
 mod autosync;
@@ -137,7 +137,7 @@ impl Application {
         let mut types = cfg
             .object_types
             .iter()
-            .map(|ot| TypeMapping::build(ot, &schema, capabilities.support_password))
+            .map(|ot| TypeMapping::build_for(ot, &schema, TargetTraits::of(&capabilities)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| setup_err(&name, e.to_string()))?;
         // Users first: groups reference them.

@@ -49,10 +49,11 @@ impl Application {
         t: &TypeMapping,
         id: &str,
         record: &Record,
+        dn: &str,
         active: Option<bool>,
         previous: Option<&CacheEntry>,
     ) -> Arc<StoredResource> {
-        let resource = t.resource_from_record(id, record, active, &self.dn_to_id());
+        let resource = t.resource_from_record(id, record, dn, active, &self.dn_to_id());
         let version = version_of(&resource);
         let now = now_rfc3339();
         let (created, last_modified) = match previous {

@@ -74,12 +74,12 @@ impl Application {
             .types
             .iter()
             .position(|t| t.object_type.eq_ignore_ascii_case(&entry.object_type))?;
-        let anchor_name = &self.types[type_idx].anchor;
+        let t = &self.types[type_idx];
         let anchor = entry
             .anchor
             .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(anchor_name))
-            .map(|a| a.value.as_text())
+            .find(|a| a.name.eq_ignore_ascii_case(&t.anchor))
+            .map(|a| t.anchor_form.id_of(&a.value))
             .filter(|a| !a.is_empty());
         Some(ReReadTarget {
             type_idx,
@@ -165,7 +165,7 @@ impl Application {
                     let mut e = CsEntryChange::new(&t.object_type, ObjectModification::None);
                     e.dn = o.dn.clone();
                     match &o.anchor {
-                        Some(a) => e.with_anchor(&t.anchor, a.clone()),
+                        Some(a) => e.with_anchor(&t.anchor, t.anchor_value(a)),
                         None => e,
                     }
                 })

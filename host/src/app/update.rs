@@ -35,12 +35,15 @@ impl Application {
             old.record
                 .get(&t.anchor)
                 .cloned()
-                .unwrap_or_else(|| vec![Value::String(id.to_owned())]),
+                .unwrap_or_else(|| vec![t.anchor_value(id)]),
         );
         // Attributes the connector keeps but SCIM does not expose (not selected, DN or query
         // attributes left out of the selection, ...) are not Entra's to delete: carry them.
+        // Nor are attributes the connector only imports: they keep what the target says.
         for (name, values) in &old.record {
-            if !t
+            if t.is_import_only(name) {
+                new_record.insert(name.clone(), values.clone());
+            } else if !t
                 .attrs
                 .iter()
                 .any(|m| m.connector.eq_ignore_ascii_case(name))
@@ -87,13 +90,26 @@ impl Application {
                 _ => {}
             }
         }
-        let new_dn = t
-            .dn_attribute
-            .as_ref()
-            .and_then(|a| new_record.get(a))
-            .and_then(|v| v.first())
-            .map(Value::as_text)
+        let asked_dn = t.dn_from_resource(&new);
+        let new_dn = asked_dn
+            .clone()
+            .or_else(|| {
+                t.dn_attribute
+                    .as_ref()
+                    .and_then(|a| new_record.get(a))
+                    .and_then(|v| v.first())
+                    .map(Value::as_text)
+            })
             .unwrap_or_else(|| old.dn.clone());
+        // `-dn-` changed: a rename (ECMA2 `ObjectRename`).
+        let new_dn = if asked_dn.is_some() && same_dn(&new_dn, &old.dn) {
+            old.dn.clone()
+        } else {
+            new_dn
+        };
+        if asked_dn.is_some() && new_dn != old.dn {
+            self.check_rename(t)?;
+        }
         let changes = diff_records(&old.record, &new_record, self.capabilities.export_type);
         if !changes.is_empty() || new_dn != old.dn {
             // PUT and PATCH both export what the connector's export type asks for: a whole
@@ -137,7 +153,7 @@ impl Application {
         } else {
             None
         };
-        let stored = self.render(t, id, &new_record, active, Some(&old));
+        let stored = self.render(t, id, &new_record, &new_dn, active, Some(&old));
         self.caches[idx].put(CacheEntry {
             id: id.to_owned(),
             dn: new_dn,
@@ -145,5 +161,74 @@ impl Application {
             stored: stored.clone(),
         });
         Ok(stored)
+    }
+}
+
+/// Two DNs that name the same entry: compared without case, and without the spaces around
+/// `,` and `=` separators (escaped separators, RFC 4514 `\,`, are part of a value).
+fn same_dn(a: &str, b: &str) -> bool {
+    fn norm(d: &str) -> String {
+        let mut out = String::with_capacity(d.len());
+        let mut escaped = false;
+        for c in d.chars() {
+            if escaped {
+                out.push(c);
+                escaped = false;
+                continue;
+            }
+            match c {
+                '\\' => {
+                    escaped = true;
+                    out.push(c);
+                }
+                ',' | '=' => {
+                    while out.ends_with(' ') && !out.ends_with("\\ ") {
+                        out.pop();
+                    }
+                    out.push(c);
+                }
+                ' ' if out.ends_with(',') || out.ends_with('=') => {}
+                c => out.extend(c.to_lowercase()),
+            }
+        }
+        out.trim().to_owned()
+    }
+    norm(a) == norm(b)
+}
+
+impl Application {
+    /// A rename is possible when the connector renames and the anchor is not the DN itself
+    /// (the SCIM id would change under Entra's feet).
+    fn check_rename(&self, t: &crate::mapping::TypeMapping) -> Result<(), ScimError> {
+        if !self.capabilities.object_rename {
+            return Err(ScimError::mutability(format!(
+                "'{}' cannot change: the connector of application '{}' does not rename objects",
+                crate::mapping::DN_ATTRIBUTE,
+                self.name
+            )));
+        }
+        if t.anchor.eq_ignore_ascii_case("dn")
+            || t.anchor.eq_ignore_ascii_case(crate::mapping::DN_ATTRIBUTE)
+        {
+            return Err(ScimError::mutability(format!(
+                "'{}' cannot change: the anchor of {} is the DN, so a rename would change the object's id (configure an anchor attribute such as entryUUID)",
+                crate::mapping::DN_ATTRIBUTE,
+                t.object_type
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_dn;
+
+    #[test]
+    fn dns_compare_as_ldap_servers_compare_them() {
+        assert!(same_dn("CN=Ada,OU=People,DC=x", "cn=ada, ou=people,dc=X"));
+        assert!(same_dn("cn = Ada , dc=x", "cn=ada,dc=x"));
+        assert!(!same_dn("cn=Ada\\,X,dc=x", "cn=Ada,X,dc=x"));
+        assert!(!same_dn("cn=Ada,dc=x", "cn=Bob,dc=x"));
     }
 }

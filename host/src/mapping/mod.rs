@@ -16,14 +16,41 @@ use ecma_scim::{
     ENTERPRISE_USER_URN, ExtensionAttribute, Mutability, ResolvedAttr, ResourceTypeDef, ScimError,
     core_group_schema, core_user_schema, ecma2host_extension, enterprise_user_schema,
 };
-use plugin_api::model::{DataType, Schema, SchemaType, Value};
+use plugin_api::model::{AttributeOperation, DataType, Schema, SchemaType, Value};
 use serde_json::{Map, Value as Json, json};
 
 use crate::config::{Deprovision, ObjectTypeConfig, ScimKind};
 
+pub mod anchor;
 pub mod diff;
 
+pub use anchor::AnchorForm;
 pub use diff::{apply_changes, diff_records};
+
+/// The ECMA2Host extension attribute that carries an object's DN, as Microsoft's host names
+/// it (`urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:-dn-`).
+pub const DN_ATTRIBUTE: &str = "-dn-";
+
+/// What the connector can do that changes how its types are served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TargetTraits {
+    /// It takes passwords: Users accept a write-only `password`.
+    pub passwords: bool,
+    /// Its objects have LDAP-style DNs: the extension carries `-dn-`.
+    pub ldap_dns: bool,
+    /// It renames objects (ECMA2 `ObjectRename`): `-dn-` can change.
+    pub renames: bool,
+}
+
+impl TargetTraits {
+    pub fn of(c: &plugin_api::model::Capabilities) -> Self {
+        Self {
+            passwords: c.support_password,
+            ldap_dns: c.distinguished_name_style == plugin_api::model::DnStyle::Ldap,
+            renames: c.object_rename,
+        }
+    }
+}
 
 /// A connector record: attribute name → values (single-valued attributes have one).
 pub type Record = BTreeMap<String, Vec<Value>>;
@@ -49,6 +76,8 @@ pub struct AttrMapping {
     /// Multi-valued as served over SCIM (false when "treat as single value").
     pub multi_valued: bool,
     pub target: ScimTarget,
+    /// The connector's direction for it: an import-only attribute is never exported.
+    pub operation: AttributeOperation,
 }
 
 /// Everything needed to serve one object type.
@@ -57,6 +86,10 @@ pub struct TypeMapping {
     pub kind: ScimKind,
     pub object_type: String,
     pub anchor: String,
+    /// How anchor values become SCIM ids and back.
+    pub anchor_form: AnchorForm,
+    /// Whether the extension carries the DN ([`DN_ATTRIBUTE`]).
+    pub dn_exposed: bool,
     pub dn_attribute: Option<String>,
     pub query_attributes: Vec<String>,
     pub on_disable: Deprovision,
@@ -98,6 +131,23 @@ impl TypeMapping {
         schema: &Schema,
         passwords: bool,
     ) -> Result<Self, MappingError> {
+        Self::build_for(
+            cfg,
+            schema,
+            TargetTraits {
+                passwords,
+                ..TargetTraits::default()
+            },
+        )
+    }
+
+    /// The mapping of one configured type for a connector with these traits.
+    pub fn build_for(
+        cfg: &ObjectTypeConfig,
+        schema: &Schema,
+        traits: TargetTraits,
+    ) -> Result<Self, MappingError> {
+        let passwords = traits.passwords;
         let err = |message: String| MappingError {
             object_type: cfg.target.clone(),
             message,
@@ -187,6 +237,7 @@ impl TypeMapping {
                     urn: extension_urn.to_owned(),
                     name: a.name.clone(),
                 },
+                operation: a.operation,
             })
             .collect();
 
@@ -216,6 +267,7 @@ impl TypeMapping {
                 connector: attr.name.clone(),
                 data_type: attr.data_type,
                 multi_valued: false,
+                operation: attr.operation,
                 target: if enterprise {
                     ScimTarget::Enterprise { attr: top, sub }
                 } else {
@@ -232,11 +284,12 @@ impl TypeMapping {
                 data_type: attr.data_type,
                 multi_valued: true,
                 target: ScimTarget::Members,
+                operation: attr.operation,
             });
             core_names.push("members".into());
         }
 
-        let ext_attrs: Vec<ExtensionAttribute> = selected
+        let mut ext_attrs: Vec<ExtensionAttribute> = selected
             .iter()
             .map(|a| ExtensionAttribute {
                 name: a.name.clone(),
@@ -246,12 +299,45 @@ impl TypeMapping {
                 case_exact: false,
             })
             .collect();
+        let dn_exposed = traits.ldap_dns
+            && !selected
+                .iter()
+                .any(|a| a.name.eq_ignore_ascii_case(DN_ATTRIBUTE));
+        if dn_exposed {
+            ext_attrs.push(ExtensionAttribute {
+                name: DN_ATTRIBUTE.to_owned(),
+                attr_type: AttrType::String,
+                multi_valued: false,
+                required: false,
+                case_exact: false,
+            });
+        }
         let mut extension = ecma2host_extension(extension_urn, &ext_attrs);
-        // The anchor is the SCIM id: the target assigns it, Entra never changes it.
         for a in &mut extension.attributes {
-            if a.name.eq_ignore_ascii_case(&anchor) {
-                *a = AttributeDef::clone(a).mutability(Mutability::Immutable);
-            }
+            let operation = selected
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(&a.name))
+                .map(|s| s.operation);
+            let def = AttributeDef::clone(a);
+            *a = if a.name.eq_ignore_ascii_case(&anchor) {
+                // The anchor is the SCIM id: the target assigns it, Entra never changes it.
+                def.mutability(Mutability::Immutable)
+            } else if a.name.eq_ignore_ascii_case(DN_ATTRIBUTE) && dn_exposed {
+                // Set on create; a change is a rename, for connectors that rename.
+                def.mutability(if traits.renames {
+                    Mutability::ReadWrite
+                } else {
+                    Mutability::Immutable
+                })
+            } else {
+                match operation {
+                    Some(AttributeOperation::ImportOnly) => def.mutability(Mutability::ReadOnly),
+                    Some(AttributeOperation::ExportOnly) => def
+                        .mutability(Mutability::WriteOnly)
+                        .returned(ecma_scim::Returned::Never),
+                    _ => def,
+                }
+            };
         }
         // A complex core attribute exposes only the sub-attributes that are mapped (a `name`
         // with only givenName/familyName stored must not advertise middleName & co.).
@@ -328,10 +414,18 @@ impl TypeMapping {
                 .retain(|a| used.contains(&a.name.to_lowercase()));
             t
         };
+        let anchor_form = AnchorForm::of(
+            &anchor,
+            st.attribute(&anchor)
+                .map(|a| a.data_type)
+                .unwrap_or(DataType::String),
+        );
         Ok(Self {
             kind: cfg.scim,
             object_type: st.name.clone(),
             anchor,
+            anchor_form,
+            dn_exposed,
             dn_attribute,
             query_attributes,
             on_disable: cfg.on_disable.clone(),
@@ -403,6 +497,7 @@ impl TypeMapping {
         &self,
         id: &str,
         record: &Record,
+        dn: &str,
         active_override: Option<bool>,
         dn_to_id: &dyn Fn(&str) -> Option<String>,
     ) -> Json {
@@ -452,6 +547,9 @@ impl TypeMapping {
                 }
             }
         }
+        if self.dn_exposed && !dn.is_empty() {
+            ext.insert(DN_ATTRIBUTE.into(), Json::String(dn.to_owned()));
+        }
         if !ext.is_empty() {
             schemas.push(Json::String(self.extension_urn.into()));
             out.insert(self.extension_urn.into(), Json::Object(ext));
@@ -478,6 +576,33 @@ impl TypeMapping {
         }
         out.insert("schemas".into(), Json::Array(schemas));
         Json::Object(out)
+    }
+
+    /// The DN a SCIM resource asks for (`-dn-` in the extension), where the type exposes it.
+    pub fn dn_from_resource(&self, resource: &Json) -> Option<String> {
+        if !self.dn_exposed {
+            return None;
+        }
+        get_ci(resource, self.extension_urn)
+            .and_then(|e| get_ci(e, DN_ATTRIBUTE))
+            .and_then(Json::as_str)
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// The anchor value a SCIM id names, as the target stores it.
+    pub fn anchor_value(&self, id: &str) -> Value {
+        self.anchor_form
+            .value_of(id)
+            .unwrap_or_else(|| Value::String(id.to_owned()))
+    }
+
+    /// Whether the connector only imports `attr` (it is never exported).
+    pub fn is_import_only(&self, attr: &str) -> bool {
+        self.attrs.iter().any(|m| {
+            m.operation == AttributeOperation::ImportOnly && m.connector.eq_ignore_ascii_case(attr)
+        })
     }
 
     /// Connector record from a SCIM resource (validated by the engine against our schema).

@@ -292,7 +292,10 @@ fn split_path(raw: &str) -> Option<AttrPath> {
     let valid = |n: &str| {
         n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '$') && n.chars().all(is_name_char)
     };
-    if !valid(attr) || sub.is_some_and(|s| !valid(s)) {
+    // Microsoft's ECMA2Host extension names the DN `-dn-`, outside RFC 7643's ATTRNAME;
+    // Entra sends it, so it is an attribute name too.
+    let valid_attr = |n: &str| valid(n) || n.eq_ignore_ascii_case("-dn-");
+    if !valid_attr(attr) || sub.is_some_and(|s| !valid(s)) {
         return None;
     }
     Some(AttrPath {
