@@ -86,6 +86,19 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Translate a Microsoft ECMA2Host configuration export (the wizard's XML) into an
+    /// ecma-host configuration, with a report of what could not be carried.
+    Migrate {
+        /// The exported XML file.
+        file: PathBuf,
+        #[arg(long, default_value = "ecma-host.toml", value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, default_value = "migrate-report.md", value_name = "FILE")]
+        report: PathBuf,
+        /// Replace the output files when they exist.
+        #[arg(long)]
+        force: bool,
+    },
     /// Start a demo: a host with sample users in an embedded database, printing the URL and token.
     Demo {
         /// Folder for the demo's data, configuration and state.
@@ -150,6 +163,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             hostname,
             force,
         } => gen_cert(&state_dir, hostname, force),
+        Command::Migrate {
+            file,
+            out,
+            report,
+            force,
+        } => migrate(&file, &out, &report, force),
         Command::Demo {
             dir,
             port,
@@ -405,6 +424,26 @@ pub fn import(
         summary.deleted,
         summary.errors,
         summary.millis
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ecma-host migrate`.
+pub fn migrate(
+    file: &std::path::Path,
+    out: &std::path::Path,
+    report: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    let m = crate::migrate::migrate_file(file, out, report, force)?;
+    let carried = m.apps.iter().filter(|a| a.connector.is_some()).count();
+    let attention: usize = m.apps.iter().map(|a| a.notes.len() + a.unknown.len()).sum();
+    println!(
+        "{}: {carried} of {} connector(s) carried\nwrote {} and {} ({attention} item(s) to review)",
+        file.display(),
+        m.apps.len(),
+        out.display(),
+        report.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod errors;
 pub mod mapping;
+pub mod migrate;
 pub mod plugins;
 pub mod probe;
 pub mod runtime;
