@@ -185,6 +185,11 @@ impl TestHost {
     /// The sum of one metric's samples for one application, from `/metrics` (0 when the
     /// host has not recorded it yet).
     pub async fn metric(&self, name: &str, app: &str) -> f64 {
+        self.metric_with(name, &[("app", app)]).await
+    }
+
+    /// The sum of one metric's samples that carry all these labels.
+    pub async fn metric_with(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         let text = self
             .client
             .get(format!("{}/metrics", self.base))
@@ -194,12 +199,12 @@ impl TestHost {
             .text()
             .await
             .unwrap();
-        let app_label = format!("app=\"{app}\"");
+        let wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
         text.lines()
             .filter(|l| {
                 l.strip_prefix(name)
                     .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-                    && l.contains(&app_label)
+                    && wanted.iter().all(|w| l.contains(w.as_str()))
             })
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()

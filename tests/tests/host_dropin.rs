@@ -1,5 +1,6 @@
 //! What an existing Entra application sends keeps working: the DN as Microsoft's host carries
-//! it (`-dn-` in the ECMA2Host extension: create, rename, read) against slapd, and attribute
+//! it (`-dn-` in the ECMA2Host extension: create, rename, read) and a create's password in the
+//! same operation as its Add, against slapd; and attribute
 //! directions (an import-only column is readOnly in `/Schemas` and refused by name on writes)
 //! against SQLite.
 
@@ -114,6 +115,40 @@ async fn the_dn_travels_as_microsofts_host_carries_it() {
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body[EXT]["-dn-"], json!(renamed));
+
+    // The password travels with the Add (ECMA2's ExportPasswordInFirstPass, which the
+    // connector declares for its attribute password method): one operation, no second call.
+    let r = host
+        .request(
+            "POST",
+            "directory",
+            "/Users",
+            Some(json!({"schemas": [CORE, EXT], "userName": "firstpass",
+                "password": "First-Passw0rd!", EXT: {"cn": "F", "sn": "P"}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let labels = |pass| [("app", "directory"), ("pass", pass)];
+    assert_eq!(
+        host.metric_with("ecma_initial_passwords_total", &labels("first"))
+            .await,
+        1.0
+    );
+    assert_eq!(
+        host.metric_with("ecma_initial_passwords_total", &labels("second"))
+            .await,
+        0.0
+    );
+    let bind = blocking(|| {
+        ldap3::LdapConn::new(&s.url)
+            .unwrap()
+            .simple_bind(
+                &format!("uid=firstpass,ou=people,{SUFFIX}"),
+                "First-Passw0rd!",
+            )
+            .unwrap()
+    });
+    assert_eq!(bind.rc, 0, "bind with the initial password: {bind:?}");
 
     // Without -dn-, the DN template applies.
     let r = host

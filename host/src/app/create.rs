@@ -90,6 +90,8 @@ impl Application {
             && self.capabilities.support_password
             && self.capabilities.export_password_in_first_pass;
         if let Some(p) = password.filter(|_| password_in_add) {
+            metrics::counter!("ecma_initial_passwords_total", "app" => self.name.clone(), "pass" => "first")
+                .increment(1);
             entry.changes.push(AttributeChange::add(
                 EXPORT_PASSWORD_ATTRIBUTE,
                 [Value::String(p.to_owned())],
@@ -185,6 +187,8 @@ impl Application {
             }],
         };
         let p = Secret::new(password);
+        metrics::counter!("ecma_initial_passwords_total", "app" => self.name.clone(), "pass" => "second")
+            .increment(1);
         self.export_instance
             .call(CallKind::Password, move |i| {
                 i.set_password(target, p, PasswordOptions::default())
