@@ -86,6 +86,25 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Show a connector's parameter pages and, with an application's configuration, the
+    /// object types and attributes it discovers (what Microsoft's wizard shows).
+    Describe {
+        /// The connector's name (as listed by `ecma-host plugins`).
+        connector: String,
+        /// A configuration with an application on this connector: its parameters fill the
+        /// pages and the connector reads the target's schema.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The application (default: the configuration's one application on this connector).
+        #[arg(long, requires = "config")]
+        app: Option<String>,
+        /// Without --config: a folder to scan for plugins (repeatable; default as `plugins`).
+        #[arg(long = "dir", value_name = "DIR", conflicts_with = "config")]
+        dirs: Vec<PathBuf>,
+        /// Without --config: a plugin library file (repeatable).
+        #[arg(long = "file", value_name = "FILE", conflicts_with = "config")]
+        files: Vec<PathBuf>,
+    },
     /// Translate a Microsoft ECMA2Host configuration export (the wizard's XML) into an
     /// ecma-host configuration, with a report of what could not be carried.
     Migrate {
@@ -163,6 +182,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             hostname,
             force,
         } => gen_cert(&state_dir, hostname, force),
+        Command::Describe {
+            connector,
+            config,
+            app,
+            dirs,
+            files,
+        } => describe(&connector, config.as_deref(), app.as_deref(), dirs, files),
         Command::Migrate {
             file,
             out,
@@ -425,6 +451,88 @@ pub fn import(
         summary.errors,
         summary.millis
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ecma-host describe CONNECTOR`.
+pub fn describe(
+    connector: &str,
+    config: Option<&std::path::Path>,
+    app: Option<&str>,
+    dirs: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    init_logging("warn");
+    let config = config.map(load_config).transpose()?;
+    let registry = match &config {
+        Some(c) => registry_for(c),
+        None if dirs.is_empty() && files.is_empty() => {
+            PluginRegistry::discover(&[default_plugins_dir()], &[])
+        }
+        None => PluginRegistry::discover(&dirs, &files),
+    };
+    let plugin = registry
+        .get(connector)
+        .with_context(|| crate::app::connector_not_loaded(connector, &registry))?;
+    let plugin = plugin.plugin.as_ref();
+    let Some(config) = config else {
+        let params = plugin_api::model::ConfigParameters::new();
+        print!(
+            "{}",
+            crate::describe::render_pages(&crate::describe::pages(plugin, &params))
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut on_connector = config.apps.iter().filter(|a| a.connector == connector);
+    let app_cfg = match app {
+        Some(name) => config
+            .apps
+            .iter()
+            .find(|a| a.name == name)
+            .with_context(|| format!("no application named '{name}'"))?,
+        None => {
+            let first = on_connector
+                .next()
+                .with_context(|| format!("no application uses connector '{connector}'"))?;
+            anyhow::ensure!(
+                on_connector.next().is_none(),
+                "several applications use connector '{connector}': name one with --app"
+            );
+            first
+        }
+    };
+    anyhow::ensure!(
+        app_cfg.connector == connector,
+        "application '{}' uses connector '{}', not '{connector}'",
+        app_cfg.name,
+        app_cfg.connector
+    );
+    let params = match crate::app::validate_with_connector(
+        app_cfg,
+        plugin,
+        crate::app::Validation::AllProblems,
+    ) {
+        Ok(p) => p,
+        Err(problems) => {
+            for p in problems {
+                println!("{p}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    print!(
+        "{}",
+        crate::describe::render_pages(&crate::describe::pages(plugin, &params))
+    );
+    let schema = plugin.schema(&params).map_err(|e| {
+        anyhow::anyhow!(
+            "app '{}': reading the schema failed: {}",
+            app_cfg.name,
+            e.message
+        )
+    })?;
+    println!("Schema discovered for application '{}':\n", app_cfg.name);
+    print!("{}", crate::describe::render_schema(&schema));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod describe;
 pub mod errors;
 pub mod mapping;
 pub mod migrate;

@@ -172,3 +172,128 @@ fn gen_cert_import_test_connection_and_cache_dump() {
     .unwrap();
     assert_eq!(denied.status, 401);
 }
+
+/// `describe` without a configuration: every parameter page of the connector, Microsoft's
+/// wizard order, with kind, requirement, default, values, validation and help.
+#[test]
+fn describe_lists_a_connectors_parameter_pages() {
+    let out = Command::new(exe())
+        .args(["describe", "generic-sql", "--file"])
+        .arg(plugin_path("generic_sql"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let connectivity = stdout
+        .find("== Connectivity ==")
+        .expect("Connectivity page");
+    let schema1 = stdout.find("== Schema 1 ==").expect("Schema 1 page");
+    let schema4 = stdout.find("== Schema 4 ==").expect("Schema 4 page");
+    let global = stdout.find("== Global ==").expect("Global page");
+    assert!(
+        connectivity < schema1 && schema1 < schema4 && schema4 < global,
+        "{stdout}"
+    );
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{stdout}"))
+            .to_owned()
+    };
+    let conn = line("Connection string");
+    assert!(
+        conn.contains("String") && conn.contains("required"),
+        "{conn}"
+    );
+    let pw = line("Password");
+    assert!(
+        pw.contains("EncryptedString") && pw.contains("optional"),
+        "{pw}"
+    );
+    assert!(line("Command timeout").contains("default: \"30\""));
+    assert!(
+        stdout.contains("values: AttributeUpdate | ObjectReplace"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("validation: ^(sqlite|postgres"), "{stdout}");
+    assert!(
+        !stdout.contains("== Schema 5 =="),
+        "the connector has four schema pages"
+    );
+
+    let out = Command::new(exe())
+        .args(["describe", "no-such-connector", "--file"])
+        .arg(plugin_path("generic_sql"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-connector"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `describe` with an application's configuration: the schema the connector discovers in
+/// the target (SQLite here), per attribute its type, multi-value, direction and anchor.
+#[test]
+fn describe_with_a_configuration_lists_the_discovered_schema() {
+    let t = ecma_host_tests::sql::Target::sqlite();
+    t.exec(&[
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, login VARCHAR(100) NOT NULL, age INTEGER, active BOOLEAN)",
+        "CREATE TABLE people_groups (person_id INTEGER NOT NULL, grp VARCHAR(50) NOT NULL)",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[host]\nplugins_dirs = []\nplugin_files = [{plugin:?}]\n[[app]]\nname = \"people\"\nconnector = \"generic-sql\"\ntoken = \"describe-token-0123\"\n[app.parameters.connectivity]\n\"Connection string\" = {url:?}\n[app.parameters.schema]\nTable = \"people\"\n\"Anchor columns\" = \"id\"\n\"Multi-valued table\" = \"people_groups\"\n\"Multi-valued join column\" = \"person_id\"\n\"Attribute directions\" = \"age:Import\"\n[[app.object_type]]\nscim = \"User\"\ntarget = \"User\"\nquery_attributes = [\"login\"]\n",
+            plugin = plugin_path("generic_sql").display().to_string(),
+            url = t.url,
+        ),
+    )
+    .unwrap();
+    let out = Command::new(exe())
+        .args(["describe", "generic-sql", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("== Connectivity =="), "{stdout}");
+    assert!(
+        stdout.contains("Schema discovered for application 'people'"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("== Object type User (anchor: id) =="),
+        "{stdout}"
+    );
+    let attr = |name: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no attribute {name}:\n{stdout}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        attr("id")[1..],
+        ["Integer", "single", "import/export", "anchor"]
+    );
+    assert_eq!(attr("login")[1..], ["String", "single", "import/export"]);
+    assert_eq!(attr("age")[1..], ["Integer", "single", "import"]);
+    assert_eq!(attr("active")[1..], ["Boolean", "single", "import/export"]);
+    assert_eq!(attr("grp")[1..], ["String", "multi", "import/export"]);
+}
