@@ -103,3 +103,21 @@ fn odbc_postgres_full_object_outage() {
     let Some(mut t) = target() else { return };
     scenarios::full_object_outage(&mut t);
 }
+
+#[test]
+fn odbc_postgres_names_as_typed() {
+    let Some(t) = target() else { return };
+    scenarios::names_as_typed(&t);
+}
+
+#[test]
+fn odbc_postgres_names_misspelt() {
+    let Some(t) = target() else { return };
+    scenarios::names_misspelt(&t);
+}
+
+#[test]
+fn odbc_postgres_names_ambiguous() {
+    let Some(t) = target() else { return };
+    scenarios::names_ambiguous(&t);
+}

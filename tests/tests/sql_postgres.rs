@@ -102,3 +102,27 @@ fn postgres_full_object_outage() {
     let Some(mut t) = target() else { return };
     scenarios::full_object_outage(&mut t);
 }
+
+#[test]
+fn postgres_names_as_typed() {
+    let Some(t) = target() else { return };
+    scenarios::names_as_typed(&t);
+}
+
+#[test]
+fn postgres_names_misspelt() {
+    let Some(t) = target() else { return };
+    scenarios::names_misspelt(&t);
+}
+
+#[test]
+fn postgres_names_ambiguous() {
+    let Some(t) = target() else { return };
+    scenarios::names_ambiguous(&t);
+}
+
+#[test]
+fn postgres_procedure_names_as_typed() {
+    let Some(t) = target() else { return };
+    scenarios::procedure_names_as_typed(&t);
+}

@@ -56,3 +56,13 @@ fn sqlite_full_object_import() {
 fn sqlite_full_object_query_mode() {
     scenarios::full_object_query_mode(&Target::sqlite());
 }
+
+#[test]
+fn sqlite_names_as_typed() {
+    scenarios::names_as_typed(&Target::sqlite());
+}
+
+#[test]
+fn sqlite_names_misspelt() {
+    scenarios::names_misspelt(&Target::sqlite());
+}

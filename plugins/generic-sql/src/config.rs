@@ -1,4 +1,7 @@
 //! The configuration pages (ECMA parameter pages) and their parsed form.
+//!
+//! Over 800 lines on purpose: each parameter's name, parsing, page and definition stay in this
+//! one file, so adding or changing a parameter touches one place.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -163,7 +166,21 @@ pub struct Settings {
     pub insert_query: String,
     pub update_query: String,
     pub delete_query: String,
+    /// The export procedures as configured (Stored procedure export method).
+    pub add_proc: String,
+    pub update_proc: String,
+    pub delete_proc: String,
     pub proc_params: Vec<String>,
+}
+
+/// The statement calling an export procedure with the listed attributes, in order.
+pub fn export_call(dialect: Dialect, procedure: &str, params: &[String]) -> String {
+    let args: Vec<String> = params.iter().map(|p| format!("@{p}")).collect();
+    format!(
+        "CALL {}({})",
+        dialect.quote_table(procedure),
+        args.join(", ")
+    )
 }
 
 /// A configuration error naming the parameter at fault.
@@ -570,12 +587,10 @@ impl Settings {
             RunMode::StoredProcedure => {
                 let params = list(config, P_PROC_PARAMS);
                 let call = |name: &str| -> String {
-                    let name = get(config, name);
-                    if name.is_empty() {
-                        return String::new();
+                    match get(config, name) {
+                        "" => String::new(),
+                        name => export_call(dialect, name, &params),
                     }
-                    let args: Vec<String> = params.iter().map(|p| format!("@{p}")).collect();
-                    format!("CALL {}({})", dialect.quote_table(name), args.join(", "))
                 };
                 (call(P_ADD_PROC), call(P_UPDATE_PROC), call(P_DELETE_PROC))
             }
@@ -624,6 +639,9 @@ impl Settings {
             insert_query,
             update_query,
             delete_query,
+            add_proc: get(config, P_ADD_PROC).to_owned(),
+            update_proc: get(config, P_UPDATE_PROC).to_owned(),
+            delete_proc: get(config, P_DELETE_PROC).to_owned(),
             proc_params: list(config, P_PROC_PARAMS),
         })
     }
@@ -635,7 +653,7 @@ impl Settings {
                 (ConfigPage::Connectivity, 1)
             }
             P_TYPE_DETECTION | P_OBJECT_TYPES | P_TYPE_COLUMN => (ConfigPage::Schema, 1),
-            P_ATTR_DETECTION | P_TABLE | P_ATTR_QUERY | P_MV_TABLE | P_MV_JOIN => {
+            P_ATTR_DETECTION | P_TABLE | P_ATTR_QUERY | P_ATTR_PROC | P_MV_TABLE | P_MV_JOIN => {
                 (ConfigPage::Schema, 2)
             }
             P_ANCHORS | P_DN_COLUMN => (ConfigPage::Schema, 3),

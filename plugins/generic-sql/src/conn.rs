@@ -410,6 +410,20 @@ impl Conn {
         }
     }
 
+    /// (schema, name) of the tables and views in `schema` (every schema without one), for
+    /// dialects whose catalog is read through the driver (ODBC's `SQLTables`); the others
+    /// query theirs with SQL (`catalog`).
+    pub fn table_names(&mut self, schema: Option<&str>) -> Result<Vec<(String, String)>, SqlError> {
+        match self {
+            #[cfg(feature = "odbc")]
+            Conn::Odbc(c) => c.table_names(schema),
+            _ => {
+                let _ = schema;
+                Ok(Vec::new())
+            }
+        }
+    }
+
     /// Makes sure a connection that failed mid-transaction is not handed out again.
     pub fn discard(self) {
         match self {

@@ -24,6 +24,12 @@ pub enum SqlError {
     Timeout(Duration),
     #[error("{0}")]
     Config(String),
+    /// A configured parameter is wrong (a name the catalog does not have, or has twice).
+    #[error("'{parameter}': {message}")]
+    Parameter {
+        parameter: &'static str,
+        message: String,
+    },
     /// A value that does not fit its column (wrong type, unparsable date).
     #[error("{0}")]
     Value(String),
@@ -100,7 +106,9 @@ impl SqlError {
         match self {
             SqlError::Missing(_) => ExportErrorCode::ConnectedDirectoryMissingObject,
             SqlError::Value(_) | SqlError::Schema(_) => ExportErrorCode::SyntaxViolation,
-            SqlError::Config(_) | SqlError::Unsupported(_) => ExportErrorCode::CustomStopRun,
+            SqlError::Config(_) | SqlError::Parameter { .. } | SqlError::Unsupported(_) => {
+                ExportErrorCode::CustomStopRun
+            }
             // SQLSTATE 23505 is PostgreSQL's and DB2's unique violation; SQL Server and
             // Oracle report 23000 for every integrity violation, so the message decides.
             SqlError::Odbc { state, message, .. } => {
@@ -147,6 +155,7 @@ impl From<SqlError> for ConnectorError {
         match e {
             SqlError::Config(m) => ConnectorError::config(m),
             SqlError::Unsupported(m) => ConnectorError::unsupported(m),
+            e @ SqlError::Parameter { .. } => ConnectorError::config(e.to_string()),
             SqlError::Value(m) | SqlError::Schema(m) => ConnectorError::invalid_input(m),
             SqlError::Missing(m) => ConnectorError::invalid_input(m),
             other => ConnectorError::internal(format!("database error: {other}")),

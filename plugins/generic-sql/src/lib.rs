@@ -17,6 +17,7 @@
 //! owns a runtime (one worker thread, for the import's read-ahead task) and blocks on it; the
 //! host calls plugins from blocking threads.
 
+mod catalog;
 mod cells;
 mod config;
 mod conn;
@@ -198,23 +199,29 @@ impl Drop for GenericSql {
     }
 }
 
-fn page_rank(page: ConfigPage, number: u32) -> u32 {
-    match page {
-        ConfigPage::Connectivity => 0,
-        ConfigPage::Schema => number.max(1),
-        ConfigPage::Global => 10,
-        ConfigPage::Partition => 11,
-        ConfigPage::RunStep => 12,
-        ConfigPage::Capabilities => 13,
+/// Whether a problem with `parameter` is reported when validating `page` (Schema pages:
+/// `number`). Each problem is reported on its parameter's own page, so it is reported once
+/// however many pages are validated. A Schema page also reports the problems of the Schema
+/// pages after it (the host validates Schema page 1 only), except a parameter not `filled` in
+/// yet: a wizard validating page by page has not shown that page.
+fn reports(parameter: &str, page: ConfigPage, number: u32, filled: bool) -> bool {
+    let (own, own_number) = Settings::page_of(parameter);
+    match (own, page) {
+        (ConfigPage::Schema, ConfigPage::Schema) => {
+            let number = number.max(1);
+            own_number == number || (own_number > number && filled)
+        }
+        (own, page) => own == page,
     }
 }
 
-/// The parameter a discovery error message names (messages start with `'Parameter': `).
+/// The parameter a discovery error message names (messages start with `'Parameter'`).
 fn named_parameter(message: &str) -> Option<&'static str> {
     const ALL: &[&str] = &[
         P_CONNECTION,
         P_TABLE,
         P_ATTR_QUERY,
+        P_ATTR_PROC,
         P_MV_TABLE,
         P_MV_JOIN,
         P_ANCHORS,
@@ -223,11 +230,37 @@ fn named_parameter(message: &str) -> Option<&'static str> {
         P_TYPES,
         P_DIRECTIONS,
         P_WM_COLUMN,
+        P_WM_QUERY,
         P_DN_IS_ANCHOR,
         P_CT_TABLE,
+        P_CT_ANCHOR,
+        P_CT_TYPE,
+        P_CT_SEQ,
+        P_IMPORT_QUERY,
+        P_DELTA_QUERY,
+        P_IMPORT_PROC,
+        P_DELTA_PROC,
+        P_PW_PROC,
     ];
     let name = message.strip_prefix('\'')?.split('\'').next()?;
     ALL.iter().copied().find(|p| *p == name)
+}
+
+/// A discovery error as (parameter, message): the parameter it names, or the attribute
+/// detection it came from; the message without the parameter's name in front.
+fn blamed(e: &SqlError) -> (&'static str, String) {
+    if let SqlError::Parameter { parameter, message } = e {
+        return (parameter, message.clone());
+    }
+    let message = e.to_string();
+    let Some(parameter) = named_parameter(&message) else {
+        return (P_ATTR_DETECTION, message);
+    };
+    let message = message
+        .strip_prefix(&format!("'{parameter}': "))
+        .map(str::to_owned)
+        .unwrap_or(message);
+    (parameter, message)
 }
 
 impl Connector for GenericSql {
@@ -273,7 +306,6 @@ impl Connector for GenericSql {
         page: ConfigPage,
         page_number: u32,
     ) -> ConnectorResult<ParameterValidation> {
-        let rank = page_rank(page, page_number);
         let failure = |parameter: &str, message: String| {
             Ok(ParameterValidation::Failure {
                 parameter: parameter.to_owned(),
@@ -283,29 +315,40 @@ impl Connector for GenericSql {
         let settings = match Settings::from_config(config) {
             Ok(s) => s,
             Err(e) => {
-                let (p, n) = Settings::page_of(e.parameter);
-                // Parameters of pages the user has not reached yet are not judged yet.
-                if page_rank(p, n) <= rank {
+                let filled = !config.get_or_empty(e.parameter).trim().is_empty();
+                if reports(e.parameter, page, page_number, filled) {
                     return failure(e.parameter, e.message);
                 }
                 return Ok(ParameterValidation::Success);
             }
         };
-        if rank == 0 {
-            // Connectivity: reach the database.
-            let rt = runtime()?;
-            let reached = with_throwaway_pool(&rt, &settings, async |conn| {
-                conn.fetch("SELECT 1", &[]).await.map(drop)
-            });
-            if let Err(e) = reached {
-                return failure(
-                    P_CONNECTION,
-                    format!("cannot connect to {}: {e}", settings.dialect.name()),
-                );
+        match page {
+            ConfigPage::Connectivity => {
+                let rt = runtime()?;
+                let reached = with_throwaway_pool(&rt, &settings, async |conn| {
+                    conn.fetch("SELECT 1", &[]).await.map(drop)
+                });
+                if let Err(e) = reached {
+                    return failure(
+                        P_CONNECTION,
+                        format!("cannot connect to {}: {e}", settings.dialect.name()),
+                    );
+                }
             }
-        } else if let Err(e) = detect_once(&settings) {
-            let message = e.to_string();
-            return failure(named_parameter(&message).unwrap_or(P_CONNECTION), message);
+            // Pages with parameters that discovery reads.
+            ConfigPage::Schema | ConfigPage::Global | ConfigPage::RunStep => {
+                match detect_once(&settings) {
+                    // The Connectivity page reports a database it cannot reach.
+                    Err(e) if !e.is_connection() => {
+                        let (parameter, message) = blamed(&e);
+                        if reports(parameter, page, page_number, true) {
+                            return failure(parameter, message);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            ConfigPage::Partition | ConfigPage::Capabilities => {}
         }
         Ok(ParameterValidation::Success)
     }

@@ -263,12 +263,6 @@ impl OdbcConn {
         schema: Option<&str>,
         table: &str,
     ) -> Result<Vec<String>, SqlError> {
-        // Catalog arguments are LIKE patterns: escape the wildcards of a real name.
-        let pattern = |s: &str| {
-            s.replace('\\', "\\\\")
-                .replace('_', "\\_")
-                .replace('%', "\\%")
-        };
         let conn = self.conn();
         let mut stmt = conn.preallocate().map_err(|e| self.fail(e))?;
         let mut cursor = stmt
@@ -276,8 +270,8 @@ impl OdbcConn {
             // schema", which some drivers apply literally.
             .columns_cursor(
                 "",
-                &schema.map(pattern).unwrap_or_else(|| "%".to_owned()),
-                &pattern(table),
+                &schema.map(like_pattern).unwrap_or_else(|| "%".to_owned()),
+                &like_pattern(table),
                 "%",
             )
             .map_err(odbc_err)?;
@@ -321,10 +315,46 @@ impl OdbcConn {
         Ok(out)
     }
 
+    /// (schema, name) of the tables and views in `schema`, or in every schema, from the ODBC
+    /// catalog (`SQLTables`).
+    pub fn table_names(&mut self, schema: Option<&str>) -> Result<Vec<(String, String)>, SqlError> {
+        let conn = self.conn();
+        let mut stmt = conn.preallocate().map_err(|e| self.fail(e))?;
+        let mut cursor = stmt
+            .tables_cursor(
+                "",
+                &schema.map(like_pattern).unwrap_or_else(|| "%".to_owned()),
+                "%",
+                "TABLE,VIEW",
+            )
+            .map_err(odbc_err)?;
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        // TABLE_SCHEM and TABLE_NAME: the second and third columns of every SQLTables result.
+        while let Some(mut row) = cursor.next_row().map_err(odbc_err)? {
+            let mut text = |i: u16| -> Result<String, SqlError> {
+                Ok(match row.get_text(i, &mut buf).map_err(odbc_err)? {
+                    true => String::from_utf8_lossy(&buf).into_owned(),
+                    false => String::new(),
+                })
+            };
+            let schema = text(2)?;
+            out.push((schema, text(3)?));
+        }
+        Ok(out)
+    }
+
     /// A connection that failed mid-transaction is closed, never reused.
     pub fn discard(mut self) {
         self.in_transaction = true;
     }
+}
+
+/// Catalog arguments are LIKE patterns: the wildcards of a real name are escaped.
+fn like_pattern(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('_', "\\_")
+        .replace('%', "\\%")
 }
 
 /// Every bind as an owned ODBC parameter: text, binary, or a NULL.

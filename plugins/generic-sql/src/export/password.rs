@@ -30,7 +30,11 @@ pub async fn set_password(
             let mut args: Vec<String> =
                 d.anchor_columns().map(|c| format!("@{}", c.name)).collect();
             args.push("@Password".into());
-            let call = format!("CALL {}({})", d.dialect.quote_table(p), args.join(", "));
+            let call = format!(
+                "CALL {}({})",
+                d.dialect.quote_table(d.procedure(p)),
+                args.join(", ")
+            );
             if d.dialect == Dialect::Odbc {
                 // The ODBC call escape, translated by the driver.
                 format!("{{{call}}}")

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use plugin_api::prelude::*;
 
 use crate::cells::{Bind, Cell, NativeKind, Rows};
-use crate::config::{RunMode, Settings};
+use crate::config::{RunMode, Settings, export_call};
 use crate::conn::Conn;
 use crate::error::SqlError;
 use crate::schema::{Detected, Location};
@@ -28,11 +28,22 @@ pub async fn apply(
     settings: &Settings,
     e: &CsEntryChange,
 ) -> Result<ExportResult, SqlError> {
-    let template = match e.modification {
+    let (statement, procedure) = match e.modification {
         ObjectModification::None => return Ok(ExportResult::success(&e.identifier)),
-        ObjectModification::Add => &settings.insert_query,
-        ObjectModification::Update | ObjectModification::Replace => &settings.update_query,
-        ObjectModification::Delete => &settings.delete_query,
+        ObjectModification::Add => (&settings.insert_query, &settings.add_proc),
+        ObjectModification::Update | ObjectModification::Replace => {
+            (&settings.update_query, &settings.update_proc)
+        }
+        ObjectModification::Delete => (&settings.delete_query, &settings.delete_proc),
+    };
+    // A procedure is called by the name the catalog spells it with.
+    let called;
+    let template = match settings.export_mode {
+        RunMode::StoredProcedure if !procedure.is_empty() => {
+            called = export_call(d.dialect, d.procedure(procedure), &settings.proc_params);
+            &called
+        }
+        _ => statement,
     };
     if template.is_empty() {
         return Ok(fail(

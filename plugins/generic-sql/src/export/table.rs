@@ -365,6 +365,8 @@ mod tests {
             type_column: None,
             watermark_column: None,
             object_types: vec!["User".into()],
+            change_table: None,
+            procedures: Vec::new(),
         }
     }
 

@@ -47,15 +47,8 @@ impl PageChanges {
         max_seq: i64,
         page: usize,
     ) -> Result<Self, SqlError> {
-        let DeltaStrategy::ChangeTable {
-            table,
-            anchor_column,
-            type_column,
-            sequence_column,
-            add,
-            update: _,
-            delete,
-        } = &settings.delta
+        let (Some(ct), DeltaStrategy::ChangeTable { add, delete, .. }) =
+            (&d.change_table, &settings.delta)
         else {
             unreachable!("change-table import without a change table");
         };
@@ -63,16 +56,16 @@ impl PageChanges {
         let mut sql = SqlBuilder::new(d.dialect);
         sql.push(&format!(
             "SELECT {}, {}, {} FROM {} WHERE {} > ",
-            q(sequence_column),
-            q(anchor_column),
-            q(type_column),
-            d.dialect.quote_table(table),
-            q(sequence_column)
+            q(&ct.sequence_column),
+            q(&ct.anchor_column),
+            q(&ct.type_column),
+            ct.table_sql,
+            q(&ct.sequence_column)
         ));
         sql.param(Bind::Int(*last_seq), NativeKind::Int, "INT8");
-        sql.push(&format!(" AND {} <= ", q(sequence_column)));
+        sql.push(&format!(" AND {} <= ", q(&ct.sequence_column)));
         sql.param(Bind::Int(max_seq), NativeKind::Int, "INT8");
-        sql.push(&format!(" ORDER BY {}", q(sequence_column)))
+        sql.push(&format!(" ORDER BY {}", q(&ct.sequence_column)))
             .push(&d.dialect.limit_clause(page));
         let rows = conn.fetch(&sql.text, &sql.binds).await?;
         Ok(Self::fold(&rows, add, delete, last_seq))

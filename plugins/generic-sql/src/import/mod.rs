@@ -104,19 +104,14 @@ async fn read_watermark(conn: &mut Conn, query: &str) -> Result<String, SqlError
     }
 }
 
-async fn max_seq(conn: &mut Conn, d: &Detected, settings: &Settings) -> Result<i64, SqlError> {
-    let DeltaStrategy::ChangeTable {
-        table,
-        sequence_column,
-        ..
-    } = &settings.delta
-    else {
+async fn max_seq(conn: &mut Conn, d: &Detected) -> Result<i64, SqlError> {
+    let Some(ct) = &d.change_table else {
         return Ok(0);
     };
     let sql = format!(
         "SELECT MAX({}) FROM {}",
-        d.dialect.quote_part(sequence_column),
-        d.dialect.quote_table(table)
+        d.dialect.quote_part(&ct.sequence_column),
+        ct.table_sql
     );
     let rows = conn
         .fetch(&sql, &[])
@@ -160,7 +155,7 @@ pub async fn open(
     let custom_data = match &settings.delta {
         DeltaStrategy::None => String::new(),
         DeltaStrategy::Watermark { query, .. } => read_watermark(conn, query).await?,
-        DeltaStrategy::ChangeTable { .. } => max_seq(conn, d, settings).await?.to_string(),
+        DeltaStrategy::ChangeTable { .. } => max_seq(conn, d).await?.to_string(),
     };
     let since = delta.then(|| request.custom_data.trim().to_owned());
     let kind = match (&settings.delta, delta) {
@@ -204,12 +199,13 @@ fn query_template(d: &Detected, settings: &Settings, delta: bool) -> Result<Stri
                 "'{P_DELTA_PROC}' is required for a delta import with the stored procedure method"
             )));
         }
-        (_, true) => d
-            .dialect
-            .procedure_call(&settings.delta_proc, "@Watermark, @StartIndex, @EndIndex"),
+        (_, true) => d.dialect.procedure_call(
+            d.procedure(&settings.delta_proc),
+            "@Watermark, @StartIndex, @EndIndex",
+        ),
         (_, false) => d
             .dialect
-            .procedure_call(&settings.import_proc, "@StartIndex, @EndIndex"),
+            .procedure_call(d.procedure(&settings.import_proc), "@StartIndex, @EndIndex"),
     })
 }
 

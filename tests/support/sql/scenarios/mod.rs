@@ -7,6 +7,7 @@ mod delta;
 mod export;
 mod full_object;
 mod import;
+mod names;
 mod outage;
 mod tables;
 
@@ -18,4 +19,5 @@ pub use full_object::{
     full_object_import, full_object_outage, full_object_procedure_mode, full_object_query_mode,
 };
 pub use import::full_import_paged;
+pub use names::{names_ambiguous, names_as_typed, names_misspelt, procedure_names_as_typed};
 pub use outage::{outage_mid_export, outage_mid_import};
