@@ -90,6 +90,7 @@ pub async fn resolve(
     let schema = match &wanted.schema {
         Some(s) => {
             let mut schemas: Vec<&str> = listed.iter().map(|(s, _)| s.as_str()).collect();
+            schemas.sort_unstable();
             schemas.dedup();
             if schemas.is_empty() {
                 return Err(SqlError::Parameter {

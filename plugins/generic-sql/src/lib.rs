@@ -202,8 +202,9 @@ impl Drop for GenericSql {
 /// Whether a problem with `parameter` is reported when validating `page` (Schema pages:
 /// `number`). Each problem is reported on its parameter's own page, so it is reported once
 /// however many pages are validated. A Schema page also reports the problems of the Schema
-/// pages after it (the host validates Schema page 1 only), except a parameter not `filled` in
-/// yet: a wizard validating page by page has not shown that page.
+/// pages after it (the host validates Schema page 1 only), except for a parameter not `filled`
+/// in: a wizard validating page by page has not shown that page yet. Such a parameter, still
+/// empty when the Global page (after every Schema page) is validated, is reported there.
 fn reports(parameter: &str, page: ConfigPage, number: u32, filled: bool) -> bool {
     let (own, own_number) = Settings::page_of(parameter);
     match (own, page) {
@@ -211,6 +212,7 @@ fn reports(parameter: &str, page: ConfigPage, number: u32, filled: bool) -> bool
             let number = number.max(1);
             own_number == number || (own_number > number && filled)
         }
+        (ConfigPage::Schema, ConfigPage::Global) => own_number > 1 && !filled,
         (own, page) => own == page,
     }
 }
@@ -584,3 +586,44 @@ plugin_api::export_connector!(GenericSql);
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pages that report a problem with `parameter` when validated as the host does: each
+    /// page once, Schema page 1.
+    fn host_pages(parameter: &str, filled: bool) -> Vec<ConfigPage> {
+        ConfigPage::ALL
+            .into_iter()
+            .filter(|p| reports(parameter, *p, 1, filled))
+            .collect()
+    }
+
+    #[test]
+    fn each_problem_is_reported_once_on_its_parameters_page() {
+        assert_eq!(host_pages(P_TABLE, true), [ConfigPage::Schema]);
+        assert_eq!(host_pages(P_TABLE, false), [ConfigPage::Global]);
+        assert_eq!(host_pages(P_TYPE_COLUMN, false), [ConfigPage::Schema]);
+        assert_eq!(host_pages(P_WM_COLUMN, true), [ConfigPage::Global]);
+        assert_eq!(host_pages(P_IMPORT_PROC, true), [ConfigPage::RunStep]);
+        assert_eq!(host_pages(P_TIMEOUT, true), [ConfigPage::Connectivity]);
+        // A wizard on Schema page 1 has not shown page 2 yet; page 2 reports its own.
+        assert!(!reports(P_TABLE, ConfigPage::Schema, 1, false));
+        assert!(reports(P_TABLE, ConfigPage::Schema, 2, false));
+        assert!(!reports(P_TABLE, ConfigPage::Schema, 3, true));
+    }
+
+    #[test]
+    fn discovery_errors_are_blamed_on_their_parameter() {
+        let e = SqlError::Parameter {
+            parameter: P_TABLE,
+            message: "there is no table".into(),
+        };
+        assert_eq!(blamed(&e), (P_TABLE, "there is no table".to_owned()));
+        let e = SqlError::Config(format!("'{P_CT_TABLE}': gone"));
+        assert_eq!(blamed(&e), (P_CT_TABLE, "gone".to_owned()));
+        let e = SqlError::Config("the import result has no anchor column".into());
+        assert_eq!(blamed(&e).0, P_ATTR_DETECTION);
+    }
+}

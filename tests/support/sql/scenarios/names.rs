@@ -227,6 +227,10 @@ pub fn names_misspelt(t: &Target) {
     );
     assert!(message.contains("'Modified'"), "{message}");
 
+    // Left empty: reported once too.
+    let message = one_failure(&plugin, &config(&[("Table", "")]), "Table");
+    assert!(message.contains("required"), "{message}");
+
     // A name with nothing close lists what there is.
     let message = one_failure(&plugin, &config(&[("Table", "zzzz")]), "Table");
     assert!(message.to_lowercase().contains("employees"), "{message}");
