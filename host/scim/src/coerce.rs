@@ -65,10 +65,10 @@ pub(crate) fn coerce_single(def: &AttributeDef, v: &Value) -> Result<Option<Valu
                 let mut out = Map::new();
                 for (k, sv) in m {
                     let Some(sd) = def.sub(k) else {
-                        return Err(ScimError::invalid_value(format!(
-                            "'{k}' is not a sub-attribute of '{}'",
-                            def.name
-                        )));
+                        return Err(ScimError::unknown_attribute(
+                            crate::ScimType::InvalidValue,
+                            format!("'{k}' is not a sub-attribute of '{}'", def.name),
+                        ));
                     };
                     // readOnly sub-attributes in a request are ignored (RFC 7643 §7).
                     if sd.mutability == Mutability::ReadOnly {

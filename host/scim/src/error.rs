@@ -55,6 +55,9 @@ pub struct ScimError {
     pub detail: String,
     /// When set, a `Retry-After` header is sent (503 while importing, 429 when throttling).
     pub retry_after_secs: Option<u32>,
+    /// The request named an attribute the resource type does not define (so the engine can
+    /// say which application refused it and how to accept such writes).
+    pub unknown_attribute: bool,
 }
 
 impl ScimError {
@@ -64,6 +67,7 @@ impl ScimError {
             scim_type,
             detail: detail.into(),
             retry_after_secs: None,
+            unknown_attribute: false,
         }
     }
     fn bad(t: ScimType, detail: impl Into<String>) -> Self {
@@ -80,6 +84,14 @@ impl ScimError {
     }
     pub fn no_target(detail: impl Into<String>) -> Self {
         Self::bad(ScimType::NoTarget, detail)
+    }
+    /// 400 for an attribute the resource type does not define, with the `scimType` of where
+    /// it was found (`invalidSyntax` in a body, `invalidPath` in a PATCH path, ...).
+    pub fn unknown_attribute(scim_type: ScimType, detail: impl Into<String>) -> Self {
+        ScimError {
+            unknown_attribute: true,
+            ..Self::bad(scim_type, detail)
+        }
     }
     pub fn invalid_value(detail: impl Into<String>) -> Self {
         Self::bad(ScimType::InvalidValue, detail)

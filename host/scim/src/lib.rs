@@ -70,6 +70,7 @@ pub mod query;
 pub mod resource;
 pub mod schema;
 pub mod testing;
+mod unknown;
 
 pub use engine::*;
 pub use error::{ERROR_URN, ScimError, ScimType};
@@ -78,6 +79,7 @@ pub use patch::*;
 pub use query::*;
 pub use resource::*;
 pub use schema::*;
+pub use unknown::UnknownAttributes;
 
 /// Media type of every SCIM response (RFC 7644 §8.1).
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";

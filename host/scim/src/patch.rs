@@ -336,10 +336,10 @@ fn check_required_kept(old: &Value, new: &Value, rt: &ResourceTypeDef) -> Result
 fn resolve<'a>(rt: &'a ResourceTypeDef, p: &AttrPath) -> Result<Resolved<'a>, ScimError> {
     rt.resolve_ref(p.urn.as_deref(), &p.attr, p.sub_attr.as_deref())
         .ok_or_else(|| {
-            ScimError::invalid_path(format!(
-                "unknown attribute '{p}' for resource type {}",
-                rt.name
-            ))
+            ScimError::unknown_attribute(
+                crate::ScimType::InvalidPath,
+                format!("unknown attribute '{p}' for resource type {}", rt.name),
+            )
         })
 }
 

@@ -146,7 +146,10 @@ pub fn normalize_resource(body: &Value, rt: &ResourceTypeDef) -> Result<Value, S
         if k.contains(':') {
             // A URN-qualified attribute flattened to the top level.
             let p = parse_attr_path(k).map_err(|_| {
-                ScimError::invalid_syntax(format!("unknown schema or attribute '{k}'"))
+                ScimError::unknown_attribute(
+                    crate::ScimType::InvalidSyntax,
+                    format!("unknown schema or attribute '{k}'"),
+                )
             })?;
             let urn = p.urn.as_deref().unwrap_or_default();
             if p.sub_attr.is_none()
@@ -159,9 +162,10 @@ pub fn normalize_resource(body: &Value, rt: &ResourceTypeDef) -> Result<Value, S
                 put_attr(&mut out, core, None, &p.attr, v)?;
                 continue;
             }
-            return Err(ScimError::invalid_syntax(format!(
-                "unknown schema or attribute '{k}'"
-            )));
+            return Err(ScimError::unknown_attribute(
+                crate::ScimType::InvalidSyntax,
+                format!("unknown schema or attribute '{k}'"),
+            ));
         }
         if k.eq_ignore_ascii_case("externalId") {
             if let Some(x) = v.as_str().filter(|s| !s.is_empty()) {
@@ -209,10 +213,10 @@ fn put_attr(
     v: &Value,
 ) -> Result<(), ScimError> {
     let Some(def) = schema.attribute(k) else {
-        return Err(ScimError::invalid_syntax(format!(
-            "unknown attribute '{k}' in schema {}",
-            schema.id
-        )));
+        return Err(ScimError::unknown_attribute(
+            crate::ScimType::InvalidSyntax,
+            format!("unknown attribute '{k}' in schema {}", schema.id),
+        ));
     };
     // readOnly values in a request are ignored (RFC 7643 §7), except in extensions: there
     // they are attributes the target only imports, and a client that writes one is told so

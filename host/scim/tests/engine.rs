@@ -1063,3 +1063,81 @@ fn read_only_extension_attributes_are_refused_by_name() {
     );
     assert_error(&r, 400, Some("mutability"));
 }
+
+fn small_engine(
+    policy: UnknownAttributes,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) -> T {
+    let ext = ecma2host_extension(ECMA2HOST_USER_URN, &[ext_attr("login", AttrType::String)]);
+    let mut core = core_user_schema().select(&["active", "name"]);
+    for a in &mut core.attributes {
+        if a.name == "name" {
+            a.sub_attributes.retain(|s| s.name == "givenName");
+        }
+    }
+    let mut cfg = EngineConfig::new(BASE, vec![user_resource_type(core, vec![ext])]);
+    cfg.unknown_attributes = policy;
+    cfg.application = "hr".into();
+    cfg.on_ignored_attribute = Some(IgnoredAttributeHook(std::sync::Arc::new(
+        move |_rt: &str, name: &str| seen.lock().unwrap().push(name.to_owned()),
+    )));
+    T {
+        e: ScimEngine::new(cfg),
+        b: MemoryBackend::new(),
+    }
+}
+
+fn generic_client_post() -> Value {
+    json!({"schemas": [CORE_USER_URN, ECMA2HOST_USER_URN],
+        "emails": [{"type": "work", "value": "ada@example.org"}],
+        "name": {"givenName": "Ada", "formatted": "Ada L"},
+        ECMA2HOST_USER_URN: {"login": "ada", "shoeSize": 38}})
+}
+
+/// By default a write naming an attribute the application does not map is refused, naming the
+/// attribute and the application.
+#[test]
+fn unknown_attributes_are_refused_naming_the_application() {
+    let seen = std::sync::Arc::default();
+    let t = small_engine(UnknownAttributes::Reject, seen);
+    let r = t.send(Method::Post, "/Users", generic_client_post());
+    assert_error(&r, 400, Some("invalidSyntax"));
+    let detail = T::body(&r)["detail"].as_str().unwrap().to_owned();
+    assert!(
+        detail.contains("emails") && detail.contains("'hr'"),
+        "{detail}"
+    );
+}
+
+/// With `Ignore`, unknown attributes, extension attributes, sub-attributes and PATCH paths are
+/// dropped and reported; what is known is written.
+#[test]
+fn ignored_unknown_attributes_are_dropped_and_reported() {
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
+    let t = small_engine(UnknownAttributes::Ignore, seen.clone());
+    let r = t.send(Method::Post, "/Users", generic_client_post());
+    assert_eq!(r.status, 201, "{}", T::body(&r));
+    let created = T::body(&r);
+    assert_eq!(created[ECMA2HOST_USER_URN]["login"], "ada");
+    assert_eq!(created["name"]["givenName"], "Ada");
+    assert!(created.get("emails").is_none());
+    let id = created["id"].as_str().unwrap().to_owned();
+    let r = t.send(
+        Method::Patch,
+        &format!("/Users/{id}"),
+        json!({"schemas": [PATCH_OP_URN], "Operations": [
+            {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "x@example.org"},
+            {"op": "replace", "path": format!("{ECMA2HOST_USER_URN}:login"), "value": "ada2"}]}),
+    );
+    assert_eq!(r.status, 200, "{}", T::body(&r));
+    assert_eq!(T::body(&r)[ECMA2HOST_USER_URN]["login"], "ada2");
+    let seen = seen.lock().unwrap().clone();
+    for name in [
+        "emails",
+        "name.formatted",
+        &format!("{ECMA2HOST_USER_URN}:shoeSize"),
+    ] {
+        assert!(seen.iter().any(|s| s == name), "{name} not in {seen:?}");
+    }
+    assert!(seen.iter().any(|s| s == "emails.value"), "the PATCH path: {seen:?}");
+}

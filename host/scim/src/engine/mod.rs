@@ -14,6 +14,7 @@ use crate::patch::{apply_patch, parse_patch};
 use crate::query::{ListQuery, project};
 use crate::resource::{StoredResource, etag_matches, normalize_resource};
 use crate::schema::{ResolvedAttr, ResourceTypeDef, SPC_URN, SchemaDef};
+use crate::unknown::UnknownAttributes;
 
 mod bulk;
 mod list;
@@ -86,6 +87,22 @@ pub struct EngineConfig {
     /// The most values one PATCH operation may carry (members added or removed at once).
     pub max_values_per_patch_op: usize,
     pub documentation_uri: Option<String>,
+    /// What writes do with attributes the resource type does not define.
+    pub unknown_attributes: UnknownAttributes,
+    /// Told each attribute an `Ignore` policy dropped from a write (for a log line).
+    pub on_ignored_attribute: Option<IgnoredAttributeHook>,
+    /// The application's name, for error messages that must say which application refused.
+    pub application: String,
+}
+
+/// Called with the resource type and the name of each attribute a write dropped.
+#[derive(Clone)]
+pub struct IgnoredAttributeHook(pub std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>);
+
+impl std::fmt::Debug for IgnoredAttributeHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IgnoredAttributeHook")
+    }
 }
 
 impl EngineConfig {
@@ -100,6 +117,9 @@ impl EngineConfig {
             bulk_max_payload: 1_048_576,
             max_values_per_patch_op: DEFAULT_MAX_VALUES_PER_PATCH_OP,
             documentation_uri: None,
+            unknown_attributes: UnknownAttributes::Reject,
+            on_ignored_attribute: None,
+            application: String::new(),
         }
     }
 }
@@ -525,8 +545,8 @@ impl ScimEngine {
         req: &ScimRequest,
         q: &ListQuery,
     ) -> Result<ScimResponse, ScimError> {
-        let body = self.body(req)?;
-        let mut doc = normalize_resource(&body, rt)?;
+        let body = self.known_attributes(self.body(req)?, rt);
+        let mut doc = normalize_resource(&body, rt).map_err(|e| self.name_application(e))?;
         crate::resource::reject_read_only_extension_values(&mut doc, rt, None)?;
         let sr = backend.create(rt, doc).await?;
         Ok(self.one_response(201, rt, &sr, q))
@@ -540,10 +560,10 @@ impl ScimEngine {
         req: &ScimRequest,
         q: &ListQuery,
     ) -> Result<ScimResponse, ScimError> {
-        let body = self.body(req)?;
+        let body = self.known_attributes(self.body(req)?, rt);
         let cur = self.fetch(backend, rt, id).await?;
         Self::check_if_match(req, &cur)?;
-        let mut doc = normalize_resource(&body, rt)?;
+        let mut doc = normalize_resource(&body, rt).map_err(|e| self.name_application(e))?;
         if let Some(m) = doc.as_object_mut() {
             m.insert(
                 "id".into(),
@@ -592,11 +612,15 @@ impl ScimEngine {
         q: &ListQuery,
     ) -> Result<ScimResponse, ScimError> {
         let body = self.body(req)?;
-        let ops = parse_patch(&body)?;
+        let mut ops = parse_patch(&body)?;
+        if self.cfg.unknown_attributes == UnknownAttributes::Ignore {
+            let removed = crate::unknown::strip_patch(&mut ops, rt);
+            self.report_ignored(rt, removed);
+        }
         self.check_patch_size(&ops)?;
         let cur = self.fetch(backend, rt, id).await?;
         Self::check_if_match(req, &cur)?;
-        let out = apply_patch(&cur.resource, &ops, rt)?;
+        let out = apply_patch(&cur.resource, &ops, rt).map_err(|e| self.name_application(e))?;
         if out.changes.is_empty() {
             // Nothing changed (e.g. adding a member that is already there): answered without a
             // write. This is all the engine uses the SCIM-level diff for.
@@ -604,6 +628,34 @@ impl ScimEngine {
         }
         let sr = backend.update(rt, id, out.resource).await?;
         Ok(self.one_response(200, rt, &sr, q))
+    }
+
+    /// A write's body with what `rt` does not define removed, under an `Ignore` policy.
+    fn known_attributes(&self, mut body: Value, rt: &ResourceTypeDef) -> Value {
+        if self.cfg.unknown_attributes == UnknownAttributes::Ignore {
+            let removed = crate::unknown::strip_resource(&mut body, rt);
+            self.report_ignored(rt, removed);
+        }
+        body
+    }
+
+    fn report_ignored(&self, rt: &ResourceTypeDef, removed: Vec<String>) {
+        if let Some(hook) = &self.cfg.on_ignored_attribute {
+            for name in removed {
+                (hook.0)(&rt.name, &name);
+            }
+        }
+    }
+
+    /// An unknown-attribute refusal names the application and the way to accept such writes.
+    fn name_application(&self, mut e: ScimError) -> ScimError {
+        if e.unknown_attribute && !self.cfg.application.is_empty() {
+            e.detail = format!(
+                "{} (application '{}' does not map it; set unknown_attributes = \"ignore\" to drop such attributes)",
+                e.detail, self.cfg.application
+            );
+        }
+        e
     }
 
     async fn delete<B: Backend>(
