@@ -97,7 +97,10 @@ pub struct EngineConfig {
 
 /// Called with the resource type and the name of each attribute a write dropped.
 #[derive(Clone)]
-pub struct IgnoredAttributeHook(pub std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>);
+pub struct IgnoredAttributeHook(pub std::sync::Arc<IgnoredAttributeFn>);
+
+/// The hook's function: resource type name, attribute name.
+pub type IgnoredAttributeFn = dyn Fn(&str, &str) + Send + Sync;
 
 impl std::fmt::Debug for IgnoredAttributeHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
