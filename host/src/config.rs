@@ -170,6 +170,20 @@ pub struct AppConfig {
     /// instance replaced (see `plugins/instance.rs`).
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// What a write does with a SCIM attribute this application does not map.
+    #[serde(default)]
+    pub unknown_attributes: UnknownAttributePolicy,
+}
+
+/// `unknown_attributes`: `"reject"` (the default: 400 naming the attribute and the
+/// application) or `"ignore"` (dropped from the write, logged once per attribute), for
+/// generic SCIM clients that send more than the target stores.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownAttributePolicy {
+    #[default]
+    Reject,
+    Ignore,
 }
 
 /// `[app.timeouts]`, seconds (fractions allowed). The defaults sit well below Entra's 60 s.

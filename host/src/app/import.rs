@@ -12,7 +12,7 @@ use plugin_api::model::*;
 use plugin_api::page::EntryView;
 
 use super::render::json_bool;
-use super::reread::ReReadTarget;
+use super::reread_queue::ReReadTarget;
 use super::{AppError, Application, setup_err};
 use crate::cache::{CacheEntry, Snapshot, TypeCache};
 use crate::mapping::{Record, TypeMapping, apply_changes};

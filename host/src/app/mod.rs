@@ -17,12 +17,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use ecma_scim::{EngineConfig, ResourceTypeDef, ScimEngine, ScimError};
+use ecma_scim::{
+    EngineConfig, IgnoredAttributeHook, ResourceTypeDef, ScimEngine, ScimError, UnknownAttributes,
+};
 use plugin_api::model::*;
 use serde_json::Value as Json;
 
 use crate::cache::{CacheEntry, TypeCache};
-use crate::config::{AppConfig, HostConfig, ScimKind};
+use crate::config::{AppConfig, HostConfig, ScimKind, UnknownAttributePolicy};
 use crate::mapping::{TargetTraits, TypeMapping};
 use crate::plugins::{CallKind, ManagedInstance, PluginRegistry};
 
@@ -37,6 +39,7 @@ mod parameters;
 mod read;
 mod render;
 mod reread;
+mod reread_queue;
 mod update;
 
 pub use crate::errors::IMPORTING_MESSAGE;
@@ -77,8 +80,8 @@ pub struct Application {
     progress: AtomicU64,
     /// Set when the target must be re-read soon (see `autosync.rs`).
     reconcile: tokio::sync::Notify,
-    /// What is to be re-read ([`reread`]).
-    pending_rereads: Mutex<reread::PendingReReads>,
+    /// What is to be re-read ([`reread`], [`reread_queue`]).
+    pending_rereads: Mutex<reread_queue::PendingReReads>,
     /// Whether the connector reads single objects (FullObject import); cleared the first
     /// time it answers `Unsupported`.
     full_object_import: AtomicBool,
@@ -95,6 +98,28 @@ pub fn connector_not_loaded(connector: &str, registry: &PluginRegistry) -> Strin
             known.join(", ")
         }
     )
+}
+
+/// Logs each attribute an `ignore` policy drops, once per resource type and attribute (a
+/// client sends the same ones with every request).
+fn log_ignored_once(app: &str) -> IgnoredAttributeHook {
+    let app = app.to_owned();
+    let seen = Mutex::new(std::collections::HashSet::<(String, String)>::new());
+    IgnoredAttributeHook(Arc::new(move |resource_type: &str, attribute: &str| {
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a client inventing names cannot grow it without end.
+        let first =
+            seen.len() < 1024 && seen.insert((resource_type.to_owned(), attribute.to_lowercase()));
+        drop(seen);
+        if first {
+            tracing::info!(
+                app = %app,
+                resource_type,
+                attribute,
+                "the application does not map this attribute; writes drop it (unknown_attributes = \"ignore\"; logged once)"
+            );
+        }
+    }))
 }
 
 fn setup_err(app: &str, message: impl Into<String>) -> AppError {
@@ -161,10 +186,17 @@ impl Application {
                 TypeCache::new(indexed)
             })
             .collect();
-        let engine = ScimEngine::new(EngineConfig::new(
+        let mut engine_config = EngineConfig::new(
             base_url,
             types.iter().map(|t| t.resource_type.clone()).collect(),
-        ));
+        );
+        engine_config.application = name.clone();
+        engine_config.unknown_attributes = match cfg.unknown_attributes {
+            UnknownAttributePolicy::Reject => UnknownAttributes::Reject,
+            UnknownAttributePolicy::Ignore => UnknownAttributes::Ignore,
+        };
+        engine_config.on_ignored_attribute = Some(log_ignored_once(&name));
+        let engine = ScimEngine::new(engine_config);
         let state_dir = host.state_dir.join("apps").join(&name);
         let watermarks = import::load_watermarks(&name, &state_dir);
         Ok(Self {

@@ -14,27 +14,9 @@ use std::sync::atomic::Ordering;
 use plugin_api::model::*;
 
 use super::import::{DeltaWrites, ImportRun};
+use super::reread_queue::{PendingReReads, ReReadTarget};
 use super::{Application, ImportMode, ImportSummary};
 use crate::plugins::CallKind;
-
-/// One object to read again: its type, and what the host knows to find it by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ReReadTarget {
-    pub type_idx: usize,
-    /// The anchor value (the SCIM id), when known; a create whose anchor the target generates
-    /// has none.
-    pub anchor: Option<String>,
-    /// The DN, when known.
-    pub dn: String,
-}
-
-/// What is waiting to be read again.
-#[derive(Debug, Default)]
-pub(super) struct PendingReReads {
-    objects: Vec<ReReadTarget>,
-    /// The whole target must be read (the objects concerned cannot be named).
-    whole: bool,
-}
 
 impl Application {
     /// Asks for the target to be read again soon, whole: an export failed in a way that
@@ -42,7 +24,7 @@ impl Application {
     pub(super) fn request_reconcile(&self, why: &str) {
         tracing::warn!(app = %self.name, "the target will be re-read: {why}");
         metrics::counter!("ecma_reconcile_requests_total", "app" => self.name.clone()).increment(1);
-        self.pending_rereads().whole = true;
+        self.pending_rereads().add_whole();
         self.reconcile.notify_one();
     }
 
@@ -60,11 +42,7 @@ impl Application {
             "the object will be re-read: {why}"
         );
         metrics::counter!("ecma_reconcile_requests_total", "app" => self.name.clone()).increment(1);
-        let mut pending = self.pending_rereads();
-        if !pending.objects.contains(&target) {
-            pending.objects.push(target);
-        }
-        drop(pending);
+        self.pending_rereads().add(target);
         self.reconcile.notify_one();
     }
 
@@ -98,7 +76,7 @@ impl Application {
     /// when that is what was asked or the connector cannot read single objects. False when
     /// the target could not be read; what was pending stays pending for the next attempt.
     pub(super) async fn run_pending_rereads(&self) -> bool {
-        let PendingReReads { objects, whole } = std::mem::take(&mut *self.pending_rereads());
+        let PendingReReads { objects, whole } = self.pending_rereads().take();
         if !whole && objects.is_empty() {
             return true;
         }
@@ -133,13 +111,7 @@ impl Application {
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!(app = %self.name, "re-reading the target failed, will try again: {e}");
-                let mut pending = self.pending_rereads();
-                pending.whole |= whole;
-                for o in objects {
-                    if !pending.objects.contains(&o) {
-                        pending.objects.push(o);
-                    }
-                }
+                self.pending_rereads().restore(objects, whole);
                 false
             }
         }
