@@ -1,9 +1,11 @@
 //! The connector's configuration, built from an application's TOML parameter pages, and its
 //! validation by the connector (page by page, as Microsoft's wizard does).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use plugin_api::model::{ConfigPage, ConfigParameters, ParameterKind, ParameterValidation};
+use plugin_api::model::{
+    ConfigPage, ConfigParameterDefinition, ConfigParameters, ParameterKind, ParameterValidation,
+};
 
 use super::{AppError, setup_err};
 use crate::config::{AppConfig, ParameterValue};
@@ -57,6 +59,51 @@ fn encrypted_parameter_names(
         .collect()
 }
 
+/// The configuration with each parameter under the name the connector declares: a TOML key
+/// may be any of its names or aliases (Microsoft's wizard labels, for one), typed with any
+/// case and spacing. Two keys naming one parameter are a problem; keys the connector does not
+/// declare on a first page pass unchanged (later Schema pages declare more).
+fn canonical_names(
+    app: &AppConfig,
+    plugin: &dyn plugin_api::host::ConnectorPlugin,
+    params: ConfigParameters,
+) -> Result<ConfigParameters, Vec<String>> {
+    let defs: Vec<ConfigParameterDefinition> = ConfigPage::ALL
+        .iter()
+        .filter_map(|p| plugin.config_parameters(&params, *p, 1).ok())
+        .flatten()
+        .filter(|d| !d.name.is_empty() && d.kind != ParameterKind::Label)
+        .collect();
+    let mut out = ConfigParameters::new();
+    let mut given_as: BTreeMap<String, String> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for p in params.iter() {
+        let name = defs
+            .iter()
+            .find(|d| d.name == p.name)
+            .or_else(|| defs.iter().find(|d| d.is_named(&p.name)))
+            .map_or(p.name.clone(), |d| d.name.clone());
+        if let Some(first) = given_as.insert(name.clone(), p.name.clone()) {
+            problems.push(format!(
+                "app '{}': parameters '{first}' and '{}' both set '{name}'; keep one",
+                app.name, p.name
+            ));
+            continue;
+        }
+        if name != p.name {
+            tracing::debug!(app = %app.name, given = %p.name, parameter = %name, "parameter name resolved");
+        }
+        let mut renamed = p.clone();
+        renamed.name = name;
+        out.insert(renamed);
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
 /// How much validation reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Validation {
@@ -75,8 +122,16 @@ pub fn validate_with_connector(
     mode: Validation,
 ) -> Result<ConfigParameters, Vec<String>> {
     let plain = connector_parameters(app, &BTreeSet::new()).map_err(|e| vec![e.to_string()])?;
+    let plain = canonical_names(app, plugin, plain)?;
     let encrypted = encrypted_parameter_names(plugin, &plain);
-    let params = connector_parameters(app, &encrypted).map_err(|e| vec![e.to_string()])?;
+    let mut params = ConfigParameters::new();
+    for p in plain.iter() {
+        if p.encrypted || encrypted.contains(&p.name) {
+            params.set_secret(&p.name, p.value.clone());
+        } else {
+            params.set(&p.name, p.value.clone());
+        }
+    }
     let mut problems = Vec::new();
     for page in ConfigPage::ALL {
         let defs = plugin

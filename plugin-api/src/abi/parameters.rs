@@ -19,6 +19,8 @@ pub struct AbiParamDef {
     pub dropdown_extensible: bool,
     pub checkbox_default: bool,
     pub required: bool,
+    /// plugin-api 0.6.
+    pub aliases: RVec<RString>,
 }
 
 #[repr(C)]
@@ -49,6 +51,7 @@ impl From<m::ConfigParameterDefinition> for AbiParamDef {
             dropdown_extensible: d.dropdown_extensible,
             checkbox_default: d.checkbox_default,
             required: d.required,
+            aliases: d.aliases.into_iter().map(RString::from).collect(),
         }
     }
 }
@@ -65,6 +68,7 @@ impl From<AbiParamDef> for m::ConfigParameterDefinition {
             dropdown_extensible: d.dropdown_extensible,
             checkbox_default: d.checkbox_default,
             required: d.required,
+            aliases: d.aliases.into_iter().map(String::from).collect(),
         }
     }
 }
@@ -129,6 +133,9 @@ mod tests {
     fn parameter_definitions_of_every_kind_round_trip() {
         for def in [
             Def::string("Server", "^.+$", "localhost").required(),
+            Def::string("User", "", "")
+                .alias("User Name")
+                .alias("Benutzer ✓"),
             Def::encrypted_string("Password").describe("secret"),
             Def::text("Query", "SELECT 1"),
             Def::checkbox("Paged", true),

@@ -119,6 +119,10 @@ pub struct ConfigParameterDefinition {
     pub checkbox_default: bool,
     /// Whether the host must refuse a configuration without this parameter.
     pub required: bool,
+    /// Other names the parameter is known by (plugin-api 0.6), e.g. the label Microsoft's
+    /// wizard shows for it: a configuration may use any of them, and the host hands the
+    /// connector the parameter under `name`.
+    pub aliases: Vec<String>,
 }
 
 impl ConfigParameterDefinition {
@@ -133,6 +137,7 @@ impl ConfigParameterDefinition {
             dropdown_extensible: false,
             checkbox_default: false,
             required: false,
+            aliases: Vec::new(),
         }
     }
     /// `CreateStringParameter(name, regex, default)`.
@@ -196,6 +201,19 @@ impl ConfigParameterDefinition {
     pub fn required(mut self) -> Self {
         self.required = true;
         self
+    }
+    /// Another name for the parameter (see [`Self::aliases`]).
+    pub fn alias(mut self, name: &str) -> Self {
+        self.aliases.push(name.to_owned());
+        self
+    }
+    /// Whether `key` names this parameter: its name or an alias, compared without case and
+    /// without spaces, hyphens or underscores ("User Name", "user_name" and "UserName" are
+    /// one name).
+    pub fn is_named(&self, key: &str) -> bool {
+        let key = loose_name(key);
+        !key.is_empty()
+            && (loose_name(&self.name) == key || self.aliases.iter().any(|a| loose_name(a) == key))
     }
 }
 
@@ -300,6 +318,14 @@ pub enum ParameterValidation {
     Failure { parameter: String, message: String },
 }
 
+/// A parameter name reduced to what an admin means by it: letters and digits, lower case.
+fn loose_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +372,24 @@ mod tests {
         }
         for unknown in [6, 255] {
             assert_eq!(ConfigPage::try_from_wire(unknown), None);
+        }
+    }
+
+    #[test]
+    fn a_parameter_answers_to_its_name_and_aliases_however_they_are_typed() {
+        let d = super::ConfigParameterDefinition::string("User", "", "").alias("User Name");
+        for key in [
+            "User",
+            "user",
+            "User Name",
+            "user_name",
+            "USERNAME",
+            "user-name",
+        ] {
+            assert!(d.is_named(key), "{key}");
+        }
+        for key in ["Users", "Name", "", " "] {
+            assert!(!d.is_named(key), "{key}");
         }
     }
 }

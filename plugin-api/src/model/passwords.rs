@@ -67,6 +67,12 @@ pub struct PasswordTarget {
     pub anchor: Vec<AnchorAttribute>,
 }
 
+/// The attribute of an `Add` that carries the new object's password (ECMA2's name), for
+/// connectors that declare `export_password_in_first_pass`: the host then sends no
+/// `set_password` after the Add. Its value is a secret: never log it, never store it as an
+/// ordinary attribute.
+pub const EXPORT_PASSWORD_ATTRIBUTE: &str = "export_password";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,9 +104,3 @@ mod tests {
         );
     }
 }
-
-/// The attribute of an `Add` that carries the new object's password (ECMA2's name), for
-/// connectors that declare `export_password_in_first_pass`: the host then sends no
-/// `set_password` after the Add. Its value is a secret: never log it, never store it as an
-/// ordinary attribute.
-pub const EXPORT_PASSWORD_ATTRIBUTE: &str = "export_password";
