@@ -7,6 +7,7 @@
 //! under /tmp, and a test CA + server certificate (SAN `localhost`, `127.0.0.1`) so StartTLS
 //! and LDAPS can be verified.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -31,6 +32,57 @@ pub struct SlapdOptions {
     /// Run syncprov without a session log: content sync can then only answer a cookie with
     /// a present phase (deletes implied by absence).
     pub no_sync_sessionlog: bool,
+    /// A schema loaded into cn=config after the standard ones (core, cosine, inetorgperson,
+    /// nis).
+    pub extra_schema: Option<ExtraSchema>,
+}
+
+/// A schema of the test's own: RFC 4512 attribute type and object class descriptions, loaded
+/// as one `olcSchemaConfig` entry.
+#[derive(Debug, Clone)]
+pub struct ExtraSchema {
+    /// The entry's `cn` under `cn=schema,cn=config`.
+    pub name: String,
+    pub attribute_types: Vec<String>,
+    pub object_classes: Vec<String>,
+}
+
+/// An octet-string attribute (no text, compared byte for byte) usable as a client-chosen
+/// binary anchor; in the auxiliary class [`BINARY_ID_CLASS`].
+pub const BINARY_ID_ATTR: &str = "ecmaBinaryId";
+pub const BINARY_ID_CLASS: &str = "ecmaBinaryObject";
+
+impl ExtraSchema {
+    /// [`BINARY_ID_ATTR`] (Octet String syntax, `octetStringMatch`, single-valued) in the
+    /// auxiliary class [`BINARY_ID_CLASS`]. OIDs from OpenLDAP's experimental arc.
+    pub fn binary_id() -> Self {
+        Self {
+            name: "ecmabinary".into(),
+            attribute_types: vec![format!(
+                "( 1.3.6.1.4.1.4203.666.100.1 NAME '{BINARY_ID_ATTR}' DESC 'a binary identifier' \
+                 EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )"
+            )],
+            object_classes: vec![format!(
+                "( 1.3.6.1.4.1.4203.666.100.2 NAME '{BINARY_ID_CLASS}' SUP top AUXILIARY \
+                 MAY {BINARY_ID_ATTR} )"
+            )],
+        }
+    }
+
+    fn ldif(&self) -> String {
+        let mut s = format!(
+            "dn: cn={name},cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: {name}\n",
+            name = self.name
+        );
+        for a in &self.attribute_types {
+            s.push_str(&format!("olcAttributeTypes: {a}\n"));
+        }
+        for c in &self.object_classes {
+            s.push_str(&format!("olcObjectClasses: {c}\n"));
+        }
+        s.push('\n');
+        s
+    }
 }
 
 /// A running slapd.
@@ -91,7 +143,12 @@ impl Slapd {
         std::fs::write(d.join("wrong-client.pem"), wrong_client_pem).unwrap();
         std::fs::write(d.join("wrong-client.key"), wrong_client_key_pem).unwrap();
 
-        let config = config_ldif(d, !options.no_accesslog, !options.no_sync_sessionlog);
+        let config = config_ldif(
+            d,
+            !options.no_accesslog,
+            !options.no_sync_sessionlog,
+            options.extra_schema.as_ref(),
+        );
         std::fs::write(d.join("config.ldif"), config).unwrap();
         run(
             Command::new(&slapadd)
@@ -264,6 +321,50 @@ impl Slapd {
     }
 }
 
+impl Slapd {
+    /// Adds an inetOrgPerson `uid=<uid>,<ou>` with the [`BINARY_ID_CLASS`] class and `id` as
+    /// its [`BINARY_ID_ATTR`] (started with [`ExtraSchema::binary_id`]); returns its DN.
+    pub fn add_with_binary_id(&self, ou: &str, uid: &str, id: &[u8]) -> String {
+        let dn = format!("uid={},{ou}", ldap3::dn_escape(uid));
+        let attrs: Vec<(&[u8], HashSet<&[u8]>)> = vec![
+            (
+                b"objectClass",
+                HashSet::from([&b"inetOrgPerson"[..], BINARY_ID_CLASS.as_bytes()]),
+            ),
+            (b"uid", HashSet::from([uid.as_bytes()])),
+            (b"cn", HashSet::from([uid.as_bytes()])),
+            (b"sn", HashSet::from([&b"Binary"[..]])),
+            (BINARY_ID_ATTR.as_bytes(), HashSet::from([id])),
+        ];
+        let r = self.admin().add(&dn, attrs).expect("add");
+        assert_eq!(r.rc, 0, "add {dn}: {r:?}");
+        dn
+    }
+
+    /// The [`BINARY_ID_ATTR`] bytes of the entry at `dn`; None without the entry or a value.
+    pub fn binary_id(&self, dn: &str) -> Option<Vec<u8>> {
+        let (entries, _) = self
+            .admin()
+            .search(
+                dn,
+                ldap3::Scope::Base,
+                "(objectClass=*)",
+                vec![BINARY_ID_ATTR],
+            )
+            .ok()?
+            .success()
+            .ok()?;
+        let e = ldap3::SearchEntry::construct(entries.into_iter().next()?);
+        // ldap3 keeps values that happen to be UTF-8 as text, the others as bytes.
+        let text = e
+            .attrs
+            .get(BINARY_ID_ATTR)
+            .and_then(|v| v.first())
+            .map(|v| v.clone().into_bytes());
+        text.or_else(|| e.bin_attrs.get(BINARY_ID_ATTR)?.first().cloned())
+    }
+}
+
 /// The host configuration of one users-only application `name` over the Generic LDAP plugin
 /// (users under `ou=people`, matched by `uid`); `app_extra` lines go into the `[[app]]` table.
 pub fn users_app_toml(s: &Slapd, name: &str, app_extra: &str) -> String {
@@ -344,7 +445,12 @@ fn make_certs() -> (String, String, String, String, String) {
     )
 }
 
-fn config_ldif(d: &Path, accesslog: bool, sessionlog: bool) -> String {
+fn config_ldif(
+    d: &Path,
+    accesslog: bool,
+    sessionlog: bool,
+    extra_schema: Option<&ExtraSchema>,
+) -> String {
     let dir = d.display();
     let mut s = format!(
         r#"dn: cn=config
@@ -375,7 +481,7 @@ include: file:///etc/ldap/schema/cosine.ldif
 include: file:///etc/ldap/schema/inetorgperson.ldif
 include: file:///etc/ldap/schema/nis.ldif
 
-dn: olcDatabase={{-1}}frontend,cn=config
+{extra_schema}dn: olcDatabase={{-1}}frontend,cn=config
 objectClass: olcDatabaseConfig
 objectClass: olcFrontendConfig
 olcDatabase: {{-1}}frontend
@@ -422,6 +528,7 @@ objectClass: olcSyncProvConfig
 olcOverlay: {{0}}syncprov
 {sessionlog}
 "#,
+        extra_schema = extra_schema.map(ExtraSchema::ldif).unwrap_or_default(),
         sessionlog = if sessionlog {
             "olcSpSessionlog: 1000\n"
         } else {

@@ -3,7 +3,8 @@
 //! values, delta import through accesslog, passwords, SASL EXTERNAL over ldapi.
 //!
 //! Each test starts its own slapd (about 0.1 s), so tests run in parallel and each server
-//! is stopped by its `Drop`.
+//! is stopped by its `Drop`. One file over 800 lines because the scenarios share these
+//! helpers and the harness's connector module; each test stands alone.
 
 use std::collections::HashSet;
 
@@ -11,7 +12,9 @@ use ecma_host_tests::directory::{add_user, delta_sees_changes_deletes_and_rename
 use ecma_host_tests::slapd::connector::{
     config, entry, export, import, instance, plugin, schema, values,
 };
-use ecma_host_tests::slapd::{READER_DN, READER_PW, SUFFIX, Slapd, SlapdOptions};
+use ecma_host_tests::slapd::{
+    BINARY_ID_ATTR, BINARY_ID_CLASS, ExtraSchema, READER_DN, READER_PW, SUFFIX, Slapd, SlapdOptions,
+};
 use plugin_api::host::ConnectorPlugin;
 use plugin_api::model::*;
 
@@ -892,4 +895,159 @@ fn ldap_sasl_external_over_ldapi_and_anonymous() {
     let err = inst.test_connection().unwrap_err();
     assert_eq!(err.kind, ErrorKind::Config, "{err}");
     assert!(err.message.contains("invalidCredentials"), "{err}");
+}
+
+/// Anchor bytes that are not UTF-8, with filter metacharacters (`*`, `(`, `\`, NUL) among them.
+const BINARY_A: [u8; 16] = [
+    0xff, 0x00, 0xfe, 0x80, 0x2a, 0x28, 0x5c, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x29, 0xf0, 0x8c, 0x01,
+];
+/// Differs from [`BINARY_A`] only in invalid sequences: lossy UTF-8 makes the two one text.
+const BINARY_B: [u8; 16] = [
+    0xfe, 0x00, 0xff, 0x81, 0x2a, 0x28, 0x5c, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x29, 0xf0, 0x8c, 0x01,
+];
+
+/// A connector whose anchor is the octet-string `ecmaBinaryId` of the binary-id schema:
+/// configuration, schema, and a slapd with `ou=<ou>`.
+fn binary_anchor_setup(ou: &str) -> Option<(Slapd, String, ConfigParameters)> {
+    let s = Slapd::start_with(SlapdOptions {
+        extra_schema: Some(ExtraSchema::binary_id()),
+        ..SlapdOptions::default()
+    })?;
+    let ou = s.create_ou(ou);
+    let mut cfg = config(&s);
+    cfg.set("Base DNs", ou.clone())
+        .set("Object types", "inetOrgPerson")
+        .set("Anchor", BINARY_ID_ATTR)
+        .set(
+            "Auxiliary object classes",
+            format!("inetOrgPerson = {BINARY_ID_CLASS}"),
+        );
+    Some((s, ou, cfg))
+}
+
+#[test]
+fn ldap_binary_anchor_keeps_its_bytes_through_import_export_and_full_objects() {
+    assert_eq!(
+        String::from_utf8_lossy(&BINARY_A),
+        String::from_utf8_lossy(&BINARY_B),
+        "the two anchors must be one text once lossy"
+    );
+    let Some((s, ou, cfg)) = binary_anchor_setup("binary") else {
+        return;
+    };
+    let alice = s.add_with_binary_id(&ou, "alice", &BINARY_A);
+    let bob = s.add_with_binary_id(&ou, "bob", &BINARY_B);
+    // A binary attribute that is not the anchor: its bytes are not UTF-8 either.
+    let photo = vec![
+        0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x80,
+    ];
+    let r = s
+        .admin()
+        .modify(
+            &alice,
+            vec![ldap3::Mod::Add(
+                &b"jpegPhoto"[..],
+                HashSet::from([&photo[..]]),
+            )],
+        )
+        .unwrap();
+    assert_eq!(r.rc, 0, "{r:?}");
+    let p = plugin();
+    let sch = schema(&p, &cfg);
+    let person = sch.object_type("inetOrgPerson").unwrap();
+    assert_eq!(person.anchor_attributes, [BINARY_ID_ATTR]);
+    let anchor = person.attribute(BINARY_ID_ATTR).unwrap();
+    assert_eq!(anchor.data_type, DataType::Binary);
+    assert_eq!(
+        anchor.operation,
+        AttributeOperation::ImportExport,
+        "a client-chosen anchor is written by the Add"
+    );
+    assert_eq!(
+        person.attribute("jpegPhoto").unwrap().data_type,
+        DataType::Binary
+    );
+    let (mut inst, _) = instance(&p, &cfg);
+
+    // Import: the exact bytes, two distinct anchors.
+    let (entries, _, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
+    let by_dn = |dn: &str| {
+        entries
+            .iter()
+            .find(|e| e.dn.eq_ignore_ascii_case(dn))
+            .unwrap_or_else(|| panic!("{dn} not imported: {entries:?}"))
+    };
+    let (a, b) = (by_dn(&alice), by_dn(&bob));
+    assert_eq!(a.anchor[0].name, BINARY_ID_ATTR);
+    assert_eq!(a.anchor[0].value, Value::Binary(BINARY_A.to_vec()));
+    assert_eq!(b.anchor[0].value, Value::Binary(BINARY_B.to_vec()));
+    assert_eq!(
+        a.change("jpegPhoto")
+            .unwrap()
+            .added_values()
+            .collect::<Vec<_>>(),
+        [&Value::Binary(photo.clone())]
+    );
+
+    // Update found by the anchor bytes alone (no DN): it lands on alice, not on bob.
+    let upd = entry("u", "inetOrgPerson", ObjectModification::Update, "")
+        .with_anchor(BINARY_ID_ATTR, Value::Binary(BINARY_A.to_vec()))
+        .with_change(AttributeChange::replace("sn", [Value::from("Changed")]));
+    let r = export(inst.as_mut(), &sch, vec![upd]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    assert_eq!(all(&s.read(&alice).unwrap(), "sn"), ["Changed"]);
+    assert_eq!(all(&s.read(&bob).unwrap(), "sn"), ["Binary"]);
+
+    // FullObject: answered by the bytes; bytes no object has are a Delete naming them.
+    let ask = |bytes: &[u8]| {
+        CsEntryChange::new("inetOrgPerson", ObjectModification::None)
+            .with_anchor(BINARY_ID_ATTR, Value::Binary(bytes.to_vec()))
+    };
+    let mut unknown = BINARY_A;
+    unknown[15] = 0x02;
+    let answers = inst
+        .get_full_objects(vec![ask(&BINARY_B), ask(&unknown)])
+        .unwrap()
+        .entries
+        .to_entries()
+        .unwrap();
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!(answers[0].modification, ObjectModification::Add);
+    assert!(answers[0].dn.eq_ignore_ascii_case(&bob), "{:?}", answers[0]);
+    assert_eq!(answers[0].anchor[0].value, Value::Binary(BINARY_B.to_vec()));
+    assert_eq!(answers[1].modification, ObjectModification::Delete);
+    assert_eq!(answers[1].anchor[0].value, Value::Binary(unknown.to_vec()));
+
+    // Add: the client chose the anchor (the host sends it as the entry's anchor); the Add
+    // writes those bytes and reports them back as bytes.
+    let carol_id: Vec<u8> = (0..16).map(|i| 0xf0 ^ i).collect();
+    let add = entry(
+        "a",
+        "inetOrgPerson",
+        ObjectModification::Add,
+        &format!("uid=carol,{ou}"),
+    )
+    .with_anchor(BINARY_ID_ATTR, Value::Binary(carol_id.clone()))
+    .with_change(AttributeChange::add("cn", [Value::from("Carol")]))
+    .with_change(AttributeChange::add("sn", [Value::from("C")]));
+    let r = export(inst.as_mut(), &sch, vec![add]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    assert_eq!(
+        s.binary_id(&format!("uid=carol,{ou}")),
+        Some(carol_id.clone())
+    );
+    let reported = r[0]
+        .anchor_changes
+        .iter()
+        .find(|a| a.name == BINARY_ID_ATTR)
+        .expect("anchor reported");
+    assert_eq!(reported.value, Value::Binary(carol_id));
+
+    // Delete by the anchor bytes: bob goes, alice stays.
+    let del = entry("d", "inetOrgPerson", ObjectModification::Delete, "")
+        .with_anchor(BINARY_ID_ATTR, Value::Binary(BINARY_B.to_vec()));
+    let r = export(inst.as_mut(), &sch, vec![del]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    assert!(s.read(&bob).is_none(), "bob deleted");
+    assert_eq!(s.binary_id(&alice), Some(BINARY_A.to_vec()));
 }

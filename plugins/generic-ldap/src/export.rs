@@ -8,7 +8,7 @@ use plugin_api::prelude::*;
 
 use crate::conn::{LResult, LdapFailure, OID_PERMISSIVE_MODIFY, Session, check_result};
 use crate::dn;
-use crate::entry::{attr_values, first_value};
+use crate::entry::{anchor_value, attr_values, first_raw_value, show_value};
 use crate::first_pass;
 use crate::schema::DN_ANCHOR;
 use crate::search::search_all;
@@ -28,14 +28,54 @@ pub fn value_bytes(v: &Value) -> Vec<u8> {
     }
 }
 
+/// Who gives an object its anchor value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnchorSource {
+    /// The directory (`entryUUID`, `nsUniqueId`, `objectGUID`, the DN): an Add never sends
+    /// it, and learns it by reading the new object back.
+    #[default]
+    Server,
+    /// The client (an ordinary user attribute chosen as anchor): the Add writes it.
+    Client,
+}
+
+/// How the export's anchor is handled, as the schema describes the anchor attribute.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnchorTraits {
+    pub source: AnchorSource,
+    /// Values are bytes (an octet string such as `objectGUID`), never text.
+    pub binary: bool,
+}
+
+impl AnchorTraits {
+    /// The traits of `attr` as one of `types` describes it (the first that has it).
+    pub fn of<'a>(attr: &str, types: impl IntoIterator<Item = &'a SchemaType>) -> Option<Self> {
+        let a = types.into_iter().find_map(|t| t.attribute(attr))?;
+        Some(Self {
+            source: if a.operation == AttributeOperation::ImportOnly {
+                AnchorSource::Server
+            } else {
+                AnchorSource::Client
+            },
+            binary: a.data_type == DataType::Binary,
+        })
+    }
+}
+
 pub struct ExportContext {
     pub anchor: Option<String>,
+    pub anchor_traits: AnchorTraits,
     pub bases: Vec<String>,
 }
 
 impl ExportContext {
     fn anchor_name(&self) -> &str {
         self.anchor.as_deref().unwrap_or(DN_ANCHOR)
+    }
+
+    /// Whether an Add writes the anchor attribute itself.
+    fn writes_anchor(&self) -> bool {
+        self.anchor.is_some() && self.anchor_traits.source == AnchorSource::Client
     }
 }
 
@@ -72,7 +112,7 @@ pub(crate) fn current_dn(
             LdapFailure::result(
                 "find by anchor",
                 32,
-                format!("no object with {} {}", ctx.anchor_name(), v.as_text()),
+                format!("no object with {} {}", ctx.anchor_name(), show_value(v)),
             )
         });
     }
@@ -147,12 +187,13 @@ impl NewEntry {
     ) -> (Self, Option<String>) {
         let mut entry = Self::default();
         let mut new_dn = None;
+        let anchor_name = ctx.anchor_name();
         for c in &e.changes {
             if is_dn_change(&c.name) {
                 new_dn = c.added_values().next().map(Value::as_text);
                 continue;
             }
-            if c.name.eq_ignore_ascii_case(ctx.anchor_name())
+            if (c.name.eq_ignore_ascii_case(anchor_name) && !ctx.writes_anchor())
                 || c.modification == AttributeModification::Delete
                 || first_pass::is_export_password(&c.name)
             {
@@ -161,6 +202,18 @@ impl NewEntry {
             for v in c.added_values() {
                 entry.put(&c.name, value_bytes(v));
             }
+        }
+        // A client-chosen anchor the host sent only as the entry's anchor (the SCIM id).
+        if ctx.writes_anchor()
+            && !entry.has(anchor_name, |_| true)
+            && let Some(v) = e
+                .anchor
+                .iter()
+                .find(|a| a.name.eq_ignore_ascii_case(anchor_name))
+                .map(|a| &a.value)
+                .filter(|v| !value_bytes(v).is_empty())
+        {
+            entry.put(anchor_name, value_bytes(v));
         }
         // A group created without members gets the placeholder (Entra creates groups empty
         // and adds members afterwards).
@@ -262,8 +315,8 @@ fn added(
             "(objectClass=*)",
             std::slice::from_ref(a),
         )?;
-        if let Some(v) = found.first().and_then(|x| first_value(x, a)) {
-            result = result.with_anchor(a, v);
+        if let Some(raw) = found.first().and_then(|x| first_raw_value(x, a)) {
+            result = result.with_anchor(a, anchor_value(raw, ctx.anchor_traits.binary));
         }
     }
     // The host learns the DN the template produced (for references and renames).

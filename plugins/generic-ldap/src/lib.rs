@@ -32,7 +32,7 @@ use std::sync::Arc;
 use plugin_api::prelude::*;
 
 use crate::conn::{LResult, LdapFailure, OID_PAGED_RESULTS, RootDse, Session, Vendor};
-use crate::export::ExportContext;
+use crate::export::{AnchorTraits, ExportContext};
 use crate::import::{
     DeltaImport, DeltaStrategy, FullObjectScope, ImportPlan, PagedImport, StreamedImport, Watermark,
 };
@@ -431,13 +431,7 @@ impl Connector for GenericLdap {
 
     fn open_export(&mut self, request: OpenExportRequest) -> ConnectorResult<()> {
         self.remember_types(&request.schema);
-        let settings = self.session.settings.clone();
-        let root = self.session.root()?.clone();
-        let anchor = self.anchor()?;
-        self.export = Some(ExportContext {
-            anchor,
-            bases: bases_for(&settings, &root, request.partition.as_ref()),
-        });
+        self.export = Some(self.export_context(request.partition.as_ref())?);
         Ok(())
     }
 
@@ -618,12 +612,35 @@ impl GenericLdap {
 
     fn password_context(&mut self) -> ConnectorResult<ExportContext> {
         self.session.ensure_alive()?;
+        self.export_context(None)
+    }
+
+    /// What exports of `partition` (None: every container) find and create objects with.
+    fn export_context(&mut self, partition: Option<&Partition>) -> ConnectorResult<ExportContext> {
         let settings = self.session.settings.clone();
         let root = self.session.root()?.clone();
+        let anchor = self.anchor()?;
+        let anchor_traits = match &anchor {
+            Some(a) => self.anchor_traits(a)?,
+            None => AnchorTraits::default(),
+        };
         Ok(ExportContext {
-            anchor: self.anchor()?,
-            bases: bases_for(&settings, &root, None),
+            anchor,
+            anchor_traits,
+            bases: bases_for(&settings, &root, partition),
         })
+    }
+
+    /// How the anchor attribute is handled: as the host last described it, else as the
+    /// directory's schema gives it (read once).
+    fn anchor_traits(&mut self, anchor: &str) -> ConnectorResult<AnchorTraits> {
+        if let Some(t) = AnchorTraits::of(anchor, self.host_types.values()) {
+            return Ok(t);
+        }
+        if self.directory_types.is_none() {
+            self.directory_types = Some(read_schema(&mut self.session)?.types);
+        }
+        Ok(AnchorTraits::of(anchor, self.directory_types.iter().flatten()).unwrap_or_default())
     }
 }
 

@@ -340,6 +340,41 @@ pub fn data_type_for_syntax(oid: Option<&str>) -> DataType {
     }
 }
 
+/// Attributes that hold bytes whatever syntax a server publishes for them (AD and AD LDS
+/// describe some with syntaxes of their own, other servers may not know them at all), so a
+/// GUID or SID is never read as lossy text.
+const WELL_KNOWN_BINARY: &[&str] = &[
+    "objectGUID",
+    "objectSid",
+    "sIDHistory",
+    "mS-DS-ConsistencyGuid",
+    "msExchMailboxGuid",
+    "jpegPhoto",
+    "thumbnailPhoto",
+    "userCertificate",
+];
+
+impl DirectorySchema {
+    /// The ECMA data type of attribute `name`: its syntax's, except that well-known binary
+    /// attributes are always binary.
+    pub fn data_type_of(&self, name: &str) -> DataType {
+        if WELL_KNOWN_BINARY
+            .iter()
+            .any(|b| b.eq_ignore_ascii_case(name))
+        {
+            return DataType::Binary;
+        }
+        data_type_for_syntax(self.syntax_of(name).as_deref())
+    }
+
+    /// Whether the server, not the client, gives attribute `name` its values (an anchor such
+    /// as `entryUUID`): operational or NO-USER-MODIFICATION, or not in the schema at all.
+    pub fn is_server_assigned(&self, name: &str) -> bool {
+        self.attribute(name)
+            .is_none_or(|d| d.no_user_modification || d.operational)
+    }
+}
+
 /// What the connector needs to build ECMA types.
 pub struct SchemaOptions<'a> {
     pub object_types: &'a [String],
@@ -389,13 +424,18 @@ pub fn build(dir: &DirectorySchema, opts: &SchemaOptions<'_>) -> ConnectorResult
         let anchor_name = opts.anchor.unwrap_or(DN_ANCHOR);
         match opts.anchor {
             Some(a) => {
-                let dt = match data_type_for_syntax(dir.syntax_of(a).as_deref()) {
+                let dt = match dir.data_type_of(a) {
                     DataType::Binary => DataType::Binary,
                     _ => DataType::String,
                 };
-                attributes.push(
-                    SchemaAttribute::anchor(a, dt).with_operation(AttributeOperation::ImportOnly),
-                );
+                // An anchor the client chooses (an ordinary user attribute) is written by the
+                // Add that creates the object; one the server assigns is only read.
+                let operation = if dir.is_server_assigned(a) {
+                    AttributeOperation::ImportOnly
+                } else {
+                    AttributeOperation::ImportExport
+                };
+                attributes.push(SchemaAttribute::anchor(a, dt).with_operation(operation));
             }
             None => attributes.push(SchemaAttribute::anchor(DN_ANCHOR, DataType::String)),
         }
@@ -404,7 +444,7 @@ pub fn build(dir: &DirectorySchema, opts: &SchemaOptions<'_>) -> ConnectorResult
                 continue;
             }
             let def = dir.attribute(&n);
-            let dt = data_type_for_syntax(dir.syntax_of(&n).as_deref());
+            let dt = dir.data_type_of(&n);
             let single = def.is_some_and(|d| d.single_value);
             let mut a = if single {
                 SchemaAttribute::single(&n, dt)
@@ -499,5 +539,59 @@ mod tests {
             AttributeOperation::ImportOnly
         );
         assert!(t.attribute("objectClass").is_some());
+    }
+
+    #[test]
+    fn octet_strings_and_well_known_binary_attributes_are_binary() {
+        let oc = vec![
+            "( 2.5.6.6 NAME 'person' SUP top STRUCTURAL MUST ( sn $ cn ) )".to_owned(),
+            "( 1.3.6.1.4.1.4203.666.100.2 NAME 'ecmaBinaryObject' SUP top AUXILIARY MAY ecmaBinaryId )".to_owned(),
+        ];
+        let at = vec![
+            "( 2.5.4.3 NAME 'cn' SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )".to_owned(),
+            "( 2.5.4.4 NAME 'sn' SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )".to_owned(),
+            "( 1.3.6.1.4.1.4203.666.100.1 NAME 'ecmaBinaryId' EQUALITY octetStringMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )".to_owned(),
+            // AD publishes objectSid with a syntax of its own.
+            "( 1.2.840.113556.1.4.146 NAME 'objectSid' SYNTAX 1.2.840.113556.1.4.907 SINGLE-VALUE NO-USER-MODIFICATION )".to_owned(),
+        ];
+        let s = DirectorySchema::parse(&oc, &at);
+        assert_eq!(s.data_type_of("ecmaBinaryId"), DataType::Binary);
+        assert_eq!(s.data_type_of("objectSid"), DataType::Binary);
+        // Not in this server's schema at all, still bytes.
+        assert_eq!(s.data_type_of("objectGUID"), DataType::Binary);
+        assert_eq!(s.data_type_of("cn"), DataType::String);
+        assert!(!s.is_server_assigned("ecmaBinaryId"));
+        assert!(s.is_server_assigned("objectSid"));
+        assert!(s.is_server_assigned("objectGUID"));
+
+        let aux: HashMap<_, _> = [("person".to_owned(), vec!["ecmaBinaryObject".to_owned()])]
+            .into_iter()
+            .collect();
+        let build_with = |anchor: &str| {
+            build(
+                &s,
+                &SchemaOptions {
+                    object_types: &["person".to_owned()],
+                    aux_classes: &aux,
+                    anchor: Some(anchor),
+                    operational: false,
+                    password_attr: "userPassword",
+                },
+            )
+            .unwrap()
+            .types
+            .remove(0)
+        };
+        // A client-chosen binary anchor: bytes, written by the Add.
+        let t = build_with("ecmaBinaryId");
+        let a = t.attribute("ecmaBinaryId").unwrap();
+        assert!(a.is_anchor);
+        assert_eq!(a.data_type, DataType::Binary);
+        assert_eq!(a.operation, AttributeOperation::ImportExport);
+        // A server-assigned one: bytes, only read.
+        let t = build_with("objectGUID");
+        let a = t.attribute("objectGUID").unwrap();
+        assert_eq!(a.data_type, DataType::Binary);
+        assert_eq!(a.operation, AttributeOperation::ImportOnly);
     }
 }

@@ -8,6 +8,7 @@ use plugin_api::prelude::*;
 
 use super::raw_entry::{RawEntry, base_name};
 use crate::dn;
+use crate::entry::{anchor_value, show_value};
 use crate::schema::DN_ANCHOR;
 use crate::settings::{SearchScope, Settings};
 
@@ -140,7 +141,7 @@ impl ImportPlan {
         let ty = &self.types[ti];
         let mut out = CsEntryChange::new(&ty.name, modification);
         self.push_anchor(ty, &e, &mut out);
-        out.identifier = out.anchor[0].value.as_text();
+        out.identifier = show_value(&out.anchor[0].value);
         out.dn = e.dn;
         out.changes.reserve(e.attrs.len());
         // Values are moved out of the entry, not copied: allocation is most of an import's
@@ -165,11 +166,7 @@ impl ImportPlan {
             .attribute(a)
             .is_some_and(|x| x.data_type == DataType::Binary);
         let v = match e.values(a).first() {
-            Some(b) if binary => Value::Binary(b.clone()),
-            Some(b) => match std::str::from_utf8(b) {
-                Ok(s) => Value::String(s.to_owned()),
-                Err(_) => Value::Binary(b.clone()),
-            },
+            Some(b) => anchor_value(b.clone(), binary),
             None => {
                 out.error = Some(EntryError {
                     code: ImportErrorCode::MissingAnchor,
