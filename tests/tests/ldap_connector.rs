@@ -1051,3 +1051,80 @@ fn ldap_binary_anchor_keeps_its_bytes_through_import_export_and_full_objects() {
     assert!(s.read(&bob).is_none(), "bob deleted");
     assert_eq!(s.binary_id(&alice), Some(BINARY_A.to_vec()));
 }
+
+/// A new DN (an add's, a rename's) must lie under a container the connector serves: the
+/// configured `Base DNs`, else the server's naming contexts. Elsewhere it is refused as an
+/// invalid DN (400 at the host) naming the DN and the bases, and nothing is written.
+#[test]
+fn ldap_adds_and_renames_outside_the_base_dns_are_refused() {
+    let Some(s) = Slapd::start() else { return };
+    let inside = s.create_ou("inside");
+    let outside = s.create_ou("outside");
+    let p = plugin();
+    let mut cfg = config(&s);
+    cfg.set("Base DNs", inside.clone());
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let person = |id: &str, dn: &str| {
+        entry(id, "inetOrgPerson", ObjectModification::Add, dn)
+            .with_change(AttributeChange::add("cn", [Value::from("Stray")]))
+            .with_change(AttributeChange::add("sn", [Value::from("S")]))
+    };
+    let refused = |r: &ExportResult, dn: &str, bases: &[&str]| {
+        assert_eq!(r.code, ExportErrorCode::InvalidDn, "{r:?}");
+        assert!(r.error_detail.contains(dn), "names the DN: {r:?}");
+        for b in bases {
+            assert!(r.error_detail.contains(b), "names the base {b}: {r:?}");
+        }
+    };
+
+    // The entry's DN, and a `-dn-` change (how the host carries a client's `-dn-`).
+    let stray = format!("uid=stray,{outside}");
+    let by_dn_change = person("2", "").with_change(AttributeChange::add(
+        "-dn-",
+        [Value::from(format!("uid=stray2,{outside}"))],
+    ));
+    let r = export(inst.as_mut(), &sch, vec![person("1", &stray), by_dn_change]).unwrap();
+    refused(&r[0], &stray, &[&inside]);
+    refused(&r[1], &format!("uid=stray2,{outside}"), &[&inside]);
+    assert!(s.read(&stray).is_none(), "nothing created");
+    assert!(s.read(&format!("uid=stray2,{outside}")).is_none());
+
+    // Under the base: created.
+    let kept = format!("uid=kept,{inside}");
+    let r = export(inst.as_mut(), &sch, vec![person("3", &kept)]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{r:?}");
+    let uuid = first(&s.read(&kept).unwrap(), "entryUUID").unwrap();
+
+    // A rename out of the base, by the entry's DN or by a `-dn-` change: refused, the object
+    // stays where it was.
+    let away = format!("uid=kept,{outside}");
+    let by_dn = entry("4", "inetOrgPerson", ObjectModification::Update, &away)
+        .with_anchor("entryUUID", uuid.clone());
+    let by_change = entry("5", "inetOrgPerson", ObjectModification::Update, "")
+        .with_anchor("entryUUID", uuid.clone())
+        .with_change(AttributeChange::replace(
+            "-dn-",
+            [Value::from(away.clone())],
+        ));
+    let r = export(inst.as_mut(), &sch, vec![by_dn, by_change]).unwrap();
+    refused(&r[0], &away, &[&inside]);
+    refused(&r[1], &away, &[&inside]);
+    assert!(s.read(&away).is_none(), "not moved");
+    assert!(s.read(&kept).is_some());
+
+    // Without Base DNs: the server's naming contexts (not its change log).
+    cfg.set("Base DNs", "");
+    let (mut inst, _) = instance(&p, &cfg);
+    let elsewhere = "uid=stray,ou=people,dc=elsewhere,dc=org";
+    let r = export(inst.as_mut(), &sch, vec![person("6", elsewhere)]).unwrap();
+    refused(&r[0], elsewhere, &[SUFFIX]);
+    assert!(
+        !r[0].error_detail.contains("cn=accesslog"),
+        "the change log is no container: {:?}",
+        r[0]
+    );
+    let ok = format!("uid=ok,{outside}");
+    let r = export(inst.as_mut(), &sch, vec![person("7", &ok)]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{r:?}");
+}

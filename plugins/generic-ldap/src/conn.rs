@@ -50,6 +50,17 @@ pub enum LdapFailure {
     /// The connector refused the entry before sending anything (the caller's to fix).
     #[error("{0}")]
     Rejected(String),
+    /// An add or rename to a DN outside every container the connector serves (the `Base DNs`
+    /// parameter, else the server's naming contexts): refused before anything is sent.
+    #[error(
+        "{op}: the DN '{dn}' is not under any base DN this connector serves ({}); choose a DN under one of them, or add its container to 'Base DNs'",
+        .bases.join("; ")
+    )]
+    OutsideBases {
+        op: String,
+        dn: String,
+        bases: Vec<String>,
+    },
     /// A delta cannot continue from its watermark; the host runs a full import.
     #[error("{0}")]
     FullImportRequired(String),
@@ -100,7 +111,7 @@ impl LdapFailure {
             Self::Result { rc, .. } => export_code_for(*rc),
             // A request naming a DN that does not exist: the client's to fix (400), not a
             // missing object (404).
-            Self::MissingReference { .. } => ExportErrorCode::InvalidDn,
+            Self::MissingReference { .. } | Self::OutsideBases { .. } => ExportErrorCode::InvalidDn,
             Self::Rejected(_) => ExportErrorCode::SyntaxViolation,
         }
     }
@@ -180,7 +191,7 @@ impl From<LdapFailure> for ConnectorError {
         let kind = match &e {
             LdapFailure::Config(_) | LdapFailure::Tls(_) => ErrorKind::Config,
             LdapFailure::FullImportRequired(_) => ErrorKind::FullImportRequired,
-            LdapFailure::Rejected(_) => ErrorKind::InvalidInput,
+            LdapFailure::Rejected(_) | LdapFailure::OutsideBases { .. } => ErrorKind::InvalidInput,
             f if f.is_connection() => ErrorKind::Connection,
             LdapFailure::Result {
                 rc: 49 | 48 | 7, ..

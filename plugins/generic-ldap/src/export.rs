@@ -73,6 +73,21 @@ impl ExportContext {
         self.anchor.as_deref().unwrap_or(DN_ANCHOR)
     }
 
+    /// Refuses a new DN (an add's, a rename's target) outside every container the export
+    /// serves: the host hands on a client's `-dn-` as it came, and a DN elsewhere in the
+    /// directory would create or move an object no import of this connector sees. Without
+    /// any known container (no `Base DNs`, no naming contexts) there is nothing to hold it to.
+    fn check_under_bases(&self, op: &str, target: &str) -> LResult<()> {
+        if self.bases.is_empty() || self.bases.iter().any(|b| dn::is_under(target, b)) {
+            return Ok(());
+        }
+        Err(LdapFailure::OutsideBases {
+            op: op.to_owned(),
+            dn: target.to_owned(),
+            bases: self.bases.clone(),
+        })
+    }
+
     /// Whether an Add writes the anchor attribute itself.
     fn writes_anchor(&self) -> bool {
         self.anchor.is_some() && self.anchor_traits.source == AnchorSource::Client
@@ -154,6 +169,7 @@ fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult
     let password = first_pass::initial_password(&settings, e)?;
     let (mut entry, new_dn) = NewEntry::from_changes(&settings, ctx, e);
     let target = add_target(&settings, e, new_dn)?;
+    ctx.check_under_bases("add", &target)?;
     entry.put_naming_values(&target)?;
     if let Some((attr, value)) = password {
         entry.put(&attr, value);
@@ -376,6 +392,7 @@ fn modify_object(
         new_dn = Some(e.dn.clone());
     }
     if let Some(target) = new_dn.filter(|t| dn::normalize(t) != dn::normalize(&dn_now)) {
+        ctx.check_under_bases("rename", &target)?;
         let (new_rdn, new_parent) = dn::split_first(&target)
             .ok_or_else(|| LdapFailure::result("rename", 34, format!("invalid DN {target:?}")))?;
         let old_parent = dn::split_first(&dn_now).map(|(_, p)| p).unwrap_or_default();
