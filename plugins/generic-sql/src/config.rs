@@ -217,6 +217,17 @@ fn get<'a>(config: &'a ConfigParameters, name: &str) -> &'a str {
     config.get_or_empty(name).trim()
 }
 
+/// A choice's value reduced to its letters and digits, lower case: "Stored Procedure",
+/// "stored procedure" and "Fixed Value" (Microsoft's wizard spells its choices so) are read as
+/// the words they are.
+fn choice(config: &ConfigParameters, name: &str) -> String {
+    get(config, name)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// `name:value` lines (or comma-separated pairs).
 fn pairs(
     config: &ConfigParameters,
@@ -292,25 +303,29 @@ impl Settings {
                 }
             },
         };
-        let export_type = match get(config, P_EXPORT_TYPE) {
-            "" | "AttributeUpdate" => ExportType::AttributeUpdate,
-            "ObjectReplace" => ExportType::ObjectReplace,
-            other => {
+        // Microsoft's "Export Type: Object Replace" is a checkbox: checked is ObjectReplace.
+        let export_type = match choice(config, P_EXPORT_TYPE).as_str() {
+            "" | "attributeupdate" | "0" | "false" => ExportType::AttributeUpdate,
+            "objectreplace" | "1" | "true" => ExportType::ObjectReplace,
+            _ => {
                 return Err(err(
                     P_EXPORT_TYPE,
-                    format!("'{other}' is not AttributeUpdate or ObjectReplace"),
+                    format!(
+                        "'{}' is not AttributeUpdate or ObjectReplace",
+                        get(config, P_EXPORT_TYPE)
+                    ),
                 ));
             }
         };
-        let types = match get(config, P_TYPE_DETECTION) {
-            "" | "Fixed" => {
+        let types = match choice(config, P_TYPE_DETECTION).as_str() {
+            "" | "fixed" | "fixedvalue" => {
                 let mut t = list(config, P_OBJECT_TYPES);
                 if t.is_empty() {
                     t.push("User".to_owned());
                 }
                 TypeDetection::Fixed(t)
             }
-            "Column" => {
+            "column" => {
                 let c = get(config, P_TYPE_COLUMN);
                 if c.is_empty() {
                     return Err(err(
@@ -320,16 +335,16 @@ impl Settings {
                 }
                 TypeDetection::Column(c.to_owned())
             }
-            other => {
+            _ => {
                 return Err(err(
                     P_TYPE_DETECTION,
-                    format!("'{other}' is not Fixed or Column"),
+                    format!("'{}' is not Fixed or Column", get(config, P_TYPE_DETECTION)),
                 ));
             }
         };
         let table = get(config, P_TABLE).to_owned();
-        let source = match get(config, P_ATTR_DETECTION) {
-            "" | "Table" | "View" => {
+        let source = match choice(config, P_ATTR_DETECTION).as_str() {
+            "" | "table" | "view" => {
                 if table.is_empty() {
                     return Err(err(
                         P_TABLE,
@@ -338,7 +353,7 @@ impl Settings {
                 }
                 AttributeSource::Table
             }
-            "SQL query" => {
+            "sqlquery" => {
                 let q = get(config, P_ATTR_QUERY);
                 if q.is_empty() {
                     return Err(err(
@@ -348,7 +363,7 @@ impl Settings {
                 }
                 AttributeSource::Query(q.to_owned())
             }
-            "Stored procedure" => {
+            "storedprocedure" => {
                 // Defaults to the import procedure: what detection must match is what
                 // imports return.
                 let p = match get(config, P_ATTR_PROC) {
@@ -363,10 +378,13 @@ impl Settings {
                 }
                 AttributeSource::Procedure(p.to_owned())
             }
-            other => {
+            _ => {
                 return Err(err(
                     P_ATTR_DETECTION,
-                    format!("'{other}' is not Table, View, SQL query or Stored procedure"),
+                    format!(
+                        "'{}' is not Table, View, SQL query or Stored procedure",
+                        get(config, P_ATTR_DETECTION)
+                    ),
                 ));
             }
         };
@@ -420,9 +438,9 @@ impl Settings {
             };
             directions.insert(col.to_ascii_lowercase(), op);
         }
-        let delta = match get(config, P_DELTA) {
-            "" | "None" => DeltaStrategy::None,
-            "Watermark" => {
+        let delta = match choice(config, P_DELTA).as_str() {
+            "" | "none" => DeltaStrategy::None,
+            "watermark" => {
                 let column = get(config, P_WM_COLUMN);
                 if column.is_empty() {
                     return Err(err(
@@ -439,7 +457,8 @@ impl Settings {
                     query,
                 }
             }
-            "Change table" => {
+            // Microsoft's "Trigger" strategy: a history table the database's triggers fill.
+            "changetable" | "trigger" => {
                 let table = get(config, P_CT_TABLE);
                 if table.is_empty() {
                     return Err(err(
@@ -472,10 +491,13 @@ impl Settings {
                     delete,
                 }
             }
-            other => {
+            _ => {
                 return Err(err(
                     P_DELTA,
-                    format!("'{other}' is not None, Watermark or Change table"),
+                    format!(
+                        "'{}' is not None, Watermark or Change table (Trigger)",
+                        get(config, P_DELTA)
+                    ),
                 ));
             }
         };
@@ -508,9 +530,9 @@ impl Settings {
                     format!("not a valid format description ({e}); e.g. {DEFAULT_DATE_FORMAT}"),
                 )
             })?;
-        let password = match get(config, P_PW_METHOD) {
-            "" | "None" => PasswordMethod::None,
-            "SQL" => {
+        let password = match choice(config, P_PW_METHOD).as_str() {
+            "" | "none" => PasswordMethod::None,
+            "sql" => {
                 let q = get(config, P_PW_SQL);
                 if !q.contains("@Password") {
                     return Err(err(
@@ -520,24 +542,27 @@ impl Settings {
                 }
                 PasswordMethod::Sql(q.to_owned())
             }
-            "Stored procedure" => {
+            "storedprocedure" => {
                 let p = get(config, P_PW_PROC);
                 if p.is_empty() {
                     return Err(err(P_PW_PROC, "the procedure name is required"));
                 }
                 PasswordMethod::StoredProcedure(p.to_owned())
             }
-            other => {
+            _ => {
                 return Err(err(
                     P_PW_METHOD,
-                    format!("'{other}' is not None, SQL or Stored procedure"),
+                    format!(
+                        "'{}' is not None, SQL or Stored procedure",
+                        get(config, P_PW_METHOD)
+                    ),
                 ));
             }
         };
-        let mode = |name: &'static str| match get(config, name) {
-            "" | "Table" | "View" => Ok(RunMode::Table),
-            "SQL query" => Ok(RunMode::Query),
-            "Stored procedure" => {
+        let mode = |name: &'static str| match choice(config, name).as_str() {
+            "" | "table" | "view" => Ok(RunMode::Table),
+            "sqlquery" => Ok(RunMode::Query),
+            "storedprocedure" => {
                 if dialect == Dialect::Sqlite {
                     Err(err(
                         name,
@@ -547,9 +572,12 @@ impl Settings {
                     Ok(RunMode::StoredProcedure)
                 }
             }
-            other => Err(err(
+            _ => Err(err(
                 name,
-                format!("'{other}' is not Table, SQL query or Stored procedure"),
+                format!(
+                    "'{}' is not Table, SQL query or Stored procedure",
+                    get(config, name)
+                ),
             )),
         };
         let import_mode = mode(P_IMPORT_METHOD)?;
@@ -667,6 +695,17 @@ impl Settings {
 }
 
 /// The parameter definitions of one page.
+///
+/// Aliases are the labels Microsoft's Generic SQL wizard shows for the same setting (its
+/// technical reference and Entra's on-premises SQL tutorial), so an application written with
+/// them works: only where a value typed under Microsoft's label means the same here. Labels
+/// that differ from ours only in case or spacing ("Water Mark Query", "Delta Strategy",
+/// "Command Timeout", "DN is Anchor", "Insert Query") need none. Not aliased, as their values
+/// mean something else here: "DSN File" (a file, not a connection string), "Data Source Date
+/// Time Format" (a .NET format), "Data Source Time Zone" (a Windows zone name), "Join
+/// condition" (`Parent.col=Child.col`), "Add SP Parameters" (`name:direction:value` lines),
+/// "Table/View/SP", "Operation Method" and "SQL Query" (their meaning depends on the page and
+/// run step), "Column Name for Table/View/SP" (a column of another table).
 pub fn definitions(
     config: &ConfigParameters,
     page: ConfigPage,
@@ -685,7 +724,9 @@ pub fn definitions(
                 "sqlite:///path/users.db?mode=rwc, postgres://host:5432/db or mysql://host:3306/db",
             )
             .required(),
-            D::string(P_USER, "", "").describe("Overrides the user in the connection string"),
+            D::string(P_USER, "", "")
+                .describe("Overrides the user in the connection string")
+                .alias("User Name"),
             D::encrypted_string(P_PASSWORD)
                 .describe("Overrides the password in the connection string"),
             D::string(P_TIMEOUT, "^[0-9]+$", "30")
@@ -698,11 +739,16 @@ pub fn definitions(
                 false,
                 "AttributeUpdate",
             )
-            .describe("ObjectReplace: the whole object is exported on any change"),
+            .describe("ObjectReplace: the whole object is exported on any change")
+            // Microsoft's checkbox: checked (1, true) is ObjectReplace.
+            .alias("Export Type: Object Replace"),
         ],
         (ConfigPage::Schema, 1) => vec![
-            D::dropdown(P_TYPE_DETECTION, &["Fixed", "Column"], false, "Fixed"),
-            D::string(P_OBJECT_TYPES, "", "User").describe("Comma-separated object types (Fixed)"),
+            D::dropdown(P_TYPE_DETECTION, &["Fixed", "Column"], false, "Fixed")
+                .alias("Object type detection method"),
+            D::string(P_OBJECT_TYPES, "", "User")
+                .describe("Comma-separated object types (Fixed)")
+                .alias("Fixed value list/Table/View/SP"),
             D::string(P_TYPE_COLUMN, "", "")
                 .describe("The column holding each row's object type (Column)"),
         ],
@@ -719,7 +765,8 @@ pub fn definitions(
                 "A procedure whose result columns are the attributes (called with @StartIndex, @EndIndex; default: the import procedure)",
             ),
             D::string(P_MV_TABLE, "", "")
-                .describe("A child table whose columns are multi-valued attributes"),
+                .describe("A child table whose columns are multi-valued attributes")
+                .alias("Name of Multi-Valued table/views"),
             D::string(P_MV_JOIN, "", "")
                 .describe("The child table's column holding the parent's anchor"),
         ],
@@ -743,7 +790,9 @@ pub fn definitions(
                 false,
                 "None",
             ),
-            D::string(P_WM_COLUMN, "", "").describe("Last-modified column (Watermark)"),
+            D::string(P_WM_COLUMN, "", "")
+                .describe("Last-modified column (Watermark)")
+                .alias("Water Mark Column Name"),
             D::string(
                 P_WM_QUERY,
                 "",
@@ -751,10 +800,11 @@ pub fn definitions(
             )
             .describe("Returns the database's current time (Watermark)"),
             D::string(P_CT_TABLE, "", "")
-                .describe("History table filled by triggers (Change table)"),
+                .describe("History table filled by triggers (Change table)")
+                .alias("History Table or Snapshot database name"),
             D::string(P_CT_ANCHOR, "", "")
                 .describe("Its column holding the object's anchor (default: the anchor column)"),
-            D::string(P_CT_TYPE, "", "change_type"),
+            D::string(P_CT_TYPE, "", "change_type").alias("Change Type attribute"),
             D::string(P_CT_SEQ, "", "change_id").describe("An increasing key of the history table"),
             D::string(P_CT_VALUES, "", "Add,Update,Delete")
                 .describe("The change types the triggers write: add,update,delete"),
@@ -770,7 +820,8 @@ pub fn definitions(
             D::text(P_PW_SQL, "")
                 .describe("e.g. UPDATE users SET password_hash = @Password WHERE id = @id"),
             D::string(P_PW_PROC, "", "")
-                .describe("Called with the anchor value(s), then the password"),
+                .describe("Called with the anchor value(s), then the password")
+                .alias("Set Password SP Name"),
         ],
         (ConfigPage::RunStep, _) => vec![
             D::dropdown(
@@ -798,12 +849,156 @@ pub fn definitions(
             D::text(P_UPDATE_QUERY, "")
                 .describe("e.g. UPDATE users SET name = @name WHERE id = @id"),
             D::text(P_DELETE_QUERY, "").describe("e.g. DELETE FROM users WHERE id = @id"),
-            D::string(P_ADD_PROC, "", ""),
-            D::string(P_UPDATE_PROC, "", ""),
-            D::string(P_DELETE_PROC, "", ""),
+            D::string(P_ADD_PROC, "", "").alias("Add SP Name"),
+            D::string(P_UPDATE_PROC, "", "").alias("Update SP Name"),
+            D::string(P_DELETE_PROC, "", "").alias("Delete SP Name"),
             D::string(P_PROC_PARAMS, "", "")
                 .describe("Comma-separated attributes passed to the procedures, in order"),
         ],
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every definition of every page (Schema pages 1 to 4 declare different parameters).
+    fn all_definitions() -> Vec<ConfigParameterDefinition> {
+        let config = ConfigParameters::new();
+        [
+            (ConfigPage::Connectivity, 1),
+            (ConfigPage::Schema, 1),
+            (ConfigPage::Schema, 2),
+            (ConfigPage::Schema, 3),
+            (ConfigPage::Schema, 4),
+            (ConfigPage::Global, 1),
+            (ConfigPage::RunStep, 1),
+        ]
+        .into_iter()
+        .flat_map(|(page, n)| definitions(&config, page, n))
+        .collect()
+    }
+
+    #[test]
+    fn microsofts_wizard_labels_name_our_parameters() {
+        let defs = all_definitions();
+        for (label, ours) in [
+            ("User Name", P_USER),
+            ("Command Timeout", P_TIMEOUT),
+            ("DN is Anchor", P_DN_IS_ANCHOR),
+            ("Export Type: Object Replace", P_EXPORT_TYPE),
+            ("Export Type", P_EXPORT_TYPE),
+            ("Object type detection method", P_TYPE_DETECTION),
+            ("Fixed value list/Table/View/SP", P_OBJECT_TYPES),
+            ("Attribute Detection", P_ATTR_DETECTION),
+            ("Name of Multi-Valued table/views", P_MV_TABLE),
+            ("Delta Strategy", P_DELTA),
+            ("Water Mark Query", P_WM_QUERY),
+            ("Water Mark Column Name", P_WM_COLUMN),
+            ("History Table or Snapshot database name", P_CT_TABLE),
+            ("Change Type attribute", P_CT_TYPE),
+            ("Set Password SP Name", P_PW_PROC),
+            ("Insert Query", P_INSERT_QUERY),
+            ("Update Query", P_UPDATE_QUERY),
+            ("Delete Query", P_DELETE_QUERY),
+            ("Add SP Name", P_ADD_PROC),
+            ("Update SP Name", P_UPDATE_PROC),
+            ("Delete SP Name", P_DELETE_PROC),
+        ] {
+            let named: Vec<&str> = defs
+                .iter()
+                .filter(|d| d.is_named(label))
+                .map(|d| d.name.as_str())
+                .collect();
+            assert_eq!(named, [ours], "{label}");
+            // Declared on the page the parameter lives on.
+            let (page, n) = Settings::page_of(ours);
+            assert!(
+                definitions(&ConfigParameters::new(), page, n)
+                    .iter()
+                    .any(|d| d.name == ours && d.is_named(label)),
+                "{label} on {page:?} {n}"
+            );
+        }
+        // Values that mean something else here.
+        for label in [
+            "DSN File",
+            "Data Source Date Time Format",
+            "Data Source Time Zone",
+            "Database Server Time Zone",
+            "Join condition",
+            "Add SP Parameters",
+            "Table/View/SP",
+            "Operation Method",
+            "SQL Query",
+            "Column Name for Table/View/SP",
+        ] {
+            assert!(!defs.iter().any(|d| d.is_named(label)), "{label}");
+        }
+    }
+
+    #[test]
+    fn no_two_parameters_share_a_name() {
+        let defs = all_definitions();
+        for (i, a) in defs.iter().enumerate() {
+            for b in &defs[i + 1..] {
+                for name in std::iter::once(&a.name).chain(&a.aliases) {
+                    assert!(
+                        !b.is_named(name),
+                        "'{name}' names {} and {}",
+                        a.name,
+                        b.name
+                    );
+                }
+            }
+        }
+    }
+
+    fn sqlite(pairs: &[(&str, &str)]) -> ConfigParameters {
+        let mut c = ConfigParameters::new();
+        c.set(P_CONNECTION, "sqlite::memory:");
+        c.set(P_TABLE, "users");
+        c.set(P_ANCHORS, "id");
+        for (k, v) in pairs {
+            c.set(k, *v);
+        }
+        c
+    }
+
+    #[test]
+    fn microsofts_value_words_are_read_as_ours() {
+        let s = Settings::from_config(&sqlite(&[
+            (P_TYPE_DETECTION, "Fixed Value"),
+            (P_OBJECT_TYPES, "User,Group"),
+            (P_ATTR_DETECTION, "view"),
+            (P_EXPORT_TYPE, "1"),
+            (P_DELTA, "Trigger"),
+            (P_CT_TABLE, "history"),
+            (P_IMPORT_METHOD, "SQL Query"),
+            (P_IMPORT_QUERY, "SELECT * FROM users"),
+            (P_PW_METHOD, "sql"),
+            (P_PW_SQL, "UPDATE users SET pw = @Password WHERE id = @id"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.types,
+            TypeDetection::Fixed(vec!["User".into(), "Group".into()])
+        );
+        assert_eq!(s.source, AttributeSource::Table);
+        assert_eq!(s.export_type, ExportType::ObjectReplace);
+        assert!(
+            matches!(s.delta, DeltaStrategy::ChangeTable { ref table, .. } if table == "history")
+        );
+        assert_eq!(s.import_mode, RunMode::Query);
+        assert!(matches!(s.password_method, PasswordMethod::Sql(_)));
+        let s = Settings::from_config(&sqlite(&[(P_EXPORT_TYPE, "false")])).unwrap();
+        assert_eq!(s.export_type, ExportType::AttributeUpdate);
+        // Microsoft's strategies with no counterpart stay errors naming the value.
+        let e = Settings::from_config(&sqlite(&[(P_DELTA, "Change Tracking")])).unwrap_err();
+        assert_eq!(e.parameter, P_DELTA);
+        assert!(e.message.contains("'Change Tracking'"), "{}", e.message);
+        let e = Settings::from_config(&sqlite(&[(P_EXPORT_TYPE, "AttributeReplace")])).unwrap_err();
+        assert_eq!(e.parameter, P_EXPORT_TYPE);
     }
 }
