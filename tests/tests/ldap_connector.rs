@@ -1128,3 +1128,54 @@ fn ldap_adds_and_renames_outside_the_base_dns_are_refused() {
     let r = export(inst.as_mut(), &sch, vec![person("7", &ok)]).unwrap();
     assert_eq!(r[0].code, ExportErrorCode::Success, "{r:?}");
 }
+
+/// A delta import (accesslog) with an attribute anchor that is not the entry UUID the log
+/// records: changed objects come back with their anchor bytes, a deleted one as a Delete
+/// named by its DN (its anchor is gone with it), never by a UUID or a DN posing as the anchor.
+#[test]
+fn ldap_binary_anchor_delta_import_through_accesslog() {
+    let Some((s, ou, cfg)) = binary_anchor_setup("binary-delta") else {
+        return;
+    };
+    let alice = s.add_with_binary_id(&ou, "alice", &BINARY_A);
+    let bob = s.add_with_binary_id(&ou, "bob", &BINARY_B);
+    let p = plugin();
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let (_, watermark, _) = import(inst.as_mut(), &sch, ImportType::Full, "", 100).unwrap();
+
+    let mut c = s.admin();
+    let r = c
+        .modify(
+            &alice,
+            vec![ldap3::Mod::Replace("sn", HashSet::from(["Delta"]))],
+        )
+        .unwrap();
+    assert_eq!(r.rc, 0, "{r:?}");
+    assert_eq!(c.delete(&bob).unwrap().rc, 0);
+    let carol = s.add_with_binary_id(&ou, "carol", &[0x00, 0xff]);
+
+    let (entries, _, _) = import(inst.as_mut(), &sch, ImportType::Delta, &watermark, 100).unwrap();
+    let find = |dn: &str| {
+        entries
+            .iter()
+            .find(|e| e.dn.eq_ignore_ascii_case(dn))
+            .unwrap_or_else(|| panic!("{dn} not in the delta: {entries:?}"))
+    };
+    let a = find(&alice);
+    assert_eq!(a.modification, ObjectModification::Replace, "{a:?}");
+    assert_eq!(a.anchor[0].value, Value::Binary(BINARY_A.to_vec()));
+    assert_eq!(values(a, "sn"), ["Delta"]);
+    let c = find(&carol);
+    assert_eq!(c.modification, ObjectModification::Replace, "{c:?}");
+    assert_eq!(c.anchor[0].value, Value::Binary(vec![0x00, 0xff]));
+    let b = find(&bob);
+    assert_eq!(b.modification, ObjectModification::Delete, "{b:?}");
+    assert!(
+        b.anchor
+            .iter()
+            .all(|x| x.value == Value::Binary(BINARY_B.to_vec())),
+        "a deleted object is named by its DN, not by another value as its anchor: {b:?}"
+    );
+    assert_eq!(entries.len(), 3, "{entries:?}");
+}

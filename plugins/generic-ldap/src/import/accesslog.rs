@@ -4,7 +4,7 @@
 use ldap3::{Scope, SearchEntry};
 use plugin_api::prelude::*;
 
-use super::changes::{ChangeKind, ChangeRecord, resolve_in_log_order};
+use super::changes::{ChangeKind, ChangeRecord, LoggedId, resolve_in_log_order};
 use super::plan::ImportPlan;
 use super::watermark::TIME_ZERO;
 use crate::conn::{LResult, LdapFailure, Session, check_result};
@@ -96,7 +96,10 @@ fn log_row(e: &SearchEntry, from: &str) -> Option<(String, ChangeRecord)> {
         first_value(e, "reqDN").unwrap_or_default(),
         first_value(e, "reqNewRDN").as_deref(),
         first_value(e, "reqNewSuperior").as_deref(),
-        first_value(e, "reqEntryUUID"),
+        first_value(e, "reqEntryUUID").map(|value| LoggedId {
+            attr: "entryUUID",
+            value,
+        }),
         class_from_old(&attr_values(e, "reqOld")),
     );
     Some((start, record))

@@ -4,7 +4,7 @@
 use ldap3::{Scope, SearchEntry};
 use plugin_api::prelude::*;
 
-use super::changes::{ChangeKind, ChangeRecord, resolve_in_log_order};
+use super::changes::{ChangeKind, ChangeRecord, LoggedId, resolve_in_log_order};
 use super::plan::ImportPlan;
 use crate::conn::{LResult, Session, read_root_dse};
 use crate::entry::first_value;
@@ -73,8 +73,17 @@ fn log_row(e: &SearchEntry, from: u64) -> Option<(u64, ChangeRecord)> {
         first_value(e, "targetDN").unwrap_or_default(),
         first_value(e, "newRDN").as_deref(),
         first_value(e, "newSuperior").as_deref(),
-        first_value(e, "targetUniqueId").or_else(|| first_value(e, "targetEntryUUID")),
+        logged_id(e),
         None,
     );
     Some((n, record))
+}
+
+/// The changed object's identifier as the log records it: 389 DS's retro changelog its
+/// `nsUniqueId` (configured as `targetUniqueId`), OpenDJ its `entryUUID`.
+fn logged_id(e: &SearchEntry) -> Option<LoggedId> {
+    let id = |attr, value| LoggedId { attr, value };
+    first_value(e, "targetUniqueId")
+        .map(|v| id("nsUniqueId", v))
+        .or_else(|| first_value(e, "targetEntryUUID").map(|v| id("entryUUID", v)))
 }

@@ -10,7 +10,6 @@ use super::plan::ImportPlan;
 use crate::conn::{LResult, LdapFailure, Session};
 use crate::dn;
 use crate::entry::first_value;
-use crate::schema::DN_ANCHOR;
 use crate::search::search_all;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +34,14 @@ impl ChangeKind {
     }
 }
 
+/// The identifier a log records for the changed object, and the attribute that holds it
+/// (accesslog's `reqEntryUUID` is an `entryUUID`, 389 DS's `targetUniqueId` an `nsUniqueId`).
+#[derive(Debug, Clone)]
+pub(super) struct LoggedId {
+    pub attr: &'static str,
+    pub value: String,
+}
+
 /// One logged change.
 #[derive(Debug, Clone)]
 pub(super) struct ChangeRecord {
@@ -42,7 +49,7 @@ pub(super) struct ChangeRecord {
     dn: String,
     /// A rename's new DN.
     new_dn: Option<String>,
-    uuid: Option<String>,
+    id: Option<LoggedId>,
     /// The object's class, when the log tells (a deleted object can no longer be read).
     class_hint: Option<String>,
 }
@@ -55,7 +62,7 @@ impl ChangeRecord {
         dn: String,
         new_rdn: Option<&str>,
         new_superior: Option<&str>,
-        uuid: Option<String>,
+        id: Option<LoggedId>,
         class_hint: Option<String>,
     ) -> Self {
         let new_dn = (kind == ChangeKind::Rename).then(|| renamed_dn(&dn, new_rdn, new_superior));
@@ -63,7 +70,7 @@ impl ChangeRecord {
             kind,
             dn,
             new_dn,
-            uuid,
+            id,
             class_hint,
         }
     }
@@ -108,16 +115,21 @@ fn resolve(
         .into_iter()
         .filter(|r| plan.in_bases(&r.dn) || r.new_dn.as_deref().is_some_and(|d| plan.in_bases(d)))
         .collect();
+    // The logged identifiers find objects only when they are the anchor's values.
+    let logs_anchor = |anchor: &str| {
+        records.iter().all(|r| {
+            r.id.as_ref()
+                .is_some_and(|i| i.attr.eq_ignore_ascii_case(anchor))
+        })
+    };
     match plan.anchor.as_deref() {
-        Some(anchor) if records.iter().all(|r| r.uuid.is_some()) => {
-            resolve_by_uuid(session, plan, anchor, &records)
-        }
-        // DN as anchor (or a log without entry UUIDs).
+        Some(anchor) if logs_anchor(anchor) => resolve_by_uuid(session, plan, anchor, &records),
+        // DN as anchor, another attribute as anchor, or a log without identifiers.
         _ => resolve_by_dn(session, plan, &records),
     }
 }
 
-/// Objects found by their entry UUID (the anchor), read 50 to a search.
+/// Objects found by their logged identifier (the anchor), read 50 to a search.
 fn resolve_by_uuid(
     session: &mut Session,
     plan: &ImportPlan,
@@ -128,7 +140,7 @@ fn resolve_by_uuid(
     let mut order: Vec<String> = Vec::new();
     let mut hints: HashMap<String, Option<String>> = HashMap::new();
     for r in records {
-        let u = r.uuid.clone().expect("checked by the caller");
+        let u = r.id.as_ref().expect("checked by the caller").value.clone();
         if !hints.contains_key(&u) {
             order.push(u.clone());
         }
@@ -190,7 +202,6 @@ fn resolve_by_dn(
     plan: &ImportPlan,
     records: &[ChangeRecord],
 ) -> LResult<Vec<CsEntryChange>> {
-    let anchor_name = plan.anchor.clone().unwrap_or_else(|| DN_ANCHOR.to_owned());
     let mut out = Vec::new();
     for (written, state) in final_states(records) {
         let (current, hint) = match state {
@@ -200,11 +211,7 @@ fn resolve_by_dn(
         match current {
             Some(e) => out.extend(plan.convert(e, ObjectModification::Replace)),
             None if !plan.in_bases(&written) => {}
-            None => {
-                let mut d = plan.deletion(hint.as_deref(), &anchor_name, written.clone());
-                d.dn = written;
-                out.push(d);
-            }
+            None => out.push(plan.deletion_at(hint.as_deref(), written)),
         }
     }
     Ok(out)

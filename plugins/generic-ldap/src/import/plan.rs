@@ -258,6 +258,19 @@ impl ImportPlan {
             .unwrap_or_default()
     }
 
+    /// A `Delete` of the object that was at `dn`. With the DN as anchor, the DN names it
+    /// both ways; with an anchor attribute, its value left with the object, so the DN alone
+    /// names it (the host knows which object it held there).
+    pub fn deletion_at(&self, class_hint: Option<&str>, dn: String) -> CsEntryChange {
+        let mut d = CsEntryChange::new(&self.delete_type(class_hint), ObjectModification::Delete);
+        if self.anchor.is_none() {
+            d = d.with_anchor(DN_ANCHOR, dn.clone());
+        }
+        d.identifier = dn.clone();
+        d.dn = dn;
+        d
+    }
+
     /// A `Delete` of the object whose `anchor` is `value`.
     pub fn deletion(&self, class_hint: Option<&str>, anchor: &str, value: String) -> CsEntryChange {
         let mut d = CsEntryChange::new(&self.delete_type(class_hint), ObjectModification::Delete)
