@@ -297,3 +297,101 @@ fn describe_with_a_configuration_lists_the_discovered_schema() {
     assert_eq!(attr("active")[1..], ["Boolean", "single", "import/export"]);
     assert_eq!(attr("grp")[1..], ["String", "multi", "import/export"]);
 }
+
+/// An application written with Microsoft's Generic SQL wizard labels, typed in any case and
+/// spacing, is read as ours: `check-config` passes only if the labels reached the connector
+/// (the object type is named under "Fixed value list/Table/View/SP", the watermark column
+/// under "Water Mark Column Name"), and a full import stores the watermark the query given
+/// under "WATER MARK QUERY" returns. Two keys for one parameter are one clear error.
+#[test]
+fn check_config_reads_microsofts_wizard_labels() {
+    let t = ecma_host_tests::sql::Target::sqlite();
+    t.exec(&[
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, login VARCHAR(100) NOT NULL, modified DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        "INSERT INTO people (login) VALUES ('ann'), ('bob')",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let write = |connectivity: &str| {
+        let config = dir.path().join("c.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"[host]
+state_dir = {state:?}
+plugins_dirs = []
+plugin_files = [{plugin:?}]
+[[app]]
+name = "people"
+connector = "generic-sql"
+token = "labels-token-0123456789"
+[app.parameters.connectivity]
+"Connection string" = {url:?}
+{connectivity}
+[app.parameters.schema]
+"OBJECT TYPE DETECTION METHOD" = "Fixed Value"
+"fixed value list/table/view/sp" = "Person"
+Table = "people"
+"Anchor columns" = "id"
+[app.parameters.global]
+"delta strategy" = "Watermark"
+"WATER MARK QUERY" = "SELECT '2031-01-02 03:04:05'"
+"water_mark-column name" = "modified"
+[[app.object_type]]
+scim = "User"
+target = "Person"
+query_attributes = ["login"]
+"#,
+                state = state.display().to_string(),
+                plugin = plugin_path("generic_sql").display().to_string(),
+                url = t.url,
+            ),
+        )
+        .unwrap();
+        config
+    };
+    let run = |args: &[&str], config: &std::path::Path| {
+        let out = Command::new(exe())
+            .args(args)
+            .arg("--config")
+            .arg(config)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+
+    let config = write(
+        "\"user name\" = \"provisioning\"\n\"Command Timeout\" = \"20\"\n\"Export Type: Object Replace\" = true",
+    );
+    let (ok, text) = run(&["check-config"], &config);
+    assert!(ok, "{text}");
+    assert!(text.contains("OK (1 application(s))"), "{text}");
+    let (ok, text) = run(&["import", "people", "--full"], &config);
+    assert!(ok, "{text}");
+    assert!(text.contains("2 objects"), "{text}");
+    let watermarks = std::fs::read_to_string(state.join("apps/people/watermarks.json"))
+        .unwrap_or_else(|e| panic!("no watermark stored ({e}): {text}"));
+    assert!(
+        watermarks.contains("2031-01-02 03:04:05"),
+        "the watermark comes from the query given as WATER MARK QUERY: {watermarks}"
+    );
+
+    // Our name and Microsoft's label for one parameter: refused, naming both keys.
+    let config = write("\"Command timeout\" = \"30\"\n\"Command Timeout\" = \"40\"");
+    let (ok, text) = run(&["check-config"], &config);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(
+            "parameters 'Command Timeout' and 'Command timeout' both set 'Command timeout'; keep one"
+        ) || text.contains(
+            "parameters 'Command timeout' and 'Command Timeout' both set 'Command timeout'; keep one"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("both set").count(), 1, "one error: {text}");
+}
