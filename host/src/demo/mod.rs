@@ -89,13 +89,18 @@ pub fn prepare(dir: &Path, port: u16, target: &DemoTarget) -> anyhow::Result<Pat
         DemoTarget::Csv { plugin } => {
             let file = dir.join("users.csv");
             if !file.exists() {
-                let mut text =
-                    String::from("id,userName,givenName,surname,mail,externalId,disabled\n");
+                let mut text = String::from(
+                    "id,userName,givenName,surname,displayName,mail,externalId,disabled\n",
+                );
                 for (id, given, sur, mail) in SAMPLE_USERS {
-                    text.push_str(&format!("{id},{mail},{given},{sur},{mail},,false\n"));
+                    text.push_str(&format!(
+                        "{id},{mail},{given},{sur},{given} {sur},{mail},,false\n"
+                    ));
                 }
                 std::fs::write(&file, text)
                     .with_context(|| format!("cannot write {}", file.display()))?;
+            } else {
+                add_display_name_column(&file)?;
             }
             (
                 plugin,
@@ -130,8 +135,10 @@ target = "User"
 anchor = "id"
 query_attributes = ["userName"]
 # The database assigns `id` (the anchor, served as the SCIM id), so it is not an attribute Entra writes.
-attributes = ["userName", "givenName", "surname", "mail", "externalId"]
-core = {{ userName = "userName", externalId = "externalId", "name.givenName" = "givenName", "name.familyName" = "surname" }}
+attributes = ["userName", "givenName", "surname", "displayName", "mail", "externalId"]
+# The usual core attributes, so generic SCIM clients' creates work as Entra's do; `active` is
+# the `disabled` flag (on_disable below).
+core = {{ userName = "userName", externalId = "externalId", displayName = "displayName", "name.givenName" = "givenName", "name.familyName" = "surname", 'emails[type eq "work"].value' = "mail" }}
 on_disable = {{ set = "disabled", value = true }}
 on_delete = "delete"
 "#,
@@ -190,4 +197,24 @@ Configuration: {config}  (Ctrl-C stops the host)
         config = config.display(),
     );
     Ok((!no_serve).then_some(config))
+}
+
+/// Adds an empty `displayName` column to a demo CSV file made before the demo mapped it.
+fn add_display_name_column(file: &Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    if header
+        .split(',')
+        .any(|c| c.trim().eq_ignore_ascii_case("displayName"))
+    {
+        return Ok(());
+    }
+    let mut out = format!("{header},displayName\n");
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        out.push_str(line);
+        out.push_str(",\n");
+    }
+    std::fs::write(file, out).with_context(|| format!("cannot write {}", file.display()))
 }

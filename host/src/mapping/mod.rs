@@ -63,6 +63,13 @@ pub enum ScimTarget {
     Extension { urn: String, name: String },
     /// `resource[attr]` or `resource[attr][sub]` (core schema).
     Core { attr: String, sub: Option<String> },
+    /// `sub` of the element of multi-valued `resource[attr]` whose `type` is `kind`
+    /// (`emails[type eq "work"].value`, as Entra's mappings name them).
+    CoreElement {
+        attr: String,
+        kind: String,
+        sub: String,
+    },
     /// `resource[urn][attr]` in a non-ECMA extension (enterprise).
     Enterprise { attr: String, sub: Option<String> },
     /// Group `members[].value`.
@@ -255,25 +262,37 @@ impl TypeMapping {
                 Some(rest) => (true, rest.trim_start_matches(':')),
                 None => (false, scim_path.as_str()),
             };
+            let element = parse_element_path(path)
+                .map_err(|m| err(format!("core mapping {scim_path}: {m}")))?;
             let (top, sub) = match path.split_once('.') {
                 Some((t, s)) => (t.to_owned(), Some(s.to_owned())),
                 None => (path.to_owned(), None),
             };
-            if enterprise {
-                enterprise_names.push(top.clone());
-            } else {
-                core_names.push(top.clone());
+            let target = match element {
+                Some((attr, kind, sub)) if !enterprise => {
+                    ScimTarget::CoreElement { attr, kind, sub }
+                }
+                Some(_) => {
+                    return Err(err(format!(
+                        "core mapping {scim_path}: element paths are for core attributes"
+                    )));
+                }
+                None if enterprise => ScimTarget::Enterprise { attr: top, sub },
+                None => ScimTarget::Core { attr: top, sub },
+            };
+            match &target {
+                ScimTarget::Enterprise { attr, .. } => enterprise_names.push(attr.clone()),
+                ScimTarget::Core { attr, .. } | ScimTarget::CoreElement { attr, .. } => {
+                    core_names.push(attr.clone())
+                }
+                _ => {}
             }
             attrs.push(AttrMapping {
                 connector: attr.name.clone(),
                 data_type: attr.data_type,
                 multi_valued: false,
                 operation: attr.operation,
-                target: if enterprise {
-                    ScimTarget::Enterprise { attr: top, sub }
-                } else {
-                    ScimTarget::Core { attr: top, sub }
-                },
+                target,
             });
         }
         if let Some(members) = &cfg.members_attribute {
@@ -340,10 +359,18 @@ impl TypeMapping {
                 }
             };
         }
+        // Every attribute mapped to a core one leaves the extension empty: then it is not
+        // offered at all (an empty schema only confuses clients that fill every extension).
+        let extension = (!extension.attributes.is_empty()).then_some(extension);
         // A complex core attribute exposes only the sub-attributes that are mapped (a `name`
         // with only givenName/familyName stored must not advertise middleName & co.).
         let mut mapped_subs: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for m in &attrs {
+            if let ScimTarget::CoreElement { attr, sub, .. } = &m.target {
+                // An element is told apart by its type; clients also mark the primary one.
+                let subs = mapped_subs.entry(attr.to_lowercase()).or_default();
+                subs.extend([sub.to_lowercase(), "type".into(), "primary".into()]);
+            }
             if let ScimTarget::Core {
                 attr,
                 sub: Some(sub),
@@ -359,11 +386,34 @@ impl TypeMapping {
                     .push(sub.to_lowercase());
             }
         }
+        // Elements chosen by type: the type's canonical values are the mapped kinds, so a
+        // client learns from /Schemas which elements the application stores.
+        let mut mapped_kinds: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for m in &attrs {
+            if let ScimTarget::CoreElement { attr, kind, .. } = &m.target {
+                mapped_kinds
+                    .entry(attr.to_lowercase())
+                    .or_default()
+                    .push(kind.clone());
+            }
+        }
         let narrow = |mut schema: ecma_scim::SchemaDef| {
             for a in &mut schema.attributes {
                 if let Some(subs) = mapped_subs.get(&a.name.to_lowercase()) {
                     a.sub_attributes
                         .retain(|s| subs.contains(&s.name.to_lowercase()));
+                }
+                if let Some(kinds) = mapped_kinds.get(&a.name.to_lowercase()) {
+                    for s in &mut a.sub_attributes {
+                        if s.name.eq_ignore_ascii_case("type") {
+                            s.canonical_values = kinds.clone();
+                        }
+                        // Which element is primary is not stored: accepted (Entra sends it)
+                        // and ignored, as readOnly values in requests are (RFC 7643 §7).
+                        if s.name.eq_ignore_ascii_case("primary") {
+                            s.mutability = ecma_scim::Mutability::ReadOnly;
+                        }
+                    }
                 }
             }
             schema
@@ -380,8 +430,10 @@ impl TypeMapping {
                     "/Users",
                     "Users of the connected application",
                     narrow(core_user_schema().select(&names)),
-                )
-                .with_extension(extension, false);
+                );
+                if let Some(extension) = extension {
+                    rt = rt.with_extension(extension, false);
+                }
                 if !enterprise_names.is_empty() {
                     let names: Vec<&str> = enterprise_names.iter().map(String::as_str).collect();
                     rt = rt.with_extension(narrow(enterprise_user_schema().select(&names)), false);
@@ -391,13 +443,16 @@ impl TypeMapping {
             ScimKind::Group => {
                 let mut names: Vec<&str> = core_names.iter().map(String::as_str).collect();
                 names.push("displayName");
-                ResourceTypeDef::new(
+                let rt = ResourceTypeDef::new(
                     "Group",
                     "/Groups",
                     "Groups of the connected application",
                     narrow(core_group_schema().select(&names)),
-                )
-                .with_extension(extension, false)
+                );
+                match extension {
+                    Some(extension) => rt.with_extension(extension, false),
+                    None => rt,
+                }
             }
         };
         let schema_type = {
@@ -457,6 +512,14 @@ impl TypeMapping {
                     (attr.urn == CORE_USER_URN || attr.urn == CORE_GROUP_URN)
                         && attr.attr.eq_ignore_ascii_case(a)
                         && eq_opt(&attr.sub_attr, sub)
+                }
+                ScimTarget::CoreElement { attr: a, sub, .. } => {
+                    (attr.urn == CORE_USER_URN || attr.urn == CORE_GROUP_URN)
+                        && attr.attr.eq_ignore_ascii_case(a)
+                        && attr
+                            .sub_attr
+                            .as_deref()
+                            .is_none_or(|s| s.eq_ignore_ascii_case(sub))
                 }
                 ScimTarget::Enterprise { attr: a, sub } => {
                     attr.urn.eq_ignore_ascii_case(ENTERPRISE_USER_URN)
@@ -529,6 +592,23 @@ impl TypeMapping {
                         sub.as_deref(),
                         to_json(values, false, m.data_type, dn_to_id),
                     );
+                }
+                ScimTarget::CoreElement { attr, kind, sub } => {
+                    let value = to_json(values, false, m.data_type, dn_to_id);
+                    let list = out
+                        .entry(attr.clone())
+                        .or_insert_with(|| Json::Array(Vec::new()));
+                    if let Json::Array(items) = list {
+                        let at = items.iter().position(|e| element_is(e, kind));
+                        let element = match at {
+                            Some(i) => &mut items[i],
+                            None => {
+                                items.push(json!({ "type": kind }));
+                                items.last_mut().expect("just pushed")
+                            }
+                        };
+                        element[sub.as_str()] = value;
+                    }
                 }
                 ScimTarget::Enterprise { attr, sub } => {
                     let v = if attr == "manager" {
@@ -631,6 +711,9 @@ impl TypeMapping {
                     get_ci(resource, urn).and_then(|e| get_ci(e, name))
                 }
                 ScimTarget::Core { attr, sub } => get_path(resource, attr, sub.as_deref()),
+                ScimTarget::CoreElement { attr, kind, sub } => get_ci(resource, attr)
+                    .and_then(|list| element_of(list, kind))
+                    .and_then(|e| get_ci(e, sub)),
                 ScimTarget::Enterprise { attr, sub } => get_ci(resource, ENTERPRISE_USER_URN)
                     .and_then(|e| get_path(e, attr, sub.as_deref())),
                 ScimTarget::Members => get_ci(resource, "members"),
@@ -647,6 +730,61 @@ impl TypeMapping {
         }
         Ok(record)
     }
+}
+
+/// `attr[type eq "kind"].sub` → (attr, kind, sub); `None` for a path without a filter.
+fn parse_element_path(path: &str) -> Result<Option<(String, String, String)>, String> {
+    let Some((attr, rest)) = path.split_once('[') else {
+        return Ok(None);
+    };
+    let bad = || format!("expected attr[type eq \"kind\"].sub, got '{path}'");
+    let (filter, sub) = rest.split_once(']').ok_or_else(bad)?;
+    let sub = sub
+        .strip_prefix('.')
+        .filter(|s| !s.is_empty())
+        .ok_or_else(bad)?;
+    let mut words = filter.splitn(3, char::is_whitespace);
+    let (Some(on), Some(op), Some(kind)) = (words.next(), words.next(), words.next()) else {
+        return Err(bad());
+    };
+    let kind = kind.trim().trim_matches('"');
+    if !on.eq_ignore_ascii_case("type") || !op.eq_ignore_ascii_case("eq") || kind.is_empty() {
+        return Err(format!(
+            "only elements chosen by type are mapped (attr[type eq \"kind\"].sub), got '{path}'"
+        ));
+    }
+    Ok(Some((
+        attr.trim().to_owned(),
+        kind.to_owned(),
+        sub.to_owned(),
+    )))
+}
+
+/// Whether an element of a multi-valued attribute has type `kind`.
+fn element_is(e: &Json, kind: &str) -> bool {
+    get_ci(e, "type")
+        .and_then(Json::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+}
+
+/// The element of type `kind`; when no element carries a type at all (a generic client
+/// sending `emails: [{"value": …}]`), the primary element, or the only one.
+fn element_of<'a>(list: &'a Json, kind: &str) -> Option<&'a Json> {
+    let items = list.as_array()?;
+    if let Some(e) = items.iter().find(|e| element_is(e, kind)) {
+        return Some(e);
+    }
+    if items.iter().any(|e| get_ci(e, "type").is_some()) {
+        return None;
+    }
+    items
+        .iter()
+        .find(|e| get_ci(e, "primary").and_then(Json::as_bool) == Some(true))
+        .or(if items.len() == 1 {
+            items.first()
+        } else {
+            None
+        })
 }
 
 /// A stored flag as a boolean, whatever type the target keeps it in.
