@@ -50,6 +50,16 @@ pub fn normalise(value: &str) -> String {
     value.to_lowercase()
 }
 
+/// The text a value is indexed (and looked up) by: binary values in the base64 form SCIM
+/// shows them in, never as lossy UTF-8 (which would merge distinct values).
+pub fn index_text(v: &plugin_api::model::Value) -> String {
+    use base64::Engine as _;
+    match v {
+        plugin_api::model::Value::Binary(b) => base64::engine::general_purpose::STANDARD.encode(b),
+        other => other.as_text(),
+    }
+}
+
 impl Snapshot {
     pub fn new(indexed: &[String]) -> Self {
         let indexed: Vec<String> = indexed.iter().map(|a| a.to_lowercase()).collect();
@@ -108,7 +118,7 @@ impl Snapshot {
             .record
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(attr))
-            .map(|(_, vs)| vs.iter().map(|v| normalise(&v.as_text())).collect())
+            .map(|(_, vs)| vs.iter().map(|v| normalise(&index_text(v))).collect())
             .unwrap_or_default()
     }
 

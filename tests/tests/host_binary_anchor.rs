@@ -32,6 +32,7 @@ const CAROL_ID: [u8; 16] = [
 const ALICE_SCIM_ID: &str = "_wD-gCooXMMooKHiKfCMAQ";
 const ALICE_BASE64: &str = "/wD+gCooXMMooKHiKfCMAQ==";
 const BOB_SCIM_ID: &str = "_gD_gSooXMMooKHiKfCMAQ";
+const BOB_BASE64: &str = "/gD/gSooXMMooKHiKfCMAQ==";
 const CAROL_SCIM_ID: &str = "-_8A_j4rLz_8gAD__v0qXA";
 const CAROL_BASE64: &str = "+/8A/j4rLz/8gAD//v0qXA==";
 
@@ -173,5 +174,20 @@ async fn a_binary_anchor_is_a_base64url_id_through_entras_flow() {
         .await;
     assert_eq!(r.status, 204, "{:?}", r.body);
     assert!(blocking(|| s.read(&carol)).is_none(), "carol deleted");
+
+    // Bob comes back with his own bytes while alice, whose bytes read the same as lossy
+    // text, exists: a create, not a 409.
+    let r = host
+        .request(
+            "POST",
+            APP,
+            "/Users",
+            Some(json!({"schemas": [CORE, EXT], "userName": "bob",
+                EXT: {BINARY_ID_ATTR: BOB_BASE64, "cn": "Bob", "sn": "B"}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["id"], BOB_SCIM_ID, "{:?}", r.body);
+    assert_eq!(blocking(|| s.binary_id(&bob)), Some(BOB_ID.to_vec()));
     host.stop().await;
 }

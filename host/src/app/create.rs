@@ -30,13 +30,26 @@ impl Application {
         let _creates = self.object_locks.creates(&t.object_type).await;
         let snap = self.caches[idx].snapshot();
         // Matching attributes (and the anchor) must be unique: Entra expects 409 uniqueness.
-        for attr in std::iter::once(&t.anchor).chain(&t.query_attributes) {
-            for v in record.get(attr).into_iter().flatten() {
-                if snap
-                    .lookup(attr, &v.as_text())
+        // A binary anchor is compared exactly, as the id it becomes (base64url is
+        // case-sensitive); text anchors and matching attributes through their
+        // case-insensitive index.
+        for v in record.get(&t.anchor).into_iter().flatten() {
+            let id = t.anchor_form.id_of(v);
+            let taken = if t.anchor_form.is_binary() {
+                snap.get(&id).is_some()
+            } else {
+                snap.lookup(&t.anchor, &id)
                     .is_some_and(|ids| !ids.is_empty())
-                {
-                    return Err(errors::already_exists(&rt.name, attr, &v.as_text()));
+            };
+            if taken {
+                return Err(errors::already_exists(&rt.name, &t.anchor, &id));
+            }
+        }
+        for attr in t.query_attributes.iter().filter(|q| **q != t.anchor) {
+            for v in record.get(attr).into_iter().flatten() {
+                let text = crate::cache::index_text(v);
+                if snap.lookup(attr, &text).is_some_and(|ids| !ids.is_empty()) {
+                    return Err(errors::already_exists(&rt.name, attr, &text));
                 }
             }
         }
