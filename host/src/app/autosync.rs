@@ -17,6 +17,16 @@ enum Due {
     ReRead,
 }
 
+impl Due {
+    fn label(self) -> &'static str {
+        match self {
+            Due::FirstImport => "full",
+            Due::Scheduled => "scheduled (delta where possible)",
+            Due::ReRead => "re-read",
+        }
+    }
+}
+
 /// How long the host waits after a request to re-read the target, so that a burst of
 /// ambiguous export outcomes gives one import, not one per request.
 const RECONCILE_DELAY: Duration = Duration::from_secs(2);
@@ -70,6 +80,10 @@ impl Application {
             } else {
                 due
             };
+            self.history.scheduled(
+                wait.map(super::render::rfc3339_in),
+                wait.map(|_| after_timer.label()),
+            );
             let timer = async {
                 match wait {
                     Some(w) => tokio::time::sleep(w).await,

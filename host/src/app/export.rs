@@ -61,6 +61,7 @@ impl Application {
             .await
             .map_err(|e| {
                 metrics::counter!("ecma_export_results_total", "app" => self.name.clone(), "code" => format!("{:?}", e.kind)).increment(1);
+                self.history.exported(&format!("{:?}", e.kind));
                 tracing::warn!(app = %self.name, op = %kind, "export call failed: {}", e);
                 if outcome_unknown(&e) {
                     let why = format!("a {kind} export failed with an unknown outcome ({})", e.message);
@@ -76,6 +77,7 @@ impl Application {
             .find(|r| r.identifier == identifier)
             .ok_or_else(errors::no_export_result)?;
         metrics::counter!("ecma_export_results_total", "app" => self.name.clone(), "code" => format!("{:?}", result.code)).increment(1);
+        self.history.exported(&format!("{:?}", result.code));
         tracing::info!(app = %self.name, op = %kind, code = ?result.code, "export");
         export_result_to_scim(&result)?;
         Ok(result)

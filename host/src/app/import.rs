@@ -60,9 +60,16 @@ pub enum ImportMode {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     pub full: bool,
+    /// Objects read.
     pub objects: u64,
+    /// Of those, objects the cache did not hold, held differently, or held the same.
+    pub added: u64,
+    pub changed: u64,
+    pub unchanged: u64,
     pub deleted: u64,
     pub errors: u64,
+    /// The first entry error's text.
+    pub first_error: Option<String>,
     pub millis: u128,
 }
 
@@ -74,6 +81,7 @@ impl Application {
         let _one_at_a_time = self.import_lock.lock().await;
         self.importing.store(true, Ordering::Release);
         let started = Instant::now();
+        let started_at = super::render::now_rfc3339();
         self.progress.store(0, Ordering::Relaxed);
         let result = self.import_all(mode, dry_run).await;
         self.importing.store(false, Ordering::Release);
@@ -110,10 +118,26 @@ impl Application {
                 tracing::warn!(app = %self.name, "import failed, keeping the old cache: {e}");
             }
         }
-        result.map(|mut s| {
+        let result = result.map(|mut s| {
             s.millis = elapsed.as_millis();
             s
-        })
+        });
+        if !dry_run {
+            let record = match &result {
+                Ok(s) => super::history::ImportRecord::of(started_at, s, None),
+                Err(e) => super::history::ImportRecord::of(
+                    started_at,
+                    &ImportSummary {
+                        full: mode == ImportMode::Full,
+                        millis: elapsed.as_millis(),
+                        ..ImportSummary::default()
+                    },
+                    Some(e.to_string()),
+                ),
+            };
+            self.history.import_finished(record, result.is_ok());
+        }
+        result
     }
 
     async fn import_all(&self, mode: ImportMode, dry_run: bool) -> Result<ImportSummary, AppError> {

@@ -33,6 +33,7 @@ mod backend;
 mod create;
 mod delete;
 mod export;
+mod history;
 mod import;
 mod locks;
 mod parameters;
@@ -43,6 +44,7 @@ mod reread_queue;
 mod update;
 
 pub use crate::errors::IMPORTING_MESSAGE;
+pub use history::{History, ImportRecord};
 pub use import::{ImportMode, ImportSummary};
 pub use parameters::{Validation, connector_parameters, validate_with_connector};
 pub use render::now_rfc3339;
@@ -85,6 +87,8 @@ pub struct Application {
     /// Whether the connector reads single objects (FullObject import); cleared the first
     /// time it answers `Unsupported`.
     full_object_import: AtomicBool,
+    /// What it has done ([`history`]).
+    history: history::HistoryLog,
 }
 
 /// Why an application's connector cannot be used: it is not among the loaded plugins.
@@ -224,6 +228,7 @@ impl Application {
             reconcile: tokio::sync::Notify::new(),
             pending_rereads: Mutex::default(),
             full_object_import: AtomicBool::new(true),
+            history: history::HistoryLog::default(),
         })
     }
 

@@ -93,6 +93,13 @@ fn version_of(resource: &Json) -> String {
     format!("W/\"{:016x}\"", h.finish())
 }
 
+/// The time `after` from now, RFC 3339 in UTC.
+pub fn rfc3339_in(after: std::time::Duration) -> String {
+    (time::OffsetDateTime::now_utc() + after)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
