@@ -324,15 +324,20 @@ fn generic_ldap_export_passes_check_config_and_serves_entra_on_slapd() {
         "Anchor = \"DN\"",
         "target = \"inetOrgPerson\"",
         "anchor = \"dn\"",
-        "dn_attribute = \"dn\"",
         "query_attributes = [\"dn\"]",
         "single_value = [\"uid\", \"cn\", \"sn\", \"mail\"]",
     ] {
         assert!(toml.contains(expected), "missing {expected}:\n{toml}");
     }
     assert!(!toml.contains("userPassword\"]"), "{toml}");
+    // `-dn-` is served as Microsoft's host serves it: not renamed, not a DN attribute, and no
+    // Entra mapping to change.
+    assert!(!toml.contains("dn_attribute ="), "{toml}");
+    assert!(!toml.contains("\"-dn-\""), "{toml}");
+    assert!(!report.contains("must target ...:User:dn"), "{report}");
     for expected in [
-        "-dn-",
+        "-dn- names the DN on create",
+        "Entra's mapping to it stays",
         "_distinguishedName",
         "attribute userPassword",
         "`DIRECTORY_TOKEN`",
@@ -358,12 +363,13 @@ fn generic_ldap_export_passes_check_config_and_serves_entra_on_slapd() {
                 "/Users",
                 Some(
                     json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
-                    EXT: {"dn": dn, "uid": "migrated", "cn": "Migrated User", "sn": "User",
+                    EXT: {"-dn-": dn, "uid": "migrated", "cn": "Migrated User", "sn": "User",
                           "mail": "migrated@example.com", "objectClass": ["inetOrgPerson"]}}),
                 ),
             )
             .await;
         assert_eq!(status, 201, "{created}");
+        assert_eq!(created[EXT]["-dn-"], dn, "{created}");
         let id = created["id"].as_str().unwrap().to_owned();
         let found = entra.find("dn", dn).await;
         assert_eq!(found["totalResults"], 1, "{found}");
@@ -432,4 +438,99 @@ fn a_file_that_is_not_an_export_is_one_clear_error_and_outputs_are_not_overwritt
         std::fs::read_to_string(dir.path().join("ecma-host.toml")).unwrap(),
         "# mine"
     );
+}
+
+/// Migration's name table and the Generic SQL connector's own aliases (Microsoft's labels it
+/// accepts in a configuration) say the same: a label the connector accepts becomes, in a
+/// migration, that same parameter on that same page; a label whose value migration has to
+/// convert (a DSN file, a .NET date format, a join condition) is no alias; and every alias has
+/// a row, so a migrated export never reports as unknown a field the connector would take.
+#[test]
+fn the_name_table_agrees_with_the_generic_sql_connectors_aliases() {
+    use ecma_host::migrate::names::{Connector, NAME_TABLE, OurPage, Rule, Special};
+    use plugin_api::host::ConnectorPlugin;
+    use plugin_api::model::{ConfigPage, ConfigParameterDefinition, ConfigParameters};
+
+    let plugin = ecma_host_tests::sql::connector::load();
+    let empty = ConfigParameters::new();
+    let pages = [
+        (ConfigPage::Connectivity, 1),
+        (ConfigPage::Schema, 1),
+        (ConfigPage::Schema, 2),
+        (ConfigPage::Schema, 3),
+        (ConfigPage::Schema, 4),
+        (ConfigPage::Schema, 5),
+        (ConfigPage::Global, 1),
+        (ConfigPage::RunStep, 1),
+    ];
+    let mut defs: Vec<(ConfigPage, ConfigParameterDefinition)> = Vec::new();
+    for (page, n) in pages {
+        for d in plugin.config_parameters(&empty, page, n).unwrap() {
+            if !defs.iter().any(|(_, e)| e.name == d.name) {
+                defs.push((page, d));
+            }
+        }
+    }
+    let page_of = |p: OurPage| match p {
+        OurPage::Connectivity => ConfigPage::Connectivity,
+        OurPage::Global => ConfigPage::Global,
+        OurPage::Schema => ConfigPage::Schema,
+        OurPage::RunStep => ConfigPage::RunStep,
+        OurPage::Partition => ConfigPage::Partition,
+        OurPage::Capabilities => ConfigPage::Capabilities,
+    };
+    let rows: Vec<_> = NAME_TABLE
+        .iter()
+        .filter(|r| r.connector == Connector::GenericSql)
+        .collect();
+    for row in &rows {
+        if !row.ours.is_empty() {
+            let (page, _) = defs
+                .iter()
+                .find(|(_, d)| d.name == row.ours)
+                .unwrap_or_else(|| panic!("'{}' is no parameter of the connector", row.ours));
+            assert_eq!(
+                *page,
+                page_of(row.our_page),
+                "'{}' is written on another page than the connector's",
+                row.ours
+            );
+        }
+        let named: Vec<&str> = defs
+            .iter()
+            .filter(|(_, d)| d.is_named(row.microsoft))
+            .map(|(_, d)| d.name.as_str())
+            .collect();
+        match row.rule {
+            // The same value under the same parameter (at most Microsoft's value words or a
+            // checkbox, which the connector reads too; `domain\user` is the one user value
+            // migration looks at).
+            Rule::Same
+            | Rule::Checkbox
+            | Rule::Secret
+            | Rule::Choice(_)
+            | Rule::Special(Special::SqlUser) => assert!(
+                named.is_empty() || named == [row.ours],
+                "'{}' is '{}' to migration but {named:?} to the connector",
+                row.microsoft,
+                row.ours
+            ),
+            Rule::Special(_) | Rule::NotCarried(_) => assert!(
+                named.is_empty(),
+                "the connector takes '{}' as {named:?}, but migration converts or drops its value",
+                row.microsoft
+            ),
+        }
+    }
+    for (_, d) in &defs {
+        for alias in &d.aliases {
+            let label = ConfigParameterDefinition::string(alias, "", "");
+            assert!(
+                rows.iter()
+                    .any(|r| r.ours == d.name && label.is_named(r.microsoft)),
+                "the connector's alias '{alias}' of '{}' has no row in the name table",
+                d.name
+            );
+        }
+    }
 }

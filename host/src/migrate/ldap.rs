@@ -2,7 +2,7 @@
 //! Schema section implies for the connector (object classes, anchor, containers).
 
 use super::export::{MsParameter, RunProfile};
-use super::names::{Connector, OurPage, Special, attribute_name};
+use super::names::{Connector, OurPage, Special, attribute_name, is_dn_pseudo};
 use super::plan::{AppPlan, Context, OutValue, shown};
 
 pub fn special(s: Special, p: &MsParameter, plan: &mut AppPlan) {
@@ -87,7 +87,11 @@ pub fn finish(ctx: &Context<'_>, plan: &mut AppPlan) {
         .find(|a| a.is_anchor)
     {
         let ours = attribute_name(Connector::GenericLdap, &anchor.name);
-        let value = if ours == "dn" { "DN" } else { ours };
+        let value = if ours == "dn" || is_dn_pseudo(ours) {
+            "DN"
+        } else {
+            ours
+        };
         plan.set(
             OurPage::Global,
             "Anchor",
@@ -120,11 +124,15 @@ pub fn finish(ctx: &Context<'_>, plan: &mut AppPlan) {
             .flat_map(|e| e.attributes.iter())
             .any(|a| a.name.eq_ignore_ascii_case(name))
     };
-    if mentions("-dn-") {
-        plan.note(
-            "attribute -dn-",
-            "Entra's mapping to urn:ietf:params:scim:schemas:extension:ECMA2Host:2.0:User:-dn- must target ...:User:dn instead (the DN attribute of our LDAP connector)",
-        );
+    if entries
+        .iter()
+        .flat_map(|e| e.attributes.iter())
+        .any(|a| is_dn_pseudo(&a.name))
+    {
+        plan.carried.push(super::plan::Carried {
+            from: "attribute -dn-".into(),
+            to: "served as it is: ...:ECMA2Host:2.0:User:-dn- names the DN on create and is returned on reads; a change renames the entry unless the DN is the anchor (the SCIM id would change); Entra's mapping to it stays".into(),
+        });
     }
     if mentions("_distinguishedName") {
         plan.note(

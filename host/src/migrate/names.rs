@@ -4,6 +4,14 @@
 //! references and Entra's provisioning tutorials show them; they are compared without case and
 //! without spaces, and per-object-type fields ("User:Table/View/SP") are looked up without
 //! their type prefix. Where a label and our name differ, the TOML gets ours.
+//!
+//! The connectors also accept Microsoft's labels where a value under them means the same
+//! (their parameters' aliases). Migration keeps its own table rather than asking the loaded
+//! connector: it runs before connectors are installed, and most rows convert a value, pick a
+//! parameter by run step, or report what has no counterpart. The two must agree, and
+//! `tests/tests/host_migrate.rs` holds this table to the Generic SQL connector's aliases: an
+//! alias becomes that same parameter on that same page here, and a label whose value is
+//! converted here is no alias there.
 
 use super::export::{MsPage, RunProfile};
 
@@ -139,13 +147,25 @@ const fn step(
     ours: &'static str,
     rule: Rule,
 ) -> NameMapping {
+    step_to(profile, microsoft, ours, OurPage::RunStep, rule)
+}
+
+/// A run-step field whose counterpart lives on another of our pages (Microsoft asks for the
+/// multi-valued table and the delta's columns per run step; we, once).
+const fn step_to(
+    profile: RunProfile,
+    microsoft: &'static str,
+    ours: &'static str,
+    our_page: OurPage,
+    rule: Rule,
+) -> NameMapping {
     NameMapping {
         connector: Connector::GenericSql,
         page: MsPage::RunStep,
         profile: Some(profile),
         microsoft,
         ours,
-        our_page: OurPage::RunStep,
+        our_page,
         rule,
     }
 }
@@ -400,36 +420,41 @@ pub const NAME_TABLE: &[NameMapping] = &[
         "",
         Rule::Special(Special::RunStepObject),
     ),
-    step(
+    step_to(
         Full,
         "Name of Multi-Valued table/views",
         "Multi-valued table",
+        OurPage::Schema,
         Rule::Same,
     ),
-    step(
+    step_to(
         Full,
         "Join condition",
         "Multi-valued join column",
+        OurPage::Schema,
         Rule::Special(Special::JoinCondition),
     ),
     step(Full, "SQL Query", "Import query", Rule::Same),
     step(Delta, "SQL Query", "Delta import query", Rule::Same),
-    step(
+    step_to(
         Delta,
         "Water Mark Column Name",
         "Watermark column",
+        OurPage::Global,
         Rule::Same,
     ),
-    step(
+    step_to(
         Delta,
         "History Table or Snapshot database name",
         "Change table",
+        OurPage::Global,
         Rule::Same,
     ),
-    step(
+    step_to(
         Delta,
         "Change Type attribute",
         "Change table type column",
+        OurPage::Global,
         Rule::Same,
     ),
     step(Delta, "Snapshot", "", Rule::NotCarried(WINDOWS_ONLY_SQL)),
@@ -616,10 +641,11 @@ pub fn lookup(
 }
 
 /// Attribute names Microsoft's hosts expose that ecma-host's connectors name otherwise.
+/// Microsoft's DN pseudo-attribute `-dn-` is not one of them: the host serves it under that
+/// name in the ECMA2Host extension (see [`is_dn_pseudo`]).
 pub const ATTRIBUTE_NAMES: &[(Connector, &str, &str)] = &[
-    // Microsoft's DN pseudo-attribute and OpenLDAP's query attribute for it: the LDAP
-    // connector's DN attribute (when the DN is the anchor) is `dn`.
-    (Connector::GenericLdap, "-dn-", "dn"),
+    // The query attribute Microsoft's LDAP connector offers for the DN: the LDAP connector's
+    // DN attribute is `dn`.
     (Connector::GenericLdap, "_distinguishedName", "dn"),
 ];
 
@@ -630,6 +656,22 @@ pub fn attribute_name(connector: Connector, name: &str) -> &str {
         .find(|(c, ms, _)| *c == connector && ms.eq_ignore_ascii_case(name))
         .map(|(_, _, ours)| *ours)
         .unwrap_or(name)
+}
+
+/// Whether `name` is Microsoft's DN pseudo-attribute, which ecma-host serves as Microsoft's
+/// host does (`-dn-` in the ECMA2Host extension, for connectors with LDAP-style DNs: a create
+/// names the DN with it, a change renames, reads return it): Entra's mappings to it stay.
+pub fn is_dn_pseudo(name: &str) -> bool {
+    name.eq_ignore_ascii_case(crate::mapping::DN_ATTRIBUTE)
+}
+
+/// The connector attribute that stands for `-dn-` where the DN is the anchor or a matching
+/// attribute (whose values are the DN): the LDAP connector's `dn`.
+pub fn dn_pseudo_attribute(connector: Connector) -> Option<&'static str> {
+    match connector {
+        Connector::GenericLdap => Some("dn"),
+        Connector::GenericSql => None,
+    }
 }
 
 #[cfg(test)]

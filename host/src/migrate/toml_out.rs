@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use crate::config::{Deprovision, DeprovisionKeyword, ObjectTypeConfig};
 
+use super::names::Connector;
 use super::plan::{AppPlan, OutValue};
 
 fn quote(s: &str) -> String {
@@ -90,11 +91,11 @@ fn app_table(out: &mut String, app: &AppPlan) {
         }
     }
     for ot in &app.object_types {
-        object_type(out, ot);
+        object_type(out, ot, app.connector);
     }
 }
 
-fn object_type(out: &mut String, ot: &ObjectTypeConfig) {
+fn object_type(out: &mut String, ot: &ObjectTypeConfig, connector: Option<Connector>) {
     let _ = writeln!(out, "\n[[app.object_type]]");
     let _ = writeln!(out, "scim = {}", quote(&format!("{:?}", ot.scim)));
     let _ = writeln!(out, "target = {}", quote(&ot.target));
@@ -107,6 +108,12 @@ fn object_type(out: &mut String, ot: &ObjectTypeConfig) {
     match &ot.dn_attribute {
         Some(d) => {
             let _ = writeln!(out, "dn_attribute = {}", quote(d));
+        }
+        None if connector == Some(Connector::GenericLdap) => {
+            let _ = writeln!(
+                out,
+                "# no dn_attribute: a create's -dn- names the DN, else the connector's DN template"
+            );
         }
         None => {
             let _ = writeln!(
