@@ -39,6 +39,8 @@ pub struct AbiCapabilities {
     pub import_max_page_size: u32,
     pub export_default_batch_size: u32,
     pub export_max_batch_size: u32,
+    /// Appended in 0.6.0 (see `VERSIONING.md`).
+    pub delta_sees_deletes: bool,
 }
 
 impl From<m::ConnectorInfo> for AbiInfo {
@@ -89,6 +91,7 @@ impl From<m::Capabilities> for AbiCapabilities {
             import_max_page_size: c.import_max_page_size,
             export_default_batch_size: c.export_default_batch_size,
             export_max_batch_size: c.export_max_batch_size,
+            delta_sees_deletes: c.delta_sees_deletes,
         }
     }
 }
@@ -117,6 +120,7 @@ impl From<AbiCapabilities> for m::Capabilities {
             import_max_page_size: c.import_max_page_size,
             export_default_batch_size: c.export_default_batch_size,
             export_max_batch_size: c.export_max_batch_size,
+            delta_sees_deletes: c.delta_sees_deletes,
         }
     }
 }
@@ -180,6 +184,7 @@ mod tests {
                 import_max_page_size: 2,
                 export_default_batch_size: 3,
                 export_max_batch_size: u32::MAX,
+                delta_sees_deletes: !d.delta_sees_deletes,
             });
         }
     }

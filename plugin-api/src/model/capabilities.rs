@@ -128,7 +128,8 @@ impl Wire for Normalizations {
 }
 
 /// The 17 members of ECMA2's `MACapabilities`, plus the import/export page sizes that ECMA2
-/// exposes as `ImportDefaultPageSize`/`ImportMaxPageSize`/`ExportDefaultPageSize`/`ExportMaxPageSize`.
+/// exposes as `ImportDefaultPageSize`/`ImportMaxPageSize`/`ExportDefaultPageSize`/`ExportMaxPageSize`,
+/// plus one property ECMA2 leaves to documentation: whether delta imports see deletes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
     pub distinguished_name_style: DnStyle,
@@ -152,11 +153,18 @@ pub struct Capabilities {
     pub import_max_page_size: u32,
     pub export_default_batch_size: u32,
     pub export_max_batch_size: u32,
+    /// Whether the connector's delta import reports objects deleted in the target (a change
+    /// log does; a last-modified watermark cannot). When false, the host reconciles deletes
+    /// with scheduled full imports and `check-config` warns when none are scheduled.
+    /// Not part of ECMA2; false unless the connector says so, because a host that wrongly
+    /// believes deletes are seen serves deleted objects until it restarts.
+    pub delta_sees_deletes: bool,
 }
 
 impl Default for Capabilities {
     /// ECMA2's constructor defaults: ObjectRename, DeltaImport, ConcurrentOperation,
     /// DeleteAddAsReplace and all `Support*` true; the rest false; ObjectConfirmation Normal.
+    /// `delta_sees_deletes` (not ECMA2's) is false.
     fn default() -> Self {
         Self {
             distinguished_name_style: DnStyle::Generic,
@@ -180,6 +188,7 @@ impl Default for Capabilities {
             import_max_page_size: 10_000,
             export_default_batch_size: 1,
             export_max_batch_size: 1_000,
+            delta_sees_deletes: false,
         }
     }
 }
