@@ -464,6 +464,8 @@ impl Connector for CsvConnector {
             distinguished_name_style: DnStyle::Generic,
             object_rename: false,
             delta_import: false,
+            // No delta import at all: every import reads the whole file, deletes included.
+            delta_sees_deletes: false,
             concurrent_operation: false,
             delete_add_as_replace: false,
             export_type: ExportType::AttributeUpdate,

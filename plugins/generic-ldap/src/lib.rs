@@ -160,50 +160,59 @@ impl GenericLdap {
     }
 
     fn delta_strategy(&mut self) -> LResult<Option<DeltaStrategy>> {
-        let settings = self.session.settings.clone();
-        let exists = |s: &mut Session, base: &str| -> LResult<bool> {
-            match search::search_all(
-                s,
-                base,
-                ldap3::Scope::Base,
-                "(objectClass=*)",
-                &["1.1".into()],
-            ) {
-                Ok(v) => Ok(!v.is_empty()),
-                Err(LdapFailure::Result { rc: 32 | 50, .. }) => Ok(false),
-                Err(e) => Err(e),
-            }
-        };
-        Ok(match settings.delta {
-            DeltaChoice::None => None,
-            DeltaChoice::Accesslog => Some(DeltaStrategy::Accesslog),
-            DeltaChoice::ContentSync => Some(DeltaStrategy::ContentSync),
-            DeltaChoice::Changelog => Some(DeltaStrategy::Changelog),
-            DeltaChoice::ModifyTimestamp => Some(DeltaStrategy::ModifyTimestamp),
-            DeltaChoice::Auto => {
-                let root = self.session.root()?.clone();
-                // Content sync reports deletes as entry UUIDs, so it needs them as the anchor.
-                let uuid_anchor = self
-                    .anchor()?
-                    .is_some_and(|a| a.eq_ignore_ascii_case("entryUUID"));
-                let s = &mut self.session;
-                Some(match root.vendor {
-                    Vendor::OpenLdap if exists(s, &settings.accesslog_dn)? => {
-                        DeltaStrategy::Accesslog
-                    }
-                    Vendor::Ds389 | Vendor::OpenDj if exists(s, &settings.changelog_dn)? => {
-                        DeltaStrategy::Changelog
-                    }
-                    // 389 DS's sync UUIDs are nsUniqueIds, never entryUUIDs: OpenLDAP only.
-                    Vendor::OpenLdap
-                        if uuid_anchor && root.supports_control(conn::OID_SYNC_REQUEST) =>
-                    {
-                        DeltaStrategy::ContentSync
-                    }
-                    _ => DeltaStrategy::ModifyTimestamp,
-                })
-            }
-        })
+        delta_strategy(&mut self.session)
+    }
+}
+
+/// The delta strategy these settings choose on this server (`Auto` asks the server).
+fn delta_strategy(session: &mut Session) -> LResult<Option<DeltaStrategy>> {
+    let settings = session.settings.clone();
+    let exists = |s: &mut Session, base: &str| -> LResult<bool> {
+        match search::search_all(
+            s,
+            base,
+            ldap3::Scope::Base,
+            "(objectClass=*)",
+            &["1.1".into()],
+        ) {
+            Ok(v) => Ok(!v.is_empty()),
+            Err(LdapFailure::Result { rc: 32 | 50, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    };
+    Ok(match settings.delta {
+        DeltaChoice::Auto => {
+            let root = session.root()?.clone();
+            // Content sync reports deletes as entry UUIDs, so it needs them as the anchor.
+            let uuid_anchor = anchor_for(&settings, Some(&root))
+                .is_some_and(|a| a.eq_ignore_ascii_case("entryUUID"));
+            let s = session;
+            Some(match root.vendor {
+                Vendor::OpenLdap if exists(s, &settings.accesslog_dn)? => DeltaStrategy::Accesslog,
+                Vendor::Ds389 | Vendor::OpenDj if exists(s, &settings.changelog_dn)? => {
+                    DeltaStrategy::Changelog
+                }
+                // 389 DS's sync UUIDs are nsUniqueIds, never entryUUIDs: OpenLDAP only.
+                Vendor::OpenLdap
+                    if uuid_anchor && root.supports_control(conn::OID_SYNC_REQUEST) =>
+                {
+                    DeltaStrategy::ContentSync
+                }
+                _ => DeltaStrategy::ModifyTimestamp,
+            })
+        }
+        chosen => explicit_delta_strategy(chosen),
+    })
+}
+
+/// The strategy a choice other than `Auto` names (`None`: no delta import).
+fn explicit_delta_strategy(choice: DeltaChoice) -> Option<DeltaStrategy> {
+    match choice {
+        DeltaChoice::Accesslog => Some(DeltaStrategy::Accesslog),
+        DeltaChoice::ContentSync => Some(DeltaStrategy::ContentSync),
+        DeltaChoice::Changelog => Some(DeltaStrategy::Changelog),
+        DeltaChoice::ModifyTimestamp => Some(DeltaStrategy::ModifyTimestamp),
+        DeltaChoice::None | DeltaChoice::Auto => None,
     }
 }
 
@@ -241,17 +250,30 @@ impl Connector for GenericLdap {
 
     fn capabilities(config: &ConfigParameters) -> Capabilities {
         let settings = Settings::from_config(config).ok();
+        // `Auto` choices ask the server (one connection for both).
+        let mut server = settings
+            .as_ref()
+            .filter(|s| s.anchor == AnchorChoice::Auto || s.delta == DeltaChoice::Auto)
+            .and_then(|_| connect_root(config).ok());
         let dn_anchor = match settings.as_ref().map(|s| &s.anchor) {
             Some(AnchorChoice::Dn) => true,
-            // Auto: ask the server which vendor it is (unknown vendors use the DN).
-            Some(AnchorChoice::Auto) => match connect_root(config) {
-                Ok((s, mut session)) => {
-                    let root = session.root().ok().cloned();
-                    anchor_for(&s, root.as_ref()).is_none()
-                }
-                Err(_) => false,
-            },
+            // Unknown vendors use the DN.
+            Some(AnchorChoice::Auto) => server.as_mut().is_some_and(|(s, session)| {
+                let root = session.root().ok().cloned();
+                anchor_for(s, root.as_ref()).is_none()
+            }),
             _ => false,
+        };
+        // A server that cannot be asked: deletes unseen, so the host keeps reconciling.
+        let delta_sees_deletes = match settings.as_ref().map(|s| s.delta) {
+            Some(DeltaChoice::Auto) => server
+                .as_mut()
+                .and_then(|(_, session)| delta_strategy(session).ok().flatten())
+                .is_some_and(DeltaStrategy::sees_deletes),
+            Some(choice) => {
+                explicit_delta_strategy(choice).is_some_and(DeltaStrategy::sees_deletes)
+            }
+            None => false,
         };
         Capabilities {
             distinguished_name_style: DnStyle::Ldap,
@@ -268,6 +290,7 @@ impl Connector for GenericLdap {
             import_max_page_size: 10_000,
             export_default_batch_size: 100,
             export_max_batch_size: 1_000,
+            delta_sees_deletes,
             ..Capabilities::default()
         }
     }

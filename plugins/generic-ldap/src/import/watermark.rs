@@ -34,6 +34,19 @@ impl DeltaStrategy {
         }
     }
 
+    /// Whether this strategy's deltas report deleted objects (the host's
+    /// `Capabilities::delta_sees_deletes`). Change logs record deletes; content sync reports
+    /// them from the provider's session log, or asks for a full import when it cannot;
+    /// `modifyTimestamp` only finds entries that still exist.
+    pub(crate) fn sees_deletes(self) -> bool {
+        match self {
+            DeltaStrategy::Accesslog | DeltaStrategy::ContentSync | DeltaStrategy::Changelog => {
+                true
+            }
+            DeltaStrategy::ModifyTimestamp => false,
+        }
+    }
+
     fn from_tag(tag: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.tag() == tag)
     }
@@ -80,5 +93,14 @@ mod tests {
         for s in DeltaStrategy::ALL {
             assert_eq!(DeltaStrategy::from_tag(s.tag()), Some(s));
         }
+    }
+
+    #[test]
+    fn only_modify_timestamp_misses_deletes() {
+        let blind: Vec<_> = DeltaStrategy::ALL
+            .into_iter()
+            .filter(|s| !s.sees_deletes())
+            .collect();
+        assert_eq!(blind, [DeltaStrategy::ModifyTimestamp]);
     }
 }
