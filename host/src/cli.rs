@@ -41,6 +41,21 @@ pub enum Command {
         /// Serve plain HTTP instead of HTTPS (local testing only; Entra requires HTTPS).
         #[arg(long)]
         insecure_http: bool,
+        /// The read-only status page: a loopback address and port, or "off"
+        /// (default 127.0.0.1:8586; skipped with a warning when that port is taken).
+        #[arg(long, value_name = "ADDR|off")]
+        status_page: Option<String>,
+    },
+    /// Show what the running host's applications are doing: state, cache sizes, last imports
+    /// and their changes, watermarks, next autosync, exports since start.
+    Status {
+        /// Only this application.
+        app: Option<String>,
+        #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+        /// JSON for scripts (fields are only ever added).
+        #[arg(long)]
+        json: bool,
     },
     /// Validate the configuration file and each application's parameters with its connector.
     CheckConfig {
@@ -60,7 +75,8 @@ pub enum Command {
         #[arg(long, value_name = "PEM")]
         ca: Option<PathBuf>,
     },
-    /// Run an import of one application now (without serving), with a progress display.
+    /// Import one application now on the running host (its cache changes); waits while
+    /// another import of the application runs. With --offline: in this process, without a host.
     Import {
         app: String,
         #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
@@ -74,6 +90,10 @@ pub enum Command {
         /// Read everything but change no cache and no watermark.
         #[arg(long)]
         dry_run: bool,
+        /// Import in this process, with a cache of its own that ends with it: it does not
+        /// touch a running host (and refuses to run while one owns the state directory).
+        #[arg(long)]
+        offline: bool,
     },
     /// Generate the self-signed TLS certificate in the state directory.
     GenCert {
@@ -162,7 +182,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             config,
             insecure_http,
-        } => serve(&config, insecure_http),
+            status_page,
+        } => serve(
+            &config,
+            &ServeOptions {
+                insecure_http,
+                status_page,
+            },
+        ),
+        Command::Status { app, config, json } => status(&config, app.as_deref(), json),
         Command::CheckConfig { config } => check_config(&config),
         Command::TestConnection {
             app,
@@ -176,7 +204,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             full,
             delta,
             dry_run,
-        } => import(&app, &config, full, delta, dry_run),
+            offline,
+        } => {
+            let mode = if full {
+                crate::app::ImportMode::Full
+            } else if delta {
+                crate::app::ImportMode::Delta
+            } else {
+                crate::app::ImportMode::Auto
+            };
+            if offline {
+                import(&app, &config, mode, dry_run)
+            } else {
+                import_on_host(&app, &config, mode, dry_run)
+            }
+        }
         Command::GenCert {
             state_dir,
             hostname,
@@ -200,7 +242,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             port,
             no_serve,
         } => match crate::demo::run(&dir, port, no_serve)? {
-            Some(config) => serve(&config, false),
+            Some(config) => serve(&config, &ServeOptions::default()),
             None => Ok(ExitCode::SUCCESS),
         },
     }
@@ -225,11 +267,15 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `ecma-host serve`.
-pub fn serve(path: &std::path::Path, insecure_http: bool) -> anyhow::Result<ExitCode> {
+pub fn serve(path: &std::path::Path, options: &ServeOptions) -> anyhow::Result<ExitCode> {
     let config = load_config(path)?;
     init_logging_with(&config.host.log_level, config.host.log_format);
     let registry = Arc::new(registry_for(&config));
-    let scheme = if insecure_http { "http" } else { "https" };
+    let scheme = if options.insecure_http {
+        "http"
+    } else {
+        "https"
+    };
     let slots = build_slots(&config).map_err(|errors| {
         anyhow::anyhow!(
             "{}",
@@ -267,7 +313,7 @@ pub fn serve(path: &std::path::Path, insecure_http: bool) -> anyhow::Result<Exit
     }
     let rt = runtime()?;
     let result = rt.block_on(async {
-        let host = start(&config, slots, registry, &ServeOptions { insecure_http }).await?;
+        let host = start(&config, slots, registry, options).await?;
         host.wait().await
     });
     // A connector call stuck in a hung target holds a blocking thread that may never return;
@@ -388,16 +434,89 @@ pub fn test_connection(
     })
 }
 
-/// `ecma-host import APP`.
+/// Said when no host runs: how to import without one.
+const OFFLINE_HINT: &str = ", or import without it with `ecma-host import APP --offline` (a cache of its own that ends with the command)";
+
+/// `ecma-host status [APP]`: asks the running host.
+pub fn status(path: &std::path::Path, app: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let config = load_config(path)?;
+    let client = crate::admin::client::AdminClient::new(&config.host.state_dir, "");
+    let report = runtime()?.block_on(client.status(app))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::admin::text::render(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ecma-host import APP`: the running host imports into its own cache; the progress shown
+/// is what it reports while it reads.
+pub fn import_on_host(
+    app: &str,
+    path: &std::path::Path,
+    mode: crate::app::ImportMode,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::admin::api::ImportKind;
+    let config = load_config(path)?;
+    let client = Arc::new(crate::admin::client::AdminClient::new(
+        &config.host.state_dir,
+        OFFLINE_HINT,
+    ));
+    let kind = match mode {
+        crate::app::ImportMode::Auto => ImportKind::Auto,
+        crate::app::ImportMode::Full => ImportKind::Full,
+        crate::app::ImportMode::Delta => ImportKind::Delta,
+    };
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        // Also the check that a host runs and has the application, before any waiting.
+        let before = client.status(Some(app)).await?;
+        if before.applications.first().is_some_and(|a| a.importing) {
+            eprintln!("an import of '{app}' is running on the host; this one starts when it ends");
+        }
+        let bar = spinner();
+        let poller = {
+            let (client, bar, app) = (client.clone(), bar.clone(), app.to_owned());
+            tokio::spawn(async move {
+                loop {
+                    if let Ok(r) = client.status(Some(&app)).await
+                        && let Some(read) = r.applications.first().and_then(|a| a.objects_read)
+                    {
+                        bar.set_message(format!("{read} objects read"));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                }
+            })
+        };
+        let outcome = client.import(app, kind, dry_run).await;
+        poller.abort();
+        bar.finish_and_clear();
+        outcome
+    })?;
+    println!("{}", crate::admin::text::import_outcome(&outcome));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The progress display of an import (hidden when stderr is not a terminal).
+fn spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message("importing");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// `ecma-host import APP --offline`.
 pub fn import(
     app: &str,
     path: &std::path::Path,
-    full: bool,
-    delta: bool,
+    mode: crate::app::ImportMode,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
     let config = load_config(path)?;
     init_logging("warn");
+    eprintln!("offline import: in this process only; a running host's cache is not touched");
     // The import writes watermarks: not while a running host owns the state directory.
     let _state_lock = crate::state::StateLock::acquire(&config.host.state_dir)?;
     let registry = registry_for(&config);
@@ -412,16 +531,7 @@ pub fn import(
         &registry,
         &base_url(&config, "https", app),
     )?);
-    let mode = if full {
-        crate::app::ImportMode::Full
-    } else if delta {
-        crate::app::ImportMode::Delta
-    } else {
-        crate::app::ImportMode::Auto
-    };
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_message("importing");
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let bar = spinner();
     let progress = application.clone();
     let ticker_bar = bar.clone();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -438,17 +548,20 @@ pub fn import(
     let _ = ticker.join();
     bar.finish_and_clear();
     let summary = result?;
+    let report = crate::admin::report::ImportReport::from(&crate::app::ImportRecord::of(
+        String::new(),
+        &summary,
+        None,
+    ));
     println!(
-        "{} import of '{app}'{}: {} objects, {} deleted, {} entry errors, {} ms",
+        "{} import of '{app}'{}: {}, {} ms",
         if summary.full { "full" } else { "delta" },
         if dry_run {
             " (dry run: nothing changed)"
         } else {
             ""
         },
-        summary.objects,
-        summary.deleted,
-        summary.errors,
+        crate::admin::text::counts(&report),
         summary.millis
     );
     Ok(ExitCode::SUCCESS)

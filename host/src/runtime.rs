@@ -27,6 +27,10 @@ pub enum HostError {
     Server(std::io::Error),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Admin(#[from] crate::admin::AdminError),
+    #[error(transparent)]
+    AdminSetting(#[from] crate::admin::settings::SettingError),
 }
 
 /// Seconds in-flight requests get to finish after a stop signal.
@@ -37,6 +41,9 @@ const SHUTDOWN_REQUESTS_SECS: u64 = 8;
 pub struct ServeOptions {
     /// Plain HTTP (local testing only; Entra requires HTTPS).
     pub insecure_http: bool,
+    /// The status page's address or `off` (`serve --status-page`); None: the configured
+    /// one, by default 127.0.0.1:8586.
+    pub status_page: Option<String>,
 }
 
 /// The process-wide Prometheus recorder (installed once; later calls reuse it).
@@ -91,15 +98,28 @@ pub struct RunningHost {
     server: actix_web::dev::ServerHandle,
     shutdown: tokio::sync::watch::Sender<bool>,
     join: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The admin socket and the status page (see `admin/`).
+    admin: crate::admin::AdminListeners,
     /// The state directory is this host's until it stops.
     _state_lock: StateLock,
 }
 
 impl RunningHost {
+    /// The admin socket (`ecma-host status`, `ecma-host import`).
+    pub fn admin_socket(&self) -> &std::path::Path {
+        &self.admin.socket
+    }
+
+    /// Where the status page listens, when it is on.
+    pub fn status_page(&self) -> Option<SocketAddr> {
+        self.admin.status_page
+    }
+
     /// Stops accepting, lets in-flight requests (and their exports) finish, stops autosync
     /// and closes connector instances.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
+        self.admin.stop().await;
         self.server.stop(true).await;
         let _ = self.join.await;
         for app in self.state.apps.values().filter_map(|s| s.app()) {
@@ -114,6 +134,7 @@ impl RunningHost {
             Err(e) => Err(HostError::Server(std::io::Error::other(e))),
         };
         let _ = self.shutdown.send(true);
+        self.admin.stop().await;
         for app in self.state.apps.values().filter_map(|s| s.app()) {
             app.close();
         }
@@ -137,6 +158,9 @@ pub async fn start(
         "https"
     };
     let state_lock = StateLock::acquire(&config.host.state_dir)?;
+    // Checked before anything listens: a wrong address is a configuration error.
+    let status_page =
+        crate::admin::AdminConfig::default().status_page(options.status_page.as_deref())?;
     let state = Arc::new(HostState {
         apps: slots,
         max_body_bytes: config.host.max_body_bytes,
@@ -144,6 +168,7 @@ pub async fn start(
         cache_dump: config.host.cache_dump,
         metrics: metrics_handle(),
         compute: tokio::runtime::Handle::current(),
+        traffic: Arc::new(crate::admin::Traffic::new()),
     });
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
     for app in &config.apps {
@@ -205,6 +230,29 @@ pub async fn start(
             addr: addr.clone(),
             source: std::io::Error::other("no address bound"),
         })?;
+    let admin = crate::admin::listen::bind(&config.host.state_dir, status_page)?;
+    let admin_ctx = Arc::new(crate::admin::AdminContext {
+        state: state.clone(),
+        apps: config
+            .apps
+            .iter()
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    crate::admin::AppInfo {
+                        connector: a.connector.clone(),
+                        autosync_minutes: a.autosync_minutes,
+                    },
+                )
+            })
+            .collect(),
+        started: crate::app::now_rfc3339(),
+        started_at: std::time::Instant::now(),
+        scim_url: format!("{scheme}://{bound}"),
+        status_page: admin.status_page(),
+        state_dir: config.host.state_dir.clone(),
+    });
+    let admin = crate::admin::listen::serve(admin, admin_ctx)?;
     let server = server.run();
     let handle = server.handle();
     let join = tokio::spawn(server);
@@ -215,6 +263,7 @@ pub async fn start(
         server: handle,
         shutdown,
         join,
+        admin,
         _state_lock: state_lock,
     })
 }

@@ -28,6 +28,8 @@ pub struct HostState {
     /// The multi-threaded runtime that runs writes and heavy reads, off the HTTP workers
     /// (each actix worker is a single-threaded reactor).
     pub compute: tokio::runtime::Handle,
+    /// The last hour of requests, for the status page's chart.
+    pub traffic: Arc<crate::admin::Traffic>,
 }
 
 /// Registers every route on an actix `App`.
@@ -247,6 +249,7 @@ async fn scim(
     metrics::counter!("ecma_http_requests_total", &labels).increment(1);
     metrics::histogram!("ecma_http_request_duration_seconds", &labels)
         .record(latency.as_secs_f64());
+    state.traffic.record(latency, status);
     result.map(|mut r| {
         if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&request_id) {
             r.headers_mut().insert(
