@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use plugin_api::model::Capabilities;
 use serde::Deserialize;
 
 use crate::plugins::CallLimits;
@@ -149,9 +150,16 @@ pub struct AppConfig {
     pub connector: String,
     /// The bearer token Entra sends (at least 12 characters).
     pub token: SecretSource,
-    /// Minutes between automatic imports; 0 turns autosync off.
+    /// Minutes between automatic imports (fractions allowed); 0 turns autosync off.
     #[serde(default = "default_autosync")]
-    pub autosync_minutes: u64,
+    pub autosync_minutes: f64,
+    /// Hours between reconciling full imports (fractions allowed); the autosync cycle that
+    /// falls due after this long since the last full import is a full import. 0: never.
+    #[serde(default = "default_full_import_every_hours")]
+    pub full_import_every_hours: f64,
+    /// Whether deletes a connector's deltas cannot see are reconciled on every cycle.
+    #[serde(default)]
+    pub reconcile_deletes: ReconcileDeletes,
     #[serde(default)]
     pub run_profiles: RunProfiles,
     /// Page size for imports (0: the connector's default).
@@ -173,6 +181,22 @@ pub struct AppConfig {
     /// What a write does with a SCIM attribute this application does not map.
     #[serde(default)]
     pub unknown_attributes: UnknownAttributePolicy,
+}
+
+/// `reconcile_deletes`: how objects deleted in the target leave the cache when the connector's
+/// delta imports cannot see deletes (`Capabilities::delta_sees_deletes` false, e.g. a SQL
+/// watermark or LDAP `modifyTimestamp`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReconcileDeletes {
+    /// By the `full_import_every_hours` schedule only (the default): a deleted object is
+    /// served until the next scheduled full import.
+    #[default]
+    Scheduled,
+    /// Every autosync cycle is a full import (what Microsoft's host does for such
+    /// connectors): deletes leave the cache within one cycle, at the cost of reading the whole
+    /// target each time. Connectors whose deltas see deletes keep their deltas.
+    EveryCycle,
 }
 
 /// `unknown_attributes`: `"reject"` (the default: 400 naming the attribute and the
@@ -225,8 +249,72 @@ impl Timeouts {
     }
 }
 
-fn default_autosync() -> u64 {
-    120
+fn default_autosync() -> f64 {
+    120.0
+}
+
+fn default_full_import_every_hours() -> f64 {
+    24.0
+}
+
+/// A period given in fractional `unit`s: None when 0 (off) or beyond what a timer can wait.
+fn period(amount: f64, unit: Duration) -> Option<Duration> {
+    (amount > 0.0)
+        .then(|| Duration::try_from_secs_f64(amount * unit.as_secs_f64()).ok())
+        .flatten()
+}
+
+impl AppConfig {
+    /// The time between autosync cycles; None when autosync is off.
+    pub fn autosync_interval(&self) -> Option<Duration> {
+        period(self.autosync_minutes, Duration::from_secs(60))
+    }
+
+    /// The time between reconciling full imports; None when there is no such schedule.
+    pub fn full_import_interval(&self) -> Option<Duration> {
+        period(self.full_import_every_hours, Duration::from_secs(3600))
+    }
+
+    /// Whether scheduled deltas are in use with these capabilities: autosync on, the
+    /// connector and the run profile offer deltas.
+    fn uses_deltas(&self, caps: &Capabilities) -> bool {
+        self.autosync_interval().is_some()
+            && caps.support_import
+            && caps.delta_import
+            && self.run_profiles.delta_import
+    }
+
+    /// Whether every autosync cycle must be a full import: the connector's deltas cannot see
+    /// deletes and the application asked for `reconcile_deletes = "every_cycle"`.
+    pub fn full_import_every_cycle(&self, caps: &Capabilities) -> bool {
+        self.reconcile_deletes == ReconcileDeletes::EveryCycle
+            && self.run_profiles.full_import
+            && !caps.delta_sees_deletes
+    }
+
+    /// `check-config`'s warning when this application's deltas cannot see deletes and no
+    /// full import is scheduled to reconcile them: deleted objects would be served (and
+    /// matched by Entra) until the host restarts.
+    pub fn reconciliation_warning(&self, caps: &Capabilities) -> Option<String> {
+        if !self.uses_deltas(caps) || caps.delta_sees_deletes {
+            return None;
+        }
+        let scheduled = self.run_profiles.full_import
+            && (self.full_import_interval().is_some()
+                || self.reconcile_deletes == ReconcileDeletes::EveryCycle);
+        if scheduled {
+            return None;
+        }
+        let why = if self.run_profiles.full_import {
+            "full_import_every_hours = 0 and reconcile_deletes is not \"every_cycle\""
+        } else {
+            "run_profiles.full_import = false"
+        };
+        Some(format!(
+            "app '{}': the connector's delta imports cannot see deleted objects and no full import reconciles them ({why}): objects deleted in the target stay in the cache, and Entra keeps matching them, until the host restarts; set full_import_every_hours (e.g. 24) or reconcile_deletes = \"every_cycle\"",
+            self.name
+        ))
+    }
 }
 
 fn default_setup_retry_max() -> u64 {
@@ -421,6 +509,16 @@ impl Config {
             if !names.insert(app.name.clone()) {
                 return Err(at("two applications have this name".into()));
             }
+            for (key, value) in [
+                ("autosync_minutes", app.autosync_minutes),
+                ("full_import_every_hours", app.full_import_every_hours),
+            ] {
+                if !value.is_finite() || value < 0.0 {
+                    return Err(at(format!(
+                        "{key} must be a number of 0 or more (0 turns it off), not {value}"
+                    )));
+                }
+            }
             if app.object_types.is_empty() {
                 return Err(at("needs at least one [[app.object_type]]".into()));
             }
@@ -546,7 +644,9 @@ on_disable = { set = "disabled", value = true }
         assert_eq!(c.host.port, 8585);
         assert_eq!(c.host.request_timeout_secs, 50);
         let app = &c.apps[0];
-        assert_eq!(app.autosync_minutes, 120);
+        assert_eq!(app.autosync_minutes, 120.0);
+        assert_eq!(app.full_import_every_hours, 24.0);
+        assert_eq!(app.reconcile_deletes, ReconcileDeletes::Scheduled);
         assert!(app.run_profiles.export);
         assert_eq!(app.object_types[0].on_delete, Deprovision::Delete);
         assert_eq!(
@@ -584,7 +684,7 @@ on_disable = { set = "disabled", value = true }
         .unwrap();
         assert_eq!(c.host.port, 9443);
         assert_eq!(c.host.log_level, "debug");
-        assert_eq!(c.apps[0].autosync_minutes, 5);
+        assert_eq!(c.apps[0].autosync_minutes, 5.0);
         let err = parse(MINIMAL, &[("ECMA_HOST_APP__nope__AUTOSYNC_MINUTES", "5")]).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
         let err = parse(MINIMAL, &[("ECMA_HOST_HOST__PROT", "1")]).unwrap_err();
@@ -611,6 +711,95 @@ on_disable = { set = "disabled", value = true }
                 .unwrap_err()
                 .to_string()
                 .contains("not set")
+        );
+    }
+
+    #[test]
+    fn autosync_takes_fractions_and_integers_and_refuses_negatives() {
+        let with = |line: &str| {
+            parse(
+                &MINIMAL.replace(
+                    "connector = \"csv\"",
+                    &format!("connector = \"csv\"\n{line}"),
+                ),
+                &[],
+            )
+        };
+        let c = with("autosync_minutes = 0.05\nfull_import_every_hours = 0.002").unwrap();
+        assert_eq!(c.apps[0].autosync_interval(), Some(Duration::from_secs(3)));
+        assert_eq!(
+            c.apps[0].full_import_interval(),
+            Some(Duration::from_secs_f64(7.2))
+        );
+        let c = with("autosync_minutes = 2\nfull_import_every_hours = 0").unwrap();
+        assert_eq!(
+            c.apps[0].autosync_interval(),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(c.apps[0].full_import_interval(), None);
+        let c = with("autosync_minutes = 0").unwrap();
+        assert_eq!(c.apps[0].autosync_interval(), None);
+        let err = with("autosync_minutes = -1").unwrap_err();
+        assert!(err.to_string().contains("autosync_minutes"), "{err}");
+        let err = with("full_import_every_hours = nan").unwrap_err();
+        assert!(err.to_string().contains("full_import_every_hours"), "{err}");
+        let c = with("reconcile_deletes = \"every_cycle\"").unwrap();
+        assert_eq!(c.apps[0].reconcile_deletes, ReconcileDeletes::EveryCycle);
+        let err = with("reconcile_deletes = \"always\"").unwrap_err();
+        assert!(err.to_string().contains("always"), "{err}");
+    }
+
+    #[test]
+    fn a_warning_when_deltas_miss_deletes_and_nothing_reconciles_them() {
+        let app = |extra: &str| {
+            parse(
+                &MINIMAL.replace(
+                    "connector = \"csv\"",
+                    &format!("connector = \"csv\"\n{extra}"),
+                ),
+                &[],
+            )
+            .unwrap()
+            .apps
+            .remove(0)
+        };
+        let blind = Capabilities::default();
+        let sees = Capabilities {
+            delta_sees_deletes: true,
+            ..Capabilities::default()
+        };
+        let no_delta = Capabilities {
+            delta_import: false,
+            ..Capabilities::default()
+        };
+        // The defaults reconcile daily.
+        assert_eq!(app("").reconciliation_warning(&blind), None);
+        let unreconciled = app("full_import_every_hours = 0");
+        let warning = unreconciled.reconciliation_warning(&blind).unwrap();
+        assert!(
+            warning.contains("app 'hr'")
+                && warning.contains("cannot see deleted objects")
+                && warning.contains("full_import_every_hours")
+                && warning.contains("every_cycle"),
+            "{warning}"
+        );
+        assert_eq!(unreconciled.reconciliation_warning(&sees), None);
+        assert_eq!(unreconciled.reconciliation_warning(&no_delta), None);
+        let every_cycle = app("full_import_every_hours = 0\nreconcile_deletes = \"every_cycle\"");
+        assert_eq!(every_cycle.reconciliation_warning(&blind), None);
+        assert!(every_cycle.full_import_every_cycle(&blind));
+        assert!(!every_cycle.full_import_every_cycle(&sees));
+        // Autosync off: no deltas run, nothing to warn about.
+        assert_eq!(
+            app("full_import_every_hours = 0\nautosync_minutes = 0").reconciliation_warning(&blind),
+            None
+        );
+        // A schedule the run profile forbids reconciles nothing.
+        let no_full = app("run_profiles = { full_import = false }");
+        let warning = no_full.reconciliation_warning(&blind).unwrap();
+        assert!(
+            warning.contains("run_profiles.full_import = false"),
+            "{warning}"
         );
     }
 

@@ -1,8 +1,11 @@
 //! Autosync: the first import, retried with backoff until it succeeds, then one import every
-//! `autosync_minutes` until shutdown.
+//! `autosync_minutes` until shutdown. A cycle is a delta where the connector has one, and a
+//! full import when reconciliation is due: `full_import_every_hours` after the last full
+//! import, or on every cycle with `reconcile_deletes = "every_cycle"` for a connector whose
+//! deltas cannot see deletes (a full import is what removes deleted objects from the cache).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Application, ImportMode};
 
@@ -11,18 +14,26 @@ use super::{Application, ImportMode};
 enum Due {
     /// The first full import (retried until it succeeds: the endpoint serves after it).
     FirstImport,
-    /// The periodic import (delta where possible).
+    /// The periodic import: a delta, or a full import when one is due.
     Scheduled,
     /// What SCIM writes asked to be re-read ([`Application::run_pending_rereads`]).
     ReRead,
 }
 
-impl Due {
+/// What a run is, as the history shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunKind {
+    Full,
+    Delta,
+    ReRead,
+}
+
+impl RunKind {
     fn label(self) -> &'static str {
         match self {
-            Due::FirstImport => "full",
-            Due::Scheduled => "scheduled (delta where possible)",
-            Due::ReRead => "re-read",
+            RunKind::Full => "full",
+            RunKind::Delta => "delta",
+            RunKind::ReRead => "re-read",
         }
     }
 }
@@ -37,7 +48,12 @@ impl Application {
     /// any request to re-read the target ([`Self::request_reread`], [`Self::request_reconcile`]).
     pub async fn autosync(self: Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) {
         let mut shutdown = shutdown;
-        let interval = Duration::from_secs(self.config.autosync_minutes * 60);
+        let profiles = self.config.run_profiles;
+        // With both import run profiles off there is nothing to schedule.
+        let interval = self
+            .config
+            .autosync_interval()
+            .filter(|_| profiles.full_import || profiles.delta_import);
         let mut backoff = Duration::from_secs(2);
         let mut due = Due::FirstImport;
         loop {
@@ -46,13 +62,14 @@ impl Application {
             }
             let ok = match due {
                 Due::FirstImport => self.import(ImportMode::Full, false).await.is_ok(),
-                Due::Scheduled
-                    if self.config.run_profiles.full_import
-                        || self.config.run_profiles.delta_import =>
-                {
-                    self.import(ImportMode::Auto, false).await.is_ok()
+                Due::Scheduled => {
+                    let mode = match self.scheduled_kind(Instant::now()) {
+                        RunKind::Full => ImportMode::Full,
+                        // Auto: a delta, or a full import if the connector asks for one.
+                        _ => ImportMode::Auto,
+                    };
+                    self.import(mode, false).await.is_ok()
                 }
-                Due::Scheduled => true,
                 Due::ReRead => self.run_pending_rereads().await,
             };
             // None: wait only for a re-read request (autosync off).
@@ -61,14 +78,13 @@ impl Application {
                     due = Due::Scheduled;
                 }
                 backoff = Duration::from_secs(2);
-                (!interval.is_zero()).then_some(interval)
+                interval
             } else {
                 metrics::counter!("ecma_autosync_failures_total", "app" => self.name.clone())
                     .increment(1);
-                let w = if interval.is_zero() || due == Due::ReRead {
-                    backoff
-                } else {
-                    backoff.min(interval)
+                let w = match interval {
+                    Some(i) if due != Due::ReRead => backoff.min(i),
+                    _ => backoff,
                 };
                 backoff = (backoff * 2).min(Duration::from_secs(300));
                 Some(w)
@@ -80,9 +96,14 @@ impl Application {
             } else {
                 due
             };
+            let next_kind = wait.map(|w| match after_timer {
+                Due::FirstImport => RunKind::Full,
+                Due::ReRead => RunKind::ReRead,
+                Due::Scheduled => self.scheduled_kind(Instant::now() + w),
+            });
             self.history.scheduled(
                 wait.map(super::render::rfc3339_in),
-                wait.map(|_| after_timer.label()),
+                next_kind.map(RunKind::label),
             );
             let timer = async {
                 match wait {
@@ -101,6 +122,45 @@ impl Application {
                 }
                 _ = shutdown.changed() => return,
             }
+        }
+    }
+
+    /// What a scheduled cycle starting at `at` runs: full when the connector or the run
+    /// profile has no delta, when an object type has no watermark yet, or when
+    /// reconciliation is due; otherwise a delta.
+    fn scheduled_kind(&self, at: Instant) -> RunKind {
+        let profiles = self.config.run_profiles;
+        let watermarks = self.watermarks();
+        let delta_possible = self.capabilities.delta_import
+            && profiles.delta_import
+            && self.types.iter().all(|t| {
+                watermarks
+                    .get(&t.object_type)
+                    .is_some_and(|w| !w.is_empty())
+            });
+        if !delta_possible {
+            return RunKind::Full;
+        }
+        // Reconciliation needs the full import run profile.
+        if !profiles.full_import {
+            return RunKind::Delta;
+        }
+        if self.config.full_import_every_cycle(&self.capabilities) {
+            return RunKind::Full;
+        }
+        let Some(every) = self.config.full_import_interval() else {
+            return RunKind::Delta;
+        };
+        match self
+            .history
+            .last_full_at()
+            .map(|last| last.checked_add(every))
+        {
+            // Due: `every` has passed since the last full import, or there was none.
+            Some(Some(due_at)) if at >= due_at => RunKind::Full,
+            None => RunKind::Full,
+            // Not yet, or so far ahead that the clock cannot say when.
+            Some(_) => RunKind::Delta,
         }
     }
 }

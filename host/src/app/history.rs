@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use serde::Serialize;
 
@@ -54,7 +55,8 @@ pub struct History {
     pub last_failure: Option<ImportRecord>,
     /// When autosync runs next (RFC 3339), if it is scheduled.
     pub next_run: Option<String>,
-    /// What the next scheduled run is: "full" or "delta".
+    /// What the next scheduled run is: "full" (the first import, or a reconciling full
+    /// import), "delta", or "re-read" (objects SCIM writes asked to read again).
     pub next_run_kind: Option<String>,
     /// Export results since start, by result code (`Success`, `ExportErrorInvalidDN`, ...).
     pub exports: BTreeMap<String, u64>,
@@ -62,7 +64,12 @@ pub struct History {
 
 /// The application's history, updated as it works.
 #[derive(Debug, Default)]
-pub(super) struct HistoryLog(Mutex<History>);
+pub(super) struct HistoryLog {
+    history: Mutex<History>,
+    /// When the last successful full import finished: the reconciliation schedule counts
+    /// from it, whoever ran the import (autosync, an admin, a re-read).
+    last_full_at: Mutex<Option<Instant>>,
+}
 
 impl HistoryLog {
     pub fn import_finished(&self, record: ImportRecord, ok: bool) {
@@ -72,6 +79,7 @@ impl HistoryLog {
         } else if record.full {
             h.last_full = Some(record);
             h.last_failure = None;
+            *self.last_full_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         } else {
             h.last_delta = Some(record);
             h.last_failure = None;
@@ -88,8 +96,13 @@ impl HistoryLog {
         *self.lock().exports.entry(code.to_owned()).or_default() += 1;
     }
 
+    /// When the last successful full import finished (None before the first).
+    pub fn last_full_at(&self) -> Option<Instant> {
+        *self.last_full_at.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, History> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.history.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -73,6 +73,42 @@ pub struct ImportSummary {
     pub millis: u128,
 }
 
+impl ImportSummary {
+    /// Counts one entry that could not be imported; the first one's text is kept.
+    fn entry_failed(&mut self, text: impl FnOnce() -> String) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(text());
+        }
+    }
+
+    /// The change counts by the label `ecma_import_changes_total` gives them.
+    pub fn changes(&self) -> [(&'static str, u64); 4] {
+        [
+            ("added", self.added),
+            ("changed", self.changed),
+            ("deleted", self.deleted),
+            ("unchanged", self.unchanged),
+        ]
+    }
+}
+
+/// Whether two records of one object hold the same values. Values of a multi-valued
+/// attribute may come back in another order (SQL rows without ORDER BY): not a change.
+fn same_record(a: &Record, b: &Record) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|((ka, va), (kb, vb))| {
+            ka == kb
+                && va.len() == vb.len()
+                && (va == vb || {
+                    let (mut sa, mut sb) = (va.clone(), vb.clone());
+                    sa.sort_unstable();
+                    sb.sort_unstable();
+                    sa == sb
+                })
+        })
+}
+
 impl Application {
     /// Runs one import of every object type. Returns the summary; on failure the caches are
     /// unchanged (full) or hold what was applied before the failure (delta: entries are
@@ -96,6 +132,15 @@ impl Application {
                 *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 metrics::counter!("ecma_import_objects_total", "app" => self.name.clone())
                     .increment(summary.objects);
+                if !dry_run {
+                    let import = if summary.full { "full" } else { "delta" };
+                    for (change, n) in summary.changes() {
+                        metrics::counter!("ecma_import_changes_total", "app" => self.name.clone(), "import" => import, "change" => change)
+                            .increment(n);
+                    }
+                    metrics::counter!("ecma_import_entry_errors_total", "app" => self.name.clone())
+                        .increment(summary.errors);
+                }
                 for (kind, size) in self.cache_sizes() {
                     metrics::gauge!("ecma_cache_objects", "app" => self.name.clone(), "type" => format!("{kind:?}"))
                         .set(size as f64);
@@ -104,8 +149,12 @@ impl Application {
                     app = %self.name,
                     full = summary.full,
                     objects = summary.objects,
+                    added = summary.added,
+                    changed = summary.changed,
                     deleted = summary.deleted,
+                    unchanged = summary.unchanged,
                     errors = summary.errors,
+                    first_error = summary.first_error.as_deref().unwrap_or(""),
                     ms = elapsed.as_millis() as u64,
                     dry_run,
                     "import finished"
@@ -320,7 +369,7 @@ impl Application {
             Ok(())
         }
         .await;
-        let (next, entry_errors) = (run.next, run.entry_errors);
+        let (next, entry_errors, previous) = (run.next, run.entry_errors, run.previous);
         for id in run.skipped {
             let dn = cache.snapshot().get(&id).map(|e| e.dn.clone());
             self.request_reread(
@@ -345,10 +394,15 @@ impl Application {
                         return Err(connector_err(e));
                     }
                 };
-                if let Some(next) = next
-                    && !dry_run
-                {
-                    cache.finish_full_import(next);
+                if let Some(next) = next {
+                    // What a full import deletes: the objects it no longer read.
+                    summary.deleted += previous
+                        .iter()
+                        .filter(|e| next.get(&e.id).is_none())
+                        .count() as u64;
+                    if !dry_run {
+                        cache.finish_full_import(next);
+                    }
                 }
                 if entry_errors > 0 {
                     tracing::warn!(
@@ -457,7 +511,9 @@ impl<'a> ImportRun<'a> {
             return;
         }
         if let Some(err) = entry.error() {
-            self.summary.errors += 1;
+            self.summary.entry_failed(|| {
+                format!("{}: {:?} {}: {}", entry.dn, err.code, err.name, err.detail)
+            });
             self.entry_errors += 1;
             tracing::warn!(app = %self.app.name, dn = %entry.dn, "import entry error {:?} {}: {}", err.code, err.name, err.detail);
             if err.code == ImportErrorCode::CustomStopRun {
@@ -466,7 +522,8 @@ impl<'a> ImportRun<'a> {
             return;
         }
         let Some(id) = self.entry_id(entry) else {
-            self.summary.errors += 1;
+            self.summary
+                .entry_failed(|| format!("{}: the entry has no anchor", entry.dn));
             self.entry_errors += 1;
             tracing::warn!(app = %self.app.name, dn = %entry.dn, "imported entry has no anchor; skipped");
             return;
@@ -518,7 +575,11 @@ impl<'a> ImportRun<'a> {
             None => self.cache.snapshot().get(&id).cloned(),
         };
         if entry.modification == ObjectModification::Delete {
-            summary.deleted += 1;
+            // A full import counts its deletions at the end (objects it did not read); a
+            // delta counts the objects it removes.
+            if self.next.is_none() && current.is_some() {
+                summary.deleted += 1;
+            }
             if !self.dry_run {
                 match &mut self.next {
                     Some(n) => {
@@ -535,7 +596,9 @@ impl<'a> ImportRun<'a> {
         let mut record = match (entry.modification, &current) {
             (ObjectModification::Update, Some(c)) => c.record.clone(),
             (ObjectModification::Update, None) if self.next.is_none() => {
-                summary.errors += 1;
+                summary.entry_failed(|| {
+                    format!("{id}: a delta update for an object not in the cache (skipped until the next full import)")
+                });
                 tracing::warn!(app = %self.app.name, id = %id, "delta update for an object not in the cache; skipped until the next full import");
                 return;
             }
@@ -574,8 +637,21 @@ impl<'a> ImportRun<'a> {
             .app
             .render(t, &id, &record, &dn, active, prev.as_deref());
         summary.objects += 1;
+        // Against what the cache held: the run's start for a full import, the live cache
+        // for a delta.
+        let before = match &self.next {
+            Some(_) => prev.as_deref(),
+            None => current.as_deref(),
+        };
+        match before {
+            None => summary.added += 1,
+            Some(b) if b.dn == dn && same_record(&b.record, &record) => summary.unchanged += 1,
+            Some(_) => summary.changed += 1,
+        }
         self.app.progress.fetch_add(1, Ordering::Relaxed);
-        if self.dry_run {
+        // A dry run's full import still fills its (discarded) snapshot: deletions are
+        // counted against it.
+        if self.dry_run && self.next.is_none() {
             return;
         }
         let e = CacheEntry {
