@@ -14,6 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::AdminContext;
 use super::chart::traffic_chart;
 use super::report::{AppReport, AppState, HostReport, ImportReport, host_report};
+use super::text::short_time;
 
 /// Seconds between the page's own refreshes.
 const REFRESH_SECS: u32 = 30;
@@ -106,7 +107,7 @@ pub fn render(report: &HostReport, chart_svg: &str) -> String {
 <h1>ecma-host status</h1>\n<p class=\"meta\">version {} &middot; pid {} &middot; started {} (up {}) &middot; SCIM at {} &middot; state in {} &middot; this page refreshes every {REFRESH_SECS} s</p>\n",
         escape(&report.version),
         report.pid,
-        escape(&report.started),
+        escape(&short_time(&report.started)),
         super::text::duration_words(report.uptime_secs),
         escape(&report.scim),
         escape(&report.state_dir),
@@ -154,7 +155,7 @@ fn app_row(h: &mut String, app: &AppReport) {
             h,
             "<div class=\"error\">last {} import failed at {}: {}</div>",
             if failure.full { "full" } else { "delta" },
-            escape(&failure.started),
+            escape(&short_time(&failure.started)),
             escape(failure.first_error.as_deref().unwrap_or("(no message)"))
         );
     }
@@ -179,7 +180,7 @@ fn app_row(h: &mut String, app: &AppReport) {
             let _ = write!(
                 h,
                 "{}<br><small>{}</small>",
-                escape(at),
+                escape(&short_time(at)),
                 escape(app.next_run_kind.as_deref().unwrap_or(""))
             );
         }
@@ -188,9 +189,14 @@ fn app_row(h: &mut String, app: &AppReport) {
             let _ = write!(h, "every {} min, not scheduled yet", app.autosync_minutes);
         }
     }
-    if !app.watermarks.is_empty() {
+    let marks: Vec<(&String, &String)> = app
+        .watermarks
+        .iter()
+        .filter(|(_, w)| !w.is_empty())
+        .collect();
+    if !marks.is_empty() {
         h.push_str("<br><small>watermark: ");
-        for (i, (ot, w)) in app.watermarks.iter().enumerate() {
+        for (i, (ot, w)) in marks.into_iter().enumerate() {
             let _ = write!(
                 h,
                 "{}{}: {}",
@@ -219,7 +225,7 @@ fn import_cell(h: &mut String, run: Option<&ImportReport>) {
     let _ = write!(
         h,
         "<td>{} <small>({:.1} s)</small><br>{} objects: +{} added, {} changed, &minus;{} deleted, {} unchanged<br>{} errors",
-        escape(&r.started),
+        escape(&short_time(&r.started)),
         r.duration_ms as f64 / 1000.0,
         r.objects,
         r.added,

@@ -17,6 +17,17 @@ pub fn duration_words(secs: u64) -> String {
     }
 }
 
+/// `2024-05-01T10:00:00.123456Z` → `2024-05-01 10:00:00Z`: seconds are precise enough to
+/// read, and the full value stays in the JSON.
+pub fn short_time(rfc3339: &str) -> String {
+    let (date_time, zone) = match rfc3339.find(['Z', '+']) {
+        Some(i) => rfc3339.split_at(i),
+        None => (rfc3339, ""),
+    };
+    let seconds = date_time.split('.').next().unwrap_or(date_time);
+    format!("{}{zone}", seconds.replacen('T', " ", 1))
+}
+
 /// Text safe to print: control characters (escape sequences among them) become `?`.
 pub fn printable(text: &str) -> String {
     text.chars()
@@ -100,22 +111,23 @@ fn render_app(out: &mut String, app: &AppReport) {
             out,
             "  last failure: {} import at {}: {}",
             if f.full { "full" } else { "delta" },
-            printable(&f.started),
+            printable(&short_time(&f.started)),
             printable(f.first_error.as_deref().unwrap_or("(no message)"))
         );
     }
-    if !app.watermarks.is_empty() {
-        let marks: Vec<String> = app
-            .watermarks
-            .iter()
-            .map(|(ot, w)| format!("{} {}", printable(ot), printable(w)))
-            .collect();
+    let marks: Vec<String> = app
+        .watermarks
+        .iter()
+        .filter(|(_, w)| !w.is_empty())
+        .map(|(ot, w)| format!("{} {}", printable(ot), printable(w)))
+        .collect();
+    if !marks.is_empty() {
         let _ = writeln!(out, "  watermark:    {}", marks.join(", "));
     }
     let next = match &app.next_run {
         Some(at) => format!(
             "{} ({})",
-            printable(at),
+            printable(&short_time(at)),
             printable(app.next_run_kind.as_deref().unwrap_or("import"))
         ),
         None if app.autosync_minutes <= 0.0 => "autosync off".to_owned(),
@@ -144,7 +156,7 @@ pub fn import_words(run: Option<&ImportReport>) -> String {
     };
     let mut s = format!(
         "{} ({:.1} s): {}",
-        printable(&r.started),
+        printable(&short_time(&r.started)),
         r.duration_ms as f64 / 1000.0,
         counts(r)
     );
@@ -194,5 +206,10 @@ mod tests {
         assert_eq!(printable("a\x1b[31mred\x07\nnext"), "a?[31mred? / next");
         assert_eq!(duration_words(59), "59 s");
         assert_eq!(duration_words(3723), "1 h 02 min");
+        assert_eq!(
+            short_time("2024-05-01T10:00:00.123456789Z"),
+            "2024-05-01 10:00:00Z"
+        );
+        assert_eq!(short_time("2024-05-01T10:00:00Z"), "2024-05-01 10:00:00Z");
     }
 }
