@@ -145,6 +145,22 @@ pub fn apply_patch(
     ops: &[PatchOp],
     rt: &ResourceTypeDef,
 ) -> Result<PatchOutcome, ScimError> {
+    let doc = patch_resource(resource, ops, rt)?;
+    let changes = diff(resource, &doc, rt);
+    Ok(PatchOutcome {
+        resource: doc,
+        changes,
+    })
+}
+
+/// The resource after the PATCH operations, without the change set: what a server that
+/// only needs the new resource pays for (diffing a 100,000-member group costs more than
+/// applying the operation).
+pub fn patch_resource(
+    resource: &Value,
+    ops: &[PatchOp],
+    rt: &ResourceTypeDef,
+) -> Result<Value, ScimError> {
     let mut doc = resource.clone();
     if !doc.is_object() {
         return Err(ScimError::internal("stored resource is not a JSON object"));
@@ -174,11 +190,7 @@ pub fn apply_patch(
     }
     fix_schemas(&mut doc, rt);
     check_required_kept(resource, &doc, rt)?;
-    let changes = diff(resource, &doc, rt);
-    Ok(PatchOutcome {
-        resource: doc,
-        changes,
-    })
+    Ok(doc)
 }
 
 /// Path-less add/replace: every key of the object is a path (`displayName`, `name.givenName`, a URN-qualified
@@ -478,7 +490,7 @@ fn edit(
                     Add => {
                         // Bucketed: adding one member to a group of 100,000 compares it with
                         // the few members that share its key, not with every member.
-                        let mut index = ElementIndex::new(attr, &items);
+                        let mut index = ElementIndex::new(attr, &items, &new);
                         for v in new {
                             if !index.contains(&items, &v) {
                                 index.insert(items.len(), &v);
@@ -493,7 +505,7 @@ fn edit(
                     }
                     Remove if value.is_some() => {
                         // Entra removes members by value; absent values are fine.
-                        let index = ElementIndex::new(attr, &items);
+                        let index = ElementIndex::new(attr, &items, &new);
                         let mut gone = vec![false; items.len()];
                         for p in &new {
                             for i in index.candidates(&items, p) {

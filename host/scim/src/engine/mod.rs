@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::ScimError;
 use crate::filter::FilterLimits;
 use crate::json::get_ci_in;
-use crate::patch::{apply_patch, parse_patch};
+use crate::patch::{parse_patch, patch_resource};
 use crate::query::{ListQuery, project};
 use crate::resource::{StoredResource, etag_matches, normalize_resource};
 use crate::schema::{ResolvedAttr, ResourceTypeDef, SPC_URN, SchemaDef};
@@ -399,6 +399,14 @@ impl ScimEngine {
     /// The resource as served: data + `meta` (location filled in).
     pub fn render(&self, rt: &ResourceTypeDef, sr: &StoredResource) -> Value {
         let mut v = sr.resource.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("meta".into(), self.meta_json(rt, sr));
+            self.member_refs(rt, m);
+        }
+        v
+    }
+
+    fn meta_json(&self, rt: &ResourceTypeDef, sr: &StoredResource) -> Value {
         let mut meta = sr.meta.clone();
         if meta.resource_type.is_empty() {
             meta.resource_type = rt.name.clone();
@@ -406,11 +414,32 @@ impl ScimEngine {
         if meta.location.is_empty() {
             meta.location = self.location(rt, sr.id().unwrap_or_default());
         }
-        if let Some(m) = v.as_object_mut() {
-            m.insert("meta".into(), meta.to_json());
-            self.member_refs(rt, m);
+        meta.to_json()
+    }
+
+    /// The resource as served under a projection, copying only what the projection keeps
+    /// (`excludedAttributes=members` on a 100,000-member group copies no member).
+    fn render_projected(
+        &self,
+        rt: &ResourceTypeDef,
+        sr: &StoredResource,
+        attributes: &[crate::filter::AttrPath],
+        excluded: &[crate::filter::AttrPath],
+    ) -> Value {
+        let mut out = project(&sr.resource, rt, attributes, excluded);
+        let meta = project(
+            &serde_json::json!({ "meta": self.meta_json(rt, sr) }),
+            rt,
+            attributes,
+            excluded,
+        );
+        if let (Some(o), Some(m)) = (out.as_object_mut(), meta.get("meta")) {
+            o.insert("meta".into(), m.clone());
         }
-        v
+        if let Some(o) = out.as_object_mut() {
+            self.member_refs(rt, o);
+        }
+        out
     }
 
     /// `members[].$ref` (RFC 7643 §4.2) for members whose `type` names a served resource type: the member's
@@ -456,12 +485,7 @@ impl ScimEngine {
         if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
             Body::Encoded(self.encoded(rt, sr).to_owned())
         } else {
-            Body::Json(project(
-                &self.render(rt, sr),
-                rt,
-                &q.attributes,
-                &q.excluded_attributes,
-            ))
+            Body::Json(self.render_projected(rt, sr, &q.attributes, &q.excluded_attributes))
         }
     }
 
@@ -623,13 +647,15 @@ impl ScimEngine {
         self.check_patch_size(&ops)?;
         let cur = self.fetch(backend, rt, id).await?;
         Self::check_if_match(req, &cur)?;
-        let out = apply_patch(&cur.resource, &ops, rt).map_err(|e| self.name_application(e))?;
-        if out.changes.is_empty() {
+        let new = patch_resource(&cur.resource, &ops, rt).map_err(|e| self.name_application(e))?;
+        if new == cur.resource {
             // Nothing changed (e.g. adding a member that is already there): answered without a
-            // write. This is all the engine uses the SCIM-level diff for.
+            // write. The backend computes the change it exports from its own records; a
+            // change that is no change to it (a reordering, another letter case) costs a
+            // write that exports nothing.
             return Ok(self.one_response(200, rt, &cur, q));
         }
-        let sr = backend.update(rt, id, out.resource).await?;
+        let sr = backend.update(rt, id, new).await?;
         Ok(self.one_response(200, rt, &sr, q))
     }
 
