@@ -82,7 +82,7 @@ fn gen_cert_import_test_connection_and_cache_dump() {
 
     // import --dry-run reads everything without changing anything.
     let out = Command::new(exe())
-        .args(["import", "c", "--dry-run", "--full", "--config"])
+        .args(["import", "c", "--offline", "--dry-run", "--full", "--config"])
         .arg(&config)
         .env("RUST_LOG", "info")
         .output()
@@ -110,7 +110,7 @@ fn gen_cert_import_test_connection_and_cache_dump() {
         "no ANSI codes when stderr is not a terminal: {stderr:?}"
     );
     let out = Command::new(exe())
-        .args(["import", "c", "--delta", "--config"])
+        .args(["import", "c", "--offline", "--delta", "--config"])
         .arg(&config)
         .output()
         .unwrap();
@@ -371,7 +371,7 @@ query_attributes = ["login"]
     let (ok, text) = run(&["check-config"], &config);
     assert!(ok, "{text}");
     assert!(text.contains("OK (1 application(s))"), "{text}");
-    let (ok, text) = run(&["import", "people", "--full"], &config);
+    let (ok, text) = run(&["import", "people", "--offline", "--full"], &config);
     assert!(ok, "{text}");
     assert!(text.contains("2 objects"), "{text}");
     let watermarks = std::fs::read_to_string(state.join("apps/people/watermarks.json"))

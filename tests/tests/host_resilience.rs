@@ -184,7 +184,7 @@ fn a_second_host_on_the_same_state_directory_refuses_to_start_and_names_the_firs
     );
     // The offline import refuses too: it would write the running host's watermarks.
     let import = Command::new(target_dir().join("ecma-host"))
-        .args(["import", "c", "--config"])
+        .args(["import", "c", "--offline", "--config"])
         .arg(config(second_port))
         .output()
         .unwrap();
