@@ -10,20 +10,6 @@ use plugin_api::model::{
     ParameterKind, Schema,
 };
 
-/// Schema pages are numbered (Microsoft's Generic SQL has Schema 1–5); more than this many is
-/// a connector that ignores the number.
-const MAX_SCHEMA_PAGES: u32 = 10;
-
-/// The pages in the order of Microsoft's wizard.
-const PAGES: [ConfigPage; 6] = [
-    ConfigPage::Connectivity,
-    ConfigPage::Capabilities,
-    ConfigPage::Schema,
-    ConfigPage::Global,
-    ConfigPage::Partition,
-    ConfigPage::RunStep,
-];
-
 fn page_title(page: ConfigPage, number: u32) -> String {
     match page {
         ConfigPage::Schema => format!("Schema {number}"),
@@ -33,39 +19,16 @@ fn page_title(page: ConfigPage, number: u32) -> String {
     }
 }
 
-/// Every parameter page the connector declares for `params` (pages can depend on earlier
-/// values, as in the wizard), with the page's title.
+/// Every parameter page the connector declares for `params`, with the page's title (see
+/// [`crate::app::parameter_pages`]).
 pub fn pages(
     plugin: &dyn ConnectorPlugin,
     params: &ConfigParameters,
 ) -> Vec<(String, Vec<ConfigParameterDefinition>)> {
-    let mut out = Vec::new();
-    for page in PAGES {
-        if page != ConfigPage::Schema {
-            let defs = plugin
-                .config_parameters(params, page, 1)
-                .unwrap_or_default();
-            if !defs.is_empty() {
-                out.push((page_title(page, 1), defs));
-            }
-            continue;
-        }
-        let mut previous: Vec<String> = Vec::new();
-        for n in 1..=MAX_SCHEMA_PAGES {
-            let defs = plugin
-                .config_parameters(params, page, n)
-                .unwrap_or_default();
-            let names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
-            // An empty page ends the schema pages; the same page again means the connector
-            // does not number its schema pages.
-            if defs.is_empty() || names == previous {
-                break;
-            }
-            previous = names;
-            out.push((page_title(page, n), defs));
-        }
-    }
-    out
+    crate::app::parameter_pages(plugin, params)
+        .into_iter()
+        .map(|(page, n, defs)| (page_title(page, n), defs))
+        .collect()
 }
 
 fn kind(k: ParameterKind) -> &'static str {

@@ -46,7 +46,7 @@ mod update;
 pub use crate::errors::IMPORTING_MESSAGE;
 pub use history::{History, ImportRecord};
 pub use import::{ImportMode, ImportSummary};
-pub use parameters::{Validation, connector_parameters, validate_with_connector};
+pub use parameters::{Validation, connector_parameters, parameter_pages, validate_with_connector};
 pub use render::now_rfc3339;
 
 /// Why an application could not be set up or run.
@@ -166,7 +166,7 @@ impl Application {
         let mut types = cfg
             .object_types
             .iter()
-            .map(|ot| TypeMapping::build_for(ot, &schema, TargetTraits::of(&capabilities)))
+            .map(|ot| TypeMapping::build(ot, &schema, TargetTraits::of(&capabilities)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| setup_err(&name, e.to_string()))?;
         // Users first: groups reference them.

@@ -45,15 +45,74 @@ pub fn connector_parameters(
     Ok(params)
 }
 
+/// Schema pages are numbered (Microsoft's Generic SQL has Schema 1–5); more than this many is
+/// a connector that ignores the number.
+const MAX_SCHEMA_PAGES: u32 = 10;
+
+/// The pages in the order of Microsoft's wizard.
+const PAGES: [ConfigPage; 6] = [
+    ConfigPage::Connectivity,
+    ConfigPage::Capabilities,
+    ConfigPage::Schema,
+    ConfigPage::Global,
+    ConfigPage::Partition,
+    ConfigPage::RunStep,
+];
+
+/// Every parameter page the connector declares for `params` (pages can depend on earlier
+/// values, as in the wizard), in the wizard's order, with the page's number (Schema pages
+/// count from 1; other pages are 1).
+pub fn parameter_pages(
+    plugin: &dyn plugin_api::host::ConnectorPlugin,
+    params: &ConfigParameters,
+) -> Vec<(ConfigPage, u32, Vec<ConfigParameterDefinition>)> {
+    let mut out = Vec::new();
+    for page in PAGES {
+        if page != ConfigPage::Schema {
+            let defs = plugin
+                .config_parameters(params, page, 1)
+                .unwrap_or_default();
+            if !defs.is_empty() {
+                out.push((page, 1, defs));
+            }
+            continue;
+        }
+        let mut previous: Vec<String> = Vec::new();
+        for n in 1..=MAX_SCHEMA_PAGES {
+            let defs = plugin
+                .config_parameters(params, page, n)
+                .unwrap_or_default();
+            let names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
+            // An empty page ends the schema pages; the same page again means the connector
+            // does not number its schema pages.
+            if defs.is_empty() || names == previous {
+                break;
+            }
+            previous = names;
+            out.push((page, n, defs));
+        }
+    }
+    out
+}
+
+/// Every parameter definition on every page.
+fn all_definitions(
+    plugin: &dyn plugin_api::host::ConnectorPlugin,
+    params: &ConfigParameters,
+) -> Vec<ConfigParameterDefinition> {
+    parameter_pages(plugin, params)
+        .into_iter()
+        .flat_map(|(_, _, defs)| defs)
+        .collect()
+}
+
 /// The names of parameters a connector declares as encrypted, on any page.
 fn encrypted_parameter_names(
     plugin: &dyn plugin_api::host::ConnectorPlugin,
     params: &ConfigParameters,
 ) -> BTreeSet<String> {
-    ConfigPage::ALL
-        .iter()
-        .filter_map(|p| plugin.config_parameters(params, *p, 1).ok())
-        .flatten()
+    all_definitions(plugin, params)
+        .into_iter()
         .filter(|d| d.kind == ParameterKind::EncryptedString)
         .map(|d| d.name)
         .collect()
@@ -62,16 +121,14 @@ fn encrypted_parameter_names(
 /// The configuration with each parameter under the name the connector declares: a TOML key
 /// may be any of its names or aliases (Microsoft's wizard labels, for one), typed with any
 /// case and spacing. Two keys naming one parameter are a problem; keys the connector does not
-/// declare on a first page pass unchanged (later Schema pages declare more).
+/// declare on any page pass unchanged.
 fn canonical_names(
     app: &AppConfig,
     plugin: &dyn plugin_api::host::ConnectorPlugin,
     params: ConfigParameters,
 ) -> Result<ConfigParameters, Vec<String>> {
-    let defs: Vec<ConfigParameterDefinition> = ConfigPage::ALL
-        .iter()
-        .filter_map(|p| plugin.config_parameters(&params, *p, 1).ok())
-        .flatten()
+    let defs: Vec<ConfigParameterDefinition> = all_definitions(plugin, &params)
+        .into_iter()
         .filter(|d| !d.name.is_empty() && d.kind != ParameterKind::Label)
         .collect();
     let mut out = ConfigParameters::new();

@@ -464,9 +464,11 @@ pub fn definitions(page: ConfigPage) -> Vec<ConfigParameterDefinition> {
             D::checkbox(P_OPERATIONAL, false),
         ],
         ConfigPage::Global => vec![
-            D::text(P_BASES, "").describe(
-                "Containers to search, one DN per line; empty: the server's naming contexts.",
-            ),
+            // Microsoft's wizard chooses containers per partition, under "Base DN".
+            D::text(P_BASES, "")
+                .describe("Containers to search, one DN per line; empty: the server's naming contexts.")
+                .alias("Base DN")
+                .alias("Containers"),
             D::dropdown(P_SCOPE, &["Subtree", "OneLevel"], false, "Subtree"),
             D::string(P_OBJECT_TYPES, "", "").describe(
                 "Structural object classes to offer as object types (comma separated); empty: all.",
@@ -493,9 +495,12 @@ pub fn definitions(page: ConfigPage) -> Vec<ConfigParameterDefinition> {
             D::string(P_ACCESSLOG_DN, "", "cn=accesslog"),
             D::string(P_CHANGELOG_DN, "", "cn=changelog"),
             D::string(P_PAGE_SIZE, "^[0-9]*$", "500"),
-            D::checkbox(P_PAGING, true).describe(
-                "Use simple paged results when the server offers them (else one streamed search).",
-            ),
+            D::checkbox(P_PAGING, true)
+                .describe(
+                    "Use simple paged results when the server offers them (else one streamed search).",
+                )
+                // Microsoft's Global page label.
+                .alias("Paged Results"),
             D::text(P_DN_TEMPLATES, "").describe(
                 "One per line: objectType = template, e.g. inetOrgPerson = uid={uid},ou=people,dc=example,dc=com",
             ),
