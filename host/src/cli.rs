@@ -335,6 +335,7 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     };
     let registry = registry_for(&config);
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     for f in registry.failures() {
         problems.push(format!("plugin {}: {}", f.file.display(), f.reason));
     }
@@ -356,8 +357,16 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         ) {
             Ok(params) => match plugin.plugin.schema(&params) {
                 Ok(schema) => {
+                    let caps = plugin.plugin.capabilities(&params).ok();
+                    if let Some(w) = caps.as_ref().and_then(|c| app.reconciliation_warning(c)) {
+                        warnings.push(w);
+                    }
+                    let traits = caps
+                        .as_ref()
+                        .map(crate::mapping::TargetTraits::of)
+                        .unwrap_or_default();
                     for ot in &app.object_types {
-                        if let Err(e) = crate::mapping::TypeMapping::build(ot, &schema, true) {
+                        if let Err(e) = crate::mapping::TypeMapping::build(ot, &schema, traits) {
                             problems.push(format!("app '{}': {e}", app.name));
                         }
                     }
@@ -369,6 +378,9 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
             },
             Err(p) => problems.extend(p),
         }
+    }
+    for w in &warnings {
+        println!("{}: warning: {w}", path.display());
     }
     if problems.is_empty() {
         println!(

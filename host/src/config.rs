@@ -82,6 +82,9 @@ pub use plugin_api::model::Secret;
 pub struct Config {
     #[serde(default)]
     pub host: HostConfig,
+    /// `[admin]`: the status page's address (the admin socket needs no setting).
+    #[serde(default)]
+    pub admin: crate::admin::AdminConfig,
     #[serde(default, rename = "app")]
     pub apps: Vec<AppConfig>,
 }
@@ -636,6 +639,18 @@ on_disable = { set = "disabled", value = true }
             Path::new("test.toml"),
             env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
         )
+    }
+
+    #[test]
+    fn the_status_page_is_set_in_admin_and_refused_off_loopback() {
+        let c = parse(&format!("[admin]\nstatus_page = \"off\"\n{MINIMAL}"), &[]).unwrap();
+        assert_eq!(
+            c.admin.status_page(None).unwrap(),
+            crate::admin::StatusPage::Off
+        );
+        let c = parse(MINIMAL, &[("ECMA_HOST_ADMIN__STATUS_PAGE", "0.0.0.0:8586")]).unwrap();
+        assert!(c.admin.status_page(None).is_err());
+        assert!(parse(&format!("[admin]\nport = 1\n{MINIMAL}"), &[]).is_err());
     }
 
     #[test]

@@ -159,8 +159,7 @@ pub async fn start(
     };
     let state_lock = StateLock::acquire(&config.host.state_dir)?;
     // Checked before anything listens: a wrong address is a configuration error.
-    let status_page =
-        crate::admin::AdminConfig::default().status_page(options.status_page.as_deref())?;
+    let status_page = config.admin.status_page(options.status_page.as_deref())?;
     let state = Arc::new(HostState {
         apps: slots,
         max_body_bytes: config.host.max_body_bytes,

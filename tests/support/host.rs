@@ -31,7 +31,7 @@ pub async fn start_host_with(apps_toml: &str, plugins: &[PathBuf], host_extra: &
         .map(|p| format!("{:?}", p.display().to_string()))
         .collect();
     let text = format!(
-        "[host]\nlisten = \"127.0.0.1\"\nport = 0\nhostname = \"localhost\"\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{}]\n{host_extra}\n{}",
+        "[admin]\nstatus_page = \"off\"\n[host]\nlisten = \"127.0.0.1\"\nport = 0\nhostname = \"localhost\"\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{}]\n{host_extra}\n{}",
         state_dir.path().display().to_string(),
         plugin_files.join(", "),
         apps_toml.replace("{TOKEN}", TOKEN)

@@ -9,8 +9,7 @@ use serde::Deserialize;
 /// The status page's port when nothing else is configured (the SCIM default is 8585).
 pub const DEFAULT_STATUS_PAGE: &str = "127.0.0.1:8586";
 
-/// `[admin]` of the configuration file (`config.rs` can include it as a section; until then
-/// `serve --status-page` sets it).
+/// `[admin]` of the configuration file; `serve --status-page` overrides it.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {

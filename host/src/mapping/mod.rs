@@ -132,25 +132,8 @@ fn scim_type(t: DataType) -> AttrType {
 }
 
 impl TypeMapping {
-    /// `passwords`: whether the connector takes passwords (then Users accept a write-only
-    /// `password`, handed to the connector's SetPassword after the Add).
-    pub fn build(
-        cfg: &ObjectTypeConfig,
-        schema: &Schema,
-        passwords: bool,
-    ) -> Result<Self, MappingError> {
-        Self::build_for(
-            cfg,
-            schema,
-            TargetTraits {
-                passwords,
-                ..TargetTraits::default()
-            },
-        )
-    }
-
     /// The mapping of one configured type for a connector with these traits.
-    pub fn build_for(
+    pub fn build(
         cfg: &ObjectTypeConfig,
         schema: &Schema,
         traits: TargetTraits,

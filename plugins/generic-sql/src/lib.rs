@@ -288,6 +288,8 @@ impl Connector for GenericSql {
             caps.export_type = s.export_type;
             caps.is_dn_as_anchor = s.dn_is_anchor;
             caps.delta_import = s.delta != DeltaStrategy::None;
+            // A watermark sees inserts and updates only; a change table logs deletes too.
+            caps.delta_sees_deletes = matches!(s.delta, DeltaStrategy::ChangeTable { .. });
             caps.support_password = s.password_method != PasswordMethod::None;
         }
         caps.support_partitions = false;
