@@ -82,7 +82,14 @@ fn gen_cert_import_test_connection_and_cache_dump() {
 
     // import --dry-run reads everything without changing anything.
     let out = Command::new(exe())
-        .args(["import", "c", "--offline", "--dry-run", "--full", "--config"])
+        .args([
+            "import",
+            "c",
+            "--offline",
+            "--dry-run",
+            "--full",
+            "--config",
+        ])
         .arg(&config)
         .env("RUST_LOG", "info")
         .output()
@@ -394,4 +401,16 @@ query_attributes = ["login"]
         "{text}"
     );
     assert_eq!(text.matches("both set").count(), 1, "one error: {text}");
+
+    // A bad value under Microsoft's label: the problem names the parameter and the TOML key
+    // it was written as, once.
+    let config = write("\"COMMAND TIMEOUT\" = \"soon\"");
+    let (ok, text) = run(&["check-config"], &config);
+    assert!(!ok, "{text}");
+    assert_eq!(
+        text.matches("'Command timeout' (the TOML key 'COMMAND TIMEOUT')")
+            .count(),
+        1,
+        "{text}"
+    );
 }

@@ -118,7 +118,8 @@ fn encrypted_parameter_names(
         .collect()
 }
 
-/// The configuration with each parameter under the name the connector declares: a TOML key
+/// The configuration with each parameter under the name the connector declares (and, for
+/// messages, the TOML key each was given as): a TOML key
 /// may be any of its names or aliases (Microsoft's wizard labels, for one), typed with any
 /// case and spacing. Two keys naming one parameter are a problem; keys the connector does not
 /// declare on any page pass unchanged.
@@ -126,7 +127,7 @@ fn canonical_names(
     app: &AppConfig,
     plugin: &dyn plugin_api::host::ConnectorPlugin,
     params: ConfigParameters,
-) -> Result<ConfigParameters, Vec<String>> {
+) -> Result<(ConfigParameters, BTreeMap<String, String>), Vec<String>> {
     let defs: Vec<ConfigParameterDefinition> = all_definitions(plugin, &params)
         .into_iter()
         .filter(|d| !d.name.is_empty() && d.kind != ParameterKind::Label)
@@ -155,7 +156,7 @@ fn canonical_names(
         out.insert(renamed);
     }
     if problems.is_empty() {
-        Ok(out)
+        Ok((out, given_as))
     } else {
         Err(problems)
     }
@@ -179,7 +180,13 @@ pub fn validate_with_connector(
     mode: Validation,
 ) -> Result<ConfigParameters, Vec<String>> {
     let plain = connector_parameters(app, &BTreeSet::new()).map_err(|e| vec![e.to_string()])?;
-    let plain = canonical_names(app, plugin, plain)?;
+    let (plain, given_as) = canonical_names(app, plugin, plain)?;
+    // A problem names the parameter as the connector knows it and, where the TOML said it
+    // differently, as the admin wrote it.
+    let named = |parameter: &str| match given_as.get(parameter) {
+        Some(key) if key != parameter => format!("'{parameter}' (the TOML key '{key}')"),
+        _ => format!("'{parameter}'"),
+    };
     let encrypted = encrypted_parameter_names(plugin, &plain);
     let mut params = ConfigParameters::new();
     for p in plain.iter() {
@@ -205,8 +212,9 @@ pub fn validate_with_connector(
         match plugin.validate_config(&params, page, 1) {
             Ok(ParameterValidation::Success) => {}
             Ok(ParameterValidation::Failure { parameter, message }) => problems.push(format!(
-                "app '{}': {page:?} parameter '{parameter}': {message}",
-                app.name
+                "app '{}': {page:?} parameter {}: {message}",
+                app.name,
+                named(&parameter)
             )),
             Err(e) => problems.push(format!(
                 "app '{}': validating the {page:?} page failed: {}",
@@ -217,6 +225,9 @@ pub fn validate_with_connector(
             break;
         }
     }
+    // Each problem once, however many pages report it.
+    let mut seen = BTreeSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     if problems.is_empty() {
         Ok(params)
     } else {
