@@ -44,7 +44,10 @@ impl<T: Connector> AbiInstance for Instance<T> {
     fn get_import_page(&mut self) -> RResult<AbiPackedPage, AbiError> {
         // The previous page's size is a good guess for this one's.
         let mut page = crate::page::PageWriter::with_capacity(self.1);
-        match guarded(|| self.0.get_import_page(&mut page)) {
+        match guarded(|| {
+            let status = self.0.get_import_page(&mut page)?;
+            page.check().map(|()| status)
+        }) {
             Ok(status) => {
                 self.1 = page.byte_len();
                 RResult::ROk((page, status).into())
@@ -107,7 +110,10 @@ impl<T: Connector> AbiInstance for Instance<T> {
     ) -> RResult<AbiPackedPage, AbiError> {
         let mut page = crate::page::PageWriter::new();
         let requests: Vec<m::CsEntryChange> = requests.into_iter().map(Into::into).collect();
-        match guarded(|| self.0.get_full_objects(&requests, &mut page)) {
+        match guarded(|| {
+            self.0.get_full_objects(&requests, &mut page)?;
+            page.check()
+        }) {
             Ok(()) => RResult::ROk(
                 (
                     page,

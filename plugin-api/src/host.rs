@@ -77,7 +77,10 @@ pub trait ConnectorInstance: Send {
 }
 
 /// A connector linked into the host process, called without the ABI (but with the same
-/// panic guard), for tests and tools.
+/// panic guard and page checks), for tests and tools: the test harness of a connector crate.
+/// `InProcessPlugin::<MyConnector>::new()?` is a [`ConnectorPlugin`] like a loaded library,
+/// so a unit test can drive it the way the host does, or hand it to the connector kit
+/// (`plugin_api::kit`, feature `kit`).
 pub struct InProcessPlugin<T: Connector> {
     info: ConnectorInfo,
     _connector: PhantomData<fn() -> T>,
@@ -187,6 +190,7 @@ impl<T: Connector> ConnectorInstance for InProcessInstance<T> {
         guarded(|| {
             let mut page = crate::page::PageWriter::new();
             self.0.get_full_objects(&requests, &mut page)?;
+            page.check()?;
             let (bytes, n) = page.into_parts();
             Ok(PackedImportPage {
                 entries: PackedPage::new(bytes, n),
@@ -206,6 +210,7 @@ fn import_page_of<T: Connector>(connector: &mut T) -> ConnectorResult<ImportPage
 fn packed_import_page_of<T: Connector>(connector: &mut T) -> ConnectorResult<PackedImportPage> {
     let mut page = crate::page::PageWriter::new();
     let status = connector.get_import_page(&mut page)?;
+    page.check()?;
     let (bytes, n) = page.into_parts();
     Ok(PackedImportPage {
         entries: PackedPage::new(bytes, n),

@@ -11,12 +11,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use abi_stable::{
+    abi_stability::abi_checking::{AbiInstability, AbiInstabilityErrors, ExpectedFound},
     library::{
         LibraryError, ROOT_MODULE_LOADER_NAME, ROOT_MODULE_LOADER_NAME_WITH_NUL, RootModuleError,
         lib_header_from_path,
     },
     sabi_trait::TD_Opaque,
     std_types::{RStr, RString},
+    type_layout::TLFieldOrFunction,
 };
 
 use crate::abi::*;
@@ -68,16 +70,11 @@ impl From<LibraryError> for LoadError {
                 found: actual_version.to_string(),
             },
             LibraryError::AbiInstability(err) => {
-                // The report is hundreds of lines; its most useful line is the first that
-                // names the mismatch ("Error:too many fields ..."), not its first line.
                 let full = format!("{err:#}");
-                let summary = full
-                    .lines()
-                    .map(str::trim)
-                    .find(|l| l.starts_with("Error"))
-                    .or_else(|| full.lines().map(str::trim).find(|l| !l.is_empty()))
-                    .unwrap_or("layout differs")
-                    .to_owned();
+                let summary = err
+                    .downcast_ref::<AbiInstabilityErrors>()
+                    .and_then(layout_summary)
+                    .unwrap_or_else(|| first_error_line(&full));
                 LoadError::LayoutMismatch { summary, full }
             }
             LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
@@ -90,6 +87,86 @@ impl From<LibraryError> for LoadError {
             other => LoadError::Other(other.to_string()),
         }
     }
+}
+
+/// The first difference abi_stable found, in one line: where (the type and field, or
+/// function, holding it, as `Type.field`) and what (`mismatched type: expected u32, found
+/// u64`). The full report is hundreds of lines of both layouts.
+fn layout_summary(errors: &AbiInstabilityErrors) -> Option<String> {
+    let first = errors.errors.first()?;
+    let what = first.errs.first().map(describe_instability)?;
+    // The stack trace is the path of fields from the root module down to the difference;
+    // its last element is the field whose type differs, the one before it the type
+    // holding that field (the root module when the path has one element).
+    let place = match first.stack_trace.as_slice() {
+        [] => errors.interface.full_type().to_string(),
+        [.., field] => {
+            let holder = match first.stack_trace.as_slice() {
+                [.., parent, _] => field_type(&parent.expected),
+                _ => errors.interface.full_type().to_string(),
+            };
+            format!("{holder}.{}", field_name(&field.expected))
+        }
+    };
+    Some(format!("{place}: {what}"))
+}
+
+fn field_name(f: &TLFieldOrFunction) -> String {
+    match f {
+        TLFieldOrFunction::Field(f) => f.name().to_owned(),
+        TLFieldOrFunction::Function(f) => format!("{}()", f.name),
+    }
+}
+
+fn field_type(f: &TLFieldOrFunction) -> String {
+    match f {
+        TLFieldOrFunction::Field(f) => f.layout().full_type().to_string(),
+        TLFieldOrFunction::Function(f) => format!("fn {}", f.name),
+    }
+}
+
+/// One difference, as abi_stable's report words it, on one line.
+fn describe_instability(e: &AbiInstability) -> String {
+    use AbiInstability as A;
+    fn pair<T: std::fmt::Display>(what: &str, v: &ExpectedFound<T>) -> String {
+        format!("{what}: expected {}, found {}", v.expected, v.found)
+    }
+    fn debug<T: std::fmt::Debug>(what: &str, v: &ExpectedFound<T>) -> String {
+        format!("{what}: expected {:?}, found {:?}", v.expected, v.found)
+    }
+    match e {
+        A::Name(v) => pair("mismatched type", v),
+        A::Package(v) => pair("mismatched package", v),
+        A::PackageVersion(v) => pair("incompatible package versions", v),
+        A::MismatchedPrefixSize(v) => pair("prefix types have a different prefix", v),
+        A::Size(v) => pair("incompatible type size", v),
+        A::Alignment(v) => pair("incompatible type alignment", v),
+        A::FieldCountMismatch(v) => pair("too many fields", v),
+        A::TooManyVariants(v) => pair("too many variants", v),
+        A::UnexpectedField(v) => format!(
+            "unexpected field: expected {}, found {}",
+            v.expected.name(),
+            v.found.name()
+        ),
+        A::MismatchedPrimitive(v) => debug("incompatible primitive", v),
+        A::UnexpectedVariant(v) => debug("unexpected variant", v),
+        // The rest are rare and wordy in abi_stable's own words: its Debug, flattened.
+        other => format!("{other:?}")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// Without abi_stable's structured errors: the report's first line naming a mismatch
+/// ("Error:too many fields"), which is not its first line.
+fn first_error_line(full: &str) -> String {
+    full.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("Error"))
+        .or_else(|| full.lines().map(str::trim).find(|l| !l.is_empty()))
+        .unwrap_or("layout differs")
+        .to_owned()
 }
 
 /// A connector loaded from a dynamic library.
@@ -356,7 +433,10 @@ mod tests {
                 )
                 .with_anchor("id", anchor);
                 if found {
-                    e = e.with_change(AttributeChange::add("mail", [Value::String("p@example.org".into())]));
+                    e = e.with_change(AttributeChange::add(
+                        "mail",
+                        [Value::String("p@example.org".into())],
+                    ));
                 }
                 page.push(&e);
             }
@@ -408,6 +488,54 @@ mod tests {
             (ObjectModification::Delete, "gone".to_owned())
         );
         assert!(!page.more_to_import);
+    }
+
+    /// A connector that caches its `NameId`s across pages (the mistake small tests miss).
+    struct Caching(Option<crate::page::NameId>, u32);
+
+    impl crate::sdk::Connector for Caching {
+        fn info() -> ConnectorInfo {
+            test_info()
+        }
+        fn schema(_: &ConfigParameters) -> ConnectorResult<Schema> {
+            Ok(Schema::default())
+        }
+        fn create(_: &ConfigParameters, _: HostServices) -> ConnectorResult<Self> {
+            Ok(Self(None, 0))
+        }
+        fn test_connection(&mut self) -> ConnectorResult<()> {
+            Ok(())
+        }
+        fn get_import_page(
+            &mut self,
+            page: &mut crate::page::PageWriter,
+        ) -> ConnectorResult<crate::page::PageStatus> {
+            let mail = *self.0.get_or_insert_with(|| page.name("mail"));
+            self.1 += 1;
+            page.entry("user", ObjectModification::Add, "", "x")
+                .add(mail, crate::page::ValueRef::Integer(self.1.into()));
+            Ok(crate::page::PageStatus {
+                more_to_import: true,
+                custom_data: String::new(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_name_id_kept_from_another_page_is_an_error_across_the_abi() {
+        let mut instance = across_the_abi(Caching(None, 0));
+        let first = instance.get_import_page().unwrap();
+        assert_eq!(
+            first.entries.to_entries().unwrap()[0].changes[0].name,
+            "mail"
+        );
+        let err = instance.get_import_page().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(
+            err.message.contains("NameId from another page"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -87,8 +87,9 @@ impl HostServices {
 /// A connector: the module-level calls are associated functions, the run calls are methods
 /// on an instance created from a configuration.
 ///
-/// The default bodies return [`ErrorKind::Unsupported`]; set the matching `support_*`
-/// capabilities to false for calls you do not implement.
+/// The default bodies return [`ErrorKind::Unsupported`]. [`Capabilities::default`] claims
+/// nothing: switch on the `support_*` (and `delta_import`) capabilities of the calls you
+/// implement, and only those; the connector kit (feature `kit`) checks that the two agree.
 pub trait Connector: Sized + Send + 'static {
     // ---- module level ----
 
@@ -101,7 +102,8 @@ pub trait Connector: Sized + Send + 'static {
         Ok(())
     }
 
-    /// `GetCapabilitiesEx`: capabilities may depend on the configuration.
+    /// `GetCapabilitiesEx`: capabilities may depend on the configuration. The default claims
+    /// nothing (no import, no export), see [`Capabilities::default`].
     fn capabilities(_config: &ConfigParameters) -> Capabilities {
         Capabilities::default()
     }

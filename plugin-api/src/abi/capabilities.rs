@@ -144,6 +144,7 @@ mod tests {
     #[test]
     fn capabilities_round_trip_with_every_enumeration_value_and_flag() {
         round_trip::<AbiCapabilities, _>(m::Capabilities::default());
+        round_trip::<AbiCapabilities, _>(m::Capabilities::ecma2_defaults());
         let styles = [m::DnStyle::None, m::DnStyle::Generic, m::DnStyle::Ldap];
         let confirmations = [
             m::ObjectConfirmation::Normal,

@@ -162,28 +162,31 @@ pub struct Capabilities {
 }
 
 impl Default for Capabilities {
-    /// ECMA2's constructor defaults: ObjectRename, DeltaImport, ConcurrentOperation,
-    /// DeleteAddAsReplace and all `Support*` true; the rest false; ObjectConfirmation Normal.
-    /// `delta_sees_deletes` (not ECMA2's) is false.
+    /// Nothing claimed: no import, no export, no delta import, no passwords, partitions,
+    /// hierarchy, renames or concurrent calls. A connector switches on what it implements
+    /// (`Capabilities { support_import: true, ..Capabilities::default() }`), so one that
+    /// forgets a field advertises less than it can do, never more. ECMA2's own constructor
+    /// defaults are [`Capabilities::ecma2_defaults`]. Page sizes are sizes, not claims: the
+    /// same as ECMA2's.
     fn default() -> Self {
         Self {
             distinguished_name_style: DnStyle::Generic,
-            object_rename: true,
+            object_rename: false,
             no_reference_values_in_first_export: false,
-            delta_import: true,
-            concurrent_operation: true,
-            delete_add_as_replace: true,
+            delta_import: false,
+            concurrent_operation: false,
+            delete_add_as_replace: false,
             export_password_in_first_pass: false,
             full_export: false,
             object_confirmation: ObjectConfirmation::Normal,
             export_type: ExportType::AttributeUpdate,
             normalizations: Normalizations::default(),
             is_dn_as_anchor: false,
-            support_import: true,
-            support_export: true,
-            support_partitions: true,
-            support_password: true,
-            support_hierarchy: true,
+            support_import: false,
+            support_export: false,
+            support_partitions: false,
+            support_password: false,
+            support_hierarchy: false,
             import_default_page_size: 100,
             import_max_page_size: 10_000,
             export_default_batch_size: 1,
@@ -194,6 +197,26 @@ impl Default for Capabilities {
 }
 
 impl Capabilities {
+    /// ECMA2's `MACapabilities` constructor defaults: ObjectRename, DeltaImport,
+    /// ConcurrentOperation, DeleteAddAsReplace and every `Support*` true, the rest false,
+    /// ObjectConfirmation Normal. For connectors ported from ECMA2 that rely on them;
+    /// `delta_sees_deletes` (not ECMA2's) is false. Until plugin-api 0.6.0 this was
+    /// `Capabilities::default()`.
+    pub fn ecma2_defaults() -> Self {
+        Self {
+            object_rename: true,
+            delta_import: true,
+            concurrent_operation: true,
+            delete_add_as_replace: true,
+            support_import: true,
+            support_export: true,
+            support_partitions: true,
+            support_password: true,
+            support_hierarchy: true,
+            ..Self::default()
+        }
+    }
+
     /// One-line summary for listings (`ecma-host plugins`).
     pub fn short(&self) -> String {
         let mut parts = Vec::new();
@@ -248,6 +271,32 @@ mod tests {
             ObjectReplace => 2,
             MultivaluedReferenceAttributeUpdate => 3,
         } unknown [4, 255] => AttributeUpdate);
+    }
+
+    #[test]
+    fn the_default_claims_nothing_and_ecma2_defaults_claim_what_ecma2_does() {
+        let d = Capabilities::default();
+        let claims = |c: &Capabilities| {
+            [
+                c.object_rename,
+                c.delta_import,
+                c.concurrent_operation,
+                c.delete_add_as_replace,
+                c.support_import,
+                c.support_export,
+                c.support_partitions,
+                c.support_password,
+                c.support_hierarchy,
+                c.delta_sees_deletes,
+            ]
+        };
+        assert_eq!(claims(&d), [false; 10]);
+        assert_eq!(d.short(), "");
+        let e = Capabilities::ecma2_defaults();
+        assert_eq!(
+            claims(&e),
+            [true, true, true, true, true, true, true, true, true, false]
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Writing a page: the connector's side.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::model::*;
 
@@ -18,8 +19,19 @@ pub struct PageStatus {
 /// A name (attribute or object type) in one page's name table, from [`PageWriter::name`].
 /// It means that name in the page that gave it out only; a connector that writes many rows
 /// with the same columns looks its names up once per page instead of once per value.
+///
+/// An id carries the page it came from: one used in another page (cached across
+/// `get_import_page` calls, say) makes that page fail with an [`ErrorKind::Internal`]
+/// error naming the mistake, instead of naming the wrong attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct NameId(u32);
+pub struct NameId {
+    page: u32,
+    index: u32,
+}
+
+/// Gives each page writer its own serial number, which its `NameId`s carry. Wrapping after
+/// 2^32 pages could only let a four-billion-pages-old id through, never a recent one.
+static PAGE_SERIAL: AtomicU32 = AtomicU32::new(1);
 
 /// A name as the [`EntryWriter`] methods take it: the text (looked up in the page's name
 /// table) or a [`NameId`] looked up already.
@@ -57,6 +69,10 @@ const SCANNED_NAMES: usize = 24;
 /// The name table of a page being written.
 #[derive(Debug, Clone, Default)]
 struct NameTable {
+    /// This page's serial number (see [`NameId`]).
+    page: u32,
+    /// The first id from another page used in this one: the page is refused.
+    foreign: Option<NameId>,
     /// The table as it is written after the entries: a `str` per name.
     table: Vec<u8>,
     /// Where each name's bytes are in `table`.
@@ -107,15 +123,17 @@ impl NameTable {
     fn resolve(&mut self, name: Name<'_>) -> u32 {
         match name {
             Name::Text(s) => self.id(s),
-            Name::Id(NameId(id)) => {
-                // An id from another page would name the wrong attribute or none.
-                assert!(
-                    (id as usize) < self.spans.len(),
-                    "NameId {id} was not given out by this page"
-                );
-                id
-            }
+            Name::Id(id) if id.page == self.page => id.index,
+            Name::Id(id) => self.foreign(id),
         }
+    }
+
+    /// An id from another page would name the wrong attribute or none: remembered, so the
+    /// page is refused as a whole, and replaced by an empty name so the bytes stay readable.
+    #[cold]
+    fn foreign(&mut self, id: NameId) -> u32 {
+        self.foreign.get_or_insert(id);
+        self.id("")
     }
 }
 
@@ -219,7 +237,24 @@ impl PageWriter {
         Self {
             buf,
             entries: 0,
-            names: NameTable::default(),
+            names: NameTable {
+                page: PAGE_SERIAL.fetch_add(1, Ordering::Relaxed),
+                ..NameTable::default()
+            },
+        }
+    }
+
+    /// `Err` when an entry used a [`NameId`] given out by another page: the page must not be
+    /// delivered (the SDK checks this after every `get_import_page` and `get_full_objects`).
+    pub fn check(&self) -> ConnectorResult<()> {
+        match self.names.foreign {
+            None => Ok(()),
+            Some(id) => Err(ConnectorError::internal(format!(
+                "the connector wrote a NameId from another page (page {}, name {}): a NameId \
+                 is valid only in the page whose PageWriter::name gave it out; look names up \
+                 again on every page",
+                id.page, id.index
+            ))),
         }
     }
 
@@ -243,7 +278,10 @@ impl PageWriter {
     /// methods and [`PageWriter::entry`]; valid in this page only.
     #[inline]
     pub fn name(&mut self, name: &str) -> NameId {
-        NameId(self.names.id(name))
+        NameId {
+            page: self.names.page,
+            index: self.names.id(name),
+        }
     }
 
     /// Starts an entry; its anchors, attributes and error follow through the returned writer,
