@@ -7,14 +7,17 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
+pub use crate::diagnose::about::version_text;
+pub use crate::diagnose::plugins::render_plugin_list;
+pub use crate::logging::{init_logging, init_logging_with};
 use crate::plugins::PluginRegistry;
 use crate::runtime::{ServeOptions, base_url, build_slots, start};
 
 /// A cross-platform ECMA Connector Host: serves SCIM 2.0 to Microsoft Entra provisioning and
 /// drives connector plugins that talk to the target systems.
 #[derive(Debug, Parser)]
-#[command(name = "ecma-host", version, propagate_version = true)]
+#[command(name = "ecma-host", version = version_text(), propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -39,8 +42,13 @@ pub enum Command {
         #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
         config: PathBuf,
         /// Serve plain HTTP instead of HTTPS (local testing only; Entra requires HTTPS).
+        /// Refused unless the listen address is a loopback one.
         #[arg(long)]
         insecure_http: bool,
+        /// Allow --insecure-http on an address other machines reach: bearer tokens and
+        /// personal data cross the network unencrypted.
+        #[arg(long, requires = "insecure_http")]
+        insecure_http_on_network: bool,
         /// The read-only status page: a loopback address and port, or "off"
         /// (default 127.0.0.1:8586; skipped with a warning when that port is taken).
         #[arg(long, value_name = "ADDR|off")]
@@ -59,8 +67,30 @@ pub enum Command {
     },
     /// Validate the configuration file and each application's parameters with its connector.
     CheckConfig {
+        /// The configuration file (or --config; default: $ECMA_HOST_CONFIG, else
+        /// /etc/ecma-host/ecma-host.toml).
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
         #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
-        config: PathBuf,
+        config: Option<PathBuf>,
+    },
+    /// Write one archive (tar.gz) to attach to a support request: version, the configuration
+    /// with its secrets removed, plugins, what the running host reports, recent log lines,
+    /// certificate expiry.
+    Diagnose {
+        /// The configuration file (default: $ECMA_HOST_CONFIG, else /etc/ecma-host/ecma-host.toml).
+        #[arg(long, short, env = "ECMA_HOST_CONFIG", value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The archive to write (default: ecma-host-diagnose-HOST-TIME.tar.gz here).
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The host's log file, when it logs to one (default: the systemd journal's
+        /// ecma-host.service, when journalctl is there).
+        #[arg(long, value_name = "FILE")]
+        log_file: Option<PathBuf>,
+        /// How many of the last log lines to include.
+        #[arg(long, default_value_t = 500, value_name = "N")]
+        log_lines: usize,
     },
     /// Do what Entra's "Test connection" does, against the running host.
     TestConnection {
@@ -151,6 +181,9 @@ pub enum Command {
     },
 }
 
+/// Where the package puts the configuration (the default of `check-config` and `diagnose`).
+pub const DEFAULT_CONFIG: &str = "/etc/ecma-host/ecma-host.toml";
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -182,16 +215,38 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve {
             config,
             insecure_http,
+            insecure_http_on_network,
             status_page,
         } => serve(
             &config,
             &ServeOptions {
                 insecure_http,
+                insecure_http_on_network,
                 status_page,
             },
         ),
         Command::Status { app, config, json } => status(&config, app.as_deref(), json),
-        Command::CheckConfig { config } => check_config(&config),
+        Command::CheckConfig { file, config } => check_config(
+            &file
+                .or(config)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+        ),
+        Command::Diagnose {
+            config,
+            out,
+            log_file,
+            log_lines,
+        } => {
+            init_logging("off");
+            let written = crate::diagnose::run(&crate::diagnose::Request {
+                config: config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+                out,
+                log_file,
+                log_lines,
+            })?;
+            println!("{}", written.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::TestConnection {
             app,
             config,
@@ -705,82 +760,4 @@ fn default_plugins_dir() -> PathBuf {
     std::env::var_os("ECMA_HOST_PLUGINS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("plugins"))
-}
-
-/// The `plugins` listing: loaded connectors, then one line per file that failed.
-pub fn render_plugin_list(registry: &PluginRegistry) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let rows: Vec<[String; 5]> = registry
-        .plugins()
-        .map(|(name, p)| {
-            let info = p.plugin.info();
-            let caps = p
-                .plugin
-                .capabilities(&Default::default())
-                .map(|c| c.short())
-                .unwrap_or_else(|e| format!("(capabilities failed: {})", e.message));
-            [
-                name.clone(),
-                info.version.clone(),
-                info.api_version.clone(),
-                p.file.display().to_string(),
-                caps,
-            ]
-        })
-        .collect();
-    let header = ["CONNECTOR", "VERSION", "API", "FILE", "CAPABILITIES"].map(String::from);
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
-    if rows.is_empty() {
-        let _ = writeln!(out, "(no connectors loaded)");
-    }
-    if !registry.failures().is_empty() {
-        let _ = writeln!(out, "\nFailed to load:");
-        for f in registry.failures() {
-            let _ = writeln!(out, "  {}: {}", f.file.display(), f.reason);
-        }
-    }
-    out
-}
-
-/// Installs the global `tracing` subscriber; `RUST_LOG` overrides `default_filter`.
-pub fn init_logging(default_filter: &str) {
-    init_logging_with(default_filter, LogFormat::Text)
-}
-
-pub fn init_logging_with(default_filter: &str, format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    // rustls warns on every handshake that sends an IP address as SNI (load tools, probes);
-    // keep that out of the log unless asked for.
-    let default_filter = if default_filter.contains("rustls") {
-        default_filter.to_owned()
-    } else {
-        format!("{default_filter},rustls=error")
-    };
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&default_filter));
-    // Colours only for a person at a terminal: journald and log files would store the escape
-    // sequences verbatim.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
 }

@@ -31,6 +31,12 @@ pub enum HostError {
     Admin(#[from] crate::admin::AdminError),
     #[error(transparent)]
     AdminSetting(#[from] crate::admin::settings::SettingError),
+    #[error(
+        "--insecure-http would serve plain HTTP, bearer tokens included, on {addr}, which is not a loopback address: listen on 127.0.0.1 (or ::1), or add --insecure-http-on-network if this network really is private"
+    )]
+    InsecureHttpOffLoopback { addr: String },
+    #[error("cannot handle SIGHUP (certificate reload): {0}")]
+    Signal(std::io::Error),
 }
 
 /// Seconds in-flight requests get to finish after a stop signal.
@@ -41,6 +47,8 @@ const SHUTDOWN_REQUESTS_SECS: u64 = 8;
 pub struct ServeOptions {
     /// Plain HTTP (local testing only; Entra requires HTTPS).
     pub insecure_http: bool,
+    /// Plain HTTP even on an address other machines reach (`--insecure-http-on-network`).
+    pub insecure_http_on_network: bool,
     /// The status page's address or `off` (`serve --status-page`); None: the configured
     /// one, by default 127.0.0.1:8586.
     pub status_page: Option<String>,
@@ -157,6 +165,14 @@ pub async fn start(
     } else {
         "https"
     };
+    if options.insecure_http
+        && !options.insecure_http_on_network
+        && !is_loopback(&config.host.listen, config.host.port)
+    {
+        return Err(HostError::InsecureHttpOffLoopback {
+            addr: format!("{}:{}", config.host.listen, config.host.port),
+        });
+    }
     let state_lock = StateLock::acquire(&config.host.state_dir)?;
     // Checked before anything listens: a wrong address is a configuration error.
     let status_page = config.admin.status_page(options.status_page.as_deref())?;
@@ -189,6 +205,9 @@ pub async fn start(
         actix_web::App::new()
             .app_data(actix_web::web::PayloadConfig::new(max_body))
             .configure(crate::server::configure(app_state.clone()))
+            .wrap(actix_web::middleware::from_fn(move |req, next| {
+                crate::logging::bodies::log_bodies(req, next, max_body)
+            }))
     })
     // In-flight requests get this long after SIGTERM; a write stuck in a hung connector is
     // not waited for (the watchdog answers it, and shutdown stays within ~10 s).
@@ -199,8 +218,12 @@ pub async fn start(
             .unwrap_or(2)
             .max(2),
     );
+    let mut cert_store = None;
     let server = if options.insecure_http {
-        tracing::warn!("serving plain HTTP (--insecure-http): for local testing only");
+        tracing::warn!(
+            on_network = options.insecure_http_on_network,
+            "serving plain HTTP (--insecure-http): bearer tokens cross the network unencrypted; for testing only"
+        );
         server.bind(&addr)
     } else {
         let host = config
@@ -208,13 +231,14 @@ pub async fn start(
             .hostname
             .clone()
             .unwrap_or_else(crate::tls::hostname);
-        let (tls, cert) = crate::tls::server_config(
+        let (tls, store) = crate::tls::server_config(
             config.host.tls_cert.as_deref(),
             config.host.tls_key.as_deref(),
             &config.host.state_dir,
             &host,
         )?;
-        tracing::info!(cert = %cert.display(), "TLS enabled");
+        tracing::info!(cert = %store.cert_path().display(), "TLS enabled");
+        cert_store = Some(store);
         server.bind_rustls_0_23(&addr, rustls::ServerConfig::clone(&tls))
     }
     .map_err(|source| HostError::Bind {
@@ -252,6 +276,7 @@ pub async fn start(
         state_dir: config.host.state_dir.clone(),
     });
     let admin = crate::admin::listen::serve(admin, admin_ctx)?;
+    reload_on_sighup(cert_store, shutdown.subscribe())?;
     let server = server.run();
     let handle = server.handle();
     let join = tokio::spawn(server);
@@ -265,4 +290,77 @@ pub async fn start(
         admin,
         _state_lock: state_lock,
     })
+}
+
+/// Whether `listen` only reaches this machine: a loopback address, `localhost`, or a name
+/// that resolves to loopback addresses only.
+fn is_loopback(listen: &str, port: u16) -> bool {
+    use std::net::ToSocketAddrs;
+    let host = listen.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match (host, port).to_socket_addrs() {
+        Ok(addrs) => {
+            let addrs: Vec<SocketAddr> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
+/// SIGHUP (`systemctl reload`) reads the TLS certificate and key again: new handshakes get the
+/// new pair, open connections keep theirs. A pair that cannot serve leaves the old one, with
+/// one error line saying why.
+fn reload_on_sighup(
+    store: Option<Arc<crate::tls::CertStore>>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), HostError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = signal(SignalKind::hangup()).map_err(HostError::Signal)?;
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    received = hangups.recv() => {
+                        if received.is_none() {
+                            break;
+                        }
+                        match &store {
+                            Some(store) => match store.reload() {
+                                Ok(()) => tracing::info!(
+                                    cert = %store.cert_path().display(),
+                                    "SIGHUP: TLS certificate reloaded; new connections use it"
+                                ),
+                                Err(e) => tracing::error!(
+                                    "SIGHUP: the TLS certificate was not reloaded, the current one stays: {e}"
+                                ),
+                            },
+                            None => tracing::info!("SIGHUP: plain HTTP, no certificate to reload"),
+                        }
+                    }
+                    _ = shutdown.changed() => break,
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = (store, &mut shutdown);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_listen_addresses() {
+        for listen in ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"] {
+            assert!(is_loopback(listen, 8585), "{listen}");
+        }
+        for listen in ["0.0.0.0", "::", "192.0.2.10"] {
+            assert!(!is_loopback(listen, 8585), "{listen}");
+        }
+    }
 }
