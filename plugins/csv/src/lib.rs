@@ -162,12 +162,77 @@ impl Settings {
     }
 }
 
+/// A CSV error is the target's, never the caller's: an I/O error may pass (a network share
+/// back, a full disk freed), so it is `Connection` and retried; a malformed file (a row of
+/// the wrong length, bytes that are not UTF-8) is `Internal`, so Entra gets a server error
+/// and the operator a message naming the file and the row. `InvalidInput` would answer
+/// `400 invalidValue` and blame a SCIM request for the state of the file.
 fn csv_error(e: csv::Error) -> ConnectorError {
     if e.is_io_error() {
         ConnectorError::connection(format!("CSV I/O error: {e}"))
     } else {
-        ConnectorError::invalid_input(format!("malformed CSV: {e}"))
+        ConnectorError::internal(format!("the CSV file is malformed: {e}"))
     }
+}
+
+/// Creates the file an export writes before renaming it over `target`: exclusively
+/// (`O_CREAT | O_EXCL`, so a file or symbolic link planted under the name is never opened or
+/// followed), under a random name (so the name cannot be planted in advance), and with the
+/// target's permission bits and owner (so the rename changes neither who may read the file
+/// nor who owns it). A new target gets the process's default mode.
+fn create_temporary(dir: &Path, target: &Path) -> std::io::Result<(File, PathBuf)> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    let original = match fs::metadata(target) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let base = target.file_name().unwrap_or_default().to_string_lossy();
+    let mut random = File::open("/dev/urandom")?;
+    for _ in 0..8 {
+        let mut bytes = [0u8; 8];
+        random.read_exact(&mut bytes)?;
+        let path = dir.join(format!(".{base}.{:016x}.tmp", u64::from_le_bytes(bytes)));
+        let created = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            // Owner-only until the target's mode is copied: nobody else opens it meanwhile.
+            .mode(if original.is_some() { 0o600 } else { 0o666 })
+            .open(&path);
+        let file = match created {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(m) = &original {
+            let kept = (|| {
+                if (m.uid(), m.gid()) != (file.metadata()?.uid(), file.metadata()?.gid()) {
+                    std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid())).map_err(|e| {
+                        std::io::Error::new(
+                            e.kind(),
+                            format!(
+                                "cannot give the new copy the owner {}:{} of the file ({e}); run \
+                                 the host as that user",
+                                m.uid(),
+                                m.gid()
+                            ),
+                        )
+                    })?;
+                }
+                file.set_permissions(fs::Permissions::from_mode(m.permissions().mode() & 0o777))
+            })();
+            if let Err(e) = kept {
+                let _ = fs::remove_file(&path);
+                return Err(e);
+            }
+        }
+        return Ok((file, path));
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "no free temporary file name in 8 random tries",
+    ))
 }
 
 /// The CSV connector.
@@ -284,14 +349,11 @@ impl Table {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let mut tmp_name = settings.file.file_name().unwrap_or_default().to_os_string();
-        tmp_name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = dir.join(tmp_name);
         let io = |e: std::io::Error| {
             ConnectorError::connection(format!("cannot write {}: {e}", settings.file.display()))
         };
+        let (file, tmp) = create_temporary(dir, &settings.file).map_err(io)?;
         let result = (|| {
-            let file = File::create(&tmp).map_err(io)?;
             let mut writer = csv::WriterBuilder::new()
                 .delimiter(settings.delimiter)
                 .from_writer(file);
@@ -381,10 +443,13 @@ impl Table {
                     }
                 }
                 self.apply_changes(settings, &mut row, &entry.changes);
+                // The anchor names the row, as a naming attribute names an LDAP entry: a
+                // change to it is ECMA2's ChangeNamingAttribute (400 invalidValue, the
+                // request's fault), not AnchorTooLong, which is about an anchor's length.
                 if row[self.anchor_index] != anchor {
                     return ExportResult::failure(
                         id,
-                        ExportErrorCode::AnchorTooLong,
+                        ExportErrorCode::ChangeNamingAttribute,
                         "the anchor column cannot be changed",
                     );
                 }
@@ -460,18 +525,14 @@ impl Connector for CsvConnector {
     }
 
     fn capabilities(_config: &ConfigParameters) -> Capabilities {
+        // The default claims nothing: switch on what this connector does, and only that.
+        // No delta import (every import reads the whole file, deletes included), no renames,
+        // passwords, partitions or hierarchy.
         Capabilities {
             distinguished_name_style: DnStyle::Generic,
-            object_rename: false,
-            delta_import: false,
-            // No delta import at all: every import reads the whole file, deletes included.
-            delta_sees_deletes: false,
-            concurrent_operation: false,
-            delete_add_as_replace: false,
+            support_import: true,
+            support_export: true,
             export_type: ExportType::AttributeUpdate,
-            support_partitions: false,
-            support_password: false,
-            support_hierarchy: false,
             ..Capabilities::default()
         }
     }
@@ -615,6 +676,7 @@ impl Connector for CsvConnector {
     }
 
     fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+        // A call out of order is the caller's mistake, and says so.
         let mut run = self.import.take().ok_or_else(|| {
             ConnectorError::invalid_input("get_import_entries before open_import")
         })?;
@@ -767,3 +829,6 @@ impl CsvConnector {
 }
 
 plugin_api::export_connector!(CsvConnector);
+
+#[cfg(test)]
+mod tests;
