@@ -1139,5 +1139,8 @@ fn ignored_unknown_attributes_are_dropped_and_reported() {
     ] {
         assert!(seen.iter().any(|s| s == name), "{name} not in {seen:?}");
     }
-    assert!(seen.iter().any(|s| s == "emails.value"), "the PATCH path: {seen:?}");
+    assert!(
+        seen.iter().any(|s| s == "emails.value"),
+        "the PATCH path: {seen:?}"
+    );
 }
