@@ -253,3 +253,107 @@ fn an_import_only_column_is_read_only_and_refused_by_name() {
     });
     drop(rt);
 }
+
+/// Microsoft's SQL tutorial creates `Employees` without quotes: PostgreSQL stores it (and its
+/// columns) in lower case, MariaDB on Linux keeps the case. Configured as the tutorial writes
+/// it, `"Table" = "Employees"`, Entra's create / match / update / delete works on both.
+fn tutorial_table_flow(t: &ecma_host_tests::sql::Target) {
+    t.exec(&[
+        "DROP TABLE IF EXISTS Employees",
+        &format!(
+            "CREATE TABLE Employees (EmployeeId {pk}, ContosoLogin VARCHAR(128) NOT NULL, \
+             FirstName VARCHAR(64), LastName VARCHAR(64), Email VARCHAR(128))",
+            pk = t.serial_pk()
+        ),
+        "INSERT INTO Employees (ContosoLogin, FirstName) VALUES ('existing@contoso.com', 'Ex')",
+    ]);
+    let apps = format!(
+        r#"
+[[app]]
+name = "tutorial"
+connector = "generic-sql"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+[app.parameters.connectivity]
+"Connection string" = {url:?}
+[app.parameters.schema]
+"Table" = "Employees"
+"Anchor columns" = "EmployeeId"
+[[app.object_type]]
+scim = "User"
+target = "User"
+query_attributes = ["ContosoLogin"]
+attributes = ["ContosoLogin", "FirstName", "LastName", "Email"]
+"#,
+        url = t.connector_url
+    );
+    let rt = ecma_host_tests::host::test_runtime();
+    rt.block_on(async {
+        let host = start_host(&apps, &[plugin_path("generic_sql")]).await;
+        host.wait_ready().await;
+        let r = host
+            .request(
+                "GET",
+                "tutorial",
+                &format!("/Users?filter={EXT}:ContosoLogin+eq+%22existing@contoso.com%22"),
+                None,
+            )
+            .await;
+        assert_eq!(r.body["totalResults"], 1, "{:?}", r.body);
+        let r = host
+            .request(
+                "POST",
+                "tutorial",
+                "/Users",
+                Some(json!({"schemas": [CORE, EXT],
+                    EXT: {"ContosoLogin": "adele@contoso.com", "FirstName": "Adele", "LastName": "Vance"}})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        let r = host
+            .request(
+                "PATCH",
+                "tutorial",
+                &format!("/Users/{id}"),
+                Some(json!({"schemas": [PATCH], "Operations": [
+                    {"op": "Replace", "path": format!("{EXT}:FirstName"), "value": "Adèle"}]})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let row = blocking(|| {
+            t.rows("SELECT FirstName, LastName FROM Employees WHERE ContosoLogin = 'adele@contoso.com'")
+        });
+        assert_eq!(
+            row,
+            vec![vec![Some("Adèle".to_owned()), Some("Vance".to_owned())]]
+        );
+        let r = host
+            .request("DELETE", "tutorial", &format!("/Users/{id}"), None)
+            .await;
+        assert_eq!(r.status, 204, "{:?}", r.body);
+        assert_eq!(
+            blocking(|| t.count("SELECT COUNT(*) FROM Employees")),
+            1,
+            "only the existing row is left"
+        );
+        host.stop().await;
+    });
+    drop(rt);
+}
+
+#[test]
+fn microsofts_tutorial_table_on_postgresql() {
+    let Some(pg) = ecma_host_tests::sql::Target::postgres() else {
+        return;
+    };
+    tutorial_table_flow(&pg);
+}
+
+#[test]
+fn microsofts_tutorial_table_on_mariadb() {
+    let Some(m) = ecma_host_tests::sql::Target::mariadb() else {
+        return;
+    };
+    tutorial_table_flow(&m);
+}
