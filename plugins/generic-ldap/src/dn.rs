@@ -201,9 +201,20 @@ pub fn normalize(dn: &str) -> String {
 
 /// True when `dn` is `base` or below it.
 pub fn is_under(dn: &str, base: &str) -> bool {
-    let dn = normalize(dn);
-    let base = normalize(base);
-    base.is_empty() || dn == base || dn.ends_with(&format!(",{base}"))
+    is_under_normalized(&normalize(dn), &normalize(base))
+}
+
+/// [`is_under`] for DNs already [`normalize`]d (to check many DNs against a few bases). The
+/// comma before `base` must separate RDNs: an escaped one (`cn=a\,dc=x`) is part of a value.
+pub fn is_under_normalized(dn: &str, base: &str) -> bool {
+    if base.is_empty() || dn == base {
+        return true;
+    }
+    let Some(head) = dn.strip_suffix(base).and_then(|h| h.strip_suffix(',')) else {
+        return false;
+    };
+    let backslashes = head.bytes().rev().take_while(|b| *b == b'\\').count();
+    backslashes % 2 == 0
 }
 
 /// Expands a DN template such as `uid={uid},ou=people,dc=example,dc=com`: each `{attr}` is
@@ -314,6 +325,9 @@ mod tests {
         assert!(is_under("uid=a,ou=p,dc=x", "dc=x"));
         assert!(is_under("dc=x", "DC=X"));
         assert!(!is_under("uid=a,ou=p,dc=xy", "dc=x"));
+        // An escaped comma is part of the value, not a separator.
+        assert!(!is_under("cn=a\\,dc=x", "dc=x"));
+        assert!(is_under("cn=a\\\\,dc=x", "dc=x"));
     }
 
     #[test]

@@ -14,6 +14,12 @@ use crate::schema::DN_ANCHOR;
 use crate::search::search_all;
 use crate::settings::Settings;
 
+/// Group membership attributes whose values are DNs: `member` (groupOfNames, AD, 389 DS)
+/// and `uniqueMember` (groupOfUniqueNames).
+fn is_membership(name: &str) -> bool {
+    name.eq_ignore_ascii_case("member") || name.eq_ignore_ascii_case("uniqueMember")
+}
+
 /// The special attribute ECMA uses for a new DN (`AttributeChange.CreateNewDN`).
 fn is_dn_change(name: &str) -> bool {
     name.eq_ignore_ascii_case("DN") || name.eq_ignore_ascii_case("-dn-")
@@ -86,6 +92,40 @@ impl ExportContext {
             dn: target.to_owned(),
             bases: self.bases.clone(),
         })
+    }
+
+    /// Refuses a member value written to a group (an add's members, an update's added
+    /// members, a replace's set) that names an object outside every container the export
+    /// serves: a client could otherwise make any directory object, an administrators' group's
+    /// member included, a member through a group this connector manages, and no import would
+    /// ever show it. The placeholder member is the connector's own and always allowed; members
+    /// removed are not checked (taking a stray member out is always welcome).
+    fn check_members_under_bases(&self, settings: &Settings, e: &CsEntryChange) -> LResult<()> {
+        if self.bases.is_empty() {
+            return Ok(());
+        }
+        // Normalised once: a group may arrive with 100,000 members.
+        let bases: Vec<String> = self.bases.iter().map(|b| dn::normalize(b)).collect();
+        let under = |member: &str| {
+            let m = dn::normalize(member);
+            bases.iter().any(|b| dn::is_under_normalized(&m, b))
+        };
+        for c in e.changes.iter().filter(|c| is_membership(&c.name)) {
+            if c.modification == AttributeModification::Delete {
+                continue;
+            }
+            for v in c.added_values() {
+                let member = v.as_text();
+                if !under(&member) && !settings.is_placeholder(&member) {
+                    return Err(LdapFailure::OutsideBases {
+                        op: "member".to_owned(),
+                        dn: member,
+                        bases: self.bases.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether an Add writes the anchor attribute itself.
@@ -170,6 +210,7 @@ fn add(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult
     let (mut entry, new_dn) = NewEntry::from_changes(&settings, ctx, e);
     let target = add_target(&settings, e, new_dn)?;
     ctx.check_under_bases("add", &target)?;
+    ctx.check_members_under_bases(&settings, e)?;
     entry.put_naming_values(&target)?;
     if let Some((attr, value)) = password {
         entry.put(&attr, value);
@@ -380,6 +421,8 @@ fn modify_object(
     e: &CsEntryChange,
 ) -> LResult<ExportResult> {
     let settings = session.settings.clone();
+    // Before anything is sent: a refused member must not leave a half-done rename behind.
+    ctx.check_members_under_bases(&settings, e)?;
     let mut dn_now = current_dn(session, ctx, e)?;
     let mut result = ExportResult::success(&e.identifier);
     // A rename: an explicit DN change, or (with a server-assigned anchor) a different DN.

@@ -346,6 +346,9 @@ impl Connector for GenericLdap {
 
     fn create(config: &ConfigParameters, host: HostServices) -> ConnectorResult<Self> {
         let settings = Arc::new(Settings::from_config(config)?);
+        if let Some(warning) = settings.clear_text_bind_warning() {
+            host.warn(&warning);
+        }
         if !settings.verify && settings.security != settings::Security::None {
             host.warn(&format!(
                 "'{}' is off: the server certificate of {} will not be verified",

@@ -433,6 +433,36 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The warning for a simple bind whose password would cross the network in clear text:
+    /// no TLS, not a Unix socket, and a server that is not this machine's loopback. None when
+    /// the bind is protected (or sends no password). The password itself is never in it.
+    pub fn clear_text_bind_warning(&self) -> Option<String> {
+        let exposed = self.binding == BindMethod::Simple
+            && self.security == Security::None
+            && self.socket.is_none()
+            && !is_loopback(&self.host);
+        exposed.then(|| {
+            format!(
+                "'{P_SECURITY}' is None: the simple bind as {:?} sends its password in clear text to {} over the network; set '{P_SECURITY}' to StartTLS or LDAPS",
+                self.user,
+                self.url()
+            )
+        })
+    }
+}
+
+/// Whether `host` names this machine's loopback interface (where a clear-text bind never
+/// leaves the machine).
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        return ip.is_loopback();
+    }
+    let lower = bare.trim_end_matches('.').to_ascii_lowercase();
+    lower == "localhost" || lower.ends_with(".localhost")
+}
+
 /// Parameter definitions per page.
 pub fn definitions(page: ConfigPage) -> Vec<ConfigParameterDefinition> {
     use ConfigParameterDefinition as D;
@@ -550,8 +580,67 @@ mod tests {
         let mut c = ConfigParameters::new();
         c.set(P_SOCKET, "/tmp/a b/ldapi");
         assert_eq!(
+            Settings::from_config(&c).unwrap().clear_text_bind_warning(),
+            None
+        );
+        assert_eq!(
             Settings::from_config(&c).unwrap().url(),
             "ldapi://%2Ftmp%2Fa b%2Fldapi"
+        );
+    }
+
+    #[test]
+    fn a_clear_text_simple_bind_off_the_machine_is_warned_about() {
+        let settings = |host: &str, security: &str, user: &str| {
+            let mut c = ConfigParameters::new();
+            c.set(P_HOST, host).set(P_SECURITY, security);
+            if !user.is_empty() {
+                c.set(P_USER, user);
+            }
+            c.set_secret(P_PASSWORD, "bind-pw-Zq81");
+            Settings::from_config(&c).unwrap()
+        };
+        let w = settings("ldap.example.com", "None", "cn=admin,dc=x")
+            .clear_text_bind_warning()
+            .expect("a warning");
+        assert!(
+            w.contains("ldap://ldap.example.com:389")
+                && w.contains("cn=admin,dc=x")
+                && w.contains("StartTLS")
+                && !w.contains("bind-pw-Zq81"),
+            "{w}"
+        );
+        assert!(
+            settings("10.1.2.3", "None", "cn=a")
+                .clear_text_bind_warning()
+                .is_some()
+        );
+        for loopback in [
+            "127.0.0.1",
+            "127.3.4.5",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LocalHost.",
+        ] {
+            assert_eq!(
+                settings(loopback, "None", "cn=a").clear_text_bind_warning(),
+                None,
+                "{loopback}"
+            );
+        }
+        assert_eq!(
+            settings("ldap.example.com", "StartTLS", "cn=a").clear_text_bind_warning(),
+            None
+        );
+        assert_eq!(
+            settings("ldap.example.com", "LDAPS", "cn=a").clear_text_bind_warning(),
+            None
+        );
+        // No user: an anonymous bind sends no password.
+        assert_eq!(
+            settings("ldap.example.com", "None", "").clear_text_bind_warning(),
+            None
         );
     }
 }
