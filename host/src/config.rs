@@ -4,7 +4,10 @@
 //! separates nesting levels, e.g. `ECMA_HOST_HOST__PORT=9443`; applications are addressed by
 //! name: `ECMA_HOST_APP__HR__AUTOSYNC_MINUTES=5`). Unknown keys are errors that name the key.
 //! Secrets are [`SecretSource`]s: an environment variable, a file, or (discouraged) a literal;
-//! their values never appear in `Debug` output or logs.
+//! their values never appear in `Debug` output, logs, or a syntax error's quoted line.
+//!
+//! Over 800 lines: the file's types, their parsing and the checks on them stay together so a
+//! new key is added in one place; the tests are a third of it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -65,9 +68,14 @@ impl SecretSource {
             SecretSource::Env { env } => std::env::var(env)
                 .map(Secret::new)
                 .map_err(|_| err(format!("environment variable {env} is not set"))),
-            SecretSource::File { file } => std::fs::read_to_string(file)
-                .map(|s| Secret::new(s.trim_end_matches(['\r', '\n'])))
-                .map_err(|e| err(format!("cannot read {}: {e}", file.display()))),
+            SecretSource::File { file } => {
+                if let Some(warning) = readable_by_others(file, what) {
+                    warn_once(file, &warning);
+                }
+                std::fs::read_to_string(file)
+                    .map(|s| Secret::new(s.trim_end_matches(['\r', '\n'])))
+                    .map_err(|e| err(format!("cannot read {}: {e}", file.display())))
+            }
             SecretSource::Literal(s) => Ok(Secret::new(s.clone())),
         }
     }
@@ -75,6 +83,42 @@ impl SecretSource {
 
 /// A resolved secret: the one secret type of the workspace (`Debug` never shows it).
 pub use plugin_api::model::Secret;
+
+/// The warning for a secret or key file that users other than its owner may read (`what`
+/// says which secret), None when only the owner can. Group-readable files are named too: a
+/// group shared with other services (say `ssl-cert`) hands the secret to all of them.
+#[cfg(unix)]
+pub fn readable_by_others(path: &Path, what: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{what}: {} is readable by users other than its owner (mode {:o}); run `chmod 600 {}` (or 640 with a group only the host's user is in)",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+pub fn readable_by_others(_path: &Path, _what: &str) -> Option<String> {
+    None
+}
+
+/// Logs `warning` once per file for the life of the process: secrets are resolved again on
+/// every set-up attempt, and one line per file is enough.
+fn warn_once(file: &Path, warning: &str) {
+    use std::sync::{Mutex, OnceLock};
+    static WARNED: OnceLock<Mutex<std::collections::BTreeSet<PathBuf>>> = OnceLock::new();
+    let mut warned = WARNED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if warned.insert(file.to_owned()) {
+        tracing::warn!("{warning}");
+    }
+}
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +165,15 @@ pub struct HostConfig {
     pub cache_dump: bool,
     /// Host name put in the generated certificate (default: this machine's name).
     pub hostname: Option<String>,
+    /// Load plugins from paths other users could change (a group-writable folder above
+    /// them, say): each is loaded with a warning instead of refused. For development
+    /// machines only.
+    pub allow_insecure_plugin_paths: bool,
+    /// A bearer token `/metrics` asks for; absent, `/metrics` is open like `/healthz`.
+    pub metrics_token: Option<SecretSource>,
+    /// Failed authentications (401) from one address within a minute before the address is
+    /// answered 429 for a minute; 0 turns throttling off.
+    pub auth_failures_per_minute: u32,
 }
 
 impl Default for HostConfig {
@@ -131,7 +184,9 @@ impl Default for HostConfig {
             tls_cert: None,
             tls_key: None,
             state_dir: PathBuf::from("state"),
-            plugins_dirs: vec![PathBuf::from("plugins")],
+            // Absolute: a relative default would load whatever `plugins` folder the current
+            // directory happens to hold.
+            plugins_dirs: vec![PathBuf::from(DEFAULT_PLUGINS_DIR)],
             plugin_files: Vec::new(),
             log_level: "info".into(),
             log_format: LogFormat::Text,
@@ -139,7 +194,24 @@ impl Default for HostConfig {
             request_timeout_secs: 50,
             cache_dump: false,
             hostname: None,
+            allow_insecure_plugin_paths: false,
+            metrics_token: None,
+            auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
         }
+    }
+}
+
+/// Where packaged connectors are installed.
+pub const DEFAULT_PLUGINS_DIR: &str = "/usr/lib/ecma-host/plugins";
+
+/// Failed authentications per minute from one address before it is throttled: more than a
+/// misconfigured client retries, far fewer than guessing needs.
+pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = 10;
+
+impl HostConfig {
+    /// How plugin paths are checked.
+    pub fn plugin_path_policy(&self) -> crate::plugins::PathPolicy {
+        crate::plugins::PathPolicy::from_allow_insecure(self.allow_insecure_plugin_paths)
     }
 }
 
@@ -479,7 +551,7 @@ impl Config {
             text.parse()
                 .map_err(|e: toml::de::Error| ConfigError::Parse {
                     path: path.to_owned(),
-                    message: e.to_string(),
+                    message: syntax_error(text, &e),
                 })?;
         apply_env_overrides(&mut value, env)?;
         let config: Config =
@@ -536,6 +608,113 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// A TOML syntax error as "line L, column C: what", with the offending line quoted only when
+/// it cannot hold a secret: `toml`'s own message quotes the source line, and a broken line is
+/// as likely as any to be `token = "…` or a connector password.
+fn syntax_error(text: &str, e: &toml::de::Error) -> String {
+    let what = e.message().trim().replace('\n', "; ");
+    let Some(span) = e.span() else {
+        return what;
+    };
+    let start = span.start.min(text.len());
+    let before = &text[..start];
+    let line_no = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..start].chars().count() + 1;
+    let line = text[line_start..].lines().next().unwrap_or_default();
+    let quoted = if may_hold_secret(line) {
+        "(the line is not shown: it may hold a secret)".to_owned()
+    } else {
+        format!("`{}`", line.trim())
+    };
+    format!("line {line_no}, column {column}: {what}: {quoted}")
+}
+
+/// Whether a configuration line names something secret: tokens, passwords, keys, or a
+/// connector parameter given as `{ secret = … }`.
+fn may_hold_secret(line: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "token",
+        "key",
+        "credential",
+        "auth",
+    ];
+    let lower = line.to_lowercase();
+    MARKERS.iter().any(|m| lower.contains(m))
+}
+
+/// Resolves every application's token ([`resolve_token`]) and refuses two applications with
+/// the same one: a token must open exactly one application, or a token leaked from one gives
+/// away the other, and Entra's requests could not tell them apart. Errors name both
+/// applications, never the token. Every problem is reported, not only the first.
+pub fn resolve_tokens(config: &Config) -> Result<Vec<(String, Secret)>, Vec<ConfigError>> {
+    let mut resolved: Vec<(String, Secret)> = Vec::new();
+    let mut errors = Vec::new();
+    for app in &config.apps {
+        let token = match resolve_token(app) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if let Some((first, _)) = resolved.iter().find(|(_, t)| t.expose() == token.expose()) {
+            errors.push(ConfigError::Invalid(format!(
+                "apps '{first}' and '{}' have the same secret token; give each application its own",
+                app.name
+            )));
+            continue;
+        }
+        resolved.push((app.name.clone(), token));
+    }
+    if errors.is_empty() {
+        Ok(resolved)
+    } else {
+        Err(errors)
+    }
+}
+
+impl Config {
+    /// Warnings for key and secret files users other than their owner can read: the TLS key,
+    /// and every `{ file = … }` secret (tokens, the metrics token, connector parameters).
+    /// For start-up logs and `check-config`.
+    pub fn secret_file_warnings(&self) -> Vec<String> {
+        let mut files: Vec<(String, &Path)> = Vec::new();
+        if let Some(key) = &self.host.tls_key {
+            files.push(("the TLS key (tls_key)".into(), key));
+        }
+        if let Some(SecretSource::File { file }) = &self.host.metrics_token {
+            files.push(("metrics_token".into(), file));
+        }
+        for app in &self.apps {
+            if let SecretSource::File { file } = &app.token {
+                files.push((format!("token of app '{}'", app.name), file));
+            }
+            for (page, values) in app.parameters.pages() {
+                for (name, value) in values {
+                    if let ParameterValue::Secret(SecretRef {
+                        secret: SecretSource::File { file },
+                    }) = value
+                    {
+                        files.push((
+                            format!("app '{}': {page} parameter '{name}'", app.name),
+                            file,
+                        ));
+                    }
+                }
+            }
+        }
+        files
+            .into_iter()
+            .filter_map(|(what, file)| readable_by_others(file, &what))
+            .collect()
     }
 }
 
@@ -778,14 +957,21 @@ on_disable = { set = "disabled", value = true }
             .apps
             .remove(0)
         };
-        let blind = Capabilities::default();
+        // A connector that imports, with deltas blind to deletes (claimed explicitly: the
+        // defaults are not what this test is about).
+        let blind = Capabilities {
+            support_import: true,
+            delta_import: true,
+            delta_sees_deletes: false,
+            ..Capabilities::default()
+        };
         let sees = Capabilities {
             delta_sees_deletes: true,
-            ..Capabilities::default()
+            ..blind.clone()
         };
         let no_delta = Capabilities {
             delta_import: false,
-            ..Capabilities::default()
+            ..blind.clone()
         };
         // The defaults reconcile daily.
         assert_eq!(app("").reconciliation_warning(&blind), None);
@@ -815,6 +1001,131 @@ on_disable = { set = "disabled", value = true }
         assert!(
             warning.contains("run_profiles.full_import = false"),
             "{warning}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_never_quotes_a_line_with_a_secret() {
+        let broken = MINIMAL.replace(
+            "token = { env = \"HR_TOKEN_FOR_TEST\" }",
+            "token = \"literal-secret-Xy7q9 unterminated",
+        );
+        let err = parse(&broken, &[]).unwrap_err().to_string();
+        assert!(!err.contains("literal-secret-Xy7q9"), "{err}");
+        assert!(err.contains("line 8"), "{err}");
+        assert!(err.contains("not shown"), "{err}");
+        let broken = MINIMAL.replace(
+            "File = \"/tmp/x.csv\"",
+            "\"Password\" = { secret = \"hunter2-Qz\" ",
+        );
+        let err = parse(&broken, &[]).unwrap_err().to_string();
+        assert!(!err.contains("hunter2-Qz"), "{err}");
+        // A line without anything secret is still quoted, so the admin sees what is wrong.
+        let err = parse(&MINIMAL.replace("port = 8585", "port = = 8585"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("`port = = 8585`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn two_applications_with_one_token_are_refused_naming_both() {
+        let second = MINIMAL
+            .split_once("[[app]]")
+            .unwrap()
+            .1
+            .replace("name = \"hr\"", "name = \"payroll\"");
+        let two = |token2: &str| {
+            let text = format!(
+                "{}\n[[app]]{}",
+                MINIMAL.replace(
+                    "{ env = \"HR_TOKEN_FOR_TEST\" }",
+                    "\"shared-token-value-123\""
+                ),
+                second.replace("{ env = \"HR_TOKEN_FOR_TEST\" }", token2)
+            );
+            parse(&text, &[]).unwrap()
+        };
+        let errors = resolve_tokens(&two("\"shared-token-value-123\"")).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let text = errors[0].to_string();
+        assert!(
+            text.contains("'hr'") && text.contains("'payroll'") && !text.contains("shared-token"),
+            "{text}"
+        );
+        // The same value from a file is the same token.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t");
+        std::fs::write(&file, "shared-token-value-123\n").unwrap();
+        let from_file = format!("{{ file = {:?} }}", file.display().to_string());
+        assert!(resolve_tokens(&two(&from_file)).is_err());
+        let ok = resolve_tokens(&two("\"another-token-value-456\"")).unwrap();
+        assert_eq!(ok.len(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn secret_files_readable_by_others_are_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        let key = dir.path().join("key.pem");
+        let password = dir.path().join("db.secret");
+        for f in [&token, &key, &password] {
+            std::fs::write(f, "some-secret-value-1234").unwrap();
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let text = MINIMAL
+            .replace(
+                "port = 8585",
+                &format!(
+                    "port = 8585\ntls_cert = \"/c.pem\"\ntls_key = {:?}",
+                    key.display().to_string()
+                ),
+            )
+            .replace(
+                "{ env = \"HR_TOKEN_FOR_TEST\" }",
+                &format!("{{ file = {:?} }}", token.display().to_string()),
+            )
+            .replace(
+                "File = \"/tmp/x.csv\"",
+                &format!(
+                    "File = \"/tmp/x.csv\"\nPassword = {{ secret = {{ file = {:?} }} }}",
+                    password.display().to_string()
+                ),
+            );
+        let c = parse(&text, &[]).unwrap();
+        assert!(c.secret_file_warnings().is_empty());
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+        std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let warnings = c.secret_file_warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].contains("tls_key") && warnings[0].contains("mode 640"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].contains("parameter 'Password'") && warnings[1].contains("mode 644"),
+            "{warnings:?}"
+        );
+        assert!(warnings.iter().all(|w| !w.contains("some-secret-value")));
+        assert!(readable_by_others(&token, "t").is_none());
+    }
+
+    #[test]
+    fn the_default_plugins_folder_is_absolute() {
+        let c = parse(MINIMAL, &[]).unwrap();
+        assert!(c.host.plugins_dirs.iter().all(|d| d.is_absolute()));
+        assert_eq!(
+            c.host.auth_failures_per_minute,
+            DEFAULT_AUTH_FAILURES_PER_MINUTE
+        );
+        assert!(!c.host.allow_insecure_plugin_paths);
+        assert_eq!(
+            c.host.plugin_path_policy(),
+            crate::plugins::PathPolicy::Strict
         );
     }
 

@@ -5,6 +5,8 @@
 //!   process; a second host on the same directory refuses to start and names the first.
 //! * [`write_atomic`]: a unique temporary file in the same directory, written, fsynced, renamed
 //!   over the target, and the directory fsynced, so a reader sees the old file or the new one.
+//! * [`write_private_atomic`]: the same for keys, with mode 0600 set on the file before it
+//!   takes the target's name, whatever the old file's mode was.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -78,6 +80,26 @@ impl StateLock {
 
 /// Replaces `path` with `bytes` atomically and durably; the file gets mode 0600 on Unix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_replacing(path, bytes, Privacy::Default)
+}
+
+/// Replaces `path` (a private key, say) with `bytes` atomically and durably, readable by its
+/// owner only: the new file is set to 0600 explicitly (a default ACL or a file system that
+/// ignores the creation mode cannot widen it) and checked before it replaces the old one, so
+/// the secret is never readable by others, not even for a moment, even when the old file was.
+pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_replacing(path, bytes, Privacy::OwnerOnly)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Privacy {
+    /// Created 0600 (state files: nothing else needs them).
+    Default,
+    /// 0600 enforced and verified (keys).
+    OwnerOnly,
+}
+
+fn write_replacing(path: &Path, bytes: &[u8], privacy: Privacy) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -102,6 +124,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             opts.mode(0o600);
         }
         let mut f = opts.open(&tmp)?;
+        if privacy == Privacy::OwnerOnly {
+            enforce_owner_only(&f)?;
+        }
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -113,6 +138,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(unix)]
+fn enforce_owner_only(f: &File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    let mode = f.metadata()?.permissions().mode() & 0o777;
+    if mode != 0o600 {
+        return Err(std::io::Error::other(format!(
+            "the file system kept mode {mode:o} instead of 600"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn enforce_owner_only(_f: &File) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -152,5 +195,30 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_write_replaces_a_readable_file_with_an_owner_only_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("tls/key.pem");
+        std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+        std::fs::write(&key, b"old key").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private_atomic(&key, b"new key").unwrap();
+        assert_eq!(std::fs::read(&key).unwrap(), b"new key");
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let names: Vec<_> = std::fs::read_dir(key.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "no temporary left behind: {names:?}");
+        // A new file (no old one) is private too.
+        let fresh = dir.path().join("tls/cert-key.pem");
+        write_private_atomic(&fresh, b"k").unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

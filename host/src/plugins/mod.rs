@@ -2,7 +2,8 @@
 //! `instance.rs`, the callbacks a plugin calls back into the host in `callbacks.rs`.
 //!
 //! Discovery never stops at a bad file: each one gets one clear log line naming the file and
-//! the reason, and the host goes on with the rest.
+//! the reason, and the host goes on with the rest. A file (or folder) other users could
+//! change is refused before it is opened (`trust.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,10 @@ use plugin_api::loader::{LoadError, load_plugin};
 
 mod callbacks;
 mod instance;
+mod trust;
 
 pub use instance::{CallKind, CallLimits, ManagedInstance};
+pub use trust::PathPolicy;
 
 /// A plugin file that could not be used.
 #[derive(Debug, Clone)]
@@ -38,15 +41,28 @@ pub struct RegisteredPlugin {
 pub struct PluginRegistry {
     plugins: BTreeMap<String, RegisteredPlugin>,
     failures: Vec<PluginFailure>,
+    policy: PathPolicy,
 }
 
 impl PluginRegistry {
     /// Loads every dynamic library directly inside each of `dirs` (sorted by name, not
-    /// recursive), then each of `files`. Logs one line per failure.
+    /// recursive), then each of `files`, with the strict path rules. Logs one line per failure.
     pub fn discover(dirs: &[PathBuf], files: &[PathBuf]) -> Self {
-        let mut registry = Self::default();
+        Self::discover_with(dirs, files, PathPolicy::Strict)
+    }
+
+    /// [`Self::discover`] under `policy` (`[host] allow_insecure_plugin_paths`).
+    pub fn discover_with(dirs: &[PathBuf], files: &[PathBuf], policy: PathPolicy) -> Self {
+        let mut registry = Self {
+            policy,
+            ..Self::default()
+        };
         let mut candidates = Vec::new();
         for dir in dirs {
+            if let Err(reason) = registry.trusted(dir) {
+                registry.fail(dir, reason, None);
+                continue;
+            }
             match list_libraries(dir) {
                 Ok(found) => candidates.extend(found),
                 Err(reason) => registry.fail(dir, reason, None),
@@ -73,8 +89,24 @@ impl PluginRegistry {
         self.plugins.insert(name, RegisteredPlugin { file, plugin });
     }
 
+    /// Whether `path` may be loaded from: the strict rules, or a warning under
+    /// `allow_insecure_plugin_paths`.
+    fn trusted(&self, path: &Path) -> Result<(), String> {
+        match (trust::check(path), self.policy) {
+            (Ok(()), _) => Ok(()),
+            (Err(reason), PathPolicy::Strict) => Err(reason),
+            (Err(reason), PathPolicy::AllowInsecure) => {
+                tracing::warn!(
+                    path = %path.display(),
+                    "loading anyway (allow_insecure_plugin_paths): {reason}"
+                );
+                Ok(())
+            }
+        }
+    }
+
     fn load_file(&mut self, file: &Path) {
-        if let Err(reason) = check_not_writable_by_others(file) {
+        if let Err(reason) = self.trusted(file) {
             self.fail(file, reason, None);
             return;
         }
@@ -124,7 +156,6 @@ impl PluginRegistry {
 
 /// The dynamic libraries directly inside `dir`, sorted.
 fn list_libraries(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    check_not_writable_by_others(dir)?;
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read plugins folder: {e}"))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -137,27 +168,4 @@ fn list_libraries(dir: &Path) -> Result<Vec<PathBuf>, String> {
         .collect();
     files.sort();
     Ok(files)
-}
-
-/// Loading code from a file (or folder) that another user can write would let that user run
-/// code as the host, so such paths are refused.
-#[cfg(unix)]
-fn check_not_writable_by_others(path: &Path) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mode = meta.permissions().mode();
-    if mode & 0o022 != 0 {
-        return Err(format!(
-            "refusing to load: {} is writable by other users (mode {:o}); run `chmod go-w {}`",
-            if meta.is_dir() { "folder" } else { "file" },
-            mode & 0o777,
-            path.display()
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_not_writable_by_others(_path: &Path) -> Result<(), String> {
-    Ok(())
 }
