@@ -285,6 +285,12 @@ impl Connector for GenericLdap {
             // The initial password goes into the add itself when the password is an
             // attribute of the entry (not with Password Modify, an operation of its own).
             export_password_in_first_pass: settings.as_ref().is_some_and(first_pass::supported),
+            // Claimed explicitly: the SDK's default claims nothing.
+            support_import: true,
+            support_export: true,
+            support_password: true,
+            support_partitions: true,
+            delete_add_as_replace: true,
             support_hierarchy: false,
             import_default_page_size: 500,
             import_max_page_size: 10_000,

@@ -277,7 +277,10 @@ impl Connector for GenericSql {
     }
 
     fn capabilities(config: &ConfigParameters) -> Capabilities {
+        // Claimed explicitly: the SDK's default claims nothing.
         let mut caps = Capabilities {
+            support_import: true,
+            support_export: true,
             distinguished_name_style: DnStyle::Generic,
             object_rename: false,
             concurrent_operation: false,
