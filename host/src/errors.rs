@@ -119,6 +119,24 @@ pub fn bad_token(presented: bool) -> ScimError {
     })
 }
 
+/// Too many failed authentications from the client's address: it is refused for
+/// `retry_after_secs`, whatever it sends.
+pub fn too_many_auth_failures(retry_after_secs: u64) -> ScimError {
+    ScimError::too_many_requests(
+        "too many failed authentications from this address; try again later",
+        Some(u32::try_from(retry_after_secs).unwrap_or(u32::MAX)),
+    )
+}
+
+/// `/metrics` without the configured `metrics_token`.
+pub fn bad_metrics_token(presented: bool) -> ScimError {
+    ScimError::unauthorized(if presented {
+        "the bearer token is not valid for /metrics"
+    } else {
+        "/metrics requires an Authorization: Bearer token (host.metrics_token)"
+    })
+}
+
 /// The application has not finished its first import; `last_failure` is the reason the last
 /// attempt failed, when it is not running again right now.
 pub fn not_ready(last_failure: Option<&str>) -> ScimError {
@@ -218,5 +236,8 @@ mod tests {
         assert!(e.detail.contains("refused"));
         assert_eq!(request_timeout(50).status, 503);
         assert_eq!(body_too_large(10).status, 413);
+        let e = too_many_auth_failures(42);
+        assert_eq!((e.status, e.retry_after_secs), (429, Some(42)));
+        assert_eq!(bad_metrics_token(false).status, 401);
     }
 }

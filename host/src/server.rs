@@ -4,9 +4,17 @@
 //! This layer only authenticates, enforces limits and adapts HTTP to the SCIM engine. Which
 //! failure gets which status is decided in `errors.rs`; every SCIM error then goes through
 //! `ScimError`'s `ResponseError` mapping.
+//!
+//! Authentication failures are throttled per client address ([`AuthGuard`]): after
+//! `auth_failures_per_minute` 401s within a minute, the address gets 429 with `Retry-After`
+//! for a minute, on every authenticated door, whatever token it sends (a right guess during
+//! the block would otherwise tell itself apart). `/metrics` asks for `metrics_token` when one
+//! is configured.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
@@ -15,6 +23,7 @@ use ecma_scim::{Method, SCIM_CONTENT_TYPE, ScimError, ScimRequest, ScimResponse}
 use futures_util::StreamExt;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::config::{ConfigError, HostConfig, Secret};
 use crate::errors;
 use crate::slot::{AppSlot, AppStatus};
 
@@ -32,10 +41,21 @@ pub struct HostState {
     pub traffic: Arc<crate::admin::Traffic>,
 }
 
-/// Registers every route on an actix `App`.
+/// Registers every route on an actix `App`, with the guard set for this state by
+/// [`set_auth_guard`] (else the default: throttling at the default rate, `/metrics` open).
 pub fn configure(state: Arc<HostState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    let guard = auth_guard(&state);
+    configure_with(state, guard)
+}
+
+/// Registers every route on an actix `App` with `guard` (one guard shared by every worker).
+pub fn configure_with(
+    state: Arc<HostState>,
+    guard: Arc<AuthGuard>,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::from(state))
+            .app_data(web::Data::from(guard))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics_endpoint))
@@ -84,13 +104,42 @@ async fn readyz(state: web::Data<HostState>) -> HttpResponse {
     }
 }
 
-async fn metrics_endpoint(state: web::Data<HostState>) -> HttpResponse {
-    match &state.metrics {
+async fn metrics_endpoint(
+    req: HttpRequest,
+    state: web::Data<HostState>,
+    guard: web::Data<AuthGuard>,
+) -> Result<HttpResponse, ScimError> {
+    if let Some(token) = &guard.metrics_token {
+        let ip = client_ip(&req);
+        guard.refuse_throttled(ip)?;
+        match bearer(&req) {
+            Some(presented) if tokens_match(presented, token) => {}
+            presented => {
+                guard.failed(ip);
+                return Err(errors::bad_metrics_token(presented.is_some()));
+            }
+        }
+    }
+    Ok(match &state.metrics {
         Some(h) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4")
             .body(h.render()),
         None => HttpResponse::NotFound().finish(),
-    }
+    })
+}
+
+/// Length is not secret (tokens have at least 12 characters); content is compared in
+/// constant time.
+fn tokens_match(presented: &str, token: &Secret) -> bool {
+    use subtle::ConstantTimeEq;
+    let (a, b) = (presented.as_bytes(), token.expose().as_bytes());
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// The address the connection comes from. Forwarding headers are not trusted: anyone can
+/// send one, and throttling by it would let a guesser pick a fresh address per request.
+fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
+    req.peer_addr().map(|a| a.ip())
 }
 
 /// `/ecma2host_{name}/scim{tail}` → (name, tail).
@@ -122,6 +171,7 @@ async fn scim(
     req: HttpRequest,
     mut payload: web::Payload,
     state: web::Data<HostState>,
+    guard: web::Data<AuthGuard>,
 ) -> Result<HttpResponse, ScimError> {
     let started = Instant::now();
     let request_id = next_request_id();
@@ -130,11 +180,16 @@ async fn scim(
     };
     let tail = tail.to_owned();
     let app = state.apps.get(app_name).cloned();
+    let ip = client_ip(&req);
     let result: Result<HttpResponse, ScimError> = async {
+        guard.refuse_throttled(ip)?;
         let slot = app.ok_or_else(|| errors::no_such_application(app_name))?;
         match bearer(&req) {
             Some(token) if slot.token_matches(token) => {}
-            presented => return Err(errors::bad_token(presented.is_some())),
+            presented => {
+                guard.failed(ip);
+                return Err(errors::bad_token(presented.is_some()));
+            }
         }
         let app = match slot.app() {
             Some(app) if app.is_ready() => app,
@@ -261,6 +316,175 @@ async fn scim(
     })
 }
 
+/// How long an address stays throttled, and the window its failures are counted in.
+const THROTTLE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Addresses whose failures are remembered at once: a bound on memory when failures come from
+/// many addresses (beyond it, new addresses are not tracked until old windows expire).
+const MAX_TRACKED_ADDRESSES: usize = 16_384;
+
+/// Per-host protection of the authenticated doors: the throttle of failed authentications
+/// and the `/metrics` token.
+pub struct AuthGuard {
+    /// Failures per window before an address is throttled; 0: never.
+    limit: u32,
+    metrics_token: Option<Secret>,
+    by_address: Mutex<HashMap<IpAddr, Failures>>,
+    /// When the last block ends, in milliseconds since `epoch`: while no address is blocked,
+    /// requests pass without taking the lock.
+    blocked_until_ms: AtomicU64,
+    epoch: Instant,
+}
+
+/// One address's failures in its current window, and its block.
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    window_start: Instant,
+    count: u32,
+    blocked_until: Option<Instant>,
+}
+
+impl AuthGuard {
+    /// A guard allowing `failures_per_minute` failed authentications per address and minute
+    /// (0: no throttling), `/metrics` behind `metrics_token` when there is one.
+    pub fn new(failures_per_minute: u32, metrics_token: Option<Secret>) -> Self {
+        Self {
+            limit: failures_per_minute,
+            metrics_token,
+            by_address: Mutex::new(HashMap::new()),
+            blocked_until_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// The guard `[host]` asks for (`auth_failures_per_minute`, `metrics_token`).
+    pub fn from_config(host: &HostConfig) -> Result<Self, ConfigError> {
+        let metrics_token = host
+            .metrics_token
+            .as_ref()
+            .map(|t| t.resolve("metrics_token"))
+            .transpose()?;
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().chars().count() < crate::config::MIN_TOKEN_LEN)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "metrics_token must have at least {} characters",
+                crate::config::MIN_TOKEN_LEN
+            )));
+        }
+        Ok(Self::new(host.auth_failures_per_minute, metrics_token))
+    }
+
+    fn millis(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Seconds until `ip` may try again, when it is throttled now.
+    fn retry_after(&self, ip: IpAddr) -> Option<u64> {
+        let now = Instant::now();
+        if self.millis(now) >= self.blocked_until_ms.load(Ordering::Relaxed) {
+            return None;
+        }
+        let map = self.by_address.lock().unwrap_or_else(|e| e.into_inner());
+        let until = map.get(&ip)?.blocked_until.filter(|u| *u > now)?;
+        Some(until.duration_since(now).as_secs().max(1))
+    }
+
+    /// 429 with `Retry-After` when `ip` is throttled (counted in
+    /// `ecma_auth_throttled_total`).
+    fn refuse_throttled(&self, ip: Option<IpAddr>) -> Result<(), ScimError> {
+        match ip.and_then(|ip| self.retry_after(ip)) {
+            None => Ok(()),
+            Some(secs) => {
+                metrics::counter!("ecma_auth_throttled_total").increment(1);
+                Err(errors::too_many_auth_failures(secs))
+            }
+        }
+    }
+
+    /// Records a failed authentication from `ip` (counted in `ecma_auth_failures_total`);
+    /// the failure that reaches the limit starts the address's block.
+    fn failed(&self, ip: Option<IpAddr>) {
+        metrics::counter!("ecma_auth_failures_total").increment(1);
+        let (Some(ip), true) = (ip, self.limit > 0) else {
+            return;
+        };
+        let now = Instant::now();
+        let mut map = self.by_address.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_TRACKED_ADDRESSES && !map.contains_key(&ip) {
+            map.retain(|_, f| {
+                now.duration_since(f.window_start) < THROTTLE_WINDOW
+                    || f.blocked_until.is_some_and(|u| u > now)
+            });
+            if map.len() >= MAX_TRACKED_ADDRESSES {
+                return;
+            }
+        }
+        let f = map.entry(ip).or_insert(Failures {
+            window_start: now,
+            count: 0,
+            blocked_until: None,
+        });
+        if now.duration_since(f.window_start) >= THROTTLE_WINDOW {
+            *f = Failures {
+                window_start: now,
+                count: 0,
+                blocked_until: f.blocked_until.filter(|u| *u > now),
+            };
+        }
+        f.count += 1;
+        if f.count >= self.limit {
+            let until = now + THROTTLE_WINDOW;
+            f.blocked_until = Some(until);
+            f.window_start = now;
+            f.count = 0;
+            self.blocked_until_ms
+                .fetch_max(self.millis(until), Ordering::Relaxed);
+            tracing::warn!(
+                client = %ip,
+                limit = self.limit,
+                "too many failed authentications from one address: answering 429 for {} s",
+                THROTTLE_WINDOW.as_secs()
+            );
+        }
+    }
+}
+
+/// The guard of each host state, until the code that builds the state hands one to
+/// [`configure_with`]; a state without one gets the default guard, shared by its workers.
+fn guards() -> &'static Mutex<Vec<(Weak<HostState>, Arc<AuthGuard>)>> {
+    static GUARDS: std::sync::OnceLock<Mutex<Vec<(Weak<HostState>, Arc<AuthGuard>)>>> =
+        std::sync::OnceLock::new();
+    GUARDS.get_or_init(Default::default)
+}
+
+/// Sets the guard of `state`'s workers (before the server starts them).
+pub fn set_auth_guard(state: &Arc<HostState>, guard: AuthGuard) {
+    let mut guards = guards().lock().unwrap_or_else(|e| e.into_inner());
+    guards.retain(|(s, _)| s.strong_count() > 0 && !std::ptr::eq(s.as_ptr(), Arc::as_ptr(state)));
+    guards.push((Arc::downgrade(state), Arc::new(guard)));
+}
+
+/// The guard of `state`: the one set, else a default one (remembered, so every worker of the
+/// state shares it).
+fn auth_guard(state: &Arc<HostState>) -> Arc<AuthGuard> {
+    let mut guards = guards().lock().unwrap_or_else(|e| e.into_inner());
+    guards.retain(|(s, _)| s.strong_count() > 0);
+    if let Some((_, g)) = guards
+        .iter()
+        .find(|(s, _)| std::ptr::eq(s.as_ptr(), Arc::as_ptr(state)))
+    {
+        return g.clone();
+    }
+    let guard = Arc::new(AuthGuard::new(
+        crate::config::DEFAULT_AUTH_FAILURES_PER_MINUTE,
+        None,
+    ));
+    guards.push((Arc::downgrade(state), guard.clone()));
+    guard
+}
+
 /// A GET that may touch every cached object: a sort, or a collection listed without a filter.
 fn is_heavy_read(req: &ScimRequest) -> bool {
     let query = req.query.to_ascii_lowercase();
@@ -285,5 +509,163 @@ fn to_http(r: ScimResponse) -> HttpResponse {
             out.body(body.into_bytes())
         }
         None => out.finish(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test as aw;
+
+    const TOKEN: &str = "the-right-token-0123";
+
+    fn state() -> Arc<HostState> {
+        let mut apps = BTreeMap::new();
+        apps.insert(
+            "hr".to_owned(),
+            Arc::new(AppSlot::new("hr".into(), Secret::new(TOKEN))),
+        );
+        Arc::new(HostState {
+            apps,
+            max_body_bytes: 1024,
+            request_timeout: Duration::from_secs(5),
+            cache_dump: false,
+            metrics: crate::runtime::metrics_handle(),
+            compute: tokio::runtime::Handle::current(),
+            traffic: Arc::new(crate::admin::Traffic::new()),
+        })
+    }
+
+    fn get(path: &str, from: &str, token: Option<&str>) -> aw::TestRequest {
+        let mut r = aw::TestRequest::get()
+            .uri(path)
+            .peer_addr(format!("{from}:40000").parse().unwrap());
+        if let Some(t) = token {
+            r = r.insert_header(("authorization", format!("Bearer {t}")));
+        }
+        r
+    }
+
+    #[actix_web::test]
+    async fn repeated_failures_from_one_address_are_answered_429_whatever_it_sends() {
+        let guard = Arc::new(AuthGuard::new(3, None));
+        let app = aw::init_service(
+            actix_web::App::new().configure(configure_with(state(), guard.clone())),
+        )
+        .await;
+        let users = "/ecma2host_hr/scim/Users";
+        for _ in 0..3 {
+            let r =
+                aw::call_service(&app, get(users, "10.0.0.1", Some("wrong")).to_request()).await;
+            assert_eq!(r.status(), 401);
+        }
+        // The limit is reached: this address is refused, the right token included.
+        for token in [Some("wrong"), Some(TOKEN), None] {
+            let r = aw::call_service(&app, get(users, "10.0.0.1", token).to_request()).await;
+            assert_eq!(r.status(), 429);
+            let retry: u64 = r
+                .headers()
+                .get("retry-after")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&retry), "{retry}");
+        }
+        // Another address is not affected: authenticated, then told the application starts.
+        let r = aw::call_service(&app, get(users, "10.0.0.2", Some(TOKEN)).to_request()).await;
+        assert_eq!(r.status(), 503);
+        // Unknown applications are no authentication failure.
+        for _ in 0..5 {
+            let r = aw::call_service(
+                &app,
+                get("/ecma2host_nope/scim/Users", "10.0.0.3", Some("x")).to_request(),
+            )
+            .await;
+            assert_eq!(r.status(), 404);
+        }
+        let metrics = crate::runtime::metrics_handle().unwrap().render();
+        assert!(metrics.contains("ecma_auth_failures_total"), "{metrics}");
+        assert!(metrics.contains("ecma_auth_throttled_total"), "{metrics}");
+    }
+
+    #[actix_web::test]
+    async fn no_limit_means_no_throttling() {
+        let guard = Arc::new(AuthGuard::new(0, None));
+        let app =
+            aw::init_service(actix_web::App::new().configure(configure_with(state(), guard))).await;
+        for _ in 0..30 {
+            let r = aw::call_service(
+                &app,
+                get("/ecma2host_hr/scim/Users", "10.0.0.9", Some("wrong")).to_request(),
+            )
+            .await;
+            assert_eq!(r.status(), 401);
+        }
+    }
+
+    #[actix_web::test]
+    async fn metrics_behind_a_token() {
+        let metrics_token = "metrics-token-0123456";
+        let guard = Arc::new(AuthGuard::new(3, Some(Secret::new(metrics_token))));
+        let app = aw::init_service(
+            actix_web::App::new().configure(configure_with(state(), guard.clone())),
+        )
+        .await;
+        let r = aw::call_service(&app, get("/metrics", "10.1.0.1", None).to_request()).await;
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers().get("www-authenticate").unwrap(), "Bearer");
+        // An application's token does not open /metrics.
+        let r = aw::call_service(&app, get("/metrics", "10.1.0.1", Some(TOKEN)).to_request()).await;
+        assert_eq!(r.status(), 401);
+        let r = aw::call_service(
+            &app,
+            get("/metrics", "10.1.0.2", Some(metrics_token)).to_request(),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        // Failures on /metrics count toward the same throttle.
+        let r = aw::call_service(&app, get("/metrics", "10.1.0.1", Some("x")).to_request()).await;
+        assert_eq!(r.status(), 401);
+        let r = aw::call_service(
+            &app,
+            get("/metrics", "10.1.0.1", Some(metrics_token)).to_request(),
+        )
+        .await;
+        assert_eq!(r.status(), 429);
+        // Without a token configured, /metrics stays open.
+        let open = aw::init_service(
+            actix_web::App::new()
+                .configure(configure_with(state(), Arc::new(AuthGuard::new(3, None)))),
+        )
+        .await;
+        let r = aw::call_service(&open, get("/metrics", "10.1.0.1", None).to_request()).await;
+        assert_eq!(r.status(), 200);
+    }
+
+    #[test]
+    fn a_short_metrics_token_is_a_configuration_error() {
+        let host = HostConfig {
+            metrics_token: Some(crate::config::SecretSource::Literal("short".into())),
+            ..HostConfig::default()
+        };
+        let err = AuthGuard::from_config(&host).err().unwrap().to_string();
+        assert!(
+            err.contains("metrics_token") && !err.contains("short"),
+            "{err}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn the_default_guard_is_shared_by_every_worker_of_a_state() {
+        let s = state();
+        let a = auth_guard(&s);
+        let b = auth_guard(&s);
+        assert!(Arc::ptr_eq(&a, &b));
+        let other = state();
+        assert!(!Arc::ptr_eq(&a, &auth_guard(&other)));
+        set_auth_guard(&s, AuthGuard::new(1, None));
+        assert_eq!(auth_guard(&s).limit, 1);
     }
 }
