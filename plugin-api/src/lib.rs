@@ -22,6 +22,8 @@
 pub mod abi;
 mod export;
 pub mod host;
+#[cfg(feature = "kit")]
+pub mod kit;
 #[cfg(feature = "loader")]
 pub mod loader;
 pub mod model;

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use abi_stable::{
-    abi_stability::abi_checking::{AbiInstability, AbiInstabilityErrors, ExpectedFound},
+    StableAbi,
+    abi_stability::abi_checking::{
+        AbiInstability, AbiInstabilityErrors, ExpectedFound, check_layout_compatibility,
+    },
     library::{
         LibraryError, ROOT_MODULE_LOADER_NAME, ROOT_MODULE_LOADER_NAME_WITH_NUL, RootModuleError,
         lib_header_from_path,
@@ -71,10 +74,7 @@ impl From<LibraryError> for LoadError {
             },
             LibraryError::AbiInstability(err) => {
                 let full = format!("{err:#}");
-                let summary = err
-                    .downcast_ref::<AbiInstabilityErrors>()
-                    .and_then(layout_summary)
-                    .unwrap_or_else(|| first_error_line(&full));
+                let summary = first_error_line(&full);
                 LoadError::LayoutMismatch { summary, full }
             }
             LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
@@ -93,8 +93,9 @@ impl From<LibraryError> for LoadError {
 /// function, holding it, as `Type.field`) and what (`mismatched type: expected u32, found
 /// u64`). The full report is hundreds of lines of both layouts.
 fn layout_summary(errors: &AbiInstabilityErrors) -> Option<String> {
-    let first = errors.errors.first()?;
-    let what = first.errs.first().map(describe_instability)?;
+    // Entries without a difference of their own only mark the path to one.
+    let first = errors.errors.iter().find(|e| !e.errs.is_empty())?;
+    let what = describe_instability(&first.errs[0]);
     // The stack trace is the path of fields from the root module down to the difference;
     // its last element is the field whose type differs, the one before it the type
     // holding that field (the root module when the path has one element).
@@ -203,7 +204,24 @@ pub fn load_plugin(path: &Path) -> Result<LoadedPlugin, LoadError> {
     // initialisers run once.
     let _checked = open_plugin_library(path)?;
     let header = lib_header_from_path(path)?;
-    let module = header.init_root_module::<ConnectorModRef>()?;
+    let module = match header.init_root_module::<ConnectorModRef>() {
+        Ok(module) => module,
+        Err(LibraryError::AbiInstability(report)) => {
+            // abi_stable hands its report back as text only (formatted, so that it outlives
+            // the library); the layouts are checked again for the structured errors, which
+            // say where the difference is.
+            let full = format!("{report:#}");
+            let summary = header
+                .layout()
+                .and_then(|found| {
+                    check_layout_compatibility(<ConnectorModRef as StableAbi>::LAYOUT, found).err()
+                })
+                .and_then(|errors| layout_summary(&errors))
+                .unwrap_or_else(|| first_error_line(&full));
+            return Err(LoadError::LayoutMismatch { summary, full });
+        }
+        Err(e) => return Err(e.into()),
+    };
     let info: ConnectorInfo = (module.info())().into();
     if info.name.trim().is_empty() {
         return Err(LoadError::InitFailed(format!(
