@@ -36,6 +36,7 @@ pub const P_DN_COLUMN: &str = "DN column";
 // ---- Schema 4: data types and direction ----
 pub const P_TYPES: &str = "Attribute types";
 pub const P_DIRECTIONS: &str = "Attribute directions";
+pub const P_EXPOSE: &str = "Expose columns";
 // ---- Global ----
 pub const P_DELTA: &str = "Delta strategy";
 pub const P_WM_COLUMN: &str = "Watermark column";
@@ -152,6 +153,8 @@ pub struct Settings {
     pub dn_column: Option<String>,
     pub type_overrides: HashMap<String, TypeOverride>,
     pub directions: HashMap<String, AttributeOperation>,
+    /// Columns served although their names look like secrets (`secrets.rs`).
+    pub expose: Vec<String>,
     pub delta: DeltaStrategy,
     pub time_zone: UtcOffset,
     pub date_format: OwnedFormatItem,
@@ -654,6 +657,7 @@ impl Settings {
             dn_column,
             type_overrides,
             directions,
+            expose: list(config, P_EXPOSE),
             delta,
             time_zone,
             date_format,
@@ -685,7 +689,7 @@ impl Settings {
                 (ConfigPage::Schema, 2)
             }
             P_ANCHORS | P_DN_COLUMN => (ConfigPage::Schema, 3),
-            P_TYPES | P_DIRECTIONS => (ConfigPage::Schema, 4),
+            P_TYPES | P_DIRECTIONS | P_EXPOSE => (ConfigPage::Schema, 4),
             P_DELTA | P_WM_COLUMN | P_WM_QUERY | P_CT_TABLE | P_CT_ANCHOR | P_CT_TYPE
             | P_CT_SEQ | P_CT_VALUES | P_TIME_ZONE | P_DATE_FORMAT | P_PW_METHOD | P_PW_SQL
             | P_PW_PROC => (ConfigPage::Global, 1),
@@ -782,6 +786,9 @@ pub fn definitions(
                 "Overrides, one per line: column:String|Integer|Boolean|Binary|Reference|DateTime",
             ),
             D::text(P_DIRECTIONS, "").describe("One per line: column:Import|Export|ImportExport"),
+            D::string(P_EXPOSE, "", "").describe(
+                "Comma-separated columns to serve although their names look like secrets (password, hash, salt, secret, token, API key); such columns are hidden otherwise",
+            ),
         ],
         (ConfigPage::Global, _) => vec![
             D::dropdown(

@@ -29,6 +29,7 @@ mod import;
 #[cfg(feature = "odbc")]
 mod odbc;
 mod schema;
+mod secrets;
 mod sql;
 mod values;
 
@@ -140,6 +141,11 @@ impl GenericSql {
             };
             Ok((conn, detected))
         })?;
+        if self.detected.is_none()
+            && let Some(warning) = secrets::hidden_warning(&detected.hidden)
+        {
+            self.host.warn(&warning);
+        }
         self.detected = Some(detected.clone());
         Ok((conn, detected))
     }
@@ -231,6 +237,7 @@ fn named_parameter(message: &str) -> Option<&'static str> {
         P_TYPE_COLUMN,
         P_TYPES,
         P_DIRECTIONS,
+        P_EXPOSE,
         P_WM_COLUMN,
         P_WM_QUERY,
         P_DN_IS_ANCHOR,

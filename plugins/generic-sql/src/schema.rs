@@ -15,6 +15,7 @@ use crate::config::*;
 use crate::conn::Conn;
 use crate::dialect::{Dialect, GeneratedKeys};
 use crate::error::SqlError;
+use crate::secrets;
 use crate::sql::{SqlBuilder, translate_named};
 
 /// One discovered column.
@@ -70,6 +71,9 @@ pub struct Detected {
     pub change_table: Option<ChangeTableDef>,
     /// Configured procedure names and the names the catalog spells them with.
     pub procedures: Vec<(String, String)>,
+    /// Columns left out because their names look like secrets (`secrets.rs`), as the
+    /// database spells them.
+    pub hidden: Vec<String>,
 }
 
 /// The change table of the change-table delta, resolved.
@@ -470,6 +474,16 @@ pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, Sq
             )
         }
     };
+    let named = secrets::named_columns(settings);
+    let mut hidden = Vec::new();
+    let mut columns = columns;
+    columns.retain(|c| {
+        let keep = !secrets::hidden(&c.name, &named);
+        if !keep {
+            hidden.push(c.name.clone());
+        }
+        keep
+    });
     let anchors = settings
         .anchors
         .iter()
@@ -520,7 +534,11 @@ pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, Sq
                         c.name
                     )));
                 }
-                child_columns.push(c.clone());
+                if secrets::hidden(&c.name, &named) {
+                    hidden.push(c.name.clone());
+                } else {
+                    child_columns.push(c.clone());
+                }
             }
         }
         child_join = Some(cols[j].clone());
@@ -581,6 +599,13 @@ pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, Sq
             )));
         }
     }
+    for e in &settings.expose {
+        if !attrs.iter().any(|a| a.name.eq_ignore_ascii_case(e)) {
+            return Err(SqlError::Config(format!(
+                "'{P_EXPOSE}': '{e}' is not a column of {source}"
+            )));
+        }
+    }
 
     let table_sql = table
         .as_ref()
@@ -631,6 +656,7 @@ pub async fn detect(conn: &mut Conn, settings: &Settings) -> Result<Detected, Sq
         object_types,
         change_table,
         procedures,
+        hidden,
     })
 }
 

@@ -367,6 +367,7 @@ mod tests {
             object_types: vec!["User".into()],
             change_table: None,
             procedures: Vec::new(),
+            hidden: Vec::new(),
         }
     }
 

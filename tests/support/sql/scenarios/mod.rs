@@ -9,6 +9,7 @@ mod full_object;
 mod import;
 mod names;
 mod outage;
+mod secrets;
 mod tables;
 
 pub use config::{config_validation, schema_options};
@@ -21,3 +22,4 @@ pub use full_object::{
 pub use import::full_import_paged;
 pub use names::{names_ambiguous, names_as_typed, names_misspelt, procedure_names_as_typed};
 pub use outage::{outage_mid_export, outage_mid_import};
+pub use secrets::secret_columns_hidden;
