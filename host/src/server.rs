@@ -453,11 +453,13 @@ impl AuthGuard {
 
 /// The guard of each host state, until the code that builds the state hands one to
 /// [`configure_with`]; a state without one gets the default guard, shared by its workers.
-fn guards() -> &'static Mutex<Vec<(Weak<HostState>, Arc<AuthGuard>)>> {
-    static GUARDS: std::sync::OnceLock<Mutex<Vec<(Weak<HostState>, Arc<AuthGuard>)>>> =
-        std::sync::OnceLock::new();
+fn guards() -> &'static Mutex<Vec<StateGuard>> {
+    static GUARDS: std::sync::OnceLock<Mutex<Vec<StateGuard>>> = std::sync::OnceLock::new();
     GUARDS.get_or_init(Default::default)
 }
+
+/// A host state (held weakly: a stopped host's entry goes) and its guard.
+type StateGuard = (Weak<HostState>, Arc<AuthGuard>);
 
 /// Sets the guard of `state`'s workers (before the server starts them).
 pub fn set_auth_guard(state: &Arc<HostState>, guard: AuthGuard) {
