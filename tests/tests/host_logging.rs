@@ -177,7 +177,8 @@ fn at_info_level_no_bodies_are_logged_and_text_has_no_colour_codes() {
     let port = free_port();
     let log = dir.path().join("stderr.log");
     let _host = start(dir.path(), port, "info", "text", &log);
-    let answer = ecma_host::probe::client(None).unwrap()
+    let answer = ecma_host::probe::client(None)
+        .unwrap()
         .get(format!(
             "http://127.0.0.1:{port}/ecma2host_c/scim/Users?filter=login+eq+%22grace%22"
         ))
