@@ -109,15 +109,20 @@ pub fn readable_by_others(_path: &Path, _what: &str) -> Option<String> {
 /// Logs `warning` once per file for the life of the process: secrets are resolved again on
 /// every set-up attempt, and one line per file is enough.
 fn warn_once(file: &Path, warning: &str) {
-    use std::sync::{Mutex, OnceLock};
-    static WARNED: OnceLock<Mutex<std::collections::BTreeSet<PathBuf>>> = OnceLock::new();
-    let mut warned = WARNED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if warned.insert(file.to_owned()) {
+    if first_warning(file) {
         tracing::warn!("{warning}");
     }
+}
+
+/// Whether `file` has not been warned about yet (and is from now on).
+fn first_warning(file: &Path) -> bool {
+    use std::sync::{Mutex, OnceLock};
+    static WARNED: OnceLock<Mutex<std::collections::BTreeSet<PathBuf>>> = OnceLock::new();
+    WARNED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(file.to_owned())
 }
 
 /// The whole file.
@@ -684,7 +689,8 @@ pub fn resolve_tokens(config: &Config) -> Result<Vec<(String, Secret)>, Vec<Conf
 impl Config {
     /// Warnings for key and secret files users other than their owner can read: the TLS key,
     /// and every `{ file = … }` secret (tokens, the metrics token, connector parameters).
-    /// For start-up logs and `check-config`.
+    /// For start-up logs and `check-config`; the files named are not warned about again when
+    /// their secrets are resolved.
     pub fn secret_file_warnings(&self) -> Vec<String> {
         let mut files: Vec<(String, &Path)> = Vec::new();
         if let Some(key) = &self.host.tls_key {
@@ -713,7 +719,11 @@ impl Config {
         }
         files
             .into_iter()
-            .filter_map(|(what, file)| readable_by_others(file, &what))
+            .filter_map(|(what, file)| {
+                let warning = readable_by_others(file, &what)?;
+                first_warning(file);
+                Some(warning)
+            })
             .collect()
     }
 }
