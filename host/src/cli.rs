@@ -325,6 +325,9 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 pub fn serve(path: &std::path::Path, options: &ServeOptions) -> anyhow::Result<ExitCode> {
     let config = load_config(path)?;
     init_logging_with(&config.host.log_level, config.host.log_format);
+    for warning in config.secret_file_warnings() {
+        tracing::warn!("{warning}");
+    }
     let registry = Arc::new(registry_for(&config));
     let scheme = if options.insecure_http {
         "http"
@@ -390,7 +393,7 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     };
     let registry = registry_for(&config);
     let mut problems = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = config.secret_file_warnings();
     for f in registry.failures() {
         problems.push(format!("plugin {}: {}", f.file.display(), f.reason));
     }

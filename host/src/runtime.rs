@@ -37,6 +37,8 @@ pub enum HostError {
     InsecureHttpOffLoopback { addr: String },
     #[error("cannot handle SIGHUP (certificate reload): {0}")]
     Signal(std::io::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// Seconds in-flight requests get to finish after a stop signal.
@@ -185,6 +187,8 @@ pub async fn start(
         compute: tokio::runtime::Handle::current(),
         traffic: Arc::new(crate::admin::Traffic::new()),
     });
+    // Failed-authentication throttling and the /metrics token, for every worker.
+    crate::server::set_auth_guard(&state, crate::server::AuthGuard::from_config(&config.host)?);
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
     for app in &config.apps {
         let Some(slot) = state.apps.get(&app.name) else {

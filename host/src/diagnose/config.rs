@@ -62,6 +62,14 @@ pub fn known_secrets(raw: &str, config: Option<&Config>) -> Vec<String> {
             literal_secrets(key, value, &mut found);
         }
     }
+    if let Some(Ok(token)) = config.and_then(|c| {
+        c.host
+            .metrics_token
+            .as_ref()
+            .map(|t| t.resolve("metrics_token"))
+    }) {
+        found.push(token.expose().to_owned());
+    }
     for app in config.map(|c| c.apps.as_slice()).unwrap_or_default() {
         if let Ok(token) = app.token.resolve("token") {
             found.push(token.expose().to_owned());
