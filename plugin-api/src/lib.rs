@@ -10,6 +10,10 @@
 //!   call [`export_connector!`] once. They never see abi_stable.
 //! * The host loads libraries with [`loader::load_plugin`] (feature `loader`) and talks to
 //!   them through the plain traits in [`host`].
+//! * Their tests drive the connector through [`host::InProcessPlugin`] and run the connector
+//!   kit (`kit`, feature `kit`). The connector guide (`docs/connector-guide.md` in this crate)
+//!   explains every call, the page writer, and what Entra sees for each error. Minimum Rust
+//!   version: 1.95.
 //! * `abi` holds the FFI-safe types (abi_stable), hidden from these docs: connectors and the
 //!   host never name them. `VERSIONING.md` says what may change in it.
 
