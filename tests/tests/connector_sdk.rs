@@ -85,7 +85,7 @@ fn the_guides_error_kind_table_is_the_hosts_mapping() {
 
 #[test]
 fn the_guides_export_code_table_is_the_hosts_mapping() {
-    use plugin_api::model::{ExportErrorCode, ExportResult};
+    use plugin_api::model::ExportResult;
     let table = guide_table("### Export codes → HTTP status");
     assert_eq!(
         table.len(),
