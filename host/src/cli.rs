@@ -155,6 +155,15 @@ pub enum Command {
         #[arg(long = "file", value_name = "FILE", conflicts_with = "config")]
         files: Vec<PathBuf>,
     },
+    /// Generate a standalone connector crate: it builds outside this repository, and its test
+    /// runs the connector kit.
+    NewConnector {
+        /// The connector's name (the crate is called after it).
+        name: String,
+        /// Where to create the crate's folder.
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Translate a Microsoft ECMA2Host configuration export (the wizard's XML) into an
     /// ecma-host configuration, with a report of what could not be carried.
     Migrate {
@@ -292,6 +301,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             report,
             force,
         } => migrate(&file, &out, &report, force),
+        Command::NewConnector { name, dir } => {
+            let root = crate::new_connector::new_connector(&name, &dir)?;
+            println!("created {}", root.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo {
             dir,
             port,
@@ -308,7 +322,11 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
 }
 
 fn registry_for(config: &Config) -> PluginRegistry {
-    PluginRegistry::discover(&config.host.plugins_dirs, &config.host.plugin_files)
+    PluginRegistry::discover_with(
+        &config.host.plugins_dirs,
+        &config.host.plugin_files,
+        config.host.plugin_path_policy(),
+    )
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -397,10 +415,10 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     for f in registry.failures() {
         problems.push(format!("plugin {}: {}", f.file.display(), f.reason));
     }
+    if let Err(errors) = crate::config::resolve_tokens(&config) {
+        problems.extend(errors.iter().map(ToString::to_string));
+    }
     for app in &config.apps {
-        if let Err(e) = crate::config::resolve_token(app) {
-            problems.push(e.to_string());
-        }
         let Some(plugin) = registry.get(&app.connector) else {
             problems.push(format!(
                 "app '{}': connector '{}' is not loaded",
@@ -470,7 +488,12 @@ pub fn test_connection(
         .with_context(|| format!("no application named '{app}' in {}", path.display()))?;
     let token = crate::config::resolve_token(app_cfg)?;
     let base = url.unwrap_or_else(|| format!("https://localhost:{}", config.host.port));
-    let ca = ca.unwrap_or_else(|| crate::tls::generated_paths(&config.host.state_dir).0);
+    // Plain HTTP (a host started with --insecure-http) has no certificate to trust.
+    let ca = match ca {
+        Some(ca) => Some(ca),
+        None if base.starts_with("http://") => None,
+        None => Some(crate::tls::generated_paths(&config.host.state_dir).0),
+    };
     let filter_attr = app_cfg
         .object_types
         .iter()
@@ -482,7 +505,7 @@ pub fn test_connection(
         "{}/ecma2host_{app}/scim/Users?filter={filter_attr}+eq+%22{probe}%22",
         base.trim_end_matches('/')
     );
-    let outcome = crate::probe::get(&target, token.expose(), Some(&ca))?;
+    let outcome = crate::probe::get(&target, token.expose(), ca.as_deref())?;
     println!("GET {target}\n-> {} {}", outcome.status, outcome.body);
     let ok = outcome.status == 200
         && serde_json::from_str::<serde_json::Value>(&outcome.body)
@@ -762,5 +785,5 @@ pub fn gen_cert(
 fn default_plugins_dir() -> PathBuf {
     std::env::var_os("ECMA_HOST_PLUGINS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("plugins"))
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PLUGINS_DIR))
 }

@@ -86,12 +86,18 @@ pub use plugin_api::model::Secret;
 
 /// The warning for a secret or key file that users other than its owner may read (`what`
 /// says which secret), None when only the owner can. Group-readable files are named too: a
-/// group shared with other services (say `ssl-cert`) hands the secret to all of them.
+/// group shared with other services (say `ssl-cert`) hands the secret to all of them. The one
+/// exception is how the Debian package lays secrets out: 0640, owned by root, in the group of
+/// the (non-root) user the host runs as, so that only the service reads it.
 #[cfg(unix)]
 pub fn readable_by_others(path: &Path, what: &str) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    (mode & 0o077 != 0).then(|| {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = std::fs::metadata(path).ok()?;
+    let mode = meta.permissions().mode();
+    let service_group_only = mode & 0o077 == 0o040
+        && meta.uid() == 0
+        && std::fs::metadata("/proc/self").is_ok_and(|me| me.uid() != 0 && me.gid() == meta.gid());
+    (mode & 0o077 != 0 && !service_group_only).then(|| {
         format!(
             "{what}: {} is readable by users other than its owner (mode {:o}); run `chmod 600 {}` (or 640 with a group only the host's user is in)",
             path.display(),

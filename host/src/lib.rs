@@ -17,6 +17,7 @@ pub mod errors;
 pub mod logging;
 pub mod mapping;
 pub mod migrate;
+pub mod new_connector;
 pub mod plugins;
 pub mod probe;
 pub mod runtime;

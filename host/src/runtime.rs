@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::config::{Config, ConfigError, resolve_token};
+use crate::config::{Config, ConfigError};
 use crate::plugins::PluginRegistry;
 use crate::server::HostState;
 use crate::slot::{AppSlot, SetupContext, supervise};
@@ -81,24 +81,11 @@ pub fn base_url(config: &Config, scheme: &str, app: &str) -> String {
 /// once the host runs. A token that cannot be resolved is a configuration error, reported for
 /// every application at once.
 pub fn build_slots(config: &Config) -> Result<BTreeMap<String, Arc<AppSlot>>, Vec<ConfigError>> {
-    let mut slots = BTreeMap::new();
-    let mut errors = Vec::new();
-    for app in &config.apps {
-        match resolve_token(app) {
-            Ok(token) => {
-                slots.insert(
-                    app.name.clone(),
-                    Arc::new(AppSlot::new(app.name.clone(), token)),
-                );
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(slots)
-    } else {
-        Err(errors)
-    }
+    // Every token resolves, and no two applications share one (a token would open both).
+    Ok(crate::config::resolve_tokens(config)?
+        .into_iter()
+        .map(|(name, token)| (name.clone(), Arc::new(AppSlot::new(name, token))))
+        .collect())
 }
 
 /// A started host: the HTTP server runs until SIGTERM/SIGINT or [`RunningHost::stop`].

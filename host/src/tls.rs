@@ -69,31 +69,21 @@ pub fn generate_self_signed(state_dir: &Path, host: &str) -> Result<(PathBuf, Pa
     let cert = params
         .self_signed(&key)
         .map_err(|e| TlsError::Generate(e.to_string()))?;
-    write_private(&key_path, key.serialize_pem().as_bytes())?;
-    std::fs::write(&cert_path, cert.pem()).map_err(|source| TlsError::Write {
-        path: cert_path.clone(),
-        source,
+    // Atomically and 0600 even over an existing file: a half-written or readable key is
+    // worse than none.
+    crate::state::write_private_atomic(&key_path, key.serialize_pem().as_bytes()).map_err(
+        |source| TlsError::Write {
+            path: key_path.clone(),
+            source,
+        },
+    )?;
+    crate::state::write_atomic(&cert_path, cert.pem().as_bytes()).map_err(|source| {
+        TlsError::Write {
+            path: cert_path.clone(),
+            source,
+        }
     })?;
     Ok((cert_path, key_path))
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(|source| TlsError::Write {
-        path: path.to_owned(),
-        source,
-    })?;
-    f.write_all(bytes).map_err(|source| TlsError::Write {
-        path: path.to_owned(),
-        source,
-    })
 }
 
 /// When the certificate at `path` stops being valid (seconds since the epoch).

@@ -17,9 +17,41 @@ pub struct TestHost {
     pub base: String,
     pub client: reqwest::Client,
     pub state_dir: tempfile::TempDir,
+    /// Each application's token (see [`app_tokens`]).
+    tokens: std::collections::BTreeMap<String, String>,
 }
 
-/// `[host]` section and `[[app]]` tables: `apps_toml` may use `{TOKEN}`.
+/// Gives each `[[app]]` that uses `{TOKEN}` its own token (two applications may not share
+/// one): the first gets [`TOKEN`], the next `TOKEN-<name>`. Returns the text and the tokens
+/// by application name.
+fn app_tokens(apps_toml: &str) -> (String, std::collections::BTreeMap<String, String>) {
+    let mut tokens = std::collections::BTreeMap::new();
+    let mut chunks = apps_toml.split("[[app]]");
+    let mut out = chunks.next().unwrap_or_default().to_owned();
+    for chunk in chunks {
+        let name = chunk
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == "name").then(|| v.trim().trim_matches('"').to_owned())
+            })
+            .unwrap_or_default();
+        let token = if tokens.is_empty() {
+            TOKEN.to_owned()
+        } else {
+            format!("{TOKEN}-{name}")
+        };
+        if chunk.contains("{TOKEN}") {
+            tokens.insert(name, token.clone());
+        }
+        out.push_str("[[app]]");
+        out.push_str(&chunk.replace("{TOKEN}", &token));
+    }
+    (out, tokens)
+}
+
+/// `[host]` section and `[[app]]` tables: `apps_toml` may use `{TOKEN}` (each application
+/// gets its own; [`TestHost::request`] sends the right one).
 pub async fn start_host(apps_toml: &str, plugins: &[PathBuf]) -> TestHost {
     start_host_with(apps_toml, plugins, "").await
 }
@@ -30,11 +62,12 @@ pub async fn start_host_with(apps_toml: &str, plugins: &[PathBuf], host_extra: &
         .iter()
         .map(|p| format!("{:?}", p.display().to_string()))
         .collect();
+    let (apps_toml, tokens) = app_tokens(apps_toml);
     let text = format!(
         "[admin]\nstatus_page = \"off\"\n[host]\nlisten = \"127.0.0.1\"\nport = 0\nhostname = \"localhost\"\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{}]\n{host_extra}\n{}",
         state_dir.path().display().to_string(),
         plugin_files.join(", "),
-        apps_toml.replace("{TOKEN}", TOKEN)
+        apps_toml
     );
     let config =
         Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).expect("test config");
@@ -52,6 +85,7 @@ pub async fn start_host_with(apps_toml: &str, plugins: &[PathBuf], host_extra: &
         base,
         client,
         state_dir,
+        tokens,
     }
 }
 
@@ -96,7 +130,8 @@ impl TestHost {
         path: &str,
         body: Option<Value>,
     ) -> Answer {
-        self.request_with_token(method, app, path, body, Some(TOKEN))
+        let token = self.tokens.get(app).map_or(TOKEN, String::as_str);
+        self.request_with_token(method, app, path, body, Some(token))
             .await
     }
 

@@ -250,11 +250,8 @@ fn a_connector_declaring_delta_import_but_answering_unsupported_fails_the_kit() 
     );
 }
 
-/// The generator, as `ecma-host new-connector` runs it (included from the host's source, so
-/// this test needs no CLI wiring and runs exactly that code).
-#[path = "../../host/src/new_connector.rs"]
-#[allow(dead_code)]
-mod new_connector;
+/// The generator `ecma-host new-connector` runs.
+use ecma_host::new_connector;
 
 /// The generated skeleton builds outside the workspace against this workspace's plugin-api
 /// and passes the kit (`plugin-api/template/check.sh`). Slow (a build of its own in

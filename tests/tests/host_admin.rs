@@ -122,7 +122,7 @@ fn prepare() -> Setup {
     // PostgreSQL that is not there: nothing listens on this port.
     let nowhere = format!("postgres://ecma:secret@127.0.0.1:{}/ecma", free_port());
     let extra = format!(
-        "{pg}\n[[app]]\nname = \"big\"\nconnector = \"csv\"\ntoken = \"{OTHER_TOKEN}\"\nautosync_minutes = 0\nimport_page_size = 50\n\
+        "{pg}\n[[app]]\nname = \"big\"\nconnector = \"csv\"\ntoken = \"admin-test-big-token-0123456789\"\nautosync_minutes = 0\nimport_page_size = 50\n\
 [app.parameters.connectivity]\nFile = {csv:?}\n[app.parameters.schema]\n\"Anchor column\" = \"id\"\n\
 [[app.object_type]]\nscim = \"User\"\ntarget = \"User\"\nquery_attributes = [\"login\"]\n",
         pg = ecma_host_tests::sql::scim_app_toml("pgdown", &nowhere, "scim_users", "")

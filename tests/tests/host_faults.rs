@@ -365,7 +365,10 @@ fn sigterm_stops_the_host_within_ten_seconds_even_with_a_hung_plugin() {
             "\"Hang on\" = \"export\"",
             "[app.timeouts]\nexport_secs = 300"
         )
-        .replace("{TOKEN}", "abcdefghijklmnop"),
+        // Each application its own token (a shared one is a configuration error); `p`,
+        // the first, gets the one the request below sends.
+        .replacen("{TOKEN}", "abcdefghijklmnop", 1)
+        .replace("{TOKEN}", "qrstuvwxyz012345"),
     );
     let config = dir.path().join("c.toml");
     std::fs::write(&config, &config_text).unwrap();

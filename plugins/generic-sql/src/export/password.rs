@@ -22,8 +22,9 @@ pub async fn set_password(
     old: Option<&str>,
 ) -> Result<(), SqlError> {
     let template = match &settings.password_method {
+        // Not declared (the capabilities say no passwords): ECMA2's "not implemented".
         PasswordMethod::None => {
-            return Err(SqlError::Config(format!("'{P_PW_METHOD}' is None")));
+            return Err(SqlError::Unsupported(format!("'{P_PW_METHOD}' is None")));
         }
         PasswordMethod::Sql(q) => q.clone(),
         PasswordMethod::StoredProcedure(p) => {

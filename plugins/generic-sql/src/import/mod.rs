@@ -126,8 +126,9 @@ async fn max_seq(conn: &mut Conn, d: &Detected) -> Result<i64, SqlError> {
 
 /// A delta import needs a delta strategy and the watermark of an earlier import.
 fn check_delta(settings: &Settings, request: &OpenImportRequest) -> Result<(), SqlError> {
+    // Not declared (the capabilities say no delta import): ECMA2's "not implemented".
     if settings.delta == DeltaStrategy::None {
-        return Err(SqlError::Config(format!(
+        return Err(SqlError::Unsupported(format!(
             "delta import needs a '{P_DELTA}' other than None"
         )));
     }
