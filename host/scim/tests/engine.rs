@@ -1,5 +1,6 @@
 //! The engine end to end over the in-memory backend: every request of requests.md, discovery, paging,
-//! projection, ETags, bulk and `.search`.
+//! projection, ETags, bulk and `.search`. Over 800 lines because every scenario shares one engine
+//! fixture and its request helpers; each test stands alone.
 
 use ecma_scim::testing::{MemoryBackend, block_on};
 use ecma_scim::*;

@@ -7,6 +7,9 @@
 //! Every import re-reads the file, so edits by hand or by another process are picked up.
 //! FullObject requests (the host re-reading a few objects) read the same rows the same way,
 //! under the export lock, so an export still writing is waited for.
+//!
+//! One file over 800 lines on purpose: it is the example a connector author reads top to
+//! bottom (its tests are in `tests.rs`).
 
 #![forbid(unsafe_code)]
 
