@@ -433,6 +433,33 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         ) {
             Ok(params) => match plugin.plugin.schema(&params) {
                 Ok(schema) => {
+                    // Entra's test connection, through an instance whose warnings are
+                    // reported here (columns the connector hid, a clear-text bind, ...).
+                    let collector =
+                        std::sync::Arc::new(crate::plugins::WarningCollector::default());
+                    match plugin.plugin.create_instance(
+                        &params,
+                        plugin_api::sdk::HostServices::new(collector.clone()),
+                    ) {
+                        Ok(mut instance) => {
+                            if let Err(e) = instance.test_connection() {
+                                problems.push(format!(
+                                    "app '{}': test connection failed: {}",
+                                    app.name, e.message
+                                ));
+                            }
+                        }
+                        Err(e) => problems.push(format!(
+                            "app '{}': the connector cannot start an instance: {}",
+                            app.name, e.message
+                        )),
+                    }
+                    warnings.extend(
+                        collector
+                            .take()
+                            .into_iter()
+                            .map(|w| format!("app '{}': {w}", app.name)),
+                    );
                     let caps = plugin.plugin.capabilities(&params).ok();
                     if let Some(w) = caps.as_ref().and_then(|c| app.reconciliation_warning(c)) {
                         warnings.push(w);

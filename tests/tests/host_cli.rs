@@ -414,3 +414,55 @@ query_attributes = ["login"]
         "{text}"
     );
 }
+
+/// check-config runs Entra's test connection through an instance and prints what the
+/// connector warns about on the way: here the columns Generic SQL hides because they look
+/// like secrets (a warning, not a failure).
+#[test]
+fn check_config_reports_the_columns_a_connector_hides() {
+    let t = ecma_host_tests::sql::Target::sqlite();
+    t.exec(&[
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, login VARCHAR(100) NOT NULL, password_hash VARCHAR(200))",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[host]
+state_dir = {state:?}
+plugins_dirs = []
+plugin_files = [{plugin:?}]
+[[app]]
+name = "people"
+connector = "generic-sql"
+token = "hidden-token-0123456789"
+[app.parameters.connectivity]
+"Connection string" = {url:?}
+[app.parameters.schema]
+Table = "people"
+"Anchor columns" = "id"
+[[app.object_type]]
+scim = "User"
+target = "User"
+query_attributes = ["login"]
+"#,
+            state = dir.path().join("state").display().to_string(),
+            plugin = plugin_path("generic_sql").display().to_string(),
+            url = t.url,
+        ),
+    )
+    .unwrap();
+    let out = Command::new(exe())
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("warning: app 'people'") && l.contains("password_hash")),
+        "{text}"
+    );
+}

@@ -38,3 +38,29 @@ impl HostCallbacks for TracingHost {
         self.cancelled.load(Ordering::Relaxed)
     }
 }
+
+/// Keeps a plugin's warnings and errors, for a command that reports them to the admin
+/// (`check-config`: the columns Generic SQL hid, a clear-text LDAP bind) instead of a log.
+#[derive(Default)]
+pub struct WarningCollector(std::sync::Mutex<Vec<String>>);
+
+impl WarningCollector {
+    /// What was collected so far, in order, leaving the collector empty.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl HostCallbacks for WarningCollector {
+    fn log(&self, level: LogLevel, _target: &str, message: &str) {
+        if matches!(level, LogLevel::Warn | LogLevel::Error) {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(message.to_owned());
+        }
+    }
+    fn is_cancelled(&self) -> bool {
+        false
+    }
+}

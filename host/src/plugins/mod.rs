@@ -16,6 +16,7 @@ mod callbacks;
 mod instance;
 mod trust;
 
+pub use callbacks::WarningCollector;
 pub use instance::{CallKind, CallLimits, ManagedInstance};
 pub use trust::PathPolicy;
 
