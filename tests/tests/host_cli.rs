@@ -466,3 +466,54 @@ query_attributes = ["login"]
         "{text}"
     );
 }
+
+/// test-connection against a host serving plain HTTP (`--insecure-http`, for local tests)
+/// needs no certificate to trust: none was ever generated here.
+#[test]
+fn test_connection_over_plain_http_needs_no_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("u.csv");
+    std::fs::write(&csv, "id,login\nu1,one@x\n").unwrap();
+    let port = free_port();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[admin]\nstatus_page = \"off\"\n[host]\nlisten = \"127.0.0.1\"\nport = {port}\nstate_dir = {state:?}\nplugins_dirs = []\nplugin_files = [{plugin:?}]\n[[app]]\nname = \"c\"\nconnector = \"csv\"\ntoken = \"plain-token-0123456789\"\n[app.parameters.connectivity]\nFile = {csv:?}\n[[app.object_type]]\nscim = \"User\"\ntarget = \"User\"\nquery_attributes = [\"login\"]\n",
+            state = dir.path().join("state").display().to_string(),
+            plugin = plugin_path("csv_connector").display().to_string(),
+            csv = csv.display().to_string(),
+        ),
+    )
+    .unwrap();
+    let _host = KillOnDrop(
+        Command::new(exe())
+            .args(["serve", "--insecure-http", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        wait_until_ready(
+            &format!("http://127.0.0.1:{port}/readyz"),
+            None,
+            Duration::from_secs(15)
+        ),
+        "host did not start"
+    );
+    let out = Command::new(exe())
+        .args(["test-connection", "c", "--url"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test connection: OK"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
