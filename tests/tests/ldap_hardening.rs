@@ -163,12 +163,7 @@ fn ldap_group_members_outside_the_base_dns_are_refused() {
     let r = export(
         inst.as_mut(),
         &sch,
-        vec![entry(
-            "g3",
-            "groupOfNames",
-            ObjectModification::Add,
-            &empty,
-        )],
+        vec![entry("g3", "groupOfNames", ObjectModification::Add, &empty)],
     )
     .unwrap();
     assert_eq!(r[0].code, ExportErrorCode::Success, "{r:?}");
