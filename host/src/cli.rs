@@ -235,7 +235,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
         ),
         Command::Status { app, config, json } => status(&config, app.as_deref(), json),
-        Command::CheckConfig { file, config } => check_config(
+        Command::CheckConfig { file, config } => crate::check_config::check_config(
             &file
                 .or(config)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
@@ -321,14 +321,6 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
     Config::load(path).with_context(|| format!("configuration {}", path.display()))
 }
 
-fn registry_for(config: &Config) -> PluginRegistry {
-    PluginRegistry::discover_with(
-        &config.host.plugins_dirs,
-        &config.host.plugin_files,
-        config.host.plugin_path_policy(),
-    )
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -346,7 +338,7 @@ pub fn serve(path: &std::path::Path, options: &ServeOptions) -> anyhow::Result<E
     for warning in config.secret_file_warnings() {
         tracing::warn!("{warning}");
     }
-    let registry = Arc::new(registry_for(&config));
+    let registry = Arc::new(config.host.plugin_registry());
     let scheme = if options.insecure_http {
         "http"
     } else {
@@ -397,107 +389,6 @@ pub fn serve(path: &std::path::Path, options: &ServeOptions) -> anyhow::Result<E
     rt.shutdown_timeout(SHUTDOWN_GRACE);
     result.context("the host stopped with an error")?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `ecma-host check-config`.
-pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
-    init_logging("warn");
-    let config = match Config::load(path) {
-        Ok(c) => c,
-        Err(e) => {
-            println!("{}: {e}", path.display());
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    let registry = registry_for(&config);
-    let mut problems = Vec::new();
-    let mut warnings = config.secret_file_warnings();
-    for f in registry.failures() {
-        problems.push(format!("plugin {}: {}", f.file.display(), f.reason));
-    }
-    if let Err(errors) = crate::config::resolve_tokens(&config) {
-        problems.extend(errors.iter().map(ToString::to_string));
-    }
-    for app in &config.apps {
-        let Some(plugin) = registry.get(&app.connector) else {
-            problems.push(format!(
-                "app '{}': connector '{}' is not loaded",
-                app.name, app.connector
-            ));
-            continue;
-        };
-        match crate::app::validate_with_connector(
-            app,
-            plugin.plugin.as_ref(),
-            crate::app::Validation::AllProblems,
-        ) {
-            Ok(params) => match plugin.plugin.schema(&params) {
-                Ok(schema) => {
-                    // Entra's test connection, through an instance whose warnings are
-                    // reported here (columns the connector hid, a clear-text bind, ...).
-                    let collector =
-                        std::sync::Arc::new(crate::plugins::WarningCollector::default());
-                    match plugin.plugin.create_instance(
-                        &params,
-                        plugin_api::sdk::HostServices::new(collector.clone()),
-                    ) {
-                        Ok(mut instance) => {
-                            if let Err(e) = instance.test_connection() {
-                                problems.push(format!(
-                                    "app '{}': test connection failed: {}",
-                                    app.name, e.message
-                                ));
-                            }
-                        }
-                        Err(e) => problems.push(format!(
-                            "app '{}': the connector cannot start an instance: {}",
-                            app.name, e.message
-                        )),
-                    }
-                    warnings.extend(
-                        collector
-                            .take()
-                            .into_iter()
-                            .map(|w| format!("app '{}': {w}", app.name)),
-                    );
-                    let caps = plugin.plugin.capabilities(&params).ok();
-                    if let Some(w) = caps.as_ref().and_then(|c| app.reconciliation_warning(c)) {
-                        warnings.push(w);
-                    }
-                    let traits = caps
-                        .as_ref()
-                        .map(crate::mapping::TargetTraits::of)
-                        .unwrap_or_default();
-                    for ot in &app.object_types {
-                        if let Err(e) = crate::mapping::TypeMapping::build(ot, &schema, traits) {
-                            problems.push(format!("app '{}': {e}", app.name));
-                        }
-                    }
-                }
-                Err(e) => problems.push(format!(
-                    "app '{}': reading the connector's schema failed: {}",
-                    app.name, e.message
-                )),
-            },
-            Err(p) => problems.extend(p),
-        }
-    }
-    for w in &warnings {
-        println!("{}: warning: {w}", path.display());
-    }
-    if problems.is_empty() {
-        println!(
-            "{}: OK ({} application(s))",
-            path.display(),
-            config.apps.len()
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        for p in &problems {
-            println!("{}: {p}", path.display());
-        }
-        Ok(ExitCode::FAILURE)
-    }
 }
 
 /// `ecma-host test-connection APP`: the request Entra's test sends.
@@ -639,7 +530,7 @@ pub fn import(
     eprintln!("offline import: in this process only; a running host's cache is not touched");
     // The import writes watermarks: not while a running host owns the state directory.
     let _state_lock = crate::state::StateLock::acquire(&config.host.state_dir)?;
-    let registry = registry_for(&config);
+    let registry = config.host.plugin_registry();
     let app_cfg = config
         .apps
         .iter()
@@ -698,7 +589,7 @@ pub fn describe(
     init_logging("warn");
     let config = config.map(load_config).transpose()?;
     let registry = match &config {
-        Some(c) => registry_for(c),
+        Some(c) => c.host.plugin_registry(),
         None if dirs.is_empty() && files.is_empty() => {
             PluginRegistry::discover(&[default_plugins_dir()], &[])
         }

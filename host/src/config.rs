@@ -224,6 +224,15 @@ impl HostConfig {
     pub fn plugin_path_policy(&self) -> crate::plugins::PathPolicy {
         crate::plugins::PathPolicy::from_allow_insecure(self.allow_insecure_plugin_paths)
     }
+
+    /// The plugins this configuration names, loaded under its path policy.
+    pub fn plugin_registry(&self) -> crate::plugins::PluginRegistry {
+        crate::plugins::PluginRegistry::discover_with(
+            &self.plugins_dirs,
+            &self.plugin_files,
+            self.plugin_path_policy(),
+        )
+    }
 }
 
 /// `[[app]]`: one Entra application: one connector instance with its own endpoint.

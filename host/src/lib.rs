@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod app;
 pub mod cache;
+pub mod check_config;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -69,11 +69,7 @@ fn collect(request: &Request) -> Vec<(&'static str, String)> {
     files.push(("environment.txt", config::environment_overrides()));
     match &loaded {
         Ok(config) => {
-            let registry = crate::plugins::PluginRegistry::discover_with(
-                &config.host.plugins_dirs,
-                &config.host.plugin_files,
-                config.host.plugin_path_policy(),
-            );
+            let registry = config.host.plugin_registry();
             files.push(("plugins.txt", plugins::render_plugin_list(&registry)));
             let (status, name) = sections::host_status(config);
             files.push((name, status));
