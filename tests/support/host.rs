@@ -245,6 +245,22 @@ impl TestHost {
             .sum()
     }
 
+    /// The running application `name` (panics when it is not set up).
+    pub fn application(&self, name: &str) -> Arc<ecma_host::app::Application> {
+        self.host.as_ref().unwrap().state.apps[name]
+            .app()
+            .expect("the application is set up")
+    }
+
+    /// `ecma_import_changes_total` of one application, kind of import and kind of change.
+    pub async fn import_changes(&self, app: &str, import: &str, change: &str) -> f64 {
+        self.metric_with(
+            "ecma_import_changes_total",
+            &[("app", app), ("import", import), ("change", change)],
+        )
+        .await
+    }
+
     pub async fn stop(mut self) {
         if let Some(h) = self.host.take() {
             h.stop().await;
@@ -293,4 +309,51 @@ pub fn wait_until_ready(
 /// their own: call them off the test's async workers.
 pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
+}
+
+/// Polls `check` every 20 ms until it holds; panics naming `what` after `timeout`.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    timeout: std::time::Duration,
+    mut check: impl FnMut() -> F,
+) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {timeout:?}: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A demo written by `ecma-host demo --no-serve` into a fresh folder, listening (once served)
+/// on a free port; `stdout` is what the command printed.
+pub struct DemoSetup {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub stdout: String,
+}
+
+/// Writes the demo's configuration, database and token with the built binary.
+pub fn prepare_demo() -> DemoSetup {
+    let exe = crate::plugins::target_dir().join("ecma-host");
+    assert!(exe.exists(), "run `cargo build --workspace` first");
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::servers::free_port();
+    let out = std::process::Command::new(&exe)
+        .args(["demo", "--no-serve", "--port", &port.to_string(), "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    DemoSetup {
+        dir,
+        port,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+    }
 }

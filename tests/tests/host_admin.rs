@@ -98,18 +98,7 @@ impl Setup {
 }
 
 fn prepare() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let out = Command::new(exe())
-        .args(["demo", "--no-serve", "--port", &port.to_string(), "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let ecma_host_tests::host::DemoSetup { dir, port, .. } = ecma_host_tests::host::prepare_demo();
     // A CSV file large enough that its first import is seen running.
     let big_rows = 400_000;
     let csv = dir.path().join("big.csv");

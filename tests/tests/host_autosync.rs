@@ -5,12 +5,9 @@
 //! `reconcile_deletes = "every_cycle"`. Counts are checked in the application's history and in
 //! `/metrics`, the cache through SCIM.
 
-use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ecma_host::app::Application;
-use ecma_host_tests::host::{TestHost, blocking, start_host_with};
+use ecma_host_tests::host::{TestHost, blocking, eventually, start_host_with};
 use ecma_host_tests::plugins::plugin_path;
 use ecma_host_tests::sql::{Target, scim_app_toml};
 
@@ -35,33 +32,6 @@ fn apps(t: &Target) -> String {
             "full_import_every_hours = 0\nreconcile_deletes = \"every_cycle\"\n"
         ),
     )
-}
-
-fn application(host: &TestHost, name: &str) -> Arc<Application> {
-    host.host.as_ref().unwrap().state.apps[name]
-        .app()
-        .expect("the application is set up")
-}
-
-/// Polls `check` every 20 ms until it holds; panics naming `what` after `timeout`.
-async fn eventually<F: Future<Output = bool>>(
-    what: &str,
-    timeout: Duration,
-    mut check: impl FnMut() -> F,
-) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "not within {timeout:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn changes(host: &TestHost, app: &str, import: &str, change: &str) -> f64 {
-    host.metric_with(
-        "ecma_import_changes_total",
-        &[("app", app), ("import", import), ("change", change)],
-    )
-    .await
 }
 
 /// The SCIM resource with this login, if the cache has it.
@@ -96,8 +66,8 @@ fn autosync_brings_inserts_and_updates_by_delta_and_deletes_by_reconciliation() 
     rt.block_on(async {
         let host = start_host_with(&apps(&pg), &[plugin_path("generic_sql")], "").await;
         host.wait_ready().await;
-        let scheduled = application(&host, "scheduled");
-        let every_cycle = application(&host, "everycycle");
+        let scheduled = host.application("scheduled");
+        let every_cycle = host.application("everycycle");
         assert!(
             !scheduled.capabilities.delta_sees_deletes,
             "a watermark cannot see deletes"
@@ -162,15 +132,18 @@ fn autosync_brings_inserts_and_updates_by_delta_and_deletes_by_reconciliation() 
             "the delta's counts exported",
             Duration::from_secs(2),
             || async {
-                changes(&host, "scheduled", "delta", "added").await == 1.0
-                    && changes(&host, "scheduled", "delta", "changed").await == 1.0
+                host.import_changes("scheduled", "delta", "added").await == 1.0
+                    && host.import_changes("scheduled", "delta", "changed").await == 1.0
             },
         )
         .await;
         let last_delta = scheduled.history().last_delta.expect("deltas ran");
         assert!(!last_delta.full);
         // No delta took anything away.
-        assert_eq!(changes(&host, "scheduled", "delta", "deleted").await, 0.0);
+        assert_eq!(
+            host.import_changes("scheduled", "delta", "deleted").await,
+            0.0
+        );
 
         // Another tool deletes a row: no delta sees it; the reconciling full import does.
         blocking(|| pg.exec(&["DELETE FROM people WHERE login = 'cyd'"]));
@@ -205,8 +178,14 @@ fn autosync_brings_inserts_and_updates_by_delta_and_deletes_by_reconciliation() 
             .request("GET", "scheduled", &format!("/Users/{cyd_id}"), None)
             .await;
         assert_eq!(r.status, 404, "{:?}", r.body);
-        assert_eq!(changes(&host, "scheduled", "full", "deleted").await, 1.0);
-        assert_eq!(changes(&host, "scheduled", "delta", "deleted").await, 0.0);
+        assert_eq!(
+            host.import_changes("scheduled", "full", "deleted").await,
+            1.0
+        );
+        assert_eq!(
+            host.import_changes("scheduled", "delta", "deleted").await,
+            0.0
+        );
 
         // With reconcile_deletes = "every_cycle" every cycle was a full import: the same
         // changes arrived without any delta, and the delete within a cycle.
@@ -219,7 +198,7 @@ fn autosync_brings_inserts_and_updates_by_delta_and_deletes_by_reconciliation() 
         .await;
         for (change, expected) in [("added", 4.0), ("changed", 1.0), ("deleted", 1.0)] {
             assert_eq!(
-                changes(&host, "everycycle", "full", change).await,
+                host.import_changes("everycycle", "full", change).await,
                 expected,
                 "{change}"
             );

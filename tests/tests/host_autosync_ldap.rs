@@ -4,12 +4,9 @@
 //! (chosen by `Auto`) the delta itself brings the delete and no schedule is needed.
 
 use std::collections::HashSet;
-use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ecma_host::app::Application;
-use ecma_host_tests::host::{TestHost, blocking, start_host_with};
+use ecma_host_tests::host::{TestHost, blocking, eventually, start_host_with};
 use ecma_host_tests::plugins::plugin_path;
 use ecma_host_tests::slapd::{Slapd, users_app_toml};
 
@@ -35,33 +32,6 @@ fn apps(s: &Slapd) -> String {
         ),
         app("logged", "full_import_every_hours = 0", "Auto"),
     )
-}
-
-fn application(host: &TestHost, name: &str) -> Arc<Application> {
-    host.host.as_ref().unwrap().state.apps[name]
-        .app()
-        .expect("the application is set up")
-}
-
-/// Polls `check` every 20 ms until it holds; panics naming `what` after `timeout`.
-async fn eventually<F: Future<Output = bool>>(
-    what: &str,
-    timeout: Duration,
-    mut check: impl FnMut() -> F,
-) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "not within {timeout:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn changes(host: &TestHost, app: &str, import: &str, change: &str) -> f64 {
-    host.metric_with(
-        "ecma_import_changes_total",
-        &[("app", app), ("import", import), ("change", change)],
-    )
-    .await
 }
 
 /// The SCIM resource with this uid, if the cache has it.
@@ -111,7 +81,7 @@ fn autosync_on_slapd_reconciles_the_deletes_modify_timestamp_cannot_see() {
     rt.block_on(async {
         let host = start_host_with(&apps(&s), &[plugin_path("generic_ldap")], "").await;
         host.wait_ready().await;
-        let (blind, logged) = (application(&host, "blind"), application(&host, "logged"));
+        let (blind, logged) = (host.application("blind"), host.application("logged"));
         // The connector's declaration, and what check-config makes of it.
         assert!(!blind.capabilities.delta_sees_deletes);
         assert!(
@@ -182,8 +152,8 @@ fn autosync_on_slapd_reconciles_the_deletes_modify_timestamp_cannot_see() {
                 &format!("{app}: the delta's counts exported"),
                 Duration::from_secs(2),
                 || async {
-                    changes(&host, app, "delta", "added").await == 1.0
-                        && changes(&host, app, "delta", "changed").await == 1.0
+                    host.import_changes(app, "delta", "added").await == 1.0
+                        && host.import_changes(app, "delta", "changed").await == 1.0
                 },
             )
             .await;
@@ -198,14 +168,14 @@ fn autosync_on_slapd_reconciles_the_deletes_modify_timestamp_cannot_see() {
         eventually(
             "logged: the delta brought the delete",
             Duration::from_secs(8),
-            || async { changes(&host, "logged", "delta", "deleted").await == 1.0 },
+            || async { host.import_changes("logged", "delta", "deleted").await == 1.0 },
         )
         .await;
         let r = host
             .request("GET", "logged", &format!("/Users/{cyd_id}"), None)
             .await;
         assert_eq!(r.status, 404, "{:?}", r.body);
-        assert_eq!(changes(&host, "logged", "full", "deleted").await, 0.0);
+        assert_eq!(host.import_changes("logged", "full", "deleted").await, 0.0);
 
         let mut full_announced = false;
         let mut reconciled = None;
@@ -238,11 +208,11 @@ fn autosync_on_slapd_reconciles_the_deletes_modify_timestamp_cannot_see() {
             .request("GET", "blind", &format!("/Users/{cyd_id}"), None)
             .await;
         assert_eq!(r.status, 404, "{:?}", r.body);
-        assert_eq!(changes(&host, "blind", "delta", "deleted").await, 0.0);
-        assert_eq!(changes(&host, "blind", "full", "deleted").await, 1.0);
+        assert_eq!(host.import_changes("blind", "delta", "deleted").await, 0.0);
+        assert_eq!(host.import_changes("blind", "full", "deleted").await, 1.0);
         // No full import was scheduled for the application whose deltas see deletes.
         assert_eq!(logged.history().last_full, Some(logged_first));
-        assert_eq!(changes(&host, "logged", "full", "added").await, 3.0);
+        assert_eq!(host.import_changes("logged", "full", "added").await, 3.0);
         host.stop().await;
     });
 }

@@ -8,7 +8,6 @@ use std::process::{Command, Stdio};
 
 use ecma_host_tests::host::{KillOnDrop, https_client, test_runtime, wait_until_ready};
 use ecma_host_tests::plugins::target_dir;
-use ecma_host_tests::servers::free_port;
 use serde_json::{Value, json};
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -24,18 +23,8 @@ impl Demo {
     fn prepare() -> Self {
         let exe = target_dir().join("ecma-host");
         assert!(exe.exists(), "run `cargo build --workspace` first");
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let setup = Command::new(&exe)
-            .args(["demo", "--no-serve", "--port", &port.to_string(), "--dir"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            setup.status.success(),
-            "{}",
-            String::from_utf8_lossy(&setup.stderr)
-        );
+        let ecma_host_tests::host::DemoSetup { dir, port, .. } =
+            ecma_host_tests::host::prepare_demo();
         let token = std::fs::read_to_string(dir.path().join("token"))
             .unwrap()
             .trim()

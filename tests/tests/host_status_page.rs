@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ecma_host_tests::host::{KillOnDrop, https_client, test_runtime};
 use ecma_host_tests::plugins::{plugin_path, target_dir};
-use ecma_host_tests::servers::{free_port, require_binary};
+use ecma_host_tests::servers::require_binary;
 use serde_json::Value;
 
 /// Text an attacker controls (a folder name the target reports in its error), with markup.
@@ -31,18 +31,7 @@ struct Served {
 }
 
 fn serve() -> Served {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let out = Command::new(exe())
-        .args(["demo", "--no-serve", "--port", &port.to_string(), "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let ecma_host_tests::host::DemoSetup { dir, port, .. } = ecma_host_tests::host::prepare_demo();
     let missing = dir.path().join(HOSTILE).join("users.csv");
     let config = dir.path().join("ecma-host.toml");
     let csv_plugin = plugin_path("csv_connector").display().to_string();

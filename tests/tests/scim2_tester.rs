@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use ecma_host_tests::host::{KillOnDrop, wait_until_ready};
 use ecma_host_tests::plugins::target_dir;
-use ecma_host_tests::servers::{free_port, in_ci};
+use ecma_host_tests::servers::in_ci;
 
 fn scim2_cli() -> Option<PathBuf> {
     let candidates = [
@@ -34,19 +34,8 @@ fn scim2_tester_passes_every_check_against_the_demo() {
     };
     let exe = target_dir().join("ecma-host");
     assert!(exe.exists(), "run `cargo build --workspace` first");
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let setup = Command::new(&exe)
-        .args(["demo", "--no-serve", "--port", &port.to_string(), "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        setup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&setup.stdout);
+    let ecma_host_tests::host::DemoSetup { dir, port, stdout } =
+        ecma_host_tests::host::prepare_demo();
     assert!(
         stdout.contains("Generic SQL connector"),
         "the demo runs on SQLite: {stdout}"
