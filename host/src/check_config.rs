@@ -29,25 +29,25 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         problems.extend(errors.iter().map(ToString::to_string));
     }
     for app in &config.apps {
-        let Some(plugin) = registry.get(&app.connector) else {
-            problems.push(format!(
-                "app '{}': connector '{}' is not loaded",
-                app.name, app.connector
-            ));
-            continue;
+        let plugin = match registry.for_app(&app.connector) {
+            Ok(plugin) => plugin,
+            Err(reason) => {
+                problems.push(format!("app '{}': {reason}", app.name));
+                continue;
+            }
         };
         match crate::app::validate_with_connector(
             app,
-            plugin.plugin.as_ref(),
+            plugin.as_ref(),
             crate::app::Validation::AllProblems,
         ) {
-            Ok(params) => match plugin.plugin.schema(&params) {
+            Ok(params) => match plugin.schema(&params) {
                 Ok(schema) => {
                     // Entra's test connection, through an instance whose warnings are
                     // reported here (columns the connector hid, a clear-text bind, ...).
                     let collector =
                         std::sync::Arc::new(crate::plugins::WarningCollector::default());
-                    match plugin.plugin.create_instance(
+                    match plugin.create_instance(
                         &params,
                         plugin_api::sdk::HostServices::new(collector.clone()),
                     ) {
@@ -70,7 +70,7 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
                             .into_iter()
                             .map(|w| format!("app '{}': {w}", app.name)),
                     );
-                    let caps = plugin.plugin.capabilities(&params).ok();
+                    let caps = plugin.capabilities(&params).ok();
                     if let Some(w) = caps.as_ref().and_then(|c| app.reconciliation_warning(c)) {
                         warnings.push(w);
                     }

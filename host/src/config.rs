@@ -276,6 +276,10 @@ pub struct AppConfig {
     /// What a write does with a SCIM attribute this application does not map.
     #[serde(default)]
     pub unknown_attributes: UnknownAttributePolicy,
+    /// Whether each cache snapshot is kept in the state directory, so that a restart loads
+    /// it and catches up with a delta instead of reading the whole target again.
+    #[serde(default)]
+    pub persist_cache: bool,
 }
 
 /// `reconcile_deletes`: how objects deleted in the target leave the cache when the connector's

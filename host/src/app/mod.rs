@@ -93,15 +93,7 @@ pub struct Application {
 
 /// Why an application's connector cannot be used: it is not among the loaded plugins.
 pub fn connector_not_loaded(connector: &str, registry: &PluginRegistry) -> String {
-    let known: Vec<&str> = registry.plugins().map(|(n, _)| n.as_str()).collect();
-    format!(
-        "connector '{connector}' is not loaded (loaded: {})",
-        if known.is_empty() {
-            "none".to_owned()
-        } else {
-            known.join(", ")
-        }
-    )
+    registry.not_loaded(connector)
 }
 
 /// Logs each attribute an `ignore` policy drops, once per resource type and attribute (a
@@ -143,10 +135,8 @@ impl Application {
     ) -> Result<Self, AppError> {
         let name = cfg.name.clone();
         let plugin = registry
-            .get(&cfg.connector)
-            .ok_or_else(|| setup_err(&name, connector_not_loaded(&cfg.connector, registry)))?
-            .plugin
-            .clone();
+            .for_app(&cfg.connector)
+            .map_err(|reason| setup_err(&name, reason))?;
         // The first problem is enough to stop: every later page would wait out the same
         // unreachable target (`check-config` lists them all).
         let params = validate_with_connector(cfg, plugin.as_ref(), Validation::FirstProblem)

@@ -147,6 +147,28 @@ impl PluginRegistry {
     pub fn get(&self, name: &str) -> Option<&RegisteredPlugin> {
         self.plugins.get(name)
     }
+
+    /// The connector an application runs, as the application calls it. Every caller that
+    /// sets up or checks an application goes through here, so how a connector is run (in
+    /// this process or another) is decided in one place.
+    pub fn for_app(&self, connector: &str) -> Result<Arc<dyn ConnectorPlugin>, String> {
+        self.get(connector)
+            .map(|p| p.plugin.clone())
+            .ok_or_else(|| self.not_loaded(connector))
+    }
+
+    /// Why `connector` cannot be used: it is not among the loaded plugins.
+    pub fn not_loaded(&self, connector: &str) -> String {
+        let known: Vec<&str> = self.plugins.keys().map(String::as_str).collect();
+        format!(
+            "connector '{connector}' is not loaded (loaded: {})",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )
+    }
     pub fn plugins(&self) -> impl Iterator<Item = (&String, &RegisteredPlugin)> {
         self.plugins.iter()
     }
