@@ -29,7 +29,7 @@ pub fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         problems.extend(errors.iter().map(ToString::to_string));
     }
     for app in &config.apps {
-        let plugin = match registry.for_app(&app.connector) {
+        let plugin = match registry.for_app(&app.launch(&config.host)) {
             Ok(plugin) => plugin,
             Err(reason) => {
                 problems.push(format!("app '{}': {reason}", app.name));

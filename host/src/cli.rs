@@ -188,6 +188,17 @@ pub enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Serve one plugin library over the worker protocol on stdin/stdout (the host starts
+    /// this for applications with `isolation = "process"`; not for people).
+    #[command(hide = true)]
+    Worker {
+        /// The connector library.
+        #[arg(long, value_name = "FILE")]
+        plugin: PathBuf,
+        /// The host's `allow_insecure_plugin_paths`.
+        #[arg(long)]
+        allow_insecure_plugin_paths: bool,
+    },
 }
 
 /// Where the package puts the configuration (the default of `check-config` and `diagnose`).
@@ -305,6 +316,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let root = crate::new_connector::new_connector(&name, &dir)?;
             println!("created {}", root.display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker {
+            plugin,
+            allow_insecure_plugin_paths,
+        } => {
+            // Plain lines on stderr, which the host logs under the application's name (with
+            // its own time stamps); the environment is cleared, so RUST_LOG is not seen.
+            let _ = tracing_subscriber::fmt()
+                .without_time()
+                .with_ansi(false)
+                .with_target(false)
+                .with_writer(std::io::stderr)
+                .try_init();
+            Ok(crate::worker::serve(
+                &plugin,
+                crate::plugins::PathPolicy::from_allow_insecure(allow_insecure_plugin_paths),
+            ))
         }
         Command::Demo {
             dir,

@@ -17,7 +17,7 @@ use std::time::Duration;
 use plugin_api::model::Capabilities;
 use serde::Deserialize;
 
-use crate::plugins::CallLimits;
+use crate::plugins::{CallLimits, ConnectorLaunch, Isolation};
 
 /// Errors reading or checking the configuration. Messages say what and where.
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +185,10 @@ pub struct HostConfig {
     /// Failed authentications (401) from one address within a minute before the address is
     /// answered 429 for a minute; 0 turns throttling off.
     pub auth_failures_per_minute: u32,
+    /// The `ecma-host` binary that runs plugin libraries as workers for applications with
+    /// `isolation = "process"` (absolute). Absent: this executable, which is what an
+    /// installed host wants; set it where the host is embedded in another program (tests).
+    pub worker_executable: Option<PathBuf>,
 }
 
 impl Default for HostConfig {
@@ -208,6 +212,7 @@ impl Default for HostConfig {
             allow_insecure_plugin_paths: false,
             metrics_token: None,
             auth_failures_per_minute: DEFAULT_AUTH_FAILURES_PER_MINUTE,
+            worker_executable: None,
         }
     }
 }
@@ -280,6 +285,16 @@ pub struct AppConfig {
     /// it and catches up with a delta instead of reading the whole target again.
     #[serde(default)]
     pub persist_cache: bool,
+    /// How the connector runs: `"in_process"` (the default; a crash in the connector ends the
+    /// host) or `"process"` (each connector instance in its own worker process, restarted
+    /// when it dies). Absent: in process, or in a worker when `connector_command` is set.
+    #[serde(default)]
+    pub isolation: Option<Isolation>,
+    /// An executable that speaks the worker protocol (`plugin-api/docs/worker-protocol.md`)
+    /// and its arguments, run instead of a plugin library: `["/usr/lib/ecma-host/connectors/
+    /// hr-api", "--flag"]`. `connector` must then be the name it reports in its handshake.
+    #[serde(default)]
+    pub connector_command: Option<Vec<String>>,
 }
 
 /// `reconcile_deletes`: how objects deleted in the target leave the cache when the connector's
@@ -364,6 +379,22 @@ fn period(amount: f64, unit: Duration) -> Option<Duration> {
 }
 
 impl AppConfig {
+    /// How this application's connector runs, for [`crate::plugins::PluginRegistry::for_app`].
+    pub fn launch(&self, host: &HostConfig) -> ConnectorLaunch {
+        let isolation = match (self.isolation, &self.connector_command) {
+            (Some(isolation), _) => isolation,
+            (None, Some(_)) => Isolation::Process,
+            (None, None) => Isolation::InProcess,
+        };
+        ConnectorLaunch {
+            app: self.name.clone(),
+            connector: self.connector.clone(),
+            isolation,
+            command: self.connector_command.clone(),
+            worker_executable: host.worker_executable.clone(),
+        }
+    }
+
     /// The time between autosync cycles; None when autosync is off.
     pub fn autosync_interval(&self) -> Option<Duration> {
         period(self.autosync_minutes, Duration::from_secs(60))
@@ -591,6 +622,14 @@ impl Config {
 
     /// Structural checks that need no connector.
     pub fn check(&self) -> Result<(), ConfigError> {
+        if let Some(exe) = &self.host.worker_executable
+            && !exe.is_absolute()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "[host] worker_executable must be an absolute path, not '{}'",
+                exe.display()
+            )));
+        }
         let mut names = std::collections::BTreeSet::new();
         for app in &self.apps {
             let at = |m: String| ConfigError::Invalid(format!("app '{}': {m}", app.name));
@@ -621,6 +660,9 @@ impl Config {
             if app.object_types.is_empty() {
                 return Err(at("needs at least one [[app.object_type]]".into()));
             }
+            if let Some(argv) = &app.connector_command {
+                check_connector_command(argv, app.isolation).map_err(at)?;
+            }
             let mut kinds = std::collections::BTreeSet::new();
             for ot in &app.object_types {
                 if !kinds.insert(ot.scim) {
@@ -632,6 +674,33 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// `connector_command`: an absolute path to an executable file, and no `isolation` that
+/// contradicts running it as a process.
+fn check_connector_command(argv: &[String], isolation: Option<Isolation>) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(program) = argv.first() else {
+        return Err("connector_command is empty: name the executable (and its arguments)".into());
+    };
+    if isolation == Some(Isolation::InProcess) {
+        return Err(
+            "connector_command runs the connector as a process of its own, so isolation = \"in_process\" contradicts it (leave isolation out, or set \"process\")"
+                .into(),
+        );
+    }
+    let path = Path::new(program);
+    if !path.is_absolute() {
+        return Err(format!(
+            "connector_command must start with an absolute path, not '{program}' (no search through PATH: the worker's environment is cleared)"
+        ));
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(()),
+        Ok(m) if m.is_file() => Err(format!("connector_command '{program}' is not executable")),
+        Ok(_) => Err(format!("connector_command '{program}' is not a file")),
+        Err(e) => Err(format!("connector_command '{program}': {e}")),
     }
 }
 
@@ -879,6 +948,65 @@ on_disable = { set = "disabled", value = true }
                 value: true
             }
         );
+    }
+
+    #[test]
+    fn isolation_and_connector_command_decide_how_the_connector_runs() {
+        let c = parse(MINIMAL, &[]).unwrap();
+        assert_eq!(c.apps[0].launch(&c.host).isolation, Isolation::InProcess);
+        let with = |extra: &str| {
+            parse(
+                &MINIMAL.replace(
+                    "connector = \"csv\"",
+                    &format!("connector = \"csv\"\n{extra}"),
+                ),
+                &[],
+            )
+        };
+        let c = with("isolation = \"process\"").unwrap();
+        let launch = c.apps[0].launch(&c.host);
+        assert_eq!(launch.isolation, Isolation::Process);
+        assert_eq!(launch.command, None);
+        assert!(with("isolation = \"separate\"").is_err());
+        // A command runs in a worker without saying so; an executable file is required.
+        let c = with("connector_command = [\"/bin/sh\", \"-c\", \"true\"]").unwrap();
+        let launch = c.apps[0].launch(&c.host);
+        assert_eq!(launch.isolation, Isolation::Process);
+        assert_eq!(launch.command.as_deref().map(<[String]>::len), Some(3));
+        let plain = tempfile::NamedTempFile::new().unwrap();
+        let not_executable = format!(
+            "connector_command = [{:?}]",
+            plain.path().display().to_string()
+        );
+        for (extra, expected) in [
+            ("connector_command = []", "is empty"),
+            ("connector_command = [\"sh\"]", "absolute path"),
+            (not_executable.as_str(), "not executable"),
+            (
+                "connector_command = [\"/nonexistent/connector\"]",
+                "/nonexistent/connector",
+            ),
+            (
+                "connector_command = [\"/bin/sh\"]\nisolation = \"in_process\"",
+                "contradicts",
+            ),
+        ] {
+            let err = with(extra).unwrap_err().to_string();
+            assert!(
+                err.contains(expected) && err.contains("app 'hr'"),
+                "{extra}: {err}"
+            );
+        }
+        let err = parse(
+            &MINIMAL.replace(
+                "port = 8585",
+                "port = 8585\nworker_executable = \"ecma-host\"",
+            ),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("worker_executable"), "{err}");
     }
 
     #[test]

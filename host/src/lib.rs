@@ -26,3 +26,4 @@ pub mod server;
 pub mod slot;
 pub mod state;
 pub mod tls;
+pub mod worker;

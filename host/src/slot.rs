@@ -157,8 +157,7 @@ pub async fn supervise(
         if *shutdown.borrow() {
             return;
         }
-        if ctx.registry.get(&ctx.config.connector).is_none() {
-            let reason = crate::app::connector_not_loaded(&ctx.config.connector, &ctx.registry);
+        if let Err(reason) = ctx.registry.can_launch(&ctx.config.launch(&ctx.host)) {
             tracing::error!(app = %slot.name, "application not started: {reason}");
             slot.set(SlotState::Failed { reason });
             return;

@@ -7,10 +7,21 @@ use plugin_api::model::LogLevel;
 use plugin_api::sdk::HostCallbacks;
 
 /// Forwards a plugin's log lines to the host's `tracing`, tagged with the connector name.
-pub(super) struct TracingHost {
+pub struct TracingHost {
     pub(super) connector: String,
     pub(super) application: String,
     pub(super) cancelled: Arc<AtomicBool>,
+}
+
+impl TracingHost {
+    /// Callbacks for `connector` of `application` whose calls stop when `cancelled` is set.
+    pub fn new(connector: &str, application: &str, cancelled: Arc<AtomicBool>) -> Self {
+        Self {
+            connector: connector.to_owned(),
+            application: application.to_owned(),
+            cancelled,
+        }
+    }
 }
 
 impl HostCallbacks for TracingHost {

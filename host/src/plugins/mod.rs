@@ -1,5 +1,6 @@
 //! Plugin discovery and loading; the managed instances the rest of the host calls are in
-//! `instance.rs`, the callbacks a plugin calls back into the host in `callbacks.rs`.
+//! `instance.rs`, the callbacks a plugin calls back into the host in `callbacks.rs`, and how
+//! an application's connector runs (in this process or in workers) in `launch.rs`.
 //!
 //! Discovery never stops at a bad file: each one gets one clear log line naming the file and
 //! the reason, and the host goes on with the rest. A file (or folder) other users could
@@ -14,10 +15,12 @@ use plugin_api::loader::{LoadError, load_plugin};
 
 mod callbacks;
 mod instance;
+mod launch;
 mod trust;
 
-pub use callbacks::WarningCollector;
+pub use callbacks::{TracingHost, WarningCollector};
 pub use instance::{CallKind, CallLimits, ManagedInstance};
+pub use launch::{ConnectorLaunch, Isolation};
 pub use trust::PathPolicy;
 
 /// A plugin file that could not be used.
@@ -150,11 +153,54 @@ impl PluginRegistry {
 
     /// The connector an application runs, as the application calls it. Every caller that
     /// sets up or checks an application goes through here, so how a connector is run (in
-    /// this process or another) is decided in one place.
-    pub fn for_app(&self, connector: &str) -> Result<Arc<dyn ConnectorPlugin>, String> {
-        self.get(connector)
-            .map(|p| p.plugin.clone())
-            .ok_or_else(|| self.not_loaded(connector))
+    /// this process or another) is decided in one place. A worker is started (and its
+    /// handshake checked) here: a worker that cannot run is a setup error, with the reason.
+    pub fn for_app(&self, launch: &ConnectorLaunch) -> Result<Arc<dyn ConnectorPlugin>, String> {
+        self.can_launch(launch)?;
+        let (program, args) = match (&launch.command, launch.isolation) {
+            (None, Isolation::InProcess) => {
+                return Ok(self.plugins[&launch.connector].plugin.clone());
+            }
+            (Some(argv), _) => {
+                let (program, args) = argv.split_first().expect("can_launch: not empty");
+                (
+                    PathBuf::from(program),
+                    args.iter().map(Into::into).collect(),
+                )
+            }
+            (None, Isolation::Process) => {
+                let program = match &launch.worker_executable {
+                    Some(exe) => exe.clone(),
+                    None => std::env::current_exe().map_err(|e| {
+                        format!(
+                            "cannot find the ecma-host executable to start a connector worker: {e}"
+                        )
+                    })?,
+                };
+                let file = &self.plugins[&launch.connector].file;
+                let allow_insecure = self.policy == PathPolicy::AllowInsecure;
+                (program, launch::worker_args(file, allow_insecure))
+            }
+        };
+        let spec = crate::worker::WorkerSpec {
+            program,
+            args,
+            app: launch.app.clone(),
+            connector: launch.connector.clone(),
+        };
+        let plugin = crate::worker::ProcessPlugin::start(spec)?;
+        Ok(Arc::new(plugin))
+    }
+
+    /// Whether [`Self::for_app`] has what it needs without starting anything: a loaded plugin
+    /// of that name, unless the connector is an executable of its own.
+    pub fn can_launch(&self, launch: &ConnectorLaunch) -> Result<(), String> {
+        match &launch.command {
+            Some(argv) if argv.is_empty() => Err("connector_command is empty".to_owned()),
+            Some(_) => Ok(()),
+            None if self.plugins.contains_key(&launch.connector) => Ok(()),
+            None => Err(self.not_loaded(&launch.connector)),
+        }
     }
 
     /// Why `connector` cannot be used: it is not among the loaded plugins.

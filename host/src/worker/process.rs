@@ -1,0 +1,501 @@
+//! One worker child process as the host sees it: spawning it with a clean environment, the
+//! handshake, one call at a time over its pipes, its log lines, and how it ended.
+//!
+//! A thread per worker reads its stdout, so the calling thread never blocks in a read: it waits
+//! on a channel in short steps, and can notice meanwhile that the host gave up on the call
+//! (`HostServices::is_cancelled`), send `cancel`, and kill the worker when the call still runs
+//! [`CANCEL_GRACE`] later. That is how the watchdog's abandoned call ends a hung worker instead
+//! of leaving a thread stuck in it.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+use plugin_api::model::{ConnectorInfo, LogLevel};
+use plugin_api::sdk::HostServices;
+
+use super::framing::{Frame, PageFrame, read_frame, write_json};
+use super::messages::{CallId, HostMessage, PROTOCOL_VERSION, WorkerMessage};
+
+/// How long a call may go on after the host sent `cancel` before the worker is killed.
+pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
+/// How long a new worker has to answer `hello` (it loads the connector first).
+const HELLO_TIMEOUT: Duration = Duration::from_secs(20);
+/// How often a waiting call looks at the cancellation flag.
+const POLL: Duration = Duration::from_millis(25);
+/// Variables a worker gets from the host's environment; everything else is left behind.
+const PASSED_ENV: [&str; 8] = [
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "HOME",
+    "TMPDIR",
+    "ODBCSYSINI",
+    "ODBCINI",
+];
+
+/// What to run, and for whom (log lines and metrics carry the application).
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub app: String,
+    /// The connector name the application configured: the worker must report it.
+    pub connector: String,
+}
+
+impl WorkerSpec {
+    /// The command line as one string, for messages.
+    pub fn display(&self) -> String {
+        std::iter::once(self.program.display().to_string())
+            .chain(self.args.iter().map(|a| a.to_string_lossy().into_owned()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Why a worker is gone: the label of `ecma_worker_restarts_total` and the log line's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Signal(i32),
+    Exit(i32),
+    /// Killed by the host after a cancelled call did not end.
+    Hung,
+    /// Killed by the host after it broke the protocol.
+    Protocol,
+}
+
+impl Ending {
+    fn of(status: ExitStatus) -> Self {
+        match (status.signal(), status.code()) {
+            (Some(sig), _) => Ending::Signal(sig),
+            (None, Some(code)) => Ending::Exit(code),
+            (None, None) => Ending::Exit(-1),
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Ending::Signal(_) => "signal",
+            Ending::Exit(_) => "exit",
+            Ending::Hung => "hung",
+            Ending::Protocol => "protocol",
+        }
+    }
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Signal(sig) => write!(f, "killed by signal {sig} ({})", signal_name(*sig)),
+            Ending::Exit(code) => write!(f, "exited with status {code}"),
+            Ending::Hung => write!(
+                f,
+                "killed by the host: a cancelled call did not end within {} s",
+                CANCEL_GRACE.as_secs()
+            ),
+            Ending::Protocol => write!(f, "killed by the host: it broke the worker protocol"),
+        }
+    }
+}
+
+/// The usual names of the signals a crashing or killed process dies of (Linux numbering).
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        31 => "SIGSYS",
+        _ => "unknown signal",
+    }
+}
+
+/// What the reader thread hands the calling thread.
+enum Incoming {
+    Message(WorkerMessage),
+    Page(PageFrame),
+    /// The worker broke the framing or sent JSON that is no message.
+    Broken(String),
+    /// stdout ended (the worker exited or closed it).
+    Closed,
+}
+
+/// A call's answer.
+pub enum Reply {
+    Value(serde_json::Value),
+    Page(PageFrame),
+    Error(plugin_api::model::ConnectorError),
+}
+
+/// Why a call got no answer; the worker is gone (or must be) in every case.
+pub enum Lost {
+    Ended(Ending),
+    /// The protocol was broken: what was wrong.
+    Broken(String),
+}
+
+/// A running worker that has answered `hello`.
+pub struct WorkerProcess {
+    /// Always present; taken only by `drop`, which hands it to a reaper thread.
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+    incoming: Receiver<Incoming>,
+    next_id: CallId,
+    info: ConnectorInfo,
+}
+
+impl WorkerProcess {
+    /// Starts the worker and shakes hands. Log messages go to `logs` from then on.
+    pub fn start(spec: &WorkerSpec, logs: HostServices) -> Result<Self, String> {
+        let mut command = Command::new(&spec.program);
+        command
+            .args(&spec.args)
+            .env_clear()
+            .current_dir("/")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for name in PASSED_ENV {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start connector worker '{}': {e}", spec.display()))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, incoming) = channel();
+        let pid = child.id();
+        spawn_reader(stdout, tx, logs, pid)?;
+        spawn_stderr_logger(stderr, spec, pid)?;
+        let mut worker = Self {
+            stdin: child.stdin.take(),
+            child: Some(child),
+            incoming,
+            next_id: 1,
+            info: ConnectorInfo {
+                name: String::new(),
+                version: String::new(),
+                vendor: String::new(),
+                description: String::new(),
+                api_version: String::new(),
+            },
+        };
+        match worker.handshake(spec) {
+            Ok(info) => {
+                worker.info = info;
+                Ok(worker)
+            }
+            Err(reason) => {
+                worker.kill();
+                Err(reason)
+            }
+        }
+    }
+
+    fn handshake(&mut self, spec: &WorkerSpec) -> Result<ConnectorInfo, String> {
+        let hello = HostMessage::Hello {
+            protocol: PROTOCOL_VERSION,
+            host: format!("ecma-host {}", env!("CARGO_PKG_VERSION")),
+        };
+        let who = format!("connector worker '{}'", spec.display());
+        if self.send(&hello).is_err() {
+            return Err(format!(
+                "{who} exited before the handshake: {}",
+                self.ended()
+            ));
+        }
+        let deadline = Instant::now() + HELLO_TIMEOUT;
+        let answer = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.incoming.recv_timeout(left) {
+                Ok(Incoming::Message(m)) => break m,
+                Ok(Incoming::Page(_)) => {
+                    return Err(format!("{who} answered the handshake with an import page"));
+                }
+                Ok(Incoming::Broken(why)) => {
+                    return Err(format!("{who} broke the protocol in its handshake: {why}"));
+                }
+                Ok(Incoming::Closed) | Err(RecvTimeoutError::Disconnected) => {
+                    return Err(format!(
+                        "{who} exited before the handshake: {}",
+                        self.ended()
+                    ));
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "{who} did not answer the handshake within {} s",
+                        HELLO_TIMEOUT.as_secs()
+                    ));
+                }
+            }
+        };
+        let WorkerMessage::Hello {
+            protocol,
+            connector,
+            error,
+        } = answer
+        else {
+            return Err(format!("{who} did not start with a hello message"));
+        };
+        if protocol != PROTOCOL_VERSION {
+            return Err(format!(
+                "{who} speaks worker protocol version {protocol}; this host speaks version {PROTOCOL_VERSION}"
+            ));
+        }
+        if let Some(error) = error {
+            return Err(format!("{who} cannot serve: {error}"));
+        }
+        let info = connector.ok_or_else(|| format!("{who} did not say which connector it runs"))?;
+        if info.name != spec.connector {
+            return Err(format!(
+                "{who} runs connector '{}', but the application names connector '{}'",
+                info.name, spec.connector
+            ));
+        }
+        Ok(info)
+    }
+
+    pub fn info(&self) -> &ConnectorInfo {
+        &self.info
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    fn send(&mut self, message: &HostMessage) -> std::io::Result<()> {
+        let json = serde_json::to_vec(message).map_err(std::io::Error::other)?;
+        match self.stdin.as_mut() {
+            Some(stdin) => write_json(stdin, &json),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        }
+    }
+
+    /// Sends the call `build(id)` and waits for its answer, sending `cancel` once `cancelled()`
+    /// turns true and killing the worker when the call goes on [`CANCEL_GRACE`] after that.
+    pub fn call(
+        &mut self,
+        build: impl FnOnce(CallId) -> HostMessage,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Reply, Lost> {
+        let id = self.next_id;
+        self.next_id += 1;
+        if self.send(&build(id)).is_err() {
+            return Err(Lost::Ended(self.ended()));
+        }
+        let mut kill_at: Option<Instant> = None;
+        loop {
+            match self.incoming.recv_timeout(POLL) {
+                Ok(Incoming::Message(WorkerMessage::Result { id: got, value })) if got == id => {
+                    return Ok(Reply::Value(value));
+                }
+                Ok(Incoming::Message(WorkerMessage::Error {
+                    id: got,
+                    kind,
+                    message,
+                })) if got == id => {
+                    return Ok(Reply::Error(plugin_api::model::ConnectorError::new(
+                        kind, message,
+                    )));
+                }
+                Ok(Incoming::Page(page)) if page.id == id => return Ok(Reply::Page(page)),
+                Ok(Incoming::Message(other)) => {
+                    return Err(self.broken(format!(
+                        "expected the answer to call {id}, got {}",
+                        describe(&other)
+                    )));
+                }
+                Ok(Incoming::Page(page)) => {
+                    return Err(self.broken(format!(
+                        "expected the answer to call {id}, got an import page for call {}",
+                        page.id
+                    )));
+                }
+                Ok(Incoming::Broken(why)) => return Err(self.broken(why)),
+                Ok(Incoming::Closed) | Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Lost::Ended(self.ended()));
+                }
+                Err(RecvTimeoutError::Timeout) => match kill_at {
+                    None if cancelled() => {
+                        // A worker that cannot take the message is killed by the deadline.
+                        let _ = self.send(&HostMessage::Cancel { id });
+                        kill_at = Some(Instant::now() + CANCEL_GRACE);
+                    }
+                    Some(at) if Instant::now() >= at => {
+                        self.kill();
+                        return Err(Lost::Ended(Ending::Hung));
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn broken(&mut self, why: String) -> Lost {
+        self.kill();
+        Lost::Broken(why)
+    }
+
+    /// Whether the process has ended (without waiting).
+    pub fn has_ended(&mut self) -> Option<Ending> {
+        let child = self.child.as_mut()?;
+        child.try_wait().ok().flatten().map(Ending::of)
+    }
+
+    /// How the worker ended, once its stdout closed: it normally exits at once; one that
+    /// closed stdout and lingers is killed.
+    fn ended(&mut self) -> Ending {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            if let Some(ending) = self.has_ended() {
+                return ending;
+            }
+            if Instant::now() >= deadline {
+                self.kill();
+                return self.has_ended().unwrap_or(Ending::Signal(9));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for WorkerProcess {
+    /// Closes the worker's stdin (it exits on end of input) and reaps it on another thread,
+    /// killing it if it has not exited a few seconds later: dropping never waits.
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        if self.has_ended().is_some() {
+            return;
+        }
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = std::thread::Builder::new()
+            .name("worker-reaper".into())
+            .spawn(move || {
+                let deadline = Instant::now() + Duration::from_secs(3);
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            });
+    }
+}
+
+/// Reads the worker's stdout: log messages go to `logs` at once (also while a call runs),
+/// everything else to the calling thread.
+fn spawn_reader(
+    stdout: std::process::ChildStdout,
+    tx: Sender<Incoming>,
+    logs: HostServices,
+    pid: u32,
+) -> Result<(), String> {
+    std::thread::Builder::new()
+        .name(format!("worker-{pid}-out"))
+        .spawn(move || {
+            let mut stdout = BufReader::with_capacity(64 * 1024, stdout);
+            loop {
+                let incoming = match read_frame(&mut stdout) {
+                    Ok(None) => Incoming::Closed,
+                    // A pipe error is the worker going away as much as an end of file is.
+                    Err(super::framing::FrameError::Io(_)) => Incoming::Closed,
+                    Err(e) => Incoming::Broken(e.to_string()),
+                    Ok(Some(Frame::Page(page))) => Incoming::Page(page),
+                    Ok(Some(Frame::Json(json))) => {
+                        match serde_json::from_slice::<WorkerMessage>(&json) {
+                            Ok(WorkerMessage::Log {
+                                level,
+                                target,
+                                message,
+                            }) => {
+                                let target = if target.is_empty() {
+                                    "connector"
+                                } else {
+                                    &target
+                                };
+                                logs.log(LogLevel::from(level), target, &message);
+                                continue;
+                            }
+                            Ok(message) => Incoming::Message(message),
+                            Err(e) => Incoming::Broken(format!("a message that is not valid: {e}")),
+                        }
+                    }
+                };
+                let last = matches!(incoming, Incoming::Closed | Incoming::Broken(_));
+                if tx.send(incoming).is_err() || last {
+                    return;
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|e| format!("cannot start a thread for a connector worker: {e}"))
+}
+
+/// Logs the worker's stderr line by line under the application's name: where a runtime's last
+/// words before a crash go, and any output of a connector that does not log through the host.
+fn spawn_stderr_logger(
+    stderr: std::process::ChildStderr,
+    spec: &WorkerSpec,
+    pid: u32,
+) -> Result<(), String> {
+    let (app, connector) = (spec.app.clone(), spec.connector.clone());
+    std::thread::Builder::new()
+        .name(format!("worker-{pid}-err"))
+        .spawn(move || {
+            let mut lines = BufReader::new(stderr);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match lines.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        let text = String::from_utf8_lossy(&line);
+                        let text = text.trim_end();
+                        if !text.is_empty() {
+                            tracing::warn!(target: "plugin", app = %app, connector = %connector, pid, "worker stderr: {text}");
+                        }
+                    }
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|e| format!("cannot start a thread for a connector worker: {e}"))
+}
+
+/// A message named for an error, without its contents (which may hold secrets).
+fn describe(message: &WorkerMessage) -> String {
+    match message {
+        WorkerMessage::Hello { .. } => "a second hello".to_owned(),
+        WorkerMessage::Result { id, .. } => format!("a result for call {id}"),
+        WorkerMessage::Error { id, .. } => format!("an error for call {id}"),
+        WorkerMessage::Log { .. } => "a log line".to_owned(),
+    }
+}
