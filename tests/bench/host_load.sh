@@ -7,9 +7,13 @@
 #     wrk, as a ratio to the trivial /healthz endpoint of the same server in the same run, and
 #     the p99 latency.
 #
-# Usage: tests/bench/host_load.sh [N] [SECONDS] [ROUNDS]      (needs: apt-get install wrk)
+#  Between 1 and 2: a second full import through the admin socket (`ecma-host import --full`),
+#  and the memory after it: an import that finds every object unchanged must not grow the cache.
+#
+# Usage: tests/bench/host_load.sh [N | --million] [SECONDS] [ROUNDS]   (needs: apt-get install wrk)
 set -euo pipefail
 N=${1:-100000}
+[ "$N" = "--million" ] && N=1000000
 SECS=${2:-5}
 ROUNDS=${3:-5}
 cd "$(dirname "$0")/../.."
@@ -82,12 +86,21 @@ wait_ready http://127.0.0.1:18602
 END=$(date +%s.%N)
 RSS_KB=$(rss_kb $P1); PEAK_KB=$(hwm_kb $P1)
 RAW=$(stat -c %s "$WORK/users.csv")
+# A second full import while the first snapshot is served: the swap must not leave two.
+S2=$(date +%s.%N)
+"$BIN" import bench --config "$WORK/http.toml" --full > "$WORK/import2.out"
+E2=$(date +%s.%N)
+RSS2_KB=$(rss_kb $P1); PEAK2_KB=$(hwm_kb $P1)
 python3 - <<PY
 n=$N; raw=$RAW; base=$BASE_KB*1024; rss=$RSS_KB*1024; peak=$PEAK_KB*1024
-secs=$END-$START
+rss2=$RSS2_KB*1024; peak2=$PEAK2_KB*1024
+secs=$END-$START; secs2=$E2-$S2
 print(f"start-to-ready {secs:.2f} s ({n/secs:,.0f} objects/s, includes process start and plugin load)")
 print(f"RSS empty cache {base/2**20:.1f} MiB; after import {rss/2**20:.1f} MiB; peak {peak/2**20:.1f} MiB")
 print(f"cache bytes/object {(rss-base)/n:,.0f}; raw CSV bytes/object {raw/n:,.0f}; ratio {(rss-base)/raw:.1f}x")
+print(f"second full import {secs2:.2f} s; RSS after it {rss2/2**20:.1f} MiB "
+      f"({(rss2-base)/n:,.0f} bytes/object); peak over both imports {peak2/2**20:.1f} MiB "
+      f"({peak2/rss:.2f}x the steady state after the first)")
 PY
 
 run_wrk() { # url -> "rps p99"

@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::json::get_ci;
 use crate::resource::{Meta, StoredResource, weak_etag};
 use crate::schema::{ResolvedAttr, ResourceTypeDef};
-use crate::{AttributeChange, Backend, IndexPlan, ScimError, diff, index_key};
+use crate::{AttributeChange, Backend, Candidates, IndexPlan, ScimError, diff, index_key};
 
 /// Poll a future to completion on the current thread. Meant for futures that never wait on I/O (like
 /// [`MemoryBackend`]'s); it spins politely otherwise.
@@ -149,11 +149,11 @@ impl MemoryBackend {
 }
 
 impl Backend for MemoryBackend {
-    async fn candidates(
-        &self,
+    async fn candidates<'a>(
+        &'a self,
         rt: &ResourceTypeDef,
         plan: Option<&IndexPlan>,
-    ) -> Result<Vec<Arc<StoredResource>>, ScimError> {
+    ) -> Result<Candidates<'a>, ScimError> {
         let mut st = self.state.lock().expect("lock");
         st.plans.push(plan.cloned());
         let all = st
@@ -167,7 +167,8 @@ impl Backend for MemoryBackend {
                 .into_iter()
                 .filter(|r| Self::plan_matches(p, &r.resource))
                 .collect(),
-        })
+        }
+        .into())
     }
 
     async fn get(

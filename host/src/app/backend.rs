@@ -3,17 +3,19 @@
 
 use std::sync::Arc;
 
-use ecma_scim::{Backend, IndexPlan, ResolvedAttr, ResourceTypeDef, ScimError, StoredResource};
+use ecma_scim::{
+    Backend, Candidates, IndexPlan, ResolvedAttr, ResourceTypeDef, ScimError, StoredResource,
+};
 use serde_json::Value as Json;
 
 use super::Application;
 
 impl Backend for Application {
-    async fn candidates(
-        &self,
+    async fn candidates<'a>(
+        &'a self,
         rt: &ResourceTypeDef,
         plan: Option<&IndexPlan>,
-    ) -> Result<Vec<Arc<StoredResource>>, ScimError> {
+    ) -> Result<Candidates<'a>, ScimError> {
         Application::candidates(self, rt, plan)
     }
 

@@ -8,7 +8,6 @@ use serde_json::Value as Json;
 
 use super::Application;
 use super::render::json_bool;
-use crate::cache::CacheEntry;
 use crate::errors::{self, connector_error_to_scim};
 use crate::mapping::{Record, TypeMapping};
 use crate::plugins::CallKind;
@@ -174,13 +173,10 @@ impl Application {
         active: bool,
     ) -> Arc<StoredResource> {
         let active_override = t.active_attribute().is_none().then_some(active);
-        let stored = self.render(t, id, &record, dn, active_override, None);
-        self.caches[idx].put(CacheEntry {
-            id: id.to_owned(),
-            dn: dn.to_owned(),
-            record,
-            stored: stored.clone(),
-        });
+        let entry = self.caches[idx].entry(id, dn, &record, active_override, None);
+        let names = self.caches[idx].names().table();
+        let stored = self.resource_of(t, &names, &entry, &self.dn_to_id());
+        self.caches[idx].put(entry);
         stored
     }
 

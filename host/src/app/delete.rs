@@ -15,13 +15,13 @@ impl Application {
         let exported = match &t.on_delete {
             Deprovision::SetAttribute { set, value } => {
                 self.require_export()?;
-                let entry = Self::new_entry(t, ObjectModification::Update, Some(id), &old.dn)
+                let entry = Self::new_entry(t, ObjectModification::Update, Some(id), old.dn())
                     .with_change(AttributeChange::replace(set, [t.typed_bool(set, *value)]));
                 self.export_entry(entry).await.map(drop)
             }
             d if *d == Deprovision::Delete => {
                 self.require_export()?;
-                let entry = Self::new_entry(t, ObjectModification::Delete, Some(id), &old.dn);
+                let entry = Self::new_entry(t, ObjectModification::Delete, Some(id), old.dn());
                 self.export_entry(entry).await.map(drop)
             }
             _ => Ok(()),

@@ -135,7 +135,7 @@ impl Application {
     ) -> Result<Self, AppError> {
         let name = cfg.name.clone();
         let plugin = registry
-            .for_app(&cfg.connector)
+            .for_app(&cfg.launch(host))
             .map_err(|reason| setup_err(&name, reason))?;
         // The first problem is enough to stop: every later page would wait out the same
         // unreachable target (`check-config` lists them all).
@@ -257,9 +257,9 @@ impl Application {
                 .iter()
                 .map(|e| {
                     serde_json::json!({
-                        "id": e.id,
-                        "dn": e.dn,
-                        "attributes": e.record.iter().map(|(k, v)| (k.clone(), v.iter().map(Value::as_text).collect::<Vec<_>>())).collect::<BTreeMap<_, _>>(),
+                        "id": e.id(),
+                        "dn": e.dn(),
+                        "attributes": snap.record(e).iter().map(|(k, v)| (k.clone(), v.iter().map(Value::as_text).collect::<Vec<_>>())).collect::<BTreeMap<_, _>>(),
                     })
                 })
                 .collect();

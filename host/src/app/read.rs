@@ -1,33 +1,38 @@
 //! SCIM reads: every read is answered from the cache snapshot, never from the target; index
 //! plans on the anchor and the query attributes narrow a list to candidates.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use ecma_scim::{IndexPlan, ResolvedAttr, ResourceTypeDef, ScimError, StoredResource};
+use ecma_scim::{Candidates, IndexPlan, ResolvedAttr, ResourceTypeDef, ScimError, StoredResource};
 
 use super::Application;
-use crate::cache::Snapshot;
+use crate::cache::{CacheEntry, Snapshot};
 use crate::mapping::TypeMapping;
 
 impl Application {
-    /// Cached resources for a list request: those an index plan selects, else all.
-    pub(super) fn candidates(
-        &self,
+    /// Cached resources for a list request: those an index plan selects, else all, each
+    /// rendered when the engine reaches it (a page of a listing renders only the page).
+    pub(super) fn candidates<'a>(
+        &'a self,
         rt: &ResourceTypeDef,
         plan: Option<&IndexPlan>,
-    ) -> Result<Vec<Arc<StoredResource>>, ScimError> {
+    ) -> Result<Candidates<'a>, ScimError> {
         let idx = self.type_index(rt)?;
         let t = &self.types[idx];
         let snap = self.caches[idx].snapshot();
-        let ids = plan.and_then(|p| plan_ids(p, t, &snap));
-        Ok(match ids {
-            Some(ids) => ids
-                .iter()
-                .filter_map(|id| snap.get(id))
-                .map(|e| e.stored.clone())
-                .collect(),
-            None => snap.iter().map(|e| e.stored.clone()).collect(),
+        let names = snap.names().table();
+        let dn_to_id = self.dn_to_id();
+        let render = move |e: Arc<CacheEntry>| self.resource_of(t, &names, &e, &dn_to_id);
+        Ok(match plan.and_then(|p| plan_entries(p, t, &snap)) {
+            Some(found) => Candidates::new(found.len(), found.into_values().map(render)),
+            None => Candidates::new(
+                snap.len(),
+                Rendering {
+                    entries: Snapshot::clone(&snap).into_entries(),
+                    render,
+                },
+            ),
         })
     }
 
@@ -38,10 +43,10 @@ impl Application {
         id: &str,
     ) -> Result<Option<Arc<StoredResource>>, ScimError> {
         let idx = self.type_index(rt)?;
-        Ok(self.caches[idx]
-            .snapshot()
-            .get(id)
-            .map(|e| e.stored.clone()))
+        let snap = self.caches[idx].snapshot();
+        Ok(snap.get(id).map(|e| {
+            self.resource_of(&self.types[idx], &snap.names().table(), e, &self.dn_to_id())
+        }))
     }
 
     /// Whether lookups on `attr` are answered from an index (the anchor or a query attribute).
@@ -55,26 +60,64 @@ impl Application {
     }
 }
 
-/// Candidate ids for an index plan (a superset of the matches), or None to scan.
-fn plan_ids(plan: &IndexPlan, t: &TypeMapping, snap: &Snapshot) -> Option<BTreeSet<String>> {
+/// Entries in id order, each rendered only when reached: `nth` skips without rendering.
+struct Rendering<I, F> {
+    entries: I,
+    render: F,
+}
+
+impl<I, F> Iterator for Rendering<I, F>
+where
+    I: Iterator<Item = Arc<CacheEntry>>,
+    F: Fn(Arc<CacheEntry>) -> Arc<StoredResource>,
+{
+    type Item = Arc<StoredResource>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.entries.next().map(&self.render)
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        self.entries.nth(n).map(&self.render)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.entries.size_hint()
+    }
+}
+
+/// Candidate entries for an index plan (a superset of the matches), by id, or None to scan.
+fn plan_entries(
+    plan: &IndexPlan,
+    t: &TypeMapping,
+    snap: &Snapshot,
+) -> Option<BTreeMap<String, Arc<CacheEntry>>> {
+    let by_id = |found: Vec<Arc<CacheEntry>>| {
+        found
+            .into_iter()
+            .map(|e| (e.id().to_owned(), e))
+            .collect::<BTreeMap<_, _>>()
+    };
     match plan {
         IndexPlan::Eq { attr, value } => {
             if attr.attr.eq_ignore_ascii_case("id") && attr.sub_attr.is_none() {
-                return Some(snap.get(value).map(|e| e.id.clone()).into_iter().collect());
+                return Some(by_id(snap.get(value).cloned().into_iter().collect()));
             }
             let connector = t.connector_attr_for(attr)?;
-            snap.lookup(connector, value)
-                .map(|ids| ids.into_iter().collect())
+            snap.lookup(connector, value).map(by_id)
         }
         IndexPlan::And(parts) => {
-            let mut sets = parts.iter().filter_map(|p| plan_ids(p, t, snap));
+            let mut sets = parts.iter().filter_map(|p| plan_entries(p, t, snap));
             let first = sets.next()?;
-            Some(sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect()))
+            Some(sets.fold(first, |mut acc, s| {
+                acc.retain(|id, _| s.contains_key(id));
+                acc
+            }))
         }
         IndexPlan::Or(parts) => {
-            let mut out = BTreeSet::new();
+            let mut out = BTreeMap::new();
             for p in parts {
-                out.extend(plan_ids(p, t, snap)?);
+                out.extend(plan_entries(p, t, snap)?);
             }
             Some(out)
         }

@@ -9,8 +9,8 @@ use plugin_api::model::DnStyle;
 use serde_json::Value as Json;
 
 use super::Application;
-use crate::cache::{CacheEntry, Snapshot};
-use crate::mapping::{Record, TypeMapping};
+use crate::cache::{CacheEntry, NameTable, Snapshot};
+use crate::mapping::TypeMapping;
 
 impl Application {
     /// Resolves a DN (or an anchor) to the SCIM id of any cached object of this app.
@@ -21,8 +21,8 @@ impl Application {
         move |dn: &str| {
             snaps
                 .iter()
-                .find_map(|s| s.get(dn).map(|e| e.id.clone()))
-                .or_else(|| snaps.iter().find_map(|s| s.id_by_dn(dn).cloned()))
+                .find_map(|s| s.get(dn).map(|e| e.id().to_owned()))
+                .or_else(|| snaps.iter().find_map(|s| s.id_by_dn(dn)))
         }
     }
 
@@ -34,7 +34,7 @@ impl Application {
             || self.types.iter().any(|t| t.dn_attribute.is_some());
         move |id: &str| {
             if dns_are_real && let Some(e) = snaps.iter().find_map(|s| s.get(id)) {
-                return e.dn.clone();
+                return e.dn().to_owned();
             }
             id.to_owned()
         }
@@ -44,34 +44,25 @@ impl Application {
         format!("CN={anchor},OBJECT={}", t.object_type.to_uppercase())
     }
 
-    pub(super) fn render(
+    /// The SCIM resource of a cached object, rendered now (the cache keeps records, not
+    /// resources). `dn_to_id` is [`Self::dn_to_id`], made once for many objects.
+    pub(super) fn resource_of(
         &self,
         t: &TypeMapping,
-        id: &str,
-        record: &Record,
-        dn: &str,
-        active: Option<bool>,
-        previous: Option<&CacheEntry>,
+        names: &NameTable,
+        e: &CacheEntry,
+        dn_to_id: &dyn Fn(&str) -> Option<String>,
     ) -> Arc<StoredResource> {
-        let resource = t.resource_from_record(id, record, dn, active, &self.dn_to_id());
-        let version = version_of(&resource);
-        let now = now_rfc3339();
-        let (created, last_modified) = match previous {
-            Some(p) if p.stored.meta.version == version => (
-                p.stored.meta.created.clone(),
-                p.stored.meta.last_modified.clone(),
-            ),
-            Some(p) => (p.stored.meta.created.clone(), now),
-            None => (now.clone(), now),
-        };
+        let record = e.record(names);
+        let resource = t.resource_from_record(e.id(), &record, e.dn(), e.active, dn_to_id);
         Arc::new(StoredResource::new(
             resource,
             Meta {
                 resource_type: t.resource_type.name.clone(),
-                created,
-                last_modified,
+                created: rfc3339_ms(e.meta.created_ms),
+                last_modified: rfc3339_ms(e.meta.modified_ms),
                 location: String::new(),
-                version,
+                version: format!("W/\"{:016x}\"", e.meta.version),
             },
         ))
     }
@@ -87,10 +78,15 @@ pub(super) fn json_bool(v: &Json) -> Option<bool> {
     }
 }
 
-/// The weak ETag of a resource: a structural hash (no serialisation: a 100,000-member group
-/// would be written out as text on every change), stable for one build of the host.
-fn version_of(resource: &Json) -> String {
-    format!("W/\"{:016x}\"", ecma_scim::json::hash_value(resource))
+/// A time in milliseconds since the Unix epoch, RFC 3339 in UTC.
+fn rfc3339_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 /// The time `after` from now, RFC 3339 in UTC.

@@ -9,7 +9,6 @@ use serde_json::Value as Json;
 
 use super::Application;
 use super::render::json_bool;
-use crate::cache::CacheEntry;
 use crate::config::{Deprovision, ScimKind};
 use crate::mapping::diff_records;
 
@@ -28,11 +27,12 @@ impl Application {
         self.require_export()?;
         let (idx, old) = self.cached_object(rt, id)?;
         let t = &self.types[idx];
+        let old_record = old.record(&self.caches[idx].names().table());
         let mut new_record = t.record_from_resource(&new, &self.id_to_ref())?;
         // The anchor is the id: it never changes through SCIM.
         new_record.insert(
             t.anchor.clone(),
-            old.record
+            old_record
                 .get(&t.anchor)
                 .cloned()
                 .unwrap_or_else(|| vec![t.anchor_value(id)]),
@@ -40,7 +40,7 @@ impl Application {
         // Attributes the connector keeps but SCIM does not expose (not selected, DN or query
         // attributes left out of the selection, ...) are not Entra's to delete: carry them.
         // Nor are attributes the connector only imports: they keep what the target says.
-        for (name, values) in &old.record {
+        for (name, values) in &old_record {
             if t.is_import_only(name) {
                 new_record.insert(name.clone(), values.clone());
             } else if !t
@@ -57,12 +57,12 @@ impl Application {
         // changes (the disable policy) or is removed (the flag is cleared).
         for d in [&t.on_disable, &t.on_delete] {
             if let Deprovision::SetAttribute { set, .. } = d
-                && let Some(v) = old.record.get(set)
+                && let Some(v) = old_record.get(set)
             {
                 new_record.entry(set.clone()).or_insert_with(|| v.clone());
             }
         }
-        let old_active = old.stored.resource.get("active").and_then(json_bool);
+        let old_active = t.active_of(&old_record, old.active);
         let new_active = new.get("active").and_then(json_bool);
         if t.kind == ScimKind::User {
             match (old_active, new_active) {
@@ -73,10 +73,12 @@ impl Application {
                     }
                     d if *d == Deprovision::Delete && !now => {
                         let entry =
-                            Self::new_entry(t, ObjectModification::Delete, Some(id), &old.dn);
+                            Self::new_entry(t, ObjectModification::Delete, Some(id), old.dn());
                         self.export_entry(entry).await?;
                         self.caches[idx].remove(id);
-                        let mut gone = StoredResource::clone(&old.stored);
+                        let names = self.caches[idx].names().table();
+                        let was = self.resource_of(t, &names, &old, &self.dn_to_id());
+                        let mut gone = StoredResource::clone(&was);
                         gone.resource["active"] = Json::Bool(false);
                         return Ok(Arc::new(gone));
                     }
@@ -100,18 +102,18 @@ impl Application {
                     .and_then(|v| v.first())
                     .map(Value::as_text)
             })
-            .unwrap_or_else(|| old.dn.clone());
+            .unwrap_or_else(|| old.dn().to_owned());
         // `-dn-` changed: a rename (ECMA2 `ObjectRename`).
-        let new_dn = if asked_dn.is_some() && same_dn(&new_dn, &old.dn) {
-            old.dn.clone()
+        let new_dn = if asked_dn.is_some() && same_dn(&new_dn, old.dn()) {
+            old.dn().to_owned()
         } else {
             new_dn
         };
-        if asked_dn.is_some() && new_dn != old.dn {
+        if asked_dn.is_some() && new_dn != old.dn() {
             self.check_rename(t)?;
         }
-        let changes = diff_records(&old.record, &new_record, self.capabilities.export_type);
-        if !changes.is_empty() || new_dn != old.dn {
+        let changes = diff_records(&old_record, &new_record, self.capabilities.export_type);
+        if !changes.is_empty() || new_dn != old.dn() {
             // PUT and PATCH both export what the connector's export type asks for: a whole
             // object for ObjectReplace, attribute changes (the diff) otherwise.
             let replace = self.capabilities.export_type == ExportType::ObjectReplace;
@@ -142,7 +144,7 @@ impl Application {
                     // parent or member DN too): the cache keeps the object until the target
                     // has been read again and says whether it is really gone. It is looked
                     // for where it was, not where a rename would have put it.
-                    target.dn = old.dn.clone();
+                    target.dn = old.dn().to_owned();
                     self.request_reread(target, "the target reported it missing on update");
                 }
                 return Err(e);
@@ -153,13 +155,10 @@ impl Application {
         } else {
             None
         };
-        let stored = self.render(t, id, &new_record, &new_dn, active, Some(&old));
-        self.caches[idx].put(CacheEntry {
-            id: id.to_owned(),
-            dn: new_dn,
-            record: new_record,
-            stored: stored.clone(),
-        });
+        let entry = self.caches[idx].entry(id, &new_dn, &new_record, active, Some(&old));
+        let names = self.caches[idx].names().table();
+        let stored = self.resource_of(t, &names, &entry, &self.dn_to_id());
+        self.caches[idx].put(entry);
         Ok(stored)
     }
 }

@@ -529,6 +529,20 @@ impl TypeMapping {
         }
     }
 
+    /// `active` as a user shows it: what the host keeps (`active_override`), else what the
+    /// target stores (a "set attribute" disable policy), else unknown.
+    pub fn active_of(&self, record: &Record, active_override: Option<bool>) -> Option<bool> {
+        match (active_override, self.active_attribute()) {
+            (Some(a), _) => Some(a),
+            (None, Some((attr, disabled_value))) => record
+                .get(attr)
+                .and_then(|v| v.first())
+                .and_then(truthy)
+                .map(|flag| flag != disabled_value),
+            (None, None) => None,
+        }
+    }
+
     /// A boolean as the target stores it in `attr` (a text column gets "true"/"false").
     pub fn typed_bool(&self, attr: &str, b: bool) -> Value {
         match self.data_types.get(&attr.to_lowercase()) {
@@ -625,16 +639,7 @@ impl TypeMapping {
         if self.kind == ScimKind::User {
             // `active` is shown when it is known: stored in the target (a "set attribute"
             // disable policy) or kept by the host.
-            let active = match (active_override, self.active_attribute()) {
-                (Some(a), _) => Some(a),
-                (None, Some((attr, disabled_value))) => record
-                    .get(attr)
-                    .and_then(|v| v.first())
-                    .and_then(truthy)
-                    .map(|flag| flag != disabled_value),
-                (None, None) => None,
-            };
-            if let Some(active) = active {
+            if let Some(active) = self.active_of(record, active_override) {
                 out.insert("active".into(), Json::Bool(active));
             }
         }

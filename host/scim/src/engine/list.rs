@@ -37,28 +37,62 @@ impl ScimEngine {
                 "cannot sort by unknown attribute '{by}'"
             )));
         }
-        let mut hits: Vec<(&ResourceTypeDef, Arc<StoredResource>)> = Vec::new();
+        let count = q
+            .count
+            .unwrap_or(self.cfg.max_results)
+            .min(self.cfg.max_results);
+        let start = q.start_index.max(1);
+        let mut all = Vec::with_capacity(rts.len());
         for &rt in rts {
             let plan = q
                 .filter
                 .as_ref()
                 .and_then(|f| index_plan(f, rt, |a| backend.is_indexed(rt, a)));
-            let cands = backend.candidates(rt, plan.as_ref()).await?;
+            all.push((rt, backend.candidates(rt, plan.as_ref()).await?));
+        }
+        if q.filter.is_none() && q.sort_by.is_none() {
+            // A page of an unfiltered listing: what comes before it is skipped unrendered.
+            let total = all.iter().map(|(_, c)| c.len()).sum();
+            let mut skip = start - 1;
+            let mut hits = Vec::with_capacity(count.min(total));
+            for (rt, c) in all {
+                if skip >= c.len() {
+                    skip -= c.len();
+                    continue;
+                }
+                let want = count - hits.len();
+                hits.extend(c.window(skip, want).map(|h| (rt, h)));
+                skip = 0;
+                if hits.len() == count {
+                    break;
+                }
+            }
+            return Ok(self.page_response(hits, total, start, &q));
+        }
+        let mut hits: Vec<(&ResourceTypeDef, Arc<StoredResource>)> = Vec::new();
+        for (rt, cands) in all {
             match &q.filter {
-                None => hits.extend(cands.into_iter().map(|c| (rt, c))),
+                None => hits.extend(cands.all().map(|c| (rt, c))),
                 Some(f) if uses_meta(f) => hits.extend(
                     cands
-                        .into_iter()
+                        .all()
                         .filter(|c| matches(f, &self.render(rt, c), rt))
                         .map(|c| (rt, c)),
                 ),
                 Some(f) => hits.extend(
                     cands
-                        .into_iter()
+                        .all()
                         .filter(|c| matches(f, &c.resource, rt))
                         .map(|c| (rt, c)),
                 ),
             }
+        }
+        if q.sort_by.is_some() && hits.len() > self.cfg.max_sort_candidates {
+            return Err(ScimError::too_many(format!(
+                "{} resources match; sorting is limited to {} (narrow the filter, or list without sortBy)",
+                hits.len(),
+                self.cfg.max_sort_candidates
+            )));
         }
         if let Some(by) = &q.sort_by {
             let by_meta = by.attr.eq_ignore_ascii_case("meta");
@@ -86,20 +120,22 @@ impl ScimEngine {
             hits = keyed.into_iter().map(|(_, h)| h).collect();
         }
         let total = hits.len();
-        let count = q
-            .count
-            .unwrap_or(self.cfg.max_results)
-            .min(self.cfg.max_results);
-        let start = q.start_index.max(1);
+        let page: Vec<_> = hits.into_iter().skip(start - 1).take(count).collect();
+        Ok(self.page_response(page, total, start, &q))
+    }
+
+    /// The ListResponse of one page of hits.
+    fn page_response(
+        &self,
+        page: Vec<(&ResourceTypeDef, Arc<StoredResource>)>,
+        total: usize,
+        start: usize,
+        q: &ListQuery,
+    ) -> ScimResponse {
         if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
             // Default projection: splice the stored encodings into the ListResponse text. Keys
             // in serde_json's (sorted) order, so the output is the same as the tree path's.
-            let page: Vec<&str> = hits
-                .iter()
-                .skip(start - 1)
-                .take(count)
-                .map(|(rt, h)| self.encoded(rt, h))
-                .collect();
+            let page: Vec<&str> = page.iter().map(|(rt, h)| self.encoded(rt, h)).collect();
             let mut out =
                 String::with_capacity(160 + page.iter().map(|p| p.len() + 1).sum::<usize>());
             out.push_str("{\"Resources\":[");
@@ -115,12 +151,10 @@ impl ScimEngine {
                 "],\"itemsPerPage\":{},\"schemas\":[\"{LIST_RESPONSE_URN}\"],\"startIndex\":{start},\"totalResults\":{total}}}",
                 page.len()
             );
-            return Ok(ScimResponse::with_body(200, Body::Encoded(out)));
+            return ScimResponse::with_body(200, Body::Encoded(out));
         }
-        let page: Vec<Value> = hits
+        let page: Vec<Value> = page
             .iter()
-            .skip(start - 1)
-            .take(count)
             .map(|(rt, h)| {
                 project(
                     &self.render(rt, h),
@@ -130,7 +164,7 @@ impl ScimEngine {
                 )
             })
             .collect();
-        Ok(ScimResponse::json(200, list_response(page, total, start)))
+        ScimResponse::json(200, list_response(page, total, start))
     }
 }
 

@@ -17,11 +17,15 @@ use crate::schema::{ResolvedAttr, ResourceTypeDef, SPC_URN, SchemaDef};
 use crate::unknown::UnknownAttributes;
 
 mod bulk;
+mod candidates;
 mod list;
 mod message;
 
 pub use bulk::{BULK_REQUEST_URN, BULK_RESPONSE_URN};
+pub use candidates::Candidates;
 
+/// Resources a `sortBy` request may sort by default (see [`EngineConfig::max_sort_candidates`]).
+pub const DEFAULT_MAX_SORT_CANDIDATES: usize = 50_000;
 /// Values one PATCH operation may carry by default (see [`EngineConfig::max_values_per_patch_op`]).
 pub const DEFAULT_MAX_VALUES_PER_PATCH_OP: usize = 10_000;
 pub use list::list_response;
@@ -33,11 +37,11 @@ pub use message::{Body, Method, ScimRequest, ScimResponse};
 pub trait Backend: Send + Sync {
     /// Candidates for a list request: all resources of `rt` when `plan` is `None`, else at least every
     /// resource the plan selects (see [`crate::IndexPlan`]; keys are [`crate::index_key`]).
-    async fn candidates(
-        &self,
+    async fn candidates<'a>(
+        &'a self,
         rt: &ResourceTypeDef,
         plan: Option<&crate::IndexPlan>,
-    ) -> Result<Vec<Arc<StoredResource>>, ScimError>;
+    ) -> Result<Candidates<'a>, ScimError>;
     async fn get(
         &self,
         rt: &ResourceTypeDef,
@@ -82,6 +86,9 @@ pub struct EngineConfig {
     pub max_filter_depth: usize,
     /// Upper bound of `itemsPerPage` (advertised as `filter.maxResults`); also the default page size.
     pub max_results: usize,
+    /// The most resources a `sortBy` request may sort (each is rendered for its key); above it,
+    /// 400 `tooMany`. Entra never sorts; other clients narrow with a filter.
+    pub max_sort_candidates: usize,
     pub bulk_max_operations: usize,
     pub bulk_max_payload: usize,
     /// The most values one PATCH operation may carry (members added or removed at once).
@@ -116,6 +123,7 @@ impl EngineConfig {
             max_filter_len: crate::DEFAULT_MAX_FILTER_LEN,
             max_filter_depth: crate::DEFAULT_MAX_FILTER_DEPTH,
             max_results: 1000,
+            max_sort_candidates: DEFAULT_MAX_SORT_CANDIDATES,
             bulk_max_operations: 1000,
             bulk_max_payload: 1_048_576,
             max_values_per_patch_op: DEFAULT_MAX_VALUES_PER_PATCH_OP,

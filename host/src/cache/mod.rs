@@ -1,0 +1,555 @@
+//! The in-memory cache of one object type: persistent (structurally shared) maps behind an
+//! atomic pointer, so reads never wait for writes or imports.
+//!
+//! * Readers `load()` the current [`Snapshot`] without locking.
+//! * A single-object write clones the snapshot (O(1) with `imbl`), changes it and stores it,
+//!   under a writer mutex.
+//! * A full import builds a new snapshot on the side and swaps it in atomically. Writes made
+//!   while the import ran are journaled and replayed onto the new snapshot before the swap,
+//!   so a SCIM write that lands during an import is never lost.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use imbl::{OrdMap, OrdSet};
+
+use crate::mapping::Record;
+
+mod entry;
+mod names;
+
+pub use entry::{CacheEntry, EntryMeta};
+pub use names::{NameTable, Names};
+
+/// An entry in the id-ordered set: ordered, and found, by its id.
+#[derive(Clone)]
+struct ById(Arc<CacheEntry>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+impl Eq for ById {}
+impl PartialOrd for ById {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ById {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.id().cmp(other.0.id())
+    }
+}
+impl Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        self.0.id()
+    }
+}
+
+/// The entries one index key names. Keys are hashes of the normalised value, so two values
+/// may share a bucket: lookups are a superset the engine filters exactly (DN lookups check).
+#[derive(Clone)]
+enum Bucket {
+    One(Arc<CacheEntry>),
+    Many(Arc<Vec<Arc<CacheEntry>>>),
+}
+
+impl Bucket {
+    fn entries(&self) -> &[Arc<CacheEntry>] {
+        match self {
+            Bucket::One(e) => std::slice::from_ref(e),
+            Bucket::Many(v) => v,
+        }
+    }
+
+    fn with(self, e: Arc<CacheEntry>) -> Self {
+        let mut all = self.entries().to_vec();
+        all.retain(|x| x.id() != e.id());
+        all.push(e);
+        Bucket::Many(Arc::new(all))
+    }
+
+    /// Without `id`; `None` when nothing is left.
+    fn without(&self, id: &str) -> Option<Self> {
+        let rest: Vec<_> = self
+            .entries()
+            .iter()
+            .filter(|x| x.id() != id)
+            .cloned()
+            .collect();
+        match rest.len() {
+            0 => None,
+            1 => rest.into_iter().next().map(Bucket::One),
+            _ => Some(Bucket::Many(Arc::new(rest))),
+        }
+    }
+}
+
+type KeyMap = OrdMap<u64, Bucket>;
+
+fn add_key(map: &mut KeyMap, key: u64, e: &Arc<CacheEntry>) {
+    let bucket = match map.remove(&key) {
+        None => Bucket::One(e.clone()),
+        Some(b) => b.with(e.clone()),
+    };
+    map.insert(key, bucket);
+}
+
+fn remove_key(map: &mut KeyMap, key: u64, id: &str) {
+    if let Some(b) = map.get(&key) {
+        match b.without(id) {
+            Some(rest) => {
+                map.insert(key, rest);
+            }
+            None => {
+                map.remove(&key);
+            }
+        }
+    }
+}
+
+/// One indexed connector attribute.
+#[derive(Clone)]
+struct Index {
+    /// Lowercase.
+    attr: Arc<str>,
+    keys: KeyMap,
+}
+
+/// An immutable view of the cache.
+#[derive(Clone)]
+pub struct Snapshot {
+    objects: OrdSet<ById>,
+    indexes: Vec<Index>,
+    /// hash of the lowercase DN → entries
+    by_dn: KeyMap,
+    names: Arc<Names>,
+}
+
+/// Index keys compare case-insensitively: SCIM string attributes are caseExact=false unless
+/// declared otherwise, and Entra's matching lookups are case-insensitive. The engine re-checks
+/// candidates with the exact filter, so folding here can only widen the candidate set.
+pub fn normalise(value: &str) -> String {
+    value.to_lowercase()
+}
+
+/// The key a normalised value is indexed by.
+fn key_of(normalised: &str) -> u64 {
+    foldhash::fast::FixedState::default().hash_one(normalised)
+}
+
+/// The text a value is indexed (and looked up) by: binary values in the base64 form SCIM
+/// shows them in, never as lossy UTF-8 (which would merge distinct values).
+pub fn index_text(v: &plugin_api::model::Value) -> String {
+    use base64::Engine as _;
+    match v {
+        plugin_api::model::Value::Binary(b) => base64::engine::general_purpose::STANDARD.encode(b),
+        other => other.as_text(),
+    }
+}
+
+impl Snapshot {
+    pub fn new(indexed: &[String], names: Arc<Names>) -> Self {
+        let mut attrs: Vec<String> = indexed.iter().map(|a| a.to_lowercase()).collect();
+        attrs.sort();
+        attrs.dedup();
+        Self {
+            objects: OrdSet::new(),
+            indexes: attrs
+                .into_iter()
+                .map(|attr| Index {
+                    attr: attr.into(),
+                    keys: OrdMap::new(),
+                })
+                .collect(),
+            by_dn: OrdMap::new(),
+            names,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<CacheEntry>> {
+        self.objects.get(id).map(|e| &e.0)
+    }
+
+    /// The connector record of an entry of this cache.
+    pub fn record(&self, e: &CacheEntry) -> Record {
+        e.record(&self.names.table())
+    }
+
+    /// The names the records of this cache are written with.
+    pub fn names(&self) -> &Arc<Names> {
+        &self.names
+    }
+
+    pub fn id_by_dn(&self, dn: &str) -> Option<String> {
+        let dn = normalise(dn);
+        self.by_dn
+            .get(&key_of(&dn))?
+            .entries()
+            .iter()
+            .find(|e| normalise(e.dn()) == dn)
+            .map(|e| e.id().to_owned())
+    }
+
+    /// All entries, ordered by id (stable paging).
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<CacheEntry>> {
+        self.objects.iter().map(|e| &e.0)
+    }
+
+    /// All entries, ordered by id, owning what they walk (for an answer that outlives a
+    /// borrow of the snapshot). Skipping (`nth`) touches only the entries it passes.
+    pub fn into_entries(self) -> impl Iterator<Item = Arc<CacheEntry>> + Send + 'static {
+        self.objects.into_iter().map(|e| e.0)
+    }
+
+    pub fn is_indexed(&self, attr: &str) -> bool {
+        self.indexes
+            .iter()
+            .any(|i| i.attr.eq_ignore_ascii_case(attr))
+    }
+
+    /// Entries whose `attr` may have `value` (case-insensitively; a superset, see
+    /// [`Bucket`]). `None` when `attr` is not indexed.
+    pub fn lookup(&self, attr: &str, value: &str) -> Option<Vec<Arc<CacheEntry>>> {
+        let index = self
+            .indexes
+            .iter()
+            .find(|i| i.attr.eq_ignore_ascii_case(attr))?;
+        Some(
+            index
+                .keys
+                .get(&key_of(&normalise(value)))
+                .map(|b| b.entries().to_vec())
+                .unwrap_or_default(),
+        )
+    }
+
+    fn index_keys(&self, attr: &str, entry: &CacheEntry, names: &NameTable) -> Vec<u64> {
+        if attr == "id" {
+            return vec![key_of(&normalise(entry.id()))];
+        }
+        let mut keys: Vec<u64> = entry
+            .values_of(&names.numbers_ignoring_case(attr))
+            .iter()
+            .map(|v| key_of(&normalise(&index_text(v))))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    pub fn insert(&mut self, entry: CacheEntry) {
+        self.insert_shared(Arc::new(entry));
+    }
+
+    /// Inserts an entry another snapshot may share (an object a full import found unchanged).
+    pub fn insert_shared(&mut self, entry: Arc<CacheEntry>) {
+        self.remove(entry.id());
+        let names = self.names.table();
+        for i in 0..self.indexes.len() {
+            let attr = self.indexes[i].attr.clone();
+            for key in self.index_keys(&attr, &entry, &names) {
+                add_key(&mut self.indexes[i].keys, key, &entry);
+            }
+        }
+        if !entry.dn().is_empty() {
+            add_key(&mut self.by_dn, key_of(&normalise(entry.dn())), &entry);
+        }
+        self.objects.insert(ById(entry));
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Arc<CacheEntry>> {
+        let old = self.objects.remove(id)?.0;
+        let names = self.names.table();
+        for i in 0..self.indexes.len() {
+            let attr = self.indexes[i].attr.clone();
+            for key in self.index_keys(&attr, &old, &names) {
+                remove_key(&mut self.indexes[i].keys, key, id);
+            }
+        }
+        if !old.dn().is_empty() {
+            remove_key(&mut self.by_dn, key_of(&normalise(old.dn())), id);
+        }
+        Some(old)
+    }
+}
+
+/// A write made while a full import was running, replayed onto the import's snapshot.
+enum Journaled {
+    Put(Arc<CacheEntry>),
+    Remove(String),
+}
+
+/// The cache of one object type.
+pub struct TypeCache {
+    current: ArcSwap<Snapshot>,
+    writer: Mutex<Option<Vec<Journaled>>>,
+    indexed: Vec<String>,
+    names: Arc<Names>,
+    /// Counts SCIM writes; a delta import remembers the count from when it opened.
+    write_seq: AtomicU64,
+    /// While a delta import runs: the sequence number of each object's latest SCIM write, so
+    /// an entry read before that write does not overwrite what the write left (see
+    /// [`TypeCache::written_after`]).
+    delta_writes: Mutex<Option<HashMap<String, u64>>>,
+}
+
+impl TypeCache {
+    pub fn new(indexed: Vec<String>) -> Self {
+        let names = Arc::new(Names::default());
+        Self {
+            current: ArcSwap::from_pointee(Snapshot::new(&indexed, names.clone())),
+            writer: Mutex::new(None),
+            indexed,
+            names,
+            write_seq: AtomicU64::new(0),
+            delta_writes: Mutex::new(None),
+        }
+    }
+
+    /// The current snapshot (lock-free).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// The names this cache's records are written with.
+    pub fn names(&self) -> &Arc<Names> {
+        &self.names
+    }
+
+    pub fn empty_snapshot(&self) -> Snapshot {
+        Snapshot::new(&self.indexed, self.names.clone())
+    }
+
+    /// An object packed for this cache; `previous` (the object as cached before) and the
+    /// time give its `meta`.
+    pub fn entry(
+        &self,
+        id: &str,
+        dn: &str,
+        record: &Record,
+        active: Option<bool>,
+        previous: Option<&CacheEntry>,
+    ) -> CacheEntry {
+        CacheEntry::new(&self.names, id, dn, record, active).stamped(previous, now_ms())
+    }
+
+    fn write(&self, op: Journaled) {
+        let mut journal = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = Snapshot::clone(&self.current.load());
+        match &op {
+            Journaled::Put(e) => next.insert_shared(e.clone()),
+            Journaled::Remove(id) => {
+                next.remove(id);
+            }
+        }
+        self.current.store(Arc::new(next));
+        if let Some(j) = journal.as_mut() {
+            j.push(op);
+        }
+    }
+
+    /// A SCIM write's result (the target has accepted it).
+    pub fn put(&self, entry: CacheEntry) {
+        self.note_write(entry.id());
+        self.write(Journaled::Put(Arc::new(entry)));
+    }
+
+    /// A SCIM delete's result (the target no longer has the object).
+    pub fn remove(&self, id: &str) {
+        self.note_write(id);
+        self.write(Journaled::Remove(id.to_owned()));
+    }
+
+    /// A delta import's entry: not a SCIM write, so not noted.
+    pub fn put_imported(&self, entry: CacheEntry) {
+        self.write(Journaled::Put(Arc::new(entry)));
+    }
+
+    /// A delta import's delete.
+    pub fn remove_imported(&self, id: &str) {
+        self.write(Journaled::Remove(id.to_owned()));
+    }
+
+    fn note_write(&self, id: &str) {
+        let seq = self.write_seq.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Some(w) = self
+            .delta_writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            w.insert(id.to_owned(), seq);
+        }
+    }
+
+    /// The SCIM write count now: taken when a delta import opens.
+    pub fn write_seq(&self) -> u64 {
+        self.write_seq.load(Ordering::Acquire)
+    }
+
+    /// Starts noting SCIM writes for a delta import.
+    pub fn begin_delta(&self) {
+        *self.delta_writes.lock().unwrap_or_else(|p| p.into_inner()) = Some(HashMap::new());
+    }
+
+    /// Stops noting (the delta import ended, whatever its outcome).
+    pub fn end_delta(&self) {
+        *self.delta_writes.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Whether a SCIM write changed `id` after the write count was `seq`: a delta entry read
+    /// then is older than what the cache holds, and applying it would undo the write.
+    pub fn written_after(&self, id: &str, seq: u64) -> bool {
+        self.delta_writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(|w| w.get(id))
+            .is_some_and(|&s| s > seq)
+    }
+
+    /// Starts journaling writes; call before a full import reads the target.
+    pub fn begin_full_import(&self) {
+        let mut journal = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        *journal = Some(Vec::new());
+    }
+
+    /// Replays the writes made since `begin_full_import` onto `next` and swaps it in.
+    pub fn finish_full_import(&self, mut next: Snapshot) {
+        let mut journal = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        for op in journal.take().unwrap_or_default() {
+            match op {
+                Journaled::Put(e) => next.insert_shared(e),
+                Journaled::Remove(id) => {
+                    next.remove(&id);
+                }
+            }
+        }
+        self.current.store(Arc::new(next));
+    }
+
+    /// Stops journaling without swapping (the import failed: the old cache stays).
+    pub fn abort_full_import(&self) {
+        let mut journal = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        *journal = None;
+    }
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugin_api::model::Value;
+
+    fn entry(cache: &TypeCache, id: &str, login: &str) -> CacheEntry {
+        let mut record = Record::new();
+        record.insert("login".into(), vec![Value::from(login)]);
+        cache.entry(id, &format!("CN={id},OBJECT=USER"), &record, None, None)
+    }
+
+    fn ids(found: Option<Vec<Arc<CacheEntry>>>) -> Vec<String> {
+        found
+            .expect("indexed")
+            .iter()
+            .map(|e| e.id().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn index_lookups_are_case_insensitive_and_follow_updates() {
+        let cache = TypeCache::new(vec!["id".into(), "login".into()]);
+        cache.put(entry(&cache, "1", "Adele@Contoso.com"));
+        cache.put(entry(&cache, "2", "bob@contoso.com"));
+        let s = cache.snapshot();
+        assert_eq!(ids(s.lookup("login", "adele@contoso.com")), ["1"]);
+        assert_eq!(ids(s.lookup("LOGIN", "ADELE@CONTOSO.COM")), ["1"]);
+        assert!(s.lookup("mail", "x").is_none(), "not indexed");
+        cache.put(entry(&cache, "1", "adele.v@contoso.com"));
+        let s2 = cache.snapshot();
+        assert!(ids(s2.lookup("login", "adele@contoso.com")).is_empty());
+        assert_eq!(ids(s2.lookup("login", "adele.v@contoso.com")), ["1"]);
+        // The index answers the new version of the object, not the one it replaced.
+        let found = s2.lookup("login", "adele.v@contoso.com").expect("indexed");
+        assert_eq!(
+            s2.record(&found[0])["login"],
+            [Value::from("adele.v@contoso.com")]
+        );
+        // The old snapshot a reader holds is unchanged.
+        assert_eq!(ids(s.lookup("login", "adele@contoso.com")), ["1"]);
+        assert_eq!(s2.id_by_dn("cn=1,object=user").as_deref(), Some("1"));
+        cache.remove("1");
+        assert!(cache.snapshot().get("1").is_none());
+        assert!(cache.snapshot().id_by_dn("CN=1,OBJECT=USER").is_none());
+    }
+
+    #[test]
+    fn writes_during_a_full_import_survive_the_swap() {
+        let cache = TypeCache::new(vec!["id".into()]);
+        cache.put(entry(&cache, "old", "o"));
+        cache.begin_full_import();
+        let mut next = cache.empty_snapshot();
+        next.insert(entry(&cache, "a", "a"));
+        next.insert(entry(&cache, "gone", "g"));
+        // A SCIM create and a delete land while the import runs.
+        cache.put(entry(&cache, "created-during-import", "c"));
+        cache.remove("gone");
+        cache.finish_full_import(next);
+        let s = cache.snapshot();
+        let ids: Vec<_> = s.iter().map(|e| e.id().to_owned()).collect();
+        assert_eq!(ids, ["a", "created-during-import"]);
+    }
+
+    #[test]
+    fn an_aborted_import_keeps_the_old_cache() {
+        let cache = TypeCache::new(vec!["id".into()]);
+        cache.put(entry(&cache, "keep", "k"));
+        cache.begin_full_import();
+        cache.abort_full_import();
+        assert!(cache.snapshot().get("keep").is_some());
+    }
+
+    #[test]
+    fn a_delta_entry_read_before_a_scim_write_is_recognised_as_older() {
+        let cache = TypeCache::new(vec!["login".into()]);
+        cache.begin_delta();
+        let page_seq = cache.write_seq();
+        cache.put(entry(&cache, "1", "new@x"));
+        assert!(
+            cache.written_after("1", page_seq),
+            "written after the page was read"
+        );
+        assert!(!cache.written_after("2", page_seq), "never written");
+        let later_page = cache.write_seq();
+        assert!(
+            !cache.written_after("1", later_page),
+            "a page read after the write is current"
+        );
+        // Imported entries are not SCIM writes.
+        cache.put_imported(entry(&cache, "2", "imp@x"));
+        assert!(!cache.written_after("2", page_seq));
+        cache.end_delta();
+        assert!(
+            !cache.written_after("1", page_seq),
+            "nothing is noted outside a delta"
+        );
+    }
+}
