@@ -50,9 +50,8 @@ pub enum FrameError {
 /// frames). A stream that ends inside a frame is an error.
 pub fn read_frame(r: &mut impl Read) -> Result<Option<Frame>, FrameError> {
     let mut len = [0u8; 4];
-    match read_exact_or_eof(r, &mut len)? {
-        false => return Ok(None),
-        true => {}
+    if !read_exact_or_eof(r, &mut len)? {
+        return Ok(None);
     }
     let len = u32::from_le_bytes(len);
     if len == 0 {

@@ -221,29 +221,25 @@ impl WorkerProcess {
                 self.ended()
             ));
         }
-        let deadline = Instant::now() + HELLO_TIMEOUT;
-        let answer = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.incoming.recv_timeout(left) {
-                Ok(Incoming::Message(m)) => break m,
-                Ok(Incoming::Page(_)) => {
-                    return Err(format!("{who} answered the handshake with an import page"));
-                }
-                Ok(Incoming::Broken(why)) => {
-                    return Err(format!("{who} broke the protocol in its handshake: {why}"));
-                }
-                Ok(Incoming::Closed) | Err(RecvTimeoutError::Disconnected) => {
-                    return Err(format!(
-                        "{who} exited before the handshake: {}",
-                        self.ended()
-                    ));
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    return Err(format!(
-                        "{who} did not answer the handshake within {} s",
-                        HELLO_TIMEOUT.as_secs()
-                    ));
-                }
+        let answer = match self.incoming.recv_timeout(HELLO_TIMEOUT) {
+            Ok(Incoming::Message(m)) => m,
+            Ok(Incoming::Page(_)) => {
+                return Err(format!("{who} answered the handshake with an import page"));
+            }
+            Ok(Incoming::Broken(why)) => {
+                return Err(format!("{who} broke the protocol in its handshake: {why}"));
+            }
+            Ok(Incoming::Closed) | Err(RecvTimeoutError::Disconnected) => {
+                return Err(format!(
+                    "{who} exited before the handshake: {}",
+                    self.ended()
+                ));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(format!(
+                    "{who} did not answer the handshake within {} s",
+                    HELLO_TIMEOUT.as_secs()
+                ));
             }
         };
         let WorkerMessage::Hello {
