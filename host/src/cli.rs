@@ -321,9 +321,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             plugin,
             allow_insecure_plugin_paths,
         } => {
-            // Plain lines on stderr, which the host logs under the application's name (with
-            // its own time stamps); the environment is cleared, so RUST_LOG is not seen.
+            // Plain lines on stderr, which the host logs (at warn) under the application's
+            // name with its own time stamps: warnings and errors only, since the environment
+            // is cleared and RUST_LOG is not seen.
             let _ = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::WARN)
                 .without_time()
                 .with_ansi(false)
                 .with_target(false)
