@@ -447,6 +447,24 @@ impl Pipe {
         self.send_raw(&frame);
     }
 
+    /// The next page frame: its entries, read by the host's own page reader, and whether
+    /// more follow.
+    fn recv_page(&mut self, id: u64) -> (Vec<CsEntryChange>, bool) {
+        let (kind, body) = self
+            .frames
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a page within 10 s");
+        assert_eq!(kind, 2, "a page frame: {}", String::from_utf8_lossy(&body));
+        assert_eq!(u64::from_le_bytes(body[0..8].try_into().unwrap()), id);
+        let entries = u32::from_le_bytes(body[8..12].try_into().unwrap());
+        let custom = u32::from_le_bytes(body[13..17].try_into().unwrap()) as usize;
+        let page = plugin_api::page::PackedPage::new(body[17 + custom..].to_vec(), entries);
+        (
+            page.to_entries().expect("a valid packed page"),
+            body[12] == 1,
+        )
+    }
+
     /// The next JSON message that is not a log line.
     fn recv(&mut self) -> Json {
         loop {
@@ -569,6 +587,44 @@ fn on_its_pipes_the_script_refuses_another_version_obeys_cancel_and_survives_bad
         "no password in the file as text: {text}"
     );
 
+    // FullObject re-reads: the object asked for as a full import reads it, a Delete for
+    // one the file does not hold.
+    let ask = |id: &str| {
+        json!({"identifier": id, "object_type": "User", "modification": "None", "dn": "",
+        "anchor": [{"name": "id", "value": {"String": id}}], "changes": [], "error": null})
+    };
+    pipe.send(
+        json!({"type": "get_full_objects", "id": 10, "requests": [ask("existing"), ask("gone")]}),
+    );
+    let (entries, more) = pipe.recv_page(10);
+    assert!(!more);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0].modification, ObjectModification::Add);
+    assert_eq!(
+        entries[0].anchor_value().map(Value::as_text).as_deref(),
+        Some("existing")
+    );
+    assert_eq!(
+        entries[0]
+            .change("userName")
+            .and_then(|c| c.added_values().next())
+            .map(Value::as_text)
+            .as_deref(),
+        Some("existing@contoso.com")
+    );
+    assert!(
+        entries[0].change("_password").is_none(),
+        "the hash is never imported"
+    );
+    assert_eq!(
+        (
+            entries[1].modification,
+            entries[1].anchor_value().map(Value::as_text)
+        ),
+        (ObjectModification::Delete, Some("gone".to_owned()))
+    );
+
+    // Cancellation is sticky for the worker's life, so it comes last.
     let lock_path = PathBuf::from(format!("{}.lock", file.display()));
     let lock = std::fs::File::create(&lock_path).unwrap();
     lock.lock().unwrap();
