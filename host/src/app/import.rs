@@ -2,7 +2,7 @@
 //! the watermark kept per object type. A full import builds a new snapshot and swaps it in
 //! whole; a delta applies each entry to the live cache under the object's lock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -316,12 +316,17 @@ impl Application {
                 return Err(connector_err(e));
             }
         };
+        let previous = cache.snapshot();
         let mut run = ImportRun {
             app: self,
             t,
             cache,
-            previous: cache.snapshot(),
-            next: (!delta).then(|| cache.empty_snapshot()),
+            previous: previous.clone(),
+            // A full import starts from what the cache holds and changes what differs:
+            // objects it finds unchanged cost nothing, and the maps it does not touch stay
+            // shared with the snapshot it replaces.
+            next: (!delta).then(|| Snapshot::clone(&previous)),
+            kept: HashSet::new(),
             dry_run,
             summary,
             entry_errors: 0,
@@ -368,7 +373,19 @@ impl Application {
             Ok(())
         }
         .await;
-        let (next, entry_errors, previous) = (run.next, run.entry_errors, run.previous);
+        let (mut next, entry_errors, previous, kept) =
+            (run.next, run.entry_errors, run.previous, run.kept);
+        if let Some(next) = &mut next {
+            // What the full import did not read is gone from the target (unless it was
+            // replaced meanwhile in this snapshot).
+            for e in previous.iter() {
+                if !kept.contains(&(Arc::as_ptr(e) as usize))
+                    && next.get(e.id()).is_some_and(|n| Arc::ptr_eq(n, e))
+                {
+                    next.remove(e.id());
+                }
+            }
+        }
         for id in run.skipped {
             let dn = cache.snapshot().get(&id).map(|e| e.dn().to_owned());
             self.request_reread(
@@ -448,6 +465,8 @@ pub(super) struct ImportRun<'a> {
     previous: Arc<Snapshot>,
     /// A full import's new snapshot; `None` for a delta, whose entries go to the live cache.
     next: Option<Snapshot>,
+    /// The objects of `previous` a full import read and found unchanged (by address).
+    kept: HashSet<usize>,
     /// Read and count everything, change nothing.
     dry_run: bool,
     summary: &'a mut ImportSummary,
@@ -493,6 +512,7 @@ impl<'a> ImportRun<'a> {
             cache,
             previous: cache.snapshot(),
             next: None,
+            kept: HashSet::new(),
             dry_run: false,
             summary,
             entry_errors: 0,
@@ -660,7 +680,12 @@ impl<'a> ImportRun<'a> {
         match (&mut self.next, unchanged) {
             // An unchanged object is shared with the snapshot it came from: a full import
             // holds only what changed twice, not the whole cache.
-            (Some(n), Some(same)) => n.insert_shared(same.clone()),
+            (Some(n), Some(same)) => {
+                self.kept.insert(Arc::as_ptr(same) as usize);
+                if !n.get(same.id()).is_some_and(|x| Arc::ptr_eq(x, same)) {
+                    n.insert_shared(same.clone());
+                }
+            }
             (Some(n), None) => n.insert(e),
             // A delta entry that changes nothing leaves the cache as it is.
             (None, Some(_)) => {}

@@ -34,6 +34,7 @@ mod create;
 mod delete;
 mod export;
 mod history;
+mod hot;
 mod import;
 mod locks;
 mod parameters;
@@ -89,6 +90,8 @@ pub struct Application {
     full_object_import: AtomicBool,
     /// What it has done ([`history`]).
     history: history::HistoryLog,
+    /// Renderings of objects read recently ([`hot`]).
+    hot: hot::HotResources,
 }
 
 /// Why an application's connector cannot be used: it is not among the loaded plugins.
@@ -219,6 +222,7 @@ impl Application {
             pending_rereads: Mutex::default(),
             full_object_import: AtomicBool::new(true),
             history: history::HistoryLog::default(),
+            hot: hot::HotResources::default(),
         })
     }
 

@@ -20,12 +20,24 @@ impl Application {
     ) -> Result<Candidates<'a>, ScimError> {
         let idx = self.type_index(rt)?;
         let t = &self.types[idx];
+        // Before any snapshot is loaded (see `HotResources::put`).
+        let changes = self.cache_changes();
         let snap = self.caches[idx].snapshot();
         let names = snap.names().table();
         let dn_to_id = self.dn_to_id();
         let render = move |e: Arc<CacheEntry>| self.resource_of(t, &names, &e, &dn_to_id);
         Ok(match plan.and_then(|p| plan_entries(p, t, &snap)) {
-            Some(found) => Candidates::new(found.len(), found.into_values().map(render)),
+            // A few objects, likely read again soon: through the hot renderings.
+            Some(found) => Candidates::new(
+                found.len(),
+                found.into_values().map(move |e| {
+                    self.hot.get(idx, &e, changes).unwrap_or_else(|| {
+                        let r = render(e.clone());
+                        self.hot.put(idx, &e, changes, &r);
+                        r
+                    })
+                }),
+            ),
             None => Candidates::new(
                 snap.len(),
                 Rendering {
@@ -43,10 +55,21 @@ impl Application {
         id: &str,
     ) -> Result<Option<Arc<StoredResource>>, ScimError> {
         let idx = self.type_index(rt)?;
+        let changes = self.cache_changes();
         let snap = self.caches[idx].snapshot();
         Ok(snap.get(id).map(|e| {
-            self.resource_of(&self.types[idx], &snap.names().table(), e, &self.dn_to_id())
+            self.hot.get(idx, e, changes).unwrap_or_else(|| {
+                let r =
+                    self.resource_of(&self.types[idx], &snap.names().table(), e, &self.dn_to_id());
+                self.hot.put(idx, e, changes, &r);
+                r
+            })
         }))
+    }
+
+    /// How many times the application's caches have changed, all types together.
+    fn cache_changes(&self) -> u64 {
+        self.caches.iter().map(|c| c.changes()).sum()
     }
 
     /// Whether lookups on `attr` are answered from an index (the anchor or a query attribute).

@@ -6,7 +6,14 @@
 //!   under a writer mutex.
 //! * A full import builds a new snapshot on the side and swaps it in atomically. Writes made
 //!   while the import ran are journaled and replayed onto the new snapshot before the swap,
-//!   so a SCIM write that lands during an import is never lost.
+//!   so a SCIM write that lands during an import is never lost. Objects the import finds
+//!   unchanged are shared with the snapshot it replaces, so an import holds two copies of
+//!   what changed only.
+//!
+//! What one object costs: its [`CacheEntry`] (one allocation: the packed id, DN and record,
+//! [`entry`]), a pointer in the id-ordered set, and a hash key and pointer in each index.
+//! Indexes key on a hash of the normalised value, not the value; the SCIM resource is
+//! rendered from the record when a request needs it.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -300,6 +307,8 @@ pub struct TypeCache {
     names: Arc<Names>,
     /// Counts SCIM writes; a delta import remembers the count from when it opened.
     write_seq: AtomicU64,
+    /// Counts every change of the current snapshot (writes, imports).
+    changes: AtomicU64,
     /// While a delta import runs: the sequence number of each object's latest SCIM write, so
     /// an entry read before that write does not overwrite what the write left (see
     /// [`TypeCache::written_after`]).
@@ -315,6 +324,7 @@ impl TypeCache {
             indexed,
             names,
             write_seq: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             delta_writes: Mutex::new(None),
         }
     }
@@ -356,9 +366,16 @@ impl TypeCache {
             }
         }
         self.current.store(Arc::new(next));
+        self.changes.fetch_add(1, Ordering::AcqRel);
         if let Some(j) = journal.as_mut() {
             j.push(op);
         }
+    }
+
+    /// How many times the current snapshot has changed: a rendering made at one count holds
+    /// for as long as the count (of every type it refers to) stays.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 
     /// A SCIM write's result (the target has accepted it).
@@ -439,6 +456,7 @@ impl TypeCache {
             }
         }
         self.current.store(Arc::new(next));
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Stops journaling without swapping (the import failed: the old cache stays).
@@ -516,6 +534,61 @@ mod tests {
         let s = cache.snapshot();
         let ids: Vec<_> = s.iter().map(|e| e.id().to_owned()).collect();
         assert_eq!(ids, ["a", "created-during-import"]);
+    }
+
+    #[test]
+    fn a_full_import_swapped_in_under_load_loses_no_write_and_frees_the_old_snapshot() {
+        let cache = Arc::new(TypeCache::new(vec!["id".into(), "login".into()]));
+        for i in 0..2000 {
+            cache.put_imported(entry(&cache, &format!("old{i:04}"), "before"));
+        }
+        // Every object of the first snapshot, watched without keeping it alive.
+        let old: Vec<std::sync::Weak<CacheEntry>> =
+            cache.snapshot().iter().map(Arc::downgrade).collect();
+        cache.begin_full_import();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let cache = cache.clone();
+            std::thread::spawn(move || {
+                let mut written = Vec::new();
+                for i in 0..500 {
+                    let id = format!("scim{i:04}");
+                    cache.put(entry(&cache, &id, "written"));
+                    written.push(id);
+                }
+                written
+            })
+        };
+        let reader = {
+            let (cache, stop) = (cache.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let s = cache.snapshot();
+                    assert!(s.len() >= 2000, "a reader never sees a half-built cache");
+                    reads += 1;
+                }
+                reads
+            })
+        };
+        // The import reads every object again, changed.
+        let mut next = cache.empty_snapshot();
+        for i in 0..2000 {
+            next.insert(entry(&cache, &format!("old{i:04}"), "after"));
+        }
+        let written = writer.join().expect("writer");
+        cache.finish_full_import(next);
+        stop.store(true, Ordering::Relaxed);
+        assert!(reader.join().expect("reader") > 0);
+        let s = cache.snapshot();
+        for id in &written {
+            assert!(s.get(id).is_some(), "{id} was written during the import");
+        }
+        assert_eq!(s.len(), 2500);
+        assert_eq!(ids(s.lookup("login", "before")).len(), 0);
+        assert_eq!(ids(s.lookup("login", "after")).len(), 2000);
+        // Nothing of the old snapshot is reachable any more: its memory is given back.
+        assert!(old.iter().all(|w| w.upgrade().is_none()));
     }
 
     #[test]
