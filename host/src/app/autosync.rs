@@ -56,12 +56,19 @@ impl Application {
             .filter(|_| profiles.full_import || profiles.delta_import);
         let mut backoff = Duration::from_secs(2);
         let mut due = Due::FirstImport;
+        // A kept cache serves at once; the first import then only catches up (a delta where
+        // the connector has one and the watermarks are known).
+        let first_mode = if self.load_persisted_cache() {
+            ImportMode::Auto
+        } else {
+            ImportMode::Full
+        };
         loop {
             if *shutdown.borrow() {
                 return;
             }
             let ok = match due {
-                Due::FirstImport => self.import(ImportMode::Full, false).await.is_ok(),
+                Due::FirstImport => self.import(first_mode, false).await.is_ok(),
                 Due::Scheduled => {
                     let mode = match self.scheduled_kind(Instant::now()) {
                         RunKind::Full => ImportMode::Full,

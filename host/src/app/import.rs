@@ -140,6 +140,9 @@ impl Application {
                     metrics::counter!("ecma_import_entry_errors_total", "app" => self.name.clone())
                         .increment(summary.errors);
                 }
+                if !dry_run && self.config.persist_cache {
+                    self.persist_after_import(summary);
+                }
                 for (kind, size) in self.cache_sizes() {
                     metrics::gauge!("ecma_cache_objects", "app" => self.name.clone(), "type" => format!("{kind:?}"))
                         .set(size as f64);

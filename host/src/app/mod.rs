@@ -38,6 +38,7 @@ mod hot;
 mod import;
 mod locks;
 mod parameters;
+mod persist;
 mod read;
 mod render;
 mod reread;
@@ -92,6 +93,8 @@ pub struct Application {
     history: history::HistoryLog,
     /// Renderings of objects read recently ([`hot`]).
     hot: hot::HotResources,
+    /// The watermarks the cache file was last written with ([`persist`]).
+    persisted_marks: Mutex<Option<BTreeMap<String, String>>>,
 }
 
 /// Why an application's connector cannot be used: it is not among the loaded plugins.
@@ -223,6 +226,7 @@ impl Application {
             full_object_import: AtomicBool::new(true),
             history: history::HistoryLog::default(),
             hot: hot::HotResources::default(),
+            persisted_marks: Mutex::new(None),
         })
     }
 

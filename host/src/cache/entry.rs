@@ -83,6 +83,20 @@ impl CacheEntry {
         }
     }
 
+    /// An entry as [`Self::packed`] gave it, with its `meta` and `active` (a persisted cache).
+    pub fn from_parts(packed: Box<[u8]>, meta: EntryMeta, active: Option<bool>) -> Self {
+        Self {
+            packed,
+            meta,
+            active,
+        }
+    }
+
+    /// The packed id, DN and record (see the layout above), for writing out.
+    pub fn packed(&self) -> &[u8] {
+        &self.packed
+    }
+
     /// With its `meta`: the version of what it holds, and the times `previous` (the object as
     /// cached before, if it was) and `now_ms` give: an unchanged object keeps its times.
     pub fn stamped(mut self, previous: Option<&CacheEntry>, now_ms: i64) -> Self {

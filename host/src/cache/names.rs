@@ -64,6 +64,11 @@ impl NameTable {
         self.0.list.get(number as usize).map_or("", |n| n)
     }
 
+    /// Every name, in number order.
+    pub fn all(&self) -> Vec<String> {
+        self.0.list.iter().map(|n| n.to_string()).collect()
+    }
+
     /// The numbers whose name is `name` in any case (a record may hold either spelling).
     pub fn numbers_ignoring_case(&self, name: &str) -> Vec<u32> {
         (0..self.0.list.len() as u32)

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use plugin_api::host::{ConnectorInstance, ConnectorPlugin};
 use plugin_api::model::{ConnectorError, ConnectorResult, LogLevel};
-use plugin_api::page::{PackedImportPage, PageWriter};
+use plugin_api::page::PackedImportPage;
 use plugin_api::sdk::{HostCallbacks, HostServices};
 
 use super::framing::{Frame, PageFrame, read_frame, write_json, write_page};
@@ -340,24 +340,15 @@ fn result<T: serde::Serialize>(id: CallId, r: ConnectorResult<T>) -> ConnectorRe
     Ok(Answer::Json(WorkerMessage::Result { id, value }))
 }
 
-/// A page for the pipe. plugin-api does not hand out the bytes of a page that crossed the
-/// ABI, so the entries are written into a new page here (the same format; the host still
-/// reads what arrives in place). An accessor on `PackedPage` would save this copy.
+/// A page for the pipe, in the bytes the connector wrote (no decoding, no packing again).
 fn page(id: CallId, p: PackedImportPage) -> ConnectorResult<Answer> {
-    let entries = p
-        .entries
-        .to_entries()
-        .map_err(|e| ConnectorError::internal(e.to_string()))?;
-    let mut writer = PageWriter::with_capacity(64 * 1024);
-    for e in &entries {
-        writer.push(e);
-    }
-    let (bytes, n) = writer.into_parts();
+    // As the connector packed it: the host checks the page when it reads it, as it does a
+    // page from a library it loaded itself.
     Ok(Answer::Page(PageFrame {
         id,
-        entries: n,
+        entries: p.entries.len() as u32,
         more_to_import: p.more_to_import,
         custom_data: p.custom_data,
-        bytes,
+        bytes: p.entries.as_bytes().to_vec(),
     }))
 }

@@ -119,6 +119,13 @@ impl PackedPage {
         }
     }
 
+    /// The page as the connector packed it (the format in `page/format.rs`, documented in
+    /// `docs/worker-protocol.md`), unchecked: for passing it on whole, as a worker process
+    /// does, without decoding and packing it again. [`PackedPage::new`] reads it back.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes()
+    }
+
     /// The number of entries the connector announced.
     pub fn len(&self) -> usize {
         self.announced as usize
