@@ -7,6 +7,7 @@
 #     wrk, as a ratio to the trivial /healthz endpoint of the same server in the same run, and
 #     the p99 latency.
 #
+#  3. A restart with the cache the imports kept (`persist_cache = true`): time to ready.
 #  Between 1 and 2: a second full import through the admin socket (`ecma-host import --full`),
 #  and the memory after it: an import that finds every object unchanged must not grow the cache.
 #
@@ -51,6 +52,7 @@ connector = "csv"
 token = "$TOKEN"
 autosync_minutes = 0
 import_page_size = 5000
+persist_cache = true
 [app.parameters.connectivity]
 File = "$3"
 [[app.object_type]]
@@ -134,6 +136,14 @@ print(f'  $1 median ratio filter/healthz = {statistics.median(ratios):.2f} (min 
 FILTER='/ecma2host_bench/scim/Users?filter=userName+eq+%22user54321@contoso.com%22'
 echo "== HTTP keep-alive (wrk 1 thread, 16 connections, ${SECS}s per run, $ROUNDS rounds)"
 compare HTTP http://127.0.0.1:18602
+kill $P1; wait $P1 2>/dev/null || true
+
+# A restart with the cache the imports kept (persist_cache): time until it serves.
+START=$(date +%s.%N)
+"$BIN" serve --insecure-http --config "$WORK/http.toml" & P1=$!
+wait_ready http://127.0.0.1:18602
+END=$(date +%s.%N)
+echo "== restart with the kept cache: ready in $(python3 -c "print(f'{$END-$START:.2f}')") s, RSS $(( $(rss_kb $P1) / 1024 )) MiB"
 kill $P1; wait $P1 2>/dev/null || true
 
 config "$WORK/https.toml" 18603 "$WORK/users.csv"

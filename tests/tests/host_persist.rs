@@ -187,4 +187,21 @@ fn a_restart_serves_the_kept_cache_and_catches_up_and_a_damaged_file_is_not_used
         "{}",
         log(3)
     );
+
+    // Pointed at another file (the import above rewrote the cache file whole): the kept
+    // cache belongs to the other target and is not used.
+    let other = dir.path().join("other.csv");
+    std::fs::copy(&csv, &other).unwrap();
+    let config = write_config(dir.path(), port, &other);
+    let host = serve(&config, &dir.path().join("4.log"));
+    assert!(wait_until_ready(&readyz, None, Duration::from_secs(30)));
+    assert_eq!(first_import_changes(port, "added"), 501.0, "{}", log(4));
+    stop(host);
+    assert!(
+        log(4).contains(
+            "is not used: it was written for another connector, other connector parameters"
+        ),
+        "{}",
+        log(4)
+    );
 }

@@ -52,7 +52,9 @@ pub(super) enum Unusable {
     Format,
     #[error("it is damaged (checksum)")]
     Checksum,
-    #[error("it was written for another connector or other object types")]
+    #[error(
+        "it was written for another connector, other connector parameters or other object types"
+    )]
     OtherApplication,
     #[error(
         "its watermarks are not the ones in the state directory (written before a later import)"
@@ -108,15 +110,21 @@ impl Application {
         self.state_dir.join(CACHE_FILE)
     }
 
-    /// What a cache file must have been written for: the connector, and each object type
-    /// with its anchor (ids are anchors; another anchor makes other ids).
+    /// What a cache file must have been written for: the connector and its parameters (a
+    /// checksum of them as configured, secrets by reference only: another file or database
+    /// is another target), and each object type with its anchor (ids are anchors).
     fn made_for(&self) -> String {
         let types: Vec<String> = self
             .types
             .iter()
             .map(|t| format!("{}({})", t.object_type, t.anchor))
             .collect();
-        format!("{} {}", self.config.connector, types.join(" "))
+        let parameters = crc32fast::hash(format!("{:?}", self.config.parameters).as_bytes());
+        format!(
+            "{} parameters:{parameters:08x} {}",
+            self.config.connector,
+            types.join(" ")
+        )
     }
 
     /// Writes the cache file (after an import, with the import lock held, so the watermarks
@@ -258,7 +266,7 @@ impl Application {
                     return Err(Unusable::Format);
                 }
             }
-            let mut next = cache.empty_snapshot();
+            let mut entries = Vec::with_capacity(h.count.min(1 << 24) as usize);
             for _ in 0..h.count {
                 let len = read_u32(&mut r).map_err(eof_is_format)?;
                 if len > MAX_OBJECT {
@@ -279,14 +287,14 @@ impl Application {
                     2 => Some(true),
                     _ => return Err(Unusable::Format),
                 };
-                next.insert(CacheEntry::from_parts(
+                entries.push(std::sync::Arc::new(CacheEntry::from_parts(
                     packed.into_boxed_slice(),
                     meta,
                     active,
-                ));
+                )));
             }
             objects += h.count;
-            loaded.push(next);
+            loaded.push(entries);
         }
         let computed = r.crc.clone().finalize();
         let stored = read_u32(&mut r.inner).map_err(eof_is_format)?;
@@ -294,7 +302,9 @@ impl Application {
             return Err(Unusable::Checksum);
         }
         // Whole and current: only now does it replace what the caches hold.
-        for (cache, next) in self.caches.iter().zip(loaded) {
+        for (cache, entries) in self.caches.iter().zip(loaded) {
+            let mut next = cache.empty_snapshot();
+            next.fill(entries);
             cache.begin_full_import();
             cache.finish_full_import(next);
         }

@@ -35,6 +35,12 @@ pub struct CacheEntry {
     pub active: Option<bool>,
 }
 
+/// A value read in place ([`CacheEntry::each_value_of`]).
+pub enum ValueRef<'a> {
+    Text(&'a str),
+    Other(Value),
+}
+
 const TAG_STRING: u8 = 0;
 const TAG_INTEGER: u8 = 1;
 const TAG_FALSE: u8 = 2;
@@ -140,6 +146,12 @@ impl CacheEntry {
         r.text().unwrap_or_default()
     }
 
+    /// The id's bytes (UTF-8), for ordering without checking them again.
+    pub fn id_bytes(&self) -> &[u8] {
+        let mut r = Reader::new(&self.packed);
+        r.bytes().unwrap_or_default()
+    }
+
     pub fn dn(&self) -> &str {
         let mut r = Reader::new(&self.packed);
         r.text();
@@ -160,15 +172,33 @@ impl CacheEntry {
         record
     }
 
-    /// The values of the attributes numbered in `numbers` (one name in its spellings).
-    pub fn values_of(&self, numbers: &[u32]) -> Vec<Value> {
-        let mut out = Vec::new();
-        self.each_attribute(|number, values| {
-            if numbers.contains(&number) {
-                out.extend(values);
+    /// Calls `f` with each value of the attributes numbered in `numbers`: text values as
+    /// borrowed text (no allocation: indexing a million objects at start reads them all),
+    /// the others as values.
+    pub fn each_value_of(&self, numbers: &[u32], mut f: impl FnMut(ValueRef<'_>)) {
+        let mut r = Reader::new(&self.packed);
+        r.text();
+        r.text();
+        let Some(count) = r.varint() else { return };
+        for _ in 0..count {
+            let (Some(number), Some(n)) = (r.varint(), r.varint()) else {
+                return;
+            };
+            let wanted = numbers.contains(&(number as u32));
+            for _ in 0..n {
+                let Some(&tag) = r.b.first() else { return };
+                if wanted && (tag == TAG_STRING || tag == TAG_REFERENCE) {
+                    r.b = &r.b[1..];
+                    let Some(t) = r.text() else { return };
+                    f(ValueRef::Text(t));
+                } else {
+                    let Some(v) = r.value() else { return };
+                    if wanted {
+                        f(ValueRef::Other(v));
+                    }
+                }
             }
-        });
-        out
+        }
     }
 
     fn each_attribute(&self, mut f: impl FnMut(u32, &mut dyn Iterator<Item = Value>)) {
@@ -296,9 +326,21 @@ mod tests {
         assert_eq!(e.record(&names.table()), record());
         assert_eq!(e.active, Some(false));
         let user_name = names.number("userName");
+        let mut seen = Vec::new();
+        e.each_value_of(&[user_name, names.number("n")], |v| {
+            seen.push(match v {
+                ValueRef::Text(t) => t.to_owned(),
+                ValueRef::Other(v) => v.as_text(),
+            })
+        });
         assert_eq!(
-            e.values_of(&[user_name]),
-            vec![Value::from("adele@contoso.com")]
+            seen,
+            [
+                "-5".to_owned(),
+                i64::MAX.to_string(),
+                i64::MIN.to_string(),
+                "adele@contoso.com".to_owned()
+            ]
         );
     }
 

@@ -29,7 +29,7 @@ use crate::mapping::Record;
 mod entry;
 mod names;
 
-pub use entry::{CacheEntry, EntryMeta};
+pub use entry::{CacheEntry, EntryMeta, ValueRef};
 pub use names::{NameTable, Names};
 
 /// An entry in the id-ordered set: ordered, and found, by its id.
@@ -38,7 +38,7 @@ struct ById(Arc<CacheEntry>);
 
 impl PartialEq for ById {
     fn eq(&self, other: &Self) -> bool {
-        self.0.id() == other.0.id()
+        self.0.id_bytes() == other.0.id_bytes()
     }
 }
 impl Eq for ById {}
@@ -49,7 +49,8 @@ impl PartialOrd for ById {
 }
 impl Ord for ById {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.id().cmp(other.0.id())
+        // As `str` orders (byte-wise), without checking the UTF-8 again.
+        self.0.id_bytes().cmp(other.0.id_bytes())
     }
 }
 impl Borrow<str> for ById {
@@ -100,9 +101,10 @@ impl Bucket {
 type KeyMap = OrdMap<u64, Bucket>;
 
 fn add_key(map: &mut KeyMap, key: u64, e: &Arc<CacheEntry>) {
-    let bucket = match map.remove(&key) {
+    // Looked up first: a removal copies the path to the key even when it is not there.
+    let bucket = match map.get(&key) {
         None => Bucket::One(e.clone()),
-        Some(b) => b.with(e.clone()),
+        Some(b) => b.clone().with(e.clone()),
     };
     map.insert(key, bucket);
 }
@@ -145,9 +147,23 @@ pub fn normalise(value: &str) -> String {
     value.to_lowercase()
 }
 
-/// The key a normalised value is indexed by.
-fn key_of(normalised: &str) -> u64 {
-    foldhash::fast::FixedState::default().hash_one(normalised)
+/// The key a value is indexed (and looked up) by: a hash of its [`normalise`]d text, made
+/// without allocating for values up to 256 bytes (a million objects are keyed at start).
+fn key_of(value: &str) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = foldhash::fast::FixedState::default().build_hasher();
+    let mut buf = [0u8; 256];
+    let mut len = 0;
+    for c in value.chars().flat_map(char::to_lowercase) {
+        if len + 4 > buf.len() {
+            // Long: the same bytes as `normalise` gives, in one write as below.
+            h.write(normalise(value).as_bytes());
+            return h.finish();
+        }
+        len += c.encode_utf8(&mut buf[len..]).len();
+    }
+    h.write(&buf[..len]);
+    h.finish()
 }
 
 /// The text a value is indexed (and looked up) by: binary values in the base64 form SCIM
@@ -201,9 +217,10 @@ impl Snapshot {
     }
 
     pub fn id_by_dn(&self, dn: &str) -> Option<String> {
+        let key = key_of(dn);
         let dn = normalise(dn);
         self.by_dn
-            .get(&key_of(&dn))?
+            .get(&key)?
             .entries()
             .iter()
             .find(|e| normalise(e.dn()) == dn)
@@ -237,21 +254,27 @@ impl Snapshot {
         Some(
             index
                 .keys
-                .get(&key_of(&normalise(value)))
+                .get(&key_of(value))
                 .map(|b| b.entries().to_vec())
                 .unwrap_or_default(),
         )
     }
 
     fn index_keys(&self, attr: &str, entry: &CacheEntry, names: &NameTable) -> Vec<u64> {
+        Self::keys_of(attr, entry, names)
+    }
+
+    fn keys_of(attr: &str, entry: &CacheEntry, names: &NameTable) -> Vec<u64> {
         if attr == "id" {
-            return vec![key_of(&normalise(entry.id()))];
+            return vec![key_of(entry.id())];
         }
-        let mut keys: Vec<u64> = entry
-            .values_of(&names.numbers_ignoring_case(attr))
-            .iter()
-            .map(|v| key_of(&normalise(&index_text(v))))
-            .collect();
+        let mut keys: Vec<u64> = Vec::new();
+        entry.each_value_of(&names.numbers_ignoring_case(attr), |v| {
+            keys.push(match v {
+                ValueRef::Text(t) => key_of(t),
+                ValueRef::Other(v) => key_of(&index_text(&v)),
+            })
+        });
         keys.sort_unstable();
         keys.dedup();
         keys
@@ -263,7 +286,9 @@ impl Snapshot {
 
     /// Inserts an entry another snapshot may share (an object a full import found unchanged).
     pub fn insert_shared(&mut self, entry: Arc<CacheEntry>) {
-        self.remove(entry.id());
+        if self.objects.contains(entry.id()) {
+            self.remove(entry.id());
+        }
         let names = self.names.table();
         for i in 0..self.indexes.len() {
             let attr = self.indexes[i].attr.clone();
@@ -272,9 +297,48 @@ impl Snapshot {
             }
         }
         if !entry.dn().is_empty() {
-            add_key(&mut self.by_dn, key_of(&normalise(entry.dn())), &entry);
+            add_key(&mut self.by_dn, key_of(entry.dn()), &entry);
         }
         self.objects.insert(ById(entry));
+    }
+
+    /// Fills an empty snapshot with `entries` (distinct ids), each map on its own thread (a
+    /// million objects loaded at start).
+    pub fn fill(&mut self, entries: Vec<Arc<CacheEntry>>) {
+        debug_assert!(self.is_empty());
+        let names = self.names.table();
+        let Self {
+            objects,
+            indexes,
+            by_dn,
+            ..
+        } = self;
+        let entries = &entries;
+        let names = &names;
+        // One thread per map: they share nothing but the entries.
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for e in entries {
+                    objects.insert(ById(e.clone()));
+                }
+            });
+            scope.spawn(|| {
+                for e in entries {
+                    if !e.dn().is_empty() {
+                        add_key(by_dn, key_of(e.dn()), e);
+                    }
+                }
+            });
+            for index in indexes.iter_mut() {
+                scope.spawn(move || {
+                    for e in entries {
+                        for key in Self::keys_of(&index.attr, e, names) {
+                            add_key(&mut index.keys, key, e);
+                        }
+                    }
+                });
+            }
+        });
     }
 
     pub fn remove(&mut self, id: &str) -> Option<Arc<CacheEntry>> {
@@ -287,7 +351,7 @@ impl Snapshot {
             }
         }
         if !old.dn().is_empty() {
-            remove_key(&mut self.by_dn, key_of(&normalise(old.dn())), id);
+            remove_key(&mut self.by_dn, key_of(old.dn()), id);
         }
         Some(old)
     }
@@ -589,6 +653,28 @@ mod tests {
         assert_eq!(ids(s.lookup("login", "after")).len(), 2000);
         // Nothing of the old snapshot is reachable any more: its memory is given back.
         assert!(old.iter().all(|w| w.upgrade().is_none()));
+    }
+
+    #[test]
+    fn a_filled_snapshot_answers_as_one_built_entry_by_entry() {
+        let cache = TypeCache::new(vec!["id".into(), "login".into()]);
+        let entries: Vec<_> = (0..300)
+            .map(|i| Arc::new(entry(&cache, &format!("{i:03}"), &format!("L{}", i % 7))))
+            .collect();
+        let mut filled = cache.empty_snapshot();
+        filled.fill(entries.clone());
+        let mut built = cache.empty_snapshot();
+        for e in entries {
+            built.insert_shared(e);
+        }
+        for s in [&filled, &built] {
+            assert_eq!(s.len(), 300);
+            assert_eq!(ids(s.lookup("login", "l3")).len(), 43);
+            assert_eq!(ids(s.lookup("id", "042")), ["042"]);
+            assert_eq!(s.id_by_dn("cn=042,object=user").as_deref(), Some("042"));
+        }
+        let order = |s: &Snapshot| s.iter().map(|e| e.id().to_owned()).collect::<Vec<_>>();
+        assert_eq!(order(&filled), order(&built));
     }
 
     #[test]
