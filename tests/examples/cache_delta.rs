@@ -75,24 +75,6 @@ fn main() {
         (after - before) as f64 * 1024.0 / n as f64,
         packed as f64 / n as f64,
     );
-    // Full imports that find every object unchanged: each shares the objects and rebuilds
-    // the maps; the memory after each must stay where the first left it.
-    for round in 1..=3 {
-        let started = Instant::now();
-        let old = cache.snapshot();
-        cache.begin_full_import();
-        let mut next = cache.empty_snapshot();
-        for e in old.iter() {
-            next.insert_shared(e.clone());
-        }
-        drop(old);
-        cache.finish_full_import(next);
-        println!(
-            "full import {round} (all unchanged): {:.2} s, RSS +{:.1} MiB over the empty process",
-            started.elapsed().as_secs_f64(),
-            (rss_kib() - before) as f64 / 1024.0
-        );
-    }
     let mut times = Vec::new();
     for round in 1..=7 {
         let started = Instant::now();
