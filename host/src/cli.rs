@@ -396,13 +396,7 @@ pub fn serve(path: &std::path::Path, options: &ServeOptions) -> anyhow::Result<E
         let reasons: Vec<String> = config
             .apps
             .iter()
-            .map(|a| {
-                format!(
-                    "app '{}': {}",
-                    a.name,
-                    crate::app::connector_not_loaded(&a.connector, &registry)
-                )
-            })
+            .map(|a| format!("app '{}': {}", a.name, registry.not_loaded(&a.connector)))
             .collect();
         anyhow::bail!("no application could be started: {}", reasons.join("; "));
     }
@@ -627,7 +621,7 @@ pub fn describe(
     };
     let plugin = registry
         .get(connector)
-        .with_context(|| crate::app::connector_not_loaded(connector, &registry))?;
+        .with_context(|| registry.not_loaded(connector))?;
     let plugin = plugin.plugin.as_ref();
     let Some(config) = config else {
         let params = plugin_api::model::ConfigParameters::new();

@@ -174,8 +174,7 @@ impl Application {
     ) -> Arc<StoredResource> {
         let active_override = t.active_attribute().is_none().then_some(active);
         let entry = self.caches[idx].entry(id, dn, &record, active_override, None);
-        let names = self.caches[idx].names().table();
-        let stored = self.resource_of(t, &names, &entry, &self.dn_to_id());
+        let stored = self.resource_now(idx, &entry);
         self.caches[idx].put(entry);
         stored
     }

@@ -97,11 +97,6 @@ pub struct Application {
     persisted_marks: Mutex<Option<BTreeMap<String, String>>>,
 }
 
-/// Why an application's connector cannot be used: it is not among the loaded plugins.
-pub fn connector_not_loaded(connector: &str, registry: &PluginRegistry) -> String {
-    registry.not_loaded(connector)
-}
-
 /// Logs each attribute an `ignore` policy drops, once per resource type and attribute (a
 /// client sends the same ones with every request).
 fn log_ignored_once(app: &str) -> IgnoredAttributeHook {

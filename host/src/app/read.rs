@@ -59,8 +59,7 @@ impl Application {
         let snap = self.caches[idx].snapshot();
         Ok(snap.get(id).map(|e| {
             self.hot.get(idx, e, changes).unwrap_or_else(|| {
-                let r =
-                    self.resource_of(&self.types[idx], &snap.names().table(), e, &self.dn_to_id());
+                let r = self.resource_now(idx, e);
                 self.hot.put(idx, e, changes, &r);
                 r
             })

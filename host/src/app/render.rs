@@ -44,6 +44,12 @@ impl Application {
         format!("CN={anchor},OBJECT={}", t.object_type.to_uppercase())
     }
 
+    /// The SCIM resource of one cached object of type `idx`, rendered now.
+    pub(super) fn resource_now(&self, idx: usize, e: &CacheEntry) -> Arc<StoredResource> {
+        let names = self.caches[idx].names().table();
+        self.resource_of(&self.types[idx], &names, e, &self.dn_to_id())
+    }
+
     /// The SCIM resource of a cached object, rendered now (the cache keeps records, not
     /// resources). `dn_to_id` is [`Self::dn_to_id`], made once for many objects.
     pub(super) fn resource_of(

@@ -76,9 +76,7 @@ impl Application {
                             Self::new_entry(t, ObjectModification::Delete, Some(id), old.dn());
                         self.export_entry(entry).await?;
                         self.caches[idx].remove(id);
-                        let names = self.caches[idx].names().table();
-                        let was = self.resource_of(t, &names, &old, &self.dn_to_id());
-                        let mut gone = StoredResource::clone(&was);
+                        let mut gone = StoredResource::clone(&self.resource_now(idx, &old));
                         gone.resource["active"] = Json::Bool(false);
                         return Ok(Arc::new(gone));
                     }
@@ -156,8 +154,7 @@ impl Application {
             None
         };
         let entry = self.caches[idx].entry(id, &new_dn, &new_record, active, Some(&old));
-        let names = self.caches[idx].names().table();
-        let stored = self.resource_of(t, &names, &entry, &self.dn_to_id());
+        let stored = self.resource_now(idx, &entry);
         self.caches[idx].put(entry);
         Ok(stored)
     }

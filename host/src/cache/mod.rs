@@ -260,10 +260,6 @@ impl Snapshot {
         )
     }
 
-    fn index_keys(&self, attr: &str, entry: &CacheEntry, names: &NameTable) -> Vec<u64> {
-        Self::keys_of(attr, entry, names)
-    }
-
     fn keys_of(attr: &str, entry: &CacheEntry, names: &NameTable) -> Vec<u64> {
         if attr == "id" {
             return vec![key_of(entry.id())];
@@ -292,7 +288,7 @@ impl Snapshot {
         let names = self.names.table();
         for i in 0..self.indexes.len() {
             let attr = self.indexes[i].attr.clone();
-            for key in self.index_keys(&attr, &entry, &names) {
+            for key in Self::keys_of(&attr, &entry, &names) {
                 add_key(&mut self.indexes[i].keys, key, &entry);
             }
         }
@@ -346,7 +342,7 @@ impl Snapshot {
         let names = self.names.table();
         for i in 0..self.indexes.len() {
             let attr = self.indexes[i].attr.clone();
-            for key in self.index_keys(&attr, &old, &names) {
+            for key in Self::keys_of(&attr, &old, &names) {
                 remove_key(&mut self.indexes[i].keys, key, id);
             }
         }
