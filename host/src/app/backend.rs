@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use ecma_scim::{
-    Backend, Candidates, IndexPlan, ResolvedAttr, ResourceTypeDef, ScimError, StoredResource,
+    Backend, Candidates, IndexPlan, MemberChanges, ResolvedAttr, ResourceTypeDef, ScimError,
+    StoredResource,
 };
 use serde_json::Value as Json;
 
@@ -42,6 +43,17 @@ impl Backend for Application {
         new: Json,
     ) -> Result<Arc<StoredResource>, ScimError> {
         Application::update(self, rt, id, new).await
+    }
+
+    async fn patch_members(
+        &self,
+        rt: &ResourceTypeDef,
+        id: &str,
+        changes: &MemberChanges,
+        precondition: &(dyn Fn(&str) -> Result<(), ScimError> + Sync),
+        with_members: bool,
+    ) -> Option<Result<Arc<StoredResource>, ScimError>> {
+        Application::patch_members(self, rt, id, changes, precondition, with_members).await
     }
 
     async fn delete(&self, rt: &ResourceTypeDef, id: &str) -> Result<(), ScimError> {

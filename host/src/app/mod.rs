@@ -37,6 +37,7 @@ mod history;
 mod hot;
 mod import;
 mod locks;
+mod members;
 mod parameters;
 mod persist;
 mod read;

@@ -59,8 +59,19 @@ impl Application {
         e: &CacheEntry,
         dn_to_id: &dyn Fn(&str) -> Option<String>,
     ) -> Arc<StoredResource> {
-        let record = e.record(names);
-        let resource = t.resource_from_record(e.id(), &record, e.dn(), e.active, dn_to_id);
+        self.resource_of_record(t, e, &e.record(names), dn_to_id)
+    }
+
+    /// The SCIM resource of cached object `e` with `record` as its record: all of it, or
+    /// the part an answer shows (a group without its members, when they are not asked for).
+    pub(super) fn resource_of_record(
+        &self,
+        t: &TypeMapping,
+        e: &CacheEntry,
+        record: &crate::mapping::Record,
+        dn_to_id: &dyn Fn(&str) -> Option<String>,
+    ) -> Arc<StoredResource> {
+        let resource = t.resource_from_record(e.id(), record, e.dn(), e.active, dn_to_id);
         Arc::new(StoredResource::new(
             resource,
             Meta {
@@ -68,10 +79,15 @@ impl Application {
                 created: rfc3339_ms(e.meta.created_ms),
                 last_modified: rfc3339_ms(e.meta.modified_ms),
                 location: String::new(),
-                version: format!("W/\"{:016x}\"", e.meta.version),
+                version: version_of(e),
             },
         ))
     }
+}
+
+/// A cached object's `meta.version`: its weak ETag.
+pub(super) fn version_of(e: &CacheEntry) -> String {
+    format!("W/\"{:016x}\"", e.meta.version)
 }
 
 /// A JSON boolean, also in Entra's string form ("True"/"False").

@@ -9,8 +9,9 @@ use serde_json::Value as Json;
 
 use super::Application;
 use super::render::json_bool;
+use crate::cache::CacheEntry;
 use crate::config::{Deprovision, ScimKind};
-use crate::mapping::diff_records;
+use crate::mapping::{Record, diff_records};
 
 impl Application {
     /// PUT and PATCH: `new` is the whole new resource. The connector-level change set is the
@@ -111,43 +112,8 @@ impl Application {
             self.check_rename(t)?;
         }
         let changes = diff_records(&old_record, &new_record, self.capabilities.export_type);
-        if !changes.is_empty() || new_dn != old.dn() {
-            // PUT and PATCH both export what the connector's export type asks for: a whole
-            // object for ObjectReplace, attribute changes (the diff) otherwise.
-            let replace = self.capabilities.export_type == ExportType::ObjectReplace;
-            let mut entry = Self::new_entry(
-                t,
-                if replace {
-                    ObjectModification::Replace
-                } else {
-                    ObjectModification::Update
-                },
-                Some(id),
-                &new_dn,
-            );
-            entry.changes = if replace {
-                new_record
-                    .iter()
-                    .map(|(k, v)| AttributeChange::replace(k, v.iter().cloned()))
-                    .collect()
-            } else {
-                changes
-            };
-            let reread_target = self.reread_target_of(&entry);
-            if let Err(e) = self.export_entry(entry).await {
-                if e.status == 404
-                    && let Some(mut target) = reread_target
-                {
-                    // "Missing" is ambiguous on a modify (LDAP says noSuchObject for a missing
-                    // parent or member DN too): the cache keeps the object until the target
-                    // has been read again and says whether it is really gone. It is looked
-                    // for where it was, not where a rename would have put it.
-                    target.dn = old.dn().to_owned();
-                    self.request_reread(target, "the target reported it missing on update");
-                }
-                return Err(e);
-            }
-        }
+        self.export_update(idx, id, &old, &new_record, &new_dn, changes)
+            .await?;
         let active = if t.active_attribute().is_none() {
             new_active
         } else {
@@ -157,6 +123,60 @@ impl Application {
         let stored = self.resource_now(idx, &entry);
         self.caches[idx].put(entry);
         Ok(stored)
+    }
+
+    /// Exports the change of cached object `old` to `new_record` (named `new_dn`): `changes`
+    /// (the attribute changes from its cached record), or the whole record for a connector
+    /// that replaces objects. Nothing is exported when nothing changed.
+    pub(super) async fn export_update(
+        &self,
+        idx: usize,
+        id: &str,
+        old: &CacheEntry,
+        new_record: &Record,
+        new_dn: &str,
+        changes: Vec<AttributeChange>,
+    ) -> Result<(), ScimError> {
+        if changes.is_empty() && new_dn == old.dn() {
+            return Ok(());
+        }
+        let t = &self.types[idx];
+        // PUT and PATCH both export what the connector's export type asks for: a whole
+        // object for ObjectReplace, attribute changes (the diff) otherwise.
+        let replace = self.capabilities.export_type == ExportType::ObjectReplace;
+        let mut entry = Self::new_entry(
+            t,
+            if replace {
+                ObjectModification::Replace
+            } else {
+                ObjectModification::Update
+            },
+            Some(id),
+            new_dn,
+        );
+        entry.changes = if replace {
+            new_record
+                .iter()
+                .map(|(k, v)| AttributeChange::replace(k, v.iter().cloned()))
+                .collect()
+        } else {
+            changes
+        };
+        let reread_target = self.reread_target_of(&entry);
+        if let Err(e) = self.export_entry(entry).await {
+            if e.status == 404
+                && let Some(mut target) = reread_target
+            {
+                // "Missing" is ambiguous on a modify (LDAP says noSuchObject for a missing
+                // parent or member DN too): the cache keeps the object until the target
+                // has been read again and says whether it is really gone. It is looked
+                // for where it was, not where a rename would have put it.
+                target.dn = old.dn().to_owned();
+                self.request_reread(target, "the target reported it missing on update");
+            }
+            return Err(e);
+        }
+        Ok(())
     }
 }
 

@@ -149,7 +149,7 @@ pub fn normalise(value: &str) -> String {
 
 /// The key a value is indexed (and looked up) by: a hash of its [`normalise`]d text, made
 /// without allocating for values up to 256 bytes (a million objects are keyed at start).
-fn key_of(value: &str) -> u64 {
+pub fn key_of(value: &str) -> u64 {
     use std::hash::Hasher as _;
     let mut h = foldhash::fast::FixedState::default().build_hasher();
     let mut buf = [0u8; 256];

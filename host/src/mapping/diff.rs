@@ -48,17 +48,24 @@ pub fn apply_changes<'a>(record: &mut Record, changes: impl Iterator<Item = Chan
 /// The ECMA attribute changes that turn `old` into `new`: replaces for single values and
 /// value-level updates for multi-valued attributes (or whole replaces for AttributeReplace).
 pub fn diff_records(old: &Record, new: &Record, export_type: ExportType) -> Vec<AttributeChange> {
-    let mut out = Vec::new();
     let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    for name in names {
-        let (o, n) = (old.get(name), new.get(name));
-        match (o, n) {
-            (Some(_), None) => out.push(AttributeChange::delete(name)),
-            (None, Some(n)) => out.push(AttributeChange::add(name, n.iter().cloned())),
-            (Some(o), Some(n)) if o != n => {
-                if o.len() <= 1 && n.len() <= 1 || export_type == ExportType::AttributeReplace {
-                    out.push(AttributeChange::replace(name, n.iter().cloned()));
-                } else {
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let (o, n) = (old.get(name), new.get(name));
+            if o == n {
+                return None;
+            }
+            Some(attribute_change(
+                name,
+                o.map(Vec::len),
+                n.map(Vec::as_slice),
+                export_type,
+                || {
+                    let (o, n) = (
+                        o.map_or(&[][..], Vec::as_slice),
+                        n.map_or(&[][..], Vec::as_slice),
+                    );
                     let (os, ns): (HashSet<&Value>, HashSet<&Value>) =
                         (o.iter().collect(), n.iter().collect());
                     let mut changes: Vec<ValueChange> = o
@@ -73,13 +80,36 @@ pub fn diff_records(old: &Record, new: &Record, export_type: ExportType) -> Vec<
                             .cloned()
                             .map(ValueChange::add),
                     );
-                    out.push(AttributeChange::update(name, changes));
-                }
+                    changes
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The export of an attribute that changed: it had `old_len` values (`None`: the record did
+/// not have it) and now has `new`. `value_changes` gives the value-level deletes and adds
+/// when a multi-valued attribute is updated value by value: a caller that already knows
+/// them (a membership PATCH adding one member to 100,000) passes them rather than having
+/// the lists compared.
+pub fn attribute_change(
+    name: &str,
+    old_len: Option<usize>,
+    new: Option<&[Value]>,
+    export_type: ExportType,
+    value_changes: impl FnOnce() -> Vec<ValueChange>,
+) -> AttributeChange {
+    match (old_len, new) {
+        (_, None) => AttributeChange::delete(name),
+        (None, Some(n)) => AttributeChange::add(name, n.iter().cloned()),
+        (Some(o), Some(n)) => {
+            if o <= 1 && n.len() <= 1 || export_type == ExportType::AttributeReplace {
+                AttributeChange::replace(name, n.iter().cloned())
+            } else {
+                AttributeChange::update(name, value_changes())
             }
-            _ => {}
         }
     }
-    out
 }
 
 #[cfg(test)]

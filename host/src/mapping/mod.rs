@@ -22,10 +22,11 @@ use crate::config::{Deprovision, ObjectTypeConfig, ScimKind};
 
 pub mod anchor;
 pub mod diff;
+mod members;
 mod values;
 
 pub use anchor::AnchorForm;
-pub use diff::{apply_changes, diff_records};
+pub use diff::{apply_changes, attribute_change, diff_records};
 use values::{from_json, get_path, set_path, to_json, value_json};
 
 /// The ECMA2Host extension attribute that carries an object's DN, as Microsoft's host names

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::ScimError;
 use crate::filter::FilterLimits;
 use crate::json::get_ci_in;
+use crate::member_patch::MemberChanges;
 use crate::patch::{parse_patch, patch_resource};
 use crate::query::{ListQuery, project};
 use crate::resource::{StoredResource, etag_matches, normalize_resource};
@@ -64,6 +65,24 @@ pub trait Backend: Send + Sync {
         id: &str,
         new: Value,
     ) -> Result<Arc<StoredResource>, ScimError>;
+    /// A PATCH that only adds and removes members ([`MemberChanges`]), applied to the
+    /// backend's own records without rendering the group: Entra changes the membership of a
+    /// 100,000-member group one PATCH at a time. `precondition` checks `If-Match` against the
+    /// object's current version (`meta.version`); `with_members` says whether the answer
+    /// shows the members (a backend may leave them out of the returned resource otherwise).
+    /// Called with [`Self::write_guard`] held. `None`: not handled here, and the engine
+    /// applies the PATCH to the rendered resource as any other (the default).
+    async fn patch_members(
+        &self,
+        rt: &ResourceTypeDef,
+        id: &str,
+        changes: &MemberChanges,
+        precondition: &(dyn Fn(&str) -> Result<(), ScimError> + Sync),
+        with_members: bool,
+    ) -> Option<Result<Arc<StoredResource>, ScimError>> {
+        let _ = (rt, id, changes, precondition, with_members);
+        None
+    }
     /// Must return a 404 [`ScimError`] for an unknown id.
     async fn delete(&self, rt: &ResourceTypeDef, id: &str) -> Result<(), ScimError>;
     fn is_indexed(&self, rt: &ResourceTypeDef, attr: &ResolvedAttr) -> bool;
@@ -562,13 +581,14 @@ impl ScimEngine {
     }
 
     fn check_if_match(req: &ScimRequest, sr: &StoredResource) -> Result<(), ScimError> {
+        Self::check_version(req, &sr.meta.version)
+    }
+
+    fn check_version(req: &ScimRequest, version: &str) -> Result<(), ScimError> {
         match &req.if_match {
-            Some(h) if !etag_matches(h, &sr.meta.version) => {
-                Err(ScimError::precondition_failed(format!(
-                    "If-Match {h} does not match the current version {}",
-                    sr.meta.version
-                )))
-            }
+            Some(h) if !etag_matches(h, version) => Err(ScimError::precondition_failed(format!(
+                "If-Match {h} does not match the current version {version}"
+            ))),
             _ => Ok(()),
         }
     }
@@ -653,6 +673,17 @@ impl ScimEngine {
             self.report_ignored(rt, removed);
         }
         self.check_patch_size(&ops)?;
+        if let Some(changes) = MemberChanges::of(&ops, rt) {
+            let check = |version: &str| Self::check_version(req, version);
+            let with_members = returns_attribute(q, rt, "members");
+            if let Some(done) = backend
+                .patch_members(rt, id, &changes, &check, with_members)
+                .await
+            {
+                let done = done?;
+                return Ok(self.one_response(200, rt, &done, q));
+            }
+        }
         let cur = self.fetch(backend, rt, id).await?;
         Self::check_if_match(req, &cur)?;
         let new = patch_resource(&cur.resource, &ops, rt).map_err(|e| self.name_application(e))?;
@@ -709,6 +740,24 @@ impl ScimEngine {
         backend.delete(rt, id).await?;
         Ok(ScimResponse::empty(204))
     }
+}
+
+/// Whether an answer under `q`'s `attributes` / `excludedAttributes` shows the core
+/// attribute `name` (in doubt, it does).
+fn returns_attribute(q: &ListQuery, rt: &ResourceTypeDef, name: &str) -> bool {
+    let names = |p: &crate::AttrPath| {
+        p.attr.eq_ignore_ascii_case(name)
+            && p.urn
+                .as_deref()
+                .is_none_or(|u| u.eq_ignore_ascii_case(&rt.schema.id))
+    };
+    if q.excluded_attributes
+        .iter()
+        .any(|p| names(p) && p.sub_attr.is_none())
+    {
+        return false;
+    }
+    q.attributes.is_empty() || q.attributes.iter().any(names)
 }
 
 fn percent_decode(s: &str) -> String {

@@ -1,0 +1,153 @@
+//! Membership PATCHes ([`MemberChanges`]) applied to the cached record: Entra adds and removes
+//! group members one PATCH at a time, and a group may have 100,000 of them. The general path
+//! renders the group, patches the resource and reads it back, which costs the whole member
+//! list three times over; here the cost is one pass over the stored values (hashing each,
+//! resolving only those that may be one of the ids), the export of the change itself, and
+//! the packing of the new record.
+//!
+//! The values stored and the ids compared are those of rendering and reading
+//! ([`crate::mapping::AttrMapping::value_of_id`] and `id_of_value`), so the result is the
+//! record the general path would have written.
+
+use std::sync::Arc;
+
+use ecma_scim::{MemberChanges, ResourceTypeDef, ScimError, StoredResource};
+use foldhash::{HashSet, HashSetExt};
+use plugin_api::model::{AttributeOperation, Value, ValueChange};
+
+use super::Application;
+use super::render::version_of;
+use crate::cache::key_of;
+use crate::mapping::{AttrMapping, attribute_change};
+
+impl Application {
+    /// `None` when this type has no writable members mapping (the general path answers).
+    pub(super) async fn patch_members(
+        &self,
+        rt: &ResourceTypeDef,
+        id: &str,
+        changes: &MemberChanges,
+        precondition: &(dyn Fn(&str) -> Result<(), ScimError> + Sync),
+        with_members: bool,
+    ) -> Option<Result<Arc<StoredResource>, ScimError>> {
+        let idx = match self.type_index(rt) {
+            Ok(idx) => idx,
+            Err(e) => return Some(Err(e)),
+        };
+        let m = self.types[idx].members_mapping()?;
+        if m.operation == AttributeOperation::ImportOnly {
+            return None;
+        }
+        Some(
+            self.change_members(rt, idx, m, id, changes, precondition, with_members)
+                .await,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn change_members(
+        &self,
+        rt: &ResourceTypeDef,
+        idx: usize,
+        m: &AttrMapping,
+        id: &str,
+        changes: &MemberChanges,
+        precondition: &(dyn Fn(&str) -> Result<(), ScimError> + Sync),
+        with_members: bool,
+    ) -> Result<Arc<StoredResource>, ScimError> {
+        let (_, old) = self.cached_object(rt, id)?;
+        precondition(&version_of(&old))?;
+        let t = &self.types[idx];
+        let id_to_ref = self.id_to_ref();
+        let dn_to_id = self.dn_to_id();
+        let mut adding = Vec::with_capacity(changes.add.len());
+        for member in &changes.add {
+            if let Some(v) = m.value_of_id(member, &id_to_ref)? {
+                adding.push((member.as_str(), v));
+            }
+        }
+        let ids = || changes.add.iter().chain(&changes.remove);
+        // A stored value shows as one of the ids only if it is the id itself, the value that
+        // stores it, or the DN of its object, each compared without case: the keys of those
+        // are all a value is checked against before it is resolved.
+        let mut probes = HashSet::with_capacity(3 * (changes.add.len() + changes.remove.len()));
+        for member in ids() {
+            probes.insert(key_of(member));
+            probes.insert(key_of(&id_to_ref(member)));
+            if let Some(e) = self
+                .caches
+                .iter()
+                .find_map(|c| c.snapshot().get(member).cloned())
+            {
+                probes.insert(key_of(e.dn()));
+            }
+        }
+        let names = self.caches[idx].names().table();
+        let mut record = old.record(&names);
+        let before = record.remove(&m.connector);
+        let had = before.as_ref().map(Vec::len);
+        let mut after = Vec::with_capacity(had.unwrap_or(0) + adding.len());
+        let mut removed = Vec::new();
+        let mut present: HashSet<usize> = HashSet::new();
+        for v in before.into_iter().flatten() {
+            let maybe_one = match &v {
+                Value::String(s) | Value::Reference(s) => probes.contains(&key_of(s)),
+                _ => true,
+            };
+            if maybe_one && let Some(shown) = AttrMapping::id_of_value(&v, &dn_to_id) {
+                if changes.remove.contains(&shown) {
+                    removed.push(v);
+                    continue;
+                }
+                if let Some(at) = adding.iter().position(|(a, _)| *a == shown) {
+                    present.insert(at);
+                }
+            }
+            after.push(v);
+        }
+        let added: Vec<Value> = adding
+            .into_iter()
+            .enumerate()
+            .filter(|(at, _)| !present.contains(at))
+            .map(|(_, (_, v))| v)
+            .collect();
+        if removed.is_empty() && added.is_empty() {
+            // Adding a member that is there, removing one that is not: nothing to write.
+            return Ok(if with_members {
+                self.resource_now(idx, &old)
+            } else {
+                self.resource_of_record(t, &old, &record, &dn_to_id)
+            });
+        }
+        self.require_export()?;
+        after.extend(added.iter().cloned());
+        let after = (!after.is_empty()).then_some(after);
+        let change = attribute_change(
+            &m.connector,
+            had,
+            after.as_deref(),
+            self.capabilities.export_type,
+            || {
+                removed
+                    .into_iter()
+                    .map(ValueChange::delete)
+                    .chain(added.into_iter().map(ValueChange::add))
+                    .collect()
+            },
+        );
+        if let Some(values) = after {
+            record.insert(m.connector.clone(), values);
+        }
+        self.export_update(idx, id, &old, &record, old.dn(), vec![change])
+            .await?;
+        let entry = self.caches[idx].entry(id, old.dn(), &record, old.active, Some(&old));
+        let stored = if with_members {
+            self.resource_now(idx, &entry)
+        } else {
+            record.remove(&m.connector);
+            self.resource_of_record(t, &entry, &record, &dn_to_id)
+        };
+        self.caches[idx].put(entry);
+        Ok(stored)
+    }
+}

@@ -1,0 +1,375 @@
+//! Group membership PATCHes: Entra's forms (`add`/`remove` on `members` by value) are applied
+//! to the cached record without rendering the group; every other form goes through the
+//! general PATCH path. The same changes, sent to one group in Entra's forms and to a twin
+//! group in general forms, must leave both with the same members: in the SCIM answers, in
+//! the target (a real slapd, where members are DNs; a CSV file, where they are anchors),
+//! and in the cache after a full import re-reads the target.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use ecma_host::app::ImportMode;
+use ecma_host_tests::host::{TOKEN, TestHost, blocking, start_host};
+use ecma_host_tests::plugins::plugin_path;
+use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+use serde_json::{Value, json};
+
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+fn patch(ops: Value) -> Value {
+    json!({"schemas": [PATCH], "Operations": ops})
+}
+
+fn values(ids: &[&str]) -> Value {
+    ids.iter().map(|id| json!({"value": id})).collect()
+}
+
+/// One change, in Entra's form (the member fast path) and in a general form.
+struct Step {
+    fast: Value,
+    general: Value,
+    add: Vec<String>,
+    remove: Vec<String>,
+}
+
+fn steps(ids: &[String; 4]) -> Vec<Step> {
+    let [a, b, c, d] = ids.each_ref().map(String::as_str);
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        Step {
+            fast: json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": b}]}]),
+            general: json!([{"op": "add", "value": {"members": values(&[b])}}]),
+            add: owned(&[b]),
+            remove: vec![],
+        },
+        // Already a member: succeeds, changes nothing.
+        Step {
+            fast: json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": b}]}]),
+            general: json!([{"op": "add", "value": {"members": values(&[b])}}]),
+            add: vec![],
+            remove: vec![],
+        },
+        Step {
+            fast: json!([
+                {"op": "add", "path": "members", "value": values(&[c, d])},
+                {"op": "remove", "path": format!("members[value eq \"{a}\"]")}]),
+            general: json!([
+                {"op": "add", "value": {"members": values(&[c, d])}},
+                {"op": "remove", "path": format!("members[value eq \"{a}\" or value eq \"nobody\"]")}]),
+            add: owned(&[c, d]),
+            remove: owned(&[a]),
+        },
+        // Not a member: succeeds, changes nothing.
+        Step {
+            fast: json!([{"op": "Remove", "path": "members", "value": [{"$ref": null, "value": "nobody"}]}]),
+            general: json!([{"op": "remove", "path": "members[value eq \"nobody\" or value eq \"none\"]"}]),
+            add: vec![],
+            remove: vec![],
+        },
+        // The last members go: the attribute goes.
+        Step {
+            fast: json!([{"op": "Remove", "path": "members", "value": values(&[b, c, d])}]),
+            general: json!([{"op": "remove", "path": format!(
+                "members[value eq \"{b}\" or value eq \"{c}\" or value eq \"{d}\"]")}]),
+            add: vec![],
+            remove: owned(&[b, c, d]),
+        },
+        // And comes back.
+        Step {
+            fast: json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": a}]}]),
+            general: json!([{"op": "add", "value": {"members": values(&[a])}}]),
+            add: owned(&[a]),
+            remove: vec![],
+        },
+    ]
+}
+
+fn member_ids(resource: &Value) -> BTreeSet<String> {
+    resource["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| m["value"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn create_group(host: &TestHost, app: &str, name: &str, first: &str) -> String {
+    let r = host
+        .request(
+            "POST",
+            app,
+            "/Groups",
+            Some(json!({"schemas": [GROUP], "displayName": name, "members": values(&[first])})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn members_in_scim(host: &TestHost, app: &str, id: &str) -> BTreeSet<String> {
+    let r = host
+        .request("GET", app, &format!("/Groups/{id}"), None)
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    member_ids(&r.body)
+}
+
+/// Runs the steps on the groups "Fast" and "General" of `app` (`groups`: their ids; each
+/// has the one member `ids[0]`); `target` reads a group's members (by display name) from
+/// the target.
+async fn same_members_both_ways(
+    host: &TestHost,
+    app: &str,
+    groups: (String, String),
+    ids: &[String; 4],
+    target: impl Fn(&str) -> BTreeSet<String>,
+) {
+    let (fast, general) = groups;
+    let mut expected: BTreeSet<String> = [ids[0].clone()].into();
+    for (n, step) in steps(ids).into_iter().enumerate() {
+        // Entra sends no query; other clients leave the members out of the answer.
+        let query = if n % 2 == 0 {
+            ""
+        } else {
+            "?excludedAttributes=members"
+        };
+        let r = host
+            .request(
+                "PATCH",
+                app,
+                &format!("/Groups/{fast}{query}"),
+                Some(patch(step.fast)),
+            )
+            .await;
+        assert_eq!(r.status, 200, "step {n}, fast: {:?}", r.body);
+        expected.retain(|m| !step.remove.contains(m));
+        expected.extend(step.add);
+        if query.is_empty() {
+            assert_eq!(member_ids(&r.body), expected, "step {n}: the answer");
+        } else {
+            assert!(r.body.get("members").is_none(), "step {n}: {:?}", r.body);
+            assert_eq!(r.body["displayName"], "Fast");
+        }
+        assert!(r.headers.get("etag").is_some(), "step {n}: an ETag");
+        let r = host
+            .request(
+                "PATCH",
+                app,
+                &format!("/Groups/{general}"),
+                Some(patch(step.general)),
+            )
+            .await;
+        assert_eq!(r.status, 200, "step {n}, general: {:?}", r.body);
+        assert_eq!(
+            members_in_scim(host, app, &fast).await,
+            expected,
+            "step {n}"
+        );
+        assert_eq!(
+            members_in_scim(host, app, &general).await,
+            expected,
+            "step {n}"
+        );
+        let (in_fast, in_general) = blocking(|| (target("Fast"), target("General")));
+        assert_eq!(in_fast, in_general, "step {n}: the target");
+        assert_eq!(in_fast.len(), expected.len(), "step {n}: {in_fast:?}");
+    }
+
+    // If-Match is checked on the fast path too.
+    let r = host
+        .request("GET", app, &format!("/Groups/{fast}"), None)
+        .await;
+    let etag = r.headers["etag"].to_str().unwrap().to_owned();
+    let add = patch(json!([{"op": "Add", "path": "members", "value": values(&[&ids[1]])}]));
+    let stale = host
+        .client
+        .patch(host.app_url(app, &format!("/Groups/{fast}")))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/scim+json")
+        .header("if-match", "W/\"0000000000000000\"")
+        .body(add.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 412);
+    assert_eq!(members_in_scim(host, app, &fast).await, expected);
+    let current = host
+        .client
+        .patch(host.app_url(app, &format!("/Groups/{fast}")))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/scim+json")
+        .header("if-match", etag)
+        .body(add.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current.status().as_u16(), 200);
+    expected.insert(ids[1].clone());
+    assert_eq!(members_in_scim(host, app, &fast).await, expected);
+
+    // What the cache holds is what the target holds.
+    host.application(app)
+        .import(ImportMode::Full, false)
+        .await
+        .expect("a full import");
+    assert_eq!(members_in_scim(host, app, &fast).await, expected);
+    expected.remove(&ids[1]);
+    assert_eq!(members_in_scim(host, app, &general).await, expected);
+}
+
+fn ldap_apps(s: &Slapd) -> String {
+    format!(
+        r#"
+[[app]]
+name = "directory"
+connector = "generic-ldap"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+[app.parameters.connectivity]
+Host = "127.0.0.1"
+Port = "{port}"
+Binding = "Simple"
+"User name" = "{admin}"
+Password = {{ secret = "{pw}" }}
+"Base DNs" = "{suffix}"
+"Object types" = "inetOrgPerson, groupOfNames"
+"DN templates" = """
+inetOrgPerson = uid={{uid}},ou=people,{suffix}
+groupOfNames = cn={{cn}},ou=groups,{suffix}
+"""
+
+[[app.object_type]]
+scim = "User"
+target = "inetOrgPerson"
+query_attributes = ["uid"]
+attributes = ["uid", "cn", "sn"]
+core = {{ userName = "uid" }}
+
+[[app.object_type]]
+scim = "Group"
+target = "groupOfNames"
+attributes = ["cn"]
+core = {{ displayName = "cn" }}
+members_attribute = "member"
+"#,
+        port = s.port,
+        admin = ADMIN_DN,
+        pw = ADMIN_PW,
+        suffix = SUFFIX
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn membership_patches_agree_with_the_general_path_against_slapd() {
+    let Some(s) = blocking(Slapd::start) else {
+        return;
+    };
+    blocking(|| {
+        s.create_ou("people");
+        s.create_ou("groups");
+        let mut c = s.admin();
+        for uid in ["m0", "m1", "m2", "m3"] {
+            let r = c
+                .add(
+                    &format!("uid={uid},ou=people,{SUFFIX}"),
+                    vec![
+                        ("objectClass", ["inetOrgPerson"].into()),
+                        ("uid", [uid].into()),
+                        ("cn", [uid].into()),
+                        ("sn", [uid].into()),
+                    ],
+                )
+                .unwrap();
+            assert_eq!(r.rc, 0, "{r:?}");
+        }
+    });
+    let host = start_host(&ldap_apps(&s), &[plugin_path("generic_ldap")]).await;
+    host.wait_ready().await;
+    let mut ids = Vec::new();
+    for uid in ["m0", "m1", "m2", "m3"] {
+        let r = host
+            .request(
+                "GET",
+                "directory",
+                &format!("/Users?filter=userName+eq+%22{uid}%22"),
+                None,
+            )
+            .await;
+        ids.push(r.body["Resources"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let ids: [String; 4] = ids.try_into().unwrap();
+    let target = |group: &str| -> BTreeSet<String> {
+        s.read(&format!("cn={group},ou=groups,{SUFFIX}"))
+            .and_then(|e| e.attrs.get("member").cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|dn| dn.to_lowercase())
+            .filter(|dn| dn.starts_with("uid="))
+            .collect()
+    };
+    let groups = (
+        create_group(&host, "directory", "Fast", &ids[0]).await,
+        create_group(&host, "directory", "General", &ids[0]).await,
+    );
+    same_members_both_ways(&host, "directory", groups, &ids, target).await;
+    host.stop().await;
+}
+
+fn csv_apps(file: &Path) -> String {
+    format!(
+        r#"
+[[app]]
+name = "files"
+connector = "csv"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+[app.parameters.connectivity]
+File = "{file}"
+[app.parameters.schema]
+"Object type" = "Group"
+"Multi-valued columns" = "members"
+[[app.object_type]]
+scim = "Group"
+target = "Group"
+anchor = "id"
+members_attribute = "members"
+core = {{ displayName = "displayName" }}
+"#,
+        file = file.display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn membership_patches_agree_with_the_general_path_in_a_csv_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("groups.csv");
+    // The CSV connector takes its anchor from the file (SCIM creates need one mapped).
+    std::fs::write(
+        &file,
+        "id,displayName,members\ng-fast,Fast,u-0\ng-general,General,u-0\n",
+    )
+    .unwrap();
+    let host = start_host(&csv_apps(&file), &[plugin_path("csv_connector")]).await;
+    host.wait_ready().await;
+    // Anchors of objects the target keeps elsewhere: CSV members are plain references.
+    let ids = ["u-0", "u-1", "U-2", "u-3"].map(str::to_owned);
+    let target = |group: &str| -> BTreeSet<String> {
+        // Ids, names and members here have no commas or quotes: the columns split plainly.
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|r| r.get(1) == Some(&group))
+            .map(|r| {
+                r[2].split(';')
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let groups = ("g-fast".to_owned(), "g-general".to_owned());
+    same_members_both_ways(&host, "files", groups, &ids, target).await;
+    host.stop().await;
+}
