@@ -51,6 +51,17 @@ pub trait ConnectorInstance: Send {
         entries: Vec<CsEntryChange>,
     ) -> ConnectorResult<Vec<ExportResult>>;
     fn close_export(&mut self, reason: CloseReason) -> ConnectorResult<()>;
+    /// One whole export: open, put `entries`, close. A host that exports a batch calls this
+    /// rather than the three calls, so that an instance whose calls are expensive to make (a
+    /// connector in another process) can do it in one. The default is
+    /// [`export_in_three_calls`]; an override must keep its error precedence.
+    fn export(
+        &mut self,
+        request: OpenExportRequest,
+        entries: Vec<CsEntryChange>,
+    ) -> ConnectorResult<Vec<ExportResult>> {
+        export_in_three_calls(self, request, entries)
+    }
     fn set_password(
         &mut self,
         target: PasswordTarget,
@@ -74,6 +85,23 @@ pub trait ConnectorInstance: Send {
             "FullObject import is not supported",
         ))
     }
+}
+
+/// [`ConnectorInstance::export`] as `open_export`, `put_export_entries` and `close_export`.
+/// `close_export` is called after every successful `open_export`, also when the put failed
+/// (the connector releases what it opened either way); the put's error wins over the
+/// close's, since it says why the entries were not exported.
+pub fn export_in_three_calls<I: ConnectorInstance + ?Sized>(
+    instance: &mut I,
+    request: OpenExportRequest,
+    entries: Vec<CsEntryChange>,
+) -> ConnectorResult<Vec<ExportResult>> {
+    instance.open_export(request)?;
+    let results = instance.put_export_entries(entries);
+    let closed = instance.close_export(CloseReason::Normal);
+    let results = results?;
+    closed?;
+    Ok(results)
 }
 
 /// A connector linked into the host process, called without the ABI (but with the same
@@ -217,4 +245,106 @@ fn packed_import_page_of<T: Connector>(connector: &mut T) -> ConnectorResult<Pac
         more_to_import: status.more_to_import,
         custom_data: status.custom_data,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the calls it gets and fails those it is told to.
+    #[derive(Default)]
+    struct Recorder {
+        calls: Vec<&'static str>,
+        fail: Vec<&'static str>,
+    }
+
+    impl Recorder {
+        fn step(&mut self, call: &'static str) -> ConnectorResult<()> {
+            self.calls.push(call);
+            if self.fail.contains(&call) {
+                Err(ConnectorError::connection(format!("{call} failed")))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    impl ConnectorInstance for Recorder {
+        fn test_connection(&mut self) -> ConnectorResult<()> {
+            unreachable!()
+        }
+        fn open_import(&mut self, _: OpenImportRequest) -> ConnectorResult<String> {
+            unreachable!()
+        }
+        fn get_import_entries(&mut self) -> ConnectorResult<ImportPage> {
+            unreachable!()
+        }
+        fn close_import(&mut self, _: CloseReason) -> ConnectorResult<String> {
+            unreachable!()
+        }
+        fn open_export(&mut self, _: OpenExportRequest) -> ConnectorResult<()> {
+            self.step("open")
+        }
+        fn put_export_entries(
+            &mut self,
+            entries: Vec<CsEntryChange>,
+        ) -> ConnectorResult<Vec<ExportResult>> {
+            self.step("put")?;
+            Ok(entries
+                .iter()
+                .map(|e| ExportResult::success(&e.identifier))
+                .collect())
+        }
+        fn close_export(&mut self, reason: CloseReason) -> ConnectorResult<()> {
+            assert_eq!(reason, CloseReason::Normal);
+            self.step("close")
+        }
+        fn set_password(
+            &mut self,
+            _: PasswordTarget,
+            _: Secret,
+            _: PasswordOptions,
+        ) -> ConnectorResult<()> {
+            unreachable!()
+        }
+        fn change_password(
+            &mut self,
+            _: PasswordTarget,
+            _: Secret,
+            _: Secret,
+        ) -> ConnectorResult<()> {
+            unreachable!()
+        }
+    }
+
+    fn export(fail: &[&'static str]) -> (Vec<&'static str>, ConnectorResult<Vec<ExportResult>>) {
+        let mut r = Recorder {
+            fail: fail.to_vec(),
+            ..Recorder::default()
+        };
+        let request = OpenExportRequest {
+            batch_size: 1,
+            partition: None,
+            schema: Schema::default(),
+        };
+        let mut entry = CsEntryChange::new("User", ObjectModification::Add);
+        entry.identifier = "e1".into();
+        let result = r.export(request, vec![entry]);
+        (r.calls, result)
+    }
+
+    #[test]
+    fn the_default_export_closes_what_it_opened_and_the_put_error_wins() {
+        let (calls, result) = export(&[]);
+        assert_eq!(calls, ["open", "put", "close"]);
+        assert_eq!(result.unwrap()[0].identifier, "e1");
+        let (calls, result) = export(&["open"]);
+        assert_eq!(calls, ["open"], "no close without an open");
+        assert_eq!(result.unwrap_err().message, "open failed");
+        let (calls, result) = export(&["put", "close"]);
+        assert_eq!(calls, ["open", "put", "close"], "closed after a failed put");
+        assert_eq!(result.unwrap_err().message, "put failed");
+        let (_, result) = export(&["close"]);
+        assert_eq!(result.unwrap_err().message, "close failed");
+    }
 }

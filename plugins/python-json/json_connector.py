@@ -30,6 +30,8 @@ import time
 import uuid
 
 PROTOCOL = 1
+# The optional parts of the protocol this worker implements, announced in its hello.
+FEATURES = ["export"]
 NAME = "python-json"
 VERSION = "1.0.0"
 MAX_FRAME = 64 * 1024 * 1024
@@ -559,6 +561,7 @@ class Instance:
         self.cancelled = cancelled
         self.run = None
         self.multi = {}  # (object type, attribute) -> multi-valued, from open_export's schema
+        self.export_schema = None  # the schema of the last `export` call that carried one
         out.log("debug", f"{NAME} connector on {self.settings.file}")
 
     def check_cancelled(self):
@@ -649,6 +652,28 @@ class Instance:
         for t in (msg.get("schema") or {}).get("types") or []:
             for a in t.get("attributes") or []:
                 self.multi[(t.get("name"), a.get("name"))] = bool(a.get("multi_valued"))
+
+    def close_export(self):
+        """Nothing to release: each put locks, reads and writes the file itself."""
+
+    def export(self, msg):
+        """The `export` call (feature "export"): open, put and close in one round trip. The
+        host leaves the schema out while it is the one of the last `export` that carried it."""
+        if msg.get("schema") is not None:
+            self.export_schema = msg["schema"]
+        elif self.export_schema is None:
+            raise ConnectorError("Internal", "an export without a schema came before any export with one")
+        self.open_export({"schema": self.export_schema})
+        try:
+            results = self.put_export_entries(msg.get("entries"))
+        except Exception:
+            try:
+                self.close_export()
+            except Exception:
+                pass  # the put's error wins: it says why the entries were not exported
+            raise
+        self.close_export()
+        return results
 
     def put_export_entries(self, entries):
         if not isinstance(entries, list):
@@ -866,7 +891,8 @@ class Worker:
             "close_import": lambda i: i.close_import(),
             "open_export": lambda i: i.open_export(msg),
             "put_export_entries": lambda i: i.put_export_entries(msg.get("entries")),
-            "close_export": lambda i: None,
+            "close_export": lambda i: i.close_export(),
+            "export": lambda i: i.export(msg),
             "set_password": lambda i: i.set_password(msg.get("target"), msg.get("password"), msg.get("options")),
             "change_password": lambda i: i.set_password(msg.get("target"), msg.get("new_password"), {}, old=msg.get("old_password") or ""),
             "get_full_objects": lambda i: (i.get_full_objects(msg.get("requests") or []), False),
@@ -898,7 +924,7 @@ def main():
     out.json({"type": "hello", "protocol": PROTOCOL, "connector": {
         "name": NAME, "version": VERSION, "vendor": "ecma-host",
         "description": "Reads and writes users and groups in a JSON file (Python reference connector)",
-        "api_version": f"worker-protocol-{PROTOCOL}"}})
+        "api_version": f"worker-protocol-{PROTOCOL}"}, "features": FEATURES})
     calls, cancelled = queue.Queue(), threading.Event()
     threading.Thread(target=reader, args=(inp, calls, cancelled), daemon=True).start()
     worker = Worker(out, cancelled)

@@ -660,3 +660,220 @@ fn on_its_pipes_the_script_refuses_another_version_obeys_cancel_and_survives_bad
     pipe.send_raw(&[0, 0, 0, 0]);
     assert_eq!(pipe.exit_code(), Some(2));
 }
+
+#[test]
+fn on_its_pipes_the_script_answers_export_in_one_call_and_keeps_its_schema() {
+    let Some(script) = connector() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = seed(dir.path());
+    let mut pipe = Pipe::start(&script);
+    pipe.send(json!({"type": "hello", "protocol": 1, "host": "test"}));
+    let hello = pipe.recv();
+    assert_eq!(hello["features"], json!(["export"]), "{hello}");
+    pipe.send(json!({"type": "create_instance", "id": 1, "config": config(&file)}));
+    assert_eq!(pipe.recv()["type"], "result");
+    let add = |id: &str, emails: Json| {
+        json!({"identifier": id, "object_type": "User", "modification": "Add", "dn": "",
+            "anchor": [{"name": "id", "value": {"String": id}}], "error": null,
+            "changes": [{"name": "emails", "modification": "Add", "values": emails}]})
+    };
+    let two = json!([{"modification": "Add", "value": {"String": "a@x"}},
+                     {"modification": "Add", "value": {"String": "b@x"}}]);
+    let one = json!([{"modification": "Add", "value": {"String": "c@x"}}]);
+    // No schema yet: the worker has none to keep.
+    pipe.send(
+        json!({"type": "export", "id": 2, "batch_size": 1, "partition": null,
+                     "entries": [add("early", one.clone())]}),
+    );
+    let e = pipe.recv();
+    assert_eq!(
+        (e["id"].as_u64(), e["kind"].as_str()),
+        (Some(2), Some("Internal")),
+        "{e}"
+    );
+    assert!(object(&file, "User", "early").is_none());
+    // The schema says `emails` is multi-valued: the file gets a list, also for the later
+    // export that leaves the schema out and so uses the kept one.
+    let schema = json!({"types": [{"name": "User", "locked": true, "anchor_attributes": ["id"],
+        "possible_dn_components": [], "attributes": [
+        {"name": "id", "data_type": "String", "multi_valued": false, "operation": "ImportExport", "is_anchor": true, "hidden_by_default": false},
+        {"name": "emails", "data_type": "String", "multi_valued": true, "operation": "ImportExport", "is_anchor": false, "hidden_by_default": false}]}]});
+    pipe.send(
+        json!({"type": "export", "id": 3, "batch_size": 1, "partition": null,
+                     "schema": schema, "entries": [add("first", two)]}),
+    );
+    let r = pipe.recv();
+    assert_eq!(
+        (r["id"].as_u64(), r["value"][0]["code"].as_str()),
+        (Some(3), Some("Success")),
+        "{r}"
+    );
+    pipe.send(
+        json!({"type": "export", "id": 4, "batch_size": 1, "partition": null,
+                     "entries": [add("second", one)]}),
+    );
+    let r = pipe.recv();
+    assert_eq!(
+        (
+            r["id"].as_u64(),
+            r["value"][0]["identifier"].as_str(),
+            r["value"][0]["code"].as_str()
+        ),
+        (Some(4), Some("second"), Some("Success")),
+        "{r}"
+    );
+    assert_eq!(
+        object(&file, "User", "first").unwrap()["emails"],
+        json!(["a@x", "b@x"])
+    );
+    assert_eq!(
+        object(&file, "User", "second").unwrap()["emails"],
+        json!(["c@x"]),
+        "the kept schema made the single value a list"
+    );
+    assert_eq!(pipe.exit_code(), Some(0));
+}
+
+/// A proxy between the host and the script that writes down every call the host sends (the
+/// worker's pid, the call's type, whether it carries a schema) and, told `strip`, takes the
+/// `features` out of the script's `hello`: a worker written before features existed.
+const RECORDING_PROXY: &str = r#"import json, os, struct, subprocess, sys, threading
+record, mode, script = sys.argv[1], sys.argv[2], sys.argv[3]
+child = subprocess.Popen([sys.executable, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def frames(f):
+    while True:
+        head = f.read(5)
+        if len(head) < 5:
+            return
+        n, kind = struct.unpack("<IB", head)
+        yield kind, f.read(n - 1)
+def write(f, kind, body):
+    f.write(struct.pack("<IB", len(body) + 1, kind) + body)
+    f.flush()
+def to_worker():
+    for kind, body in frames(sys.stdin.buffer):
+        m = json.loads(body)
+        with open(record, "a") as r:
+            r.write(json.dumps({"pid": os.getpid(), "type": m["type"], "schema": "schema" in m}) + "\n")
+        write(child.stdin, kind, body)
+    child.stdin.close()
+threading.Thread(target=to_worker, daemon=True).start()
+for kind, body in frames(child.stdout):
+    m = json.loads(body) if kind == 1 else None
+    if m is not None and m.get("type") == "hello" and mode == "strip":
+        m.pop("features", None)
+        body = json.dumps(m).encode()
+    write(sys.stdout.buffer, kind, body)
+"#;
+
+/// The calls the proxy wrote down: (pid, type, carries a schema).
+fn recorded(record: &Path) -> Vec<(u32, String, bool)> {
+    std::fs::read_to_string(record)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: Json = serde_json::from_str(l).unwrap();
+            let kind = v["type"].as_str().unwrap().to_owned();
+            (v["pid"].as_u64().unwrap() as u32, kind, v["schema"] == true)
+        })
+        .collect()
+}
+
+/// A host whose application runs the script behind the recording proxy.
+async fn proxied_host(dir: &Path, script: &Path, file: &Path, mode: &str) -> (TestHost, PathBuf) {
+    let proxy = dir.join("proxy.py");
+    std::fs::write(&proxy, RECORDING_PROXY).unwrap();
+    let record = dir.join("calls.jsonl");
+    let apps = apps(script, file, "0").replace(
+        &format!("connector_command = [{:?}]", script.display().to_string()),
+        &format!(
+            "connector_command = [\"/usr/bin/python3\", {:?}, {:?}, {mode:?}, {:?}]",
+            proxy.display().to_string(),
+            record.display().to_string(),
+            script.display().to_string()
+        ),
+    );
+    // Its own name: the metrics of this test binary are shared, and a test here kills a worker.
+    let apps = apps.replace("name = \"hr\"", "name = \"proxied\"");
+    assert!(
+        apps.contains("proxy.py") && apps.contains("proxied"),
+        "{apps}"
+    );
+    let host = start_host_with(&apps, &[], "").await;
+    host.wait_ready().await;
+    (host, record)
+}
+
+async fn create(host: &TestHost, login: &str) -> u16 {
+    let user = json!({"schemas": [USER], "userName": login, "displayName": login});
+    host.request("POST", "proxied", "/Users", Some(user))
+        .await
+        .status
+}
+
+/// The export calls the host sent, in order: (pid, type, carries a schema).
+fn exports(record: &Path) -> Vec<(u32, String, bool)> {
+    recorded(record)
+        .into_iter()
+        .filter(|(_, kind, _)| kind.contains("export"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_announcing_export_gets_one_call_per_write_and_its_schema_once() {
+    let Some(script) = connector() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = seed(dir.path());
+    let (host, record) = proxied_host(dir.path(), &script, &file, "keep").await;
+    assert_eq!(create(&host, "one@contoso.com").await, 201);
+    assert_eq!(create(&host, "two@contoso.com").await, 201);
+    let calls = exports(&record);
+    let pid = calls[0].0;
+    assert_eq!(
+        calls,
+        [(pid, "export".into(), true), (pid, "export".into(), false)],
+        "one call per write, the schema only in the first"
+    );
+    let users = read_json(&file)["User"].to_string();
+    assert!(
+        users.contains("one@contoso.com") && users.contains("two@contoso.com"),
+        "{users}"
+    );
+
+    // A new worker process holds no schema: its first export carries one again.
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    eventually(
+        "a write through a new worker",
+        Duration::from_secs(15),
+        || async { create(&host, "three@contoso.com").await == 201 },
+    )
+    .await;
+    let calls = exports(&record);
+    let (new_pid, kind, schema) = calls.last().unwrap().clone();
+    assert_ne!(new_pid, pid, "{calls:?}");
+    assert_eq!((kind.as_str(), schema), ("export", true), "{calls:?}");
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_without_the_export_feature_gets_the_three_calls() {
+    let Some(script) = connector() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = seed(dir.path());
+    let (host, record) = proxied_host(dir.path(), &script, &file, "strip").await;
+    assert_eq!(create(&host, "one@contoso.com").await, 201);
+    let kinds: Vec<String> = exports(&record).into_iter().map(|(_, k, _)| k).collect();
+    assert_eq!(kinds, ["open_export", "put_export_entries", "close_export"]);
+    assert!(
+        read_json(&file)["User"]
+            .to_string()
+            .contains("one@contoso.com")
+    );
+    host.stop().await;
+}

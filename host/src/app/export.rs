@@ -1,5 +1,6 @@
 //! One ECMA2 export of one entry: the connector's open / put / close triple for a single
-//! SCIM write, with its result counted, logged and mapped to the SCIM answer.
+//! SCIM write (`ConnectorInstance::export`: one round trip for a connector in a worker), with
+//! its result counted, logged and mapped to the SCIM answer.
 
 use plugin_api::model::*;
 
@@ -47,16 +48,14 @@ impl Application {
         let results = self
             .export_instance
             .call(CallKind::Export, move |i| {
-                i.open_export(OpenExportRequest {
-                    batch_size: 1,
-                    partition: None,
-                    schema,
-                })?;
-                let results = i.put_export_entries(vec![entry]);
-                let closed = i.close_export(CloseReason::Normal);
-                let results = results?;
-                closed?;
-                Ok(results)
+                i.export(
+                    OpenExportRequest {
+                        batch_size: 1,
+                        partition: None,
+                        schema,
+                    },
+                    vec![entry],
+                )
             })
             .await
             .map_err(|e| {

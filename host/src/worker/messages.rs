@@ -94,6 +94,17 @@ pub enum HostMessage {
         id: CallId,
         reason: WireCloseReason,
     },
+    /// `open_export`, `put_export_entries` and `close_export` in one call, sent only to a
+    /// worker that announced [`Feature::Export`]. `schema` is left out when the worker already
+    /// holds this one (the last it was sent in an `export` that succeeded).
+    Export {
+        id: CallId,
+        batch_size: u32,
+        partition: Option<Partition>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<Schema>,
+        entries: Vec<CsEntryChange>,
+    },
     SetPassword {
         id: CallId,
         target: WirePasswordTarget,
@@ -132,6 +143,7 @@ impl HostMessage {
             | OpenExport { id, .. }
             | PutExportEntries { id, .. }
             | CloseExport { id, .. }
+            | Export { id, .. }
             | SetPassword { id, .. }
             | ChangePassword { id, .. }
             | GetFullObjects { id, .. } => Some(*id),
@@ -172,6 +184,9 @@ pub enum WorkerMessage {
         /// Why the worker cannot serve (a plugin that did not load, another version).
         #[serde(default)]
         error: Option<String>,
+        /// The optional calls the worker answers besides those of its protocol version.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        features: Vec<Feature>,
     },
     /// A call succeeded; `value` is the call's result (`null` for calls that return nothing).
     Result {
@@ -202,6 +217,18 @@ impl WorkerMessage {
             message: e.message,
         }
     }
+}
+
+/// An optional part of the protocol a worker announces in its `hello`: the host uses it only
+/// with workers that announced it, so workers written without it keep working. Names this
+/// host does not know are read as [`Feature::Unknown`] and ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    /// The `export` call, and keeping the last schema it carried.
+    Export,
+    #[serde(other)]
+    Unknown,
 }
 
 /// `CloseReason` by name.
@@ -397,6 +424,42 @@ mod tests {
             v["entries"][0]["anchor"][0],
             json!({"name": "id", "value": {"String": "42"}})
         );
+        let export = |schema| HostMessage::Export {
+            id: 6,
+            batch_size: 1,
+            partition: None,
+            schema,
+            entries: vec![
+                CsEntryChange::new("User", ObjectModification::Delete).with_anchor("id", "42"),
+            ],
+        };
+        let with = serde_json::to_value(export(Some(Schema::default()))).unwrap();
+        assert_eq!(
+            (
+                &with["type"],
+                &with["batch_size"],
+                &with["partition"],
+                &with["schema"]
+            ),
+            (
+                &json!("export"),
+                &json!(1),
+                &json!(null),
+                &json!({"types": []})
+            )
+        );
+        assert_eq!(with["entries"][0]["modification"], "Delete");
+        let without = serde_json::to_value(export(None)).unwrap();
+        assert!(without.get("schema").is_none(), "{without}");
+        let back: HostMessage = serde_json::from_value(without).unwrap();
+        assert!(matches!(
+            back,
+            HostMessage::Export {
+                id: 6,
+                schema: None,
+                ..
+            }
+        ));
         let pw = HostMessage::SetPassword {
             id: 9,
             target: WirePasswordTarget {
@@ -442,6 +505,18 @@ mod tests {
                 ..
             }
         ));
+        let hello: WorkerMessage = serde_json::from_value(json!({"type": "hello", "protocol": 1,
+            "connector": {"name": "x", "version": "1", "vendor": "", "description": "", "api_version": ""},
+            "features": ["export", "from_the_future"]}))
+        .unwrap();
+        assert!(matches!(
+            hello,
+            WorkerMessage::Hello { ref features, .. } if features == &[Feature::Export, Feature::Unknown]
+        ));
+        let old: WorkerMessage = serde_json::from_value(json!({"type": "hello", "protocol": 1,
+            "connector": {"name": "x", "version": "1", "vendor": "", "description": "", "api_version": ""}}))
+        .unwrap();
+        assert!(matches!(old, WorkerMessage::Hello { ref features, .. } if features.is_empty()));
         let ok: WorkerMessage = serde_json::from_value(json!({"type": "result", "id": 3})).unwrap();
         assert!(matches!(
             ok,

@@ -4,13 +4,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use plugin_api::host::{ConnectorInstance, ConnectorPlugin};
+use plugin_api::host::{ConnectorInstance, ConnectorPlugin, export_in_three_calls};
 use plugin_api::model::*;
 use plugin_api::page::{PackedImportPage, PackedPage};
 use plugin_api::sdk::HostServices;
 use serde::de::DeserializeOwned;
 
-use super::messages::{CallId, HostMessage};
+use super::messages::{CallId, Feature, HostMessage};
 use super::process::{Reply, WorkerSpec};
 use super::supervised::Supervised;
 use crate::plugins::TracingHost;
@@ -195,6 +195,20 @@ impl ConnectorInstance for ProcessInstance {
             reason: reason.into(),
         })
         .map(drop)
+    }
+    /// One round trip to a worker that offers `export`; the three calls to one that does not
+    /// (a worker written before the call existed).
+    fn export(
+        &mut self,
+        request: OpenExportRequest,
+        entries: Vec<CsEntryChange>,
+    ) -> ConnectorResult<Vec<ExportResult>> {
+        let host = self.host.clone();
+        let cancelled = move || host.is_cancelled();
+        if !self.worker.offers(Feature::Export, &cancelled)? {
+            return export_in_three_calls(self, request, entries);
+        }
+        value_of(self.worker.export(request, entries, &cancelled)?)
     }
     fn set_password(
         &mut self,

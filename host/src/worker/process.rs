@@ -8,18 +8,18 @@
 //! of leaving a thread stuck in it.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, BufWriter};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
-use plugin_api::model::{ConnectorInfo, LogLevel};
+use plugin_api::model::{ConnectorInfo, CsEntryChange, LogLevel, OpenExportRequest, Schema};
 use plugin_api::sdk::HostServices;
 
 use super::framing::{Frame, PageFrame, read_frame, write_json};
-use super::messages::{CallId, HostMessage, PROTOCOL_VERSION, WorkerMessage};
+use super::messages::{CallId, Feature, HostMessage, PROTOCOL_VERSION, WorkerMessage};
 
 /// How long a call may go on after the host sent `cancel` before the worker is killed.
 pub const CANCEL_GRACE: Duration = Duration::from_secs(2);
@@ -153,10 +153,18 @@ pub enum Lost {
 pub struct WorkerProcess {
     /// Always present; taken only by `drop`, which hands it to a reaper thread.
     child: Option<Child>,
-    stdin: Option<ChildStdin>,
+    /// Buffered so that a frame leaves in one write: the worker's reader wakes once per frame,
+    /// not once for the length and again for the body.
+    stdin: Option<BufWriter<ChildStdin>>,
     incoming: Receiver<Incoming>,
     next_id: CallId,
     info: ConnectorInfo,
+    /// What the worker announced in its `hello`.
+    features: Vec<Feature>,
+    /// The schema this worker holds for `export` calls that carry none: the last one it was
+    /// sent in an `export` that it answered with a result. `None` after any other answer, so
+    /// the next `export` sends its schema again whatever the worker did with the failed one.
+    export_schema: Option<Schema>,
 }
 
 impl WorkerProcess {
@@ -185,7 +193,10 @@ impl WorkerProcess {
         spawn_reader(stdout, tx, logs, pid)?;
         spawn_stderr_logger(stderr, spec, pid)?;
         let mut worker = Self {
-            stdin: child.stdin.take(),
+            stdin: child
+                .stdin
+                .take()
+                .map(|s| BufWriter::with_capacity(64 * 1024, s)),
             child: Some(child),
             incoming,
             next_id: 1,
@@ -196,10 +207,13 @@ impl WorkerProcess {
                 description: String::new(),
                 api_version: String::new(),
             },
+            features: Vec::new(),
+            export_schema: None,
         };
         match worker.handshake(spec) {
-            Ok(info) => {
+            Ok((info, features)) => {
                 worker.info = info;
+                worker.features = features;
                 Ok(worker)
             }
             Err(reason) => {
@@ -209,7 +223,7 @@ impl WorkerProcess {
         }
     }
 
-    fn handshake(&mut self, spec: &WorkerSpec) -> Result<ConnectorInfo, String> {
+    fn handshake(&mut self, spec: &WorkerSpec) -> Result<(ConnectorInfo, Vec<Feature>), String> {
         let hello = HostMessage::Hello {
             protocol: PROTOCOL_VERSION,
             host: format!("ecma-host {}", env!("CARGO_PKG_VERSION")),
@@ -246,6 +260,7 @@ impl WorkerProcess {
             protocol,
             connector,
             error,
+            features,
         } = answer
         else {
             return Err(format!("{who} did not start with a hello message"));
@@ -265,11 +280,53 @@ impl WorkerProcess {
                 info.name, spec.connector
             ));
         }
-        Ok(info)
+        Ok((info, features))
     }
 
     pub fn info(&self) -> &ConnectorInfo {
         &self.info
+    }
+
+    /// Whether the worker announced `feature` in its `hello`.
+    pub fn offers(&self, feature: Feature) -> bool {
+        self.features.contains(&feature)
+    }
+
+    /// The `export` call (only for a worker that offers [`Feature::Export`]): the schema goes
+    /// along only when the worker does not hold it already.
+    pub fn export(
+        &mut self,
+        request: OpenExportRequest,
+        entries: Vec<CsEntryChange>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Reply, Lost> {
+        if !self.offers(Feature::Export) {
+            // Only a worker restarted from an executable replaced meanwhile gets here: the
+            // caller asked the one before; the next attempt asks this one.
+            return Ok(Reply::Error(plugin_api::model::ConnectorError::connection(
+                "the restarted connector worker does not offer the export call; try again",
+            )));
+        }
+        let held = self.export_schema.take();
+        let (schema, keep) = match held {
+            Some(held) if held == request.schema => (None, held),
+            // A new schema is cloned once, to be held on; the common case sends none.
+            _ => (Some(request.schema.clone()), request.schema),
+        };
+        let reply = self.call(
+            |id| HostMessage::Export {
+                id,
+                batch_size: request.batch_size,
+                partition: request.partition,
+                schema,
+                entries,
+            },
+            cancelled,
+        )?;
+        if matches!(reply, Reply::Value(_)) {
+            self.export_schema = Some(keep);
+        }
+        Ok(reply)
     }
 
     pub fn pid(&self) -> u32 {
@@ -383,7 +440,9 @@ impl Drop for WorkerProcess {
     /// Closes the worker's stdin (it exits on end of input) and reaps it on another thread,
     /// killing it if it has not exited a few seconds later: dropping never waits.
     fn drop(&mut self) {
-        drop(self.stdin.take());
+        // Without flushing: every frame was flushed when sent, and a hung worker's full pipe
+        // must not block the drop.
+        drop(self.stdin.take().map(|stdin| stdin.into_parts().0));
         if self.has_ended().is_some() {
             return;
         }

@@ -16,12 +16,12 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 
 use plugin_api::host::{ConnectorInstance, ConnectorPlugin};
-use plugin_api::model::{ConnectorError, ConnectorResult, LogLevel};
+use plugin_api::model::{ConnectorError, ConnectorResult, LogLevel, Schema};
 use plugin_api::page::PackedImportPage;
 use plugin_api::sdk::{HostCallbacks, HostServices};
 
 use super::framing::{Frame, PageFrame, read_frame, write_json, write_page};
-use super::messages::{CallId, HostMessage, PROTOCOL_VERSION, WorkerMessage};
+use super::messages::{CallId, Feature, HostMessage, PROTOCOL_VERSION, WorkerMessage};
 use crate::plugins::{PathPolicy, PluginRegistry};
 
 type Out = Arc<Mutex<BufWriter<File>>>;
@@ -87,6 +87,7 @@ pub fn run(plugin: &Path, policy: PathPolicy) -> ExitCode {
         plugin: loaded,
         services,
         instance: None,
+        export_schema: None,
     };
     for call in calls {
         let Some(id) = call.call_id() else { continue };
@@ -132,10 +133,17 @@ fn hello(
     connector: Option<plugin_api::model::ConnectorInfo>,
     error: Option<String>,
 ) -> WorkerMessage {
+    // Features only with a connector: a worker that cannot serve offers nothing.
+    let features = if connector.is_some() {
+        vec![Feature::Export]
+    } else {
+        Vec::new()
+    };
     WorkerMessage::Hello {
         protocol: PROTOCOL_VERSION,
         connector,
         error,
+        features,
     }
 }
 
@@ -218,6 +226,8 @@ struct Server {
     plugin: Arc<dyn ConnectorPlugin>,
     services: HostServices,
     instance: Option<Box<dyn ConnectorInstance>>,
+    /// The schema of the last `export` that carried one, for those that do not.
+    export_schema: Option<Schema>,
 }
 
 impl Server {
@@ -297,6 +307,28 @@ impl Server {
             }
             M::CloseExport { reason, .. } => {
                 result(id, self.instance()?.close_export(reason.into()))
+            }
+            M::Export {
+                batch_size,
+                partition,
+                schema,
+                entries,
+                ..
+            } => {
+                let schema = match schema {
+                    Some(schema) => self.export_schema.insert(schema).clone(),
+                    None => self.export_schema.clone().ok_or_else(|| {
+                        ConnectorError::internal(
+                            "an export without a schema came before any export with one",
+                        )
+                    })?,
+                };
+                let request = plugin_api::model::OpenExportRequest {
+                    batch_size,
+                    partition,
+                    schema,
+                };
+                result(id, self.instance()?.export(request, entries))
             }
             M::SetPassword {
                 target,

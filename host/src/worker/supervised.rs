@@ -5,10 +5,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use plugin_api::model::{ConfigParameters, ConnectorError, ConnectorInfo, ConnectorResult};
+use plugin_api::model::{
+    ConfigParameters, ConnectorError, ConnectorInfo, ConnectorResult, CsEntryChange,
+    OpenExportRequest,
+};
 use plugin_api::sdk::HostServices;
 
-use super::messages::{CallId, HostMessage};
+use super::messages::{CallId, Feature, HostMessage};
 use super::process::{Ending, Lost, Reply, WorkerProcess, WorkerSpec};
 
 /// The wait before the first restart after a death; it doubles with each death in a row.
@@ -58,15 +61,51 @@ impl Supervised {
         self.process.as_ref().map(WorkerProcess::pid)
     }
 
+    /// Whether the worker, started first when needed, announced `feature`.
+    pub fn offers(
+        &mut self,
+        feature: Feature,
+        cancelled: &dyn Fn() -> bool,
+    ) -> ConnectorResult<bool> {
+        self.ready(cancelled)?;
+        Ok(self
+            .process
+            .as_ref()
+            .expect("ready started it")
+            .offers(feature))
+    }
+
     /// One call, on a worker that is started (or restarted) first when needed.
     pub fn call(
         &mut self,
         build: impl FnOnce(CallId) -> HostMessage,
         cancelled: &dyn Fn() -> bool,
     ) -> ConnectorResult<Reply> {
+        self.on_process(cancelled, |process| process.call(build, cancelled))
+    }
+
+    /// The `export` call (see [`WorkerProcess::export`]), like [`Self::call`].
+    pub fn export(
+        &mut self,
+        request: OpenExportRequest,
+        entries: Vec<CsEntryChange>,
+        cancelled: &dyn Fn() -> bool,
+    ) -> ConnectorResult<Reply> {
+        self.on_process(cancelled, |process| {
+            process.export(request, entries, cancelled)
+        })
+    }
+
+    /// `f` on a worker that is started first when needed; a worker lost in it is handled
+    /// (logged, counted, restarted later) and reported as the call's error.
+    fn on_process(
+        &mut self,
+        cancelled: &dyn Fn() -> bool,
+        f: impl FnOnce(&mut WorkerProcess) -> Result<Reply, Lost>,
+    ) -> ConnectorResult<Reply> {
         self.ready(cancelled)?;
         let process = self.process.as_mut().expect("ready started it");
-        match process.call(build, cancelled) {
+        match f(process) {
             Ok(Reply::Error(e)) => Err(e),
             Ok(reply) => {
                 self.deaths = 0;
