@@ -33,6 +33,18 @@ pub enum CallKind {
     Check,
 }
 
+impl CallKind {
+    /// Its name in metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            CallKind::Import => "import",
+            CallKind::Export => "export",
+            CallKind::Password => "password",
+            CallKind::Check => "check",
+        }
+    }
+}
+
 /// Time limits per kind of call. Defaults sit well below Entra's 60 s per request, so a hung
 /// target gives Entra a 503 it retries, never a timeout of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +172,18 @@ impl ManagedInstance {
         let generation = self.generation();
         let this = self.clone();
         let running = generation.clone();
-        let task = tokio::task::spawn_blocking(move || this.run_on(&running, f));
+        let task = tokio::task::spawn_blocking(move || {
+            // The connector's own time, apart from the host's: what a slow target costs.
+            let started = std::time::Instant::now();
+            let result = this.run_on(&running, f);
+            metrics::histogram!(
+                "ecma_connector_call_duration_seconds",
+                "app" => this.shared.application.clone(),
+                "kind" => kind.label()
+            )
+            .record(started.elapsed().as_secs_f64());
+            result
+        });
         let limit = self.shared.limits.of(kind);
         match tokio::time::timeout(limit, task).await {
             Ok(Ok(r)) => r,
