@@ -6,19 +6,23 @@
 //! cargo build --release --workspace
 //! cargo run --release -p ecma-host-tests --example soak -- [MINUTES] [CLIENTS]
 //! ```
-//! Each client owns its own users (no two clients write one object), retries 5xx answers the
-//! way Entra does, and remembers what every acknowledged (2xx) write left in the target. At the
-//! end it prints requests by status, retries, writes lost (acknowledged but not in the target:
-//! must be 0), writes whose outcome stayed unknown (never acknowledged), whether the cache equals
-//! the target, and the process RSS at start and end.
+//! Each client owns its own users (no two clients write one object), and on LDAP one group
+//! whose membership it changes the way Entra does (`add`/`remove` of one member by PATCH). It
+//! retries 5xx answers the way Entra does, and remembers what every acknowledged (2xx) write
+//! left in the target. At the end it prints requests by status, retries, writes lost
+//! (acknowledged but not in the target: must be 0), writes whose outcome stayed unknown (never
+//! acknowledged), whether the cache equals the target, and the host's RSS: the host runs as
+//! its own process (the release `ecma-host serve`), so the number is the host's alone.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ecma_host_tests::host::{Answer, TestHost, blocking, start_host_with};
-use ecma_host_tests::plugins::plugin_path;
-use ecma_host_tests::slapd::{SUFFIX, Slapd, users_app_toml};
+use std::collections::BTreeSet;
+
+use ecma_host_tests::host::{Answer, TestHost, blocking, spawn_host_process};
+use ecma_host_tests::plugins::{plugin_path, target_dir};
+use ecma_host_tests::slapd::{SUFFIX, Slapd, users_and_groups_app_toml};
 use ecma_host_tests::sql::Target;
 use serde_json::{Value, json};
 
@@ -70,13 +74,24 @@ const LDAP: AppKind = AppKind {
     changed_attr: "sn",
 };
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+/// The host process's memory: RSS, and of it the anonymous (heap) and file-backed parts, in
+/// MiB (`/proc/PID/smaps_rollup`).
+fn memory(pid: u32) -> String {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let kib = |field: &str| -> f64 {
+        rollup
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count());
+    format!(
+        "RSS {:.1} MiB (anonymous {:.1}, files {:.1}), {threads} threads",
+        kib("Rss:") / 1024.0,
+        kib("Anonymous:") / 1024.0,
+        (kib("Rss:") - kib("Anonymous:")) / 1024.0
+    )
 }
 
 /// Sends a request, retrying 5xx (and transport failures) for up to a minute like Entra's
@@ -106,20 +121,117 @@ struct Req {
     body: Option<Value>,
 }
 
-/// One client: creates, looks up, changes and deletes its own users in `app`. Returns the
-/// state it expects in the target (login → the changed attribute's value, None = deleted) and
-/// the logins whose last write was never acknowledged.
+/// What one client expects at the end.
+#[derive(Default)]
+struct Outcome {
+    /// login → the changed attribute's value (None: deleted).
+    users: HashMap<String, Option<String>>,
+    /// Logins whose last write was never acknowledged.
+    unknown: Vec<String>,
+    /// The client's group (LDAP only).
+    group: Option<GroupOutcome>,
+}
+
+/// A client's group: its SCIM id and display name, the logins it should have as members,
+/// those whose last membership change was never acknowledged, and the SCIM ids of the
+/// client's users (to read member ids back as logins).
+struct GroupOutcome {
+    id: String,
+    name: String,
+    members: BTreeSet<String>,
+    unknown: BTreeSet<String>,
+    ids: HashMap<String, String>,
+}
+
+const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// Creates the client's group (a 409 after a retried POST: the first attempt landed).
+async fn create_group(host: &TestHost, tally: &Mutex<Tally>, name: &str) -> Option<String> {
+    let body = json!({"schemas": [GROUP_URN], "displayName": name, "members": []});
+    let a = with_retries(host, tally, || Req {
+        method: "POST",
+        app: LDAP.name,
+        path: "/Groups".into(),
+        body: Some(body.clone()),
+    })
+    .await;
+    match a.status {
+        201 => a.body["id"].as_str().map(str::to_owned),
+        409 => with_retries(host, tally, || Req {
+            method: "GET",
+            app: LDAP.name,
+            path: format!("/Groups?excludedAttributes=members&filter=displayName+eq+%22{name}%22"),
+            body: None,
+        })
+        .await
+        .body["Resources"][0]["id"]
+            .as_str()
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Adds or removes `login` (SCIM id `id`) as a member of `group`, as Entra does; records the
+/// outcome.
+async fn change_membership(
+    host: &TestHost,
+    tally: &Mutex<Tally>,
+    group: &mut GroupOutcome,
+    login: &str,
+    id: &str,
+    add: bool,
+) {
+    let op = if add { "Add" } else { "Remove" };
+    let body = json!({"schemas": [PATCH], "Operations": [
+        {"op": op, "path": "members", "value": [{"$ref": null, "value": id}]}]});
+    let a = with_retries(host, tally, || Req {
+        method: "PATCH",
+        app: LDAP.name,
+        path: format!("/Groups/{}", group.id),
+        body: Some(body.clone()),
+    })
+    .await;
+    if a.status == 200 {
+        tally.lock().unwrap().acknowledged_writes += 1;
+        group.unknown.remove(login);
+        if add {
+            group.members.insert(login.to_owned());
+        } else {
+            group.members.remove(login);
+        }
+    } else {
+        group.members.remove(login);
+        group.unknown.insert(login.to_owned());
+    }
+}
+
+/// One client: creates, looks up, changes and deletes its own users in `app`, and on LDAP
+/// adds them to and removes them from its own group.
 async fn client(
     host: Arc<TestHost>,
     tally: Arc<Mutex<Tally>>,
     app: AppKind,
     client: usize,
     until: Instant,
-) -> (HashMap<String, Option<String>>, Vec<String>) {
+) -> Outcome {
     let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ ((client as u64 + 1) << 20));
-    let mut expected: HashMap<String, Option<String>> = HashMap::new();
+    let mut out = Outcome::default();
     let mut ids: HashMap<String, String> = HashMap::new();
-    let mut unknown = Vec::new();
+    if app.name == LDAP.name {
+        let name = format!("soak-g{client}");
+        match create_group(&host, &tally, &name).await {
+            Some(id) => {
+                out.group = Some(GroupOutcome {
+                    id,
+                    name,
+                    members: BTreeSet::new(),
+                    unknown: BTreeSet::new(),
+                    ids: HashMap::new(),
+                })
+            }
+            None => println!("client {client}: its group could not be created"),
+        }
+    }
     let mut n = 0;
     while Instant::now() < until {
         let live: Vec<String> = ids.keys().cloned().collect();
@@ -162,16 +274,16 @@ async fn client(
             match id {
                 Some(id) if a.status == 201 => {
                     tally.lock().unwrap().acknowledged_writes += 1;
-                    expected.insert(login.clone(), Some(value));
+                    out.users.insert(login.clone(), Some(value));
                     ids.insert(login, id);
                 }
-                _ => unknown.push(login),
+                _ => out.unknown.push(login),
             }
             continue;
         }
         let login = live[rng.below(live.len() as u64) as usize].clone();
         let id = ids[&login].clone();
-        if roll < 60 {
+        if roll < 55 {
             let value = format!("v{}", rng.next() % 1000);
             let body = json!({"schemas": [PATCH], "Operations": [
                 {"op": "Replace", "path": format!("{EXT}:{}", app.changed_attr), "value": value}]});
@@ -184,13 +296,19 @@ async fn client(
             .await;
             if a.status == 200 {
                 tally.lock().unwrap().acknowledged_writes += 1;
-                expected.insert(login, Some(value));
+                out.users.insert(login, Some(value));
             } else {
                 ids.remove(&login);
-                expected.remove(&login);
-                unknown.push(login);
+                out.users.remove(&login);
+                out.unknown.push(login);
             }
-        } else if roll < 80 {
+        } else if roll < 70 {
+            // Entra removes a member before it deletes the user.
+            if let Some(group) = out.group.as_mut()
+                && (group.members.contains(&login) || group.unknown.contains(&login))
+            {
+                change_membership(&host, &tally, group, &login, &id, false).await;
+            }
             let a = with_retries(&host, &tally, || Req {
                 method: "DELETE",
                 app: app.name,
@@ -201,11 +319,16 @@ async fn client(
             ids.remove(&login);
             if a.status == 204 || a.status == 404 {
                 tally.lock().unwrap().acknowledged_writes += 1;
-                expected.insert(login, None);
+                out.users.insert(login, None);
             } else {
-                expected.remove(&login);
-                unknown.push(login);
+                out.users.remove(&login);
+                out.unknown.push(login);
             }
+        } else if roll < 85
+            && let Some(group) = out.group.as_mut()
+        {
+            let add = !group.members.contains(&login);
+            change_membership(&host, &tally, group, &login, &id, add).await;
         } else {
             with_retries(&host, &tally, || Req {
                 method: "GET",
@@ -216,7 +339,43 @@ async fn client(
             .await;
         }
     }
-    (expected, unknown)
+    if let Some(group) = out.group.as_mut() {
+        group.ids = ids;
+    }
+    out
+}
+
+/// A group's members in the cache (logins, through the client's ids; an id the client does
+/// not know shows as itself).
+async fn cached_members(host: &TestHost, group: &GroupOutcome) -> BTreeSet<String> {
+    let by_id: HashMap<&str, &str> = group
+        .ids
+        .iter()
+        .map(|(login, id)| (id.as_str(), login.as_str()))
+        .collect();
+    let a = host
+        .request("GET", LDAP.name, &format!("/Groups/{}", group.id), None)
+        .await;
+    a.body["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["value"].as_str())
+        .map(|id| by_id.get(id).map_or(id, |l| *l).to_owned())
+        .collect()
+}
+
+/// A group's members in the directory, as logins.
+fn ldap_members(s: &Slapd, name: &str) -> BTreeSet<String> {
+    s.read(&format!("cn={name},ou=groups,{SUFFIX}"))
+        .and_then(|e| e.attrs.get("member").cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|dn| {
+            let (rdn, _) = dn.split_once(',')?;
+            rdn.strip_prefix("uid=").map(str::to_owned)
+        })
+        .collect()
 }
 
 /// Every user the cache serves: login → the changed attribute's value.
@@ -291,7 +450,7 @@ fn apps(pg: &Target, s: &Slapd) -> String {
     );
     format!(
         "{sql}{}",
-        users_app_toml(
+        users_and_groups_app_toml(
             s,
             "ldap",
             "setup_retry_max_secs = 2\n[app.timeouts]\nexport_secs = 5"
@@ -310,19 +469,20 @@ fn main() {
     ]);
     let slapd = Arc::new(Mutex::new(Slapd::start().expect("slapd is needed")));
     slapd.lock().unwrap().create_ou("people");
+    slapd.lock().unwrap().create_ou("groups");
     let config = apps(&pg, &slapd.lock().unwrap());
     let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
-        let host = Arc::new(
-            start_host_with(
-                &config,
-                &[plugin_path("generic_sql"), plugin_path("generic_ldap")],
-                "",
-            )
-            .await,
+        let (host, process) = spawn_host_process(
+            &target_dir().join("ecma-host"),
+            &config,
+            &[plugin_path("generic_sql"), plugin_path("generic_ldap")],
+            "",
         );
+        let host = Arc::new(host);
+        let pid = process.0.id();
         host.wait_ready().await;
-        let rss_start = rss_kib();
+        let memory_at_start = memory(pid);
         let started = Instant::now();
         let until = started + Duration::from_secs_f64(minutes * 60.0);
         let tally = Arc::new(Mutex::new(Tally::default()));
@@ -335,7 +495,11 @@ fn main() {
         // Chaos: every 15-40 s, one target is stopped, crashed or frozen for 3-12 s.
         let mut rng = Rng::new(started.elapsed().as_nanos() as u64 ^ 0xdead_beef);
         let mut events = Vec::new();
+        let mut memory_after_a_minute = None;
         while Instant::now() + Duration::from_secs(20) < until {
+            if memory_after_a_minute.is_none() && started.elapsed() > Duration::from_secs(60) {
+                memory_after_a_minute = Some(memory(pid));
+            }
             tokio::time::sleep(Duration::from_secs(15 + rng.below(25))).await;
             let outage = Duration::from_secs(3 + rng.below(10));
             let what = rng.below(4);
@@ -366,13 +530,19 @@ fn main() {
         }
         let mut expected: BTreeMap<&str, (HashMap<String, Option<String>>, usize)> =
             BTreeMap::new();
+        let mut groups = Vec::new();
         for (i, t) in tasks.into_iter().enumerate() {
-            let (exp, unknown) = t.await.unwrap();
+            let outcome = t.await.unwrap();
             let app = if i % 2 == 0 { "sql" } else { "ldap" };
             let slot = expected.entry(app).or_default();
-            slot.0.extend(exp);
-            slot.1 += unknown.len();
-            tally.lock().unwrap().unknown_outcomes += unknown.len() as u64;
+            slot.0.extend(outcome.users);
+            slot.1 += outcome.unknown.len();
+            let mut t = tally.lock().unwrap();
+            t.unknown_outcomes += outcome.unknown.len() as u64;
+            if let Some(g) = outcome.group {
+                t.unknown_outcomes += g.unknown.len() as u64;
+                groups.push(g);
+            }
         }
         host.wait_ready().await;
         let t = std::mem::take(&mut *tally.lock().unwrap());
@@ -416,11 +586,37 @@ fn main() {
                 target.len()
             );
         }
+        // Group membership: every acknowledged change is in the directory, and the cache
+        // shows what the directory holds (members whose last change went unanswered aside).
+        let (mut lost, mut differ, mut members) = (0, 0, 0);
+        for g in &groups {
+            let target = blocking(|| ldap_members(&slapd.lock().unwrap(), &g.name));
+            let known = |set: &BTreeSet<String>| -> BTreeSet<String> {
+                set.iter().filter(|m| !g.unknown.contains(*m)).cloned().collect()
+            };
+            let (target, want) = (known(&target), known(&g.members));
+            lost += want.symmetric_difference(&target).count();
+            members += target.len();
+            let mut equal = false;
+            for _ in 0..60 {
+                if known(&cached_members(&host, g).await) == target {
+                    equal = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            differ += usize::from(!equal);
+        }
         println!(
-            "RSS: {:.1} MiB at start, {:.1} MiB at the end",
-            rss_start as f64 / 1024.0,
-            rss_kib() as f64 / 1024.0
+            "ldap groups: {} groups, {members} members in the directory, membership changes lost {lost}, groups whose cache differs from the directory {differ}",
+            groups.len()
         );
+        println!("host memory when ready:        {memory_at_start}");
+        if let Some(m) = memory_after_a_minute {
+            println!("host memory after one minute:  {m}");
+        }
+        println!("host memory at the end:        {}", memory(pid));
+        drop(process);
     });
     rt.shutdown_timeout(Duration::from_secs(1));
 }

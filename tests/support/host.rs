@@ -56,19 +56,32 @@ pub async fn start_host(apps_toml: &str, plugins: &[PathBuf]) -> TestHost {
     start_host_with(apps_toml, plugins, "").await
 }
 
-pub async fn start_host_with(apps_toml: &str, plugins: &[PathBuf], host_extra: &str) -> TestHost {
-    let state_dir = tempfile::tempdir().unwrap();
+/// The configuration text of a test host on `port` (0: any) with its state in `state_dir`,
+/// and each application's token.
+fn host_config_text(
+    state_dir: &Path,
+    port: u16,
+    apps_toml: &str,
+    plugins: &[PathBuf],
+    host_extra: &str,
+) -> (String, std::collections::BTreeMap<String, String>) {
     let plugin_files: Vec<String> = plugins
         .iter()
         .map(|p| format!("{:?}", p.display().to_string()))
         .collect();
     let (apps_toml, tokens) = app_tokens(apps_toml);
     let text = format!(
-        "[admin]\nstatus_page = \"off\"\n[host]\nlisten = \"127.0.0.1\"\nport = 0\nhostname = \"localhost\"\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{}]\n{host_extra}\n{}",
-        state_dir.path().display().to_string(),
+        "[admin]\nstatus_page = \"off\"\n[host]\nlisten = \"127.0.0.1\"\nport = {port}\nhostname = \"localhost\"\nstate_dir = {:?}\nplugins_dirs = []\nplugin_files = [{}]\n{host_extra}\n{}",
+        state_dir.display().to_string(),
         plugin_files.join(", "),
         apps_toml
     );
+    (text, tokens)
+}
+
+pub async fn start_host_with(apps_toml: &str, plugins: &[PathBuf], host_extra: &str) -> TestHost {
+    let state_dir = tempfile::tempdir().unwrap();
+    let (text, tokens) = host_config_text(state_dir.path(), 0, apps_toml, plugins, host_extra);
     let config =
         Config::from_toml(&text, Path::new("test.toml"), std::iter::empty()).expect("test config");
     let registry = PluginRegistry::discover(&[], &config.host.plugin_files);
@@ -87,6 +100,49 @@ pub async fn start_host_with(apps_toml: &str, plugins: &[PathBuf], host_extra: &
         state_dir,
         tokens,
     }
+}
+
+/// A host running as its own process (`binary serve`), for what only a process shows: its
+/// memory, its signals. Requests go through the returned [`TestHost`] (which has no
+/// in-process host: [`TestHost::application`] is not available); dropping the
+/// [`KillOnDrop`] ends the process.
+pub fn spawn_host_process(
+    binary: &Path,
+    apps_toml: &str,
+    plugins: &[PathBuf],
+    host_extra: &str,
+) -> (TestHost, KillOnDrop) {
+    let state_dir = tempfile::tempdir().unwrap();
+    let port = crate::servers::free_port();
+    let (text, tokens) = host_config_text(state_dir.path(), port, apps_toml, plugins, host_extra);
+    let config = state_dir.path().join("host.toml");
+    std::fs::write(&config, text).unwrap();
+    let child = std::process::Command::new(binary)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let child = KillOnDrop(child);
+    let cert = ecma_host::tls::generated_paths(state_dir.path()).0;
+    let base = format!("https://localhost:{port}");
+    assert!(
+        wait_until_ready(
+            &format!("{base}/healthz"),
+            Some(&cert),
+            std::time::Duration::from_secs(30)
+        ),
+        "{} did not start serving",
+        binary.display()
+    );
+    let host = TestHost {
+        host: None,
+        base,
+        client: https_client(&cert),
+        state_dir,
+        tokens,
+    };
+    (host, child)
 }
 
 /// A client that trusts exactly `cert` (the host's generated certificate).

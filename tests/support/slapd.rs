@@ -400,6 +400,52 @@ core = {{ userName = "uid" }}
     )
 }
 
+/// The host configuration of one application `name` over the Generic LDAP plugin with users
+/// (under `ou=people`, matched by `uid`) and groups (`groupOfNames` under `ou=groups`, members
+/// in `member`); `app_extra` lines go into the `[[app]]` table.
+pub fn users_and_groups_app_toml(s: &Slapd, name: &str, app_extra: &str) -> String {
+    format!(
+        r#"
+[[app]]
+name = "{name}"
+connector = "generic-ldap"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+{app_extra}
+[app.parameters.connectivity]
+Host = "127.0.0.1"
+Port = "{port}"
+Binding = "Simple"
+"User name" = "{admin}"
+Password = {{ secret = "{pw}" }}
+"Base DNs" = "{suffix}"
+"Object types" = "inetOrgPerson, groupOfNames"
+"DN templates" = """
+inetOrgPerson = uid={{uid}},ou=people,{suffix}
+groupOfNames = cn={{cn}},ou=groups,{suffix}
+"""
+
+[[app.object_type]]
+scim = "User"
+target = "inetOrgPerson"
+query_attributes = ["uid"]
+attributes = ["uid", "cn", "sn"]
+core = {{ userName = "uid" }}
+
+[[app.object_type]]
+scim = "Group"
+target = "groupOfNames"
+attributes = ["cn"]
+core = {{ displayName = "cn" }}
+members_attribute = "member"
+"#,
+        port = s.port,
+        admin = ADMIN_DN,
+        pw = ADMIN_PW,
+        suffix = SUFFIX,
+    )
+}
+
 impl Drop for Slapd {
     fn drop(&mut self) {
         self.stop();

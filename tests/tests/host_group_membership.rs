@@ -11,7 +11,7 @@ use std::path::Path;
 use ecma_host::app::ImportMode;
 use ecma_host_tests::host::{TOKEN, TestHost, blocking, start_host};
 use ecma_host_tests::plugins::plugin_path;
-use ecma_host_tests::slapd::{ADMIN_DN, ADMIN_PW, SUFFIX, Slapd};
+use ecma_host_tests::slapd::{SUFFIX, Slapd, users_and_groups_app_toml};
 use serde_json::{Value, json};
 
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -218,48 +218,6 @@ async fn same_members_both_ways(
     assert_eq!(members_in_scim(host, app, &general).await, expected);
 }
 
-fn ldap_apps(s: &Slapd) -> String {
-    format!(
-        r#"
-[[app]]
-name = "directory"
-connector = "generic-ldap"
-token = "{{TOKEN}}"
-autosync_minutes = 0
-[app.parameters.connectivity]
-Host = "127.0.0.1"
-Port = "{port}"
-Binding = "Simple"
-"User name" = "{admin}"
-Password = {{ secret = "{pw}" }}
-"Base DNs" = "{suffix}"
-"Object types" = "inetOrgPerson, groupOfNames"
-"DN templates" = """
-inetOrgPerson = uid={{uid}},ou=people,{suffix}
-groupOfNames = cn={{cn}},ou=groups,{suffix}
-"""
-
-[[app.object_type]]
-scim = "User"
-target = "inetOrgPerson"
-query_attributes = ["uid"]
-attributes = ["uid", "cn", "sn"]
-core = {{ userName = "uid" }}
-
-[[app.object_type]]
-scim = "Group"
-target = "groupOfNames"
-attributes = ["cn"]
-core = {{ displayName = "cn" }}
-members_attribute = "member"
-"#,
-        port = s.port,
-        admin = ADMIN_DN,
-        pw = ADMIN_PW,
-        suffix = SUFFIX
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn membership_patches_agree_with_the_general_path_against_slapd() {
     let Some(s) = blocking(Slapd::start) else {
@@ -284,7 +242,11 @@ async fn membership_patches_agree_with_the_general_path_against_slapd() {
             assert_eq!(r.rc, 0, "{r:?}");
         }
     });
-    let host = start_host(&ldap_apps(&s), &[plugin_path("generic_ldap")]).await;
+    let host = start_host(
+        &users_and_groups_app_toml(&s, "directory", ""),
+        &[plugin_path("generic_ldap")],
+    )
+    .await;
     host.wait_ready().await;
     let mut ids = Vec::new();
     for uid in ["m0", "m1", "m2", "m3"] {
