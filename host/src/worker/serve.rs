@@ -1,6 +1,7 @@
 //! `ecma-host worker --plugin FILE`: the worker side of the protocol for any connector built
 //! against plugin-api. It loads the library under the host's path rules, answers `hello`, and
-//! serves calls from stdin on the main thread while a reader thread takes `cancel` messages.
+//! serves calls from stdin on the main thread while a watcher takes `cancel` messages
+//! (`inbound.rs`).
 //!
 //! File descriptor 1 is pointed at stderr before the plugin is loaded, and the protocol writes
 //! to a private copy of the original stdout: a connector (or a C driver it loads) that prints
@@ -12,7 +13,6 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 
 use plugin_api::host::{ConnectorInstance, ConnectorPlugin};
@@ -21,6 +21,7 @@ use plugin_api::page::PackedImportPage;
 use plugin_api::sdk::{HostCallbacks, HostServices};
 
 use super::framing::{Frame, PageFrame, read_frame, write_json, write_page};
+use super::inbound::{Inbound, Next};
 use super::messages::{CallId, Feature, HostMessage, PROTOCOL_VERSION, WorkerMessage};
 use crate::plugins::{PathPolicy, PluginRegistry};
 
@@ -72,10 +73,10 @@ pub fn run(plugin: &Path, policy: PathPolicy) -> ExitCode {
         return ExitCode::from(2);
     }
     let cancelled = Arc::new(AtomicBool::new(false));
-    let calls = match spawn_reader(input, cancelled.clone()) {
+    let calls = match Inbound::start(input, cancelled.clone()) {
         Ok(calls) => calls,
         Err(e) => {
-            eprintln!("ecma-host worker: cannot start its reader thread: {e}");
+            eprintln!("ecma-host worker: cannot start its cancel watcher: {e}");
             return ExitCode::from(2);
         }
     };
@@ -89,21 +90,25 @@ pub fn run(plugin: &Path, policy: PathPolicy) -> ExitCode {
         instance: None,
         export_schema: None,
     };
-    for call in calls {
-        let Some(id) = call.call_id() else { continue };
-        let answer = server.answer(id, call);
-        let sent = match answer {
-            Answer::Json(message) => send(&out, &message),
-            Answer::Page(page) => {
+    let mut answer: Option<Answer> = None;
+    loop {
+        let write = || match answer.take() {
+            None => true,
+            Some(Answer::Json(message)) => send(&out, &message),
+            Some(Answer::Page(page)) => {
                 let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
                 write_page(&mut *out, &page).is_ok()
             }
         };
-        if !sent {
-            return ExitCode::from(2);
+        match calls.next(write) {
+            Next::Call(call) => {
+                let Some(id) = call.call_id() else { continue };
+                answer = Some(server.answer(id, call));
+            }
+            Next::End => return ExitCode::SUCCESS,
+            Next::AnswerFailed => return ExitCode::from(2),
         }
     }
-    ExitCode::SUCCESS
 }
 
 /// The protocol's own copies of stdin and stdout; fd 1 then points at stderr and fd 0 at
@@ -153,45 +158,6 @@ fn send(out: &Out, message: &WorkerMessage) -> bool {
     };
     let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
     write_json(&mut *out, &json).is_ok()
-}
-
-/// Reads the host's messages: `cancel` takes effect at once (the main thread is busy in the
-/// call it cancels); calls are queued for the main thread. The queue ends with the input.
-fn spawn_reader(
-    mut input: BufReader<File>,
-    cancelled: Arc<AtomicBool>,
-) -> std::io::Result<Receiver<HostMessage>> {
-    let (tx, rx) = channel();
-    std::thread::Builder::new()
-        .name("worker-in".into())
-        .spawn(move || {
-            loop {
-                let message = match read_frame(&mut input) {
-                    Ok(None) => return,
-                    Ok(Some(Frame::Json(json))) => serde_json::from_slice::<HostMessage>(&json)
-                        .map_err(|e| format!("a message that is not valid: {e}")),
-                    Ok(Some(Frame::Page(_))) => Err("an import page from the host".to_owned()),
-                    Err(e) => Err(e.to_string()),
-                };
-                match message {
-                    Ok(HostMessage::Cancel { .. }) => cancelled.store(true, Ordering::Relaxed),
-                    Ok(HostMessage::Hello { .. }) => {
-                        eprintln!("ecma-host worker: the host sent a second hello");
-                        std::process::exit(2);
-                    }
-                    Ok(call) => {
-                        if tx.send(call).is_err() {
-                            return;
-                        }
-                    }
-                    Err(why) => {
-                        eprintln!("ecma-host worker: the host broke the protocol: {why}");
-                        std::process::exit(2);
-                    }
-                }
-            }
-        })?;
-    Ok(rx)
 }
 
 /// A connector's log lines and cancellation, over the pipe.
