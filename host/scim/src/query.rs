@@ -207,25 +207,123 @@ pub fn project(
         return resource.clone();
     };
     let mut out = Map::new();
-    for (k, v) in m {
+    for (k, shown) in shown(m.iter(), rt, attributes, excluded) {
+        let v = match shown {
+            Shown::Attr(a) => a.to_value(),
+            Shown::Extension(attrs) => Value::Object(
+                attrs
+                    .into_iter()
+                    .map(|(ek, a)| (ek.clone(), a.to_value()))
+                    .collect(),
+            ),
+        };
+        out.insert(k.clone(), v);
+    }
+    Value::Object(out)
+}
+
+/// One top-level member of a resource as a projection shows it. [`project`] copies what it
+/// keeps; the engine prints it without a copy (a group's 100,000 members).
+pub(crate) enum Shown<'a> {
+    /// `schemas`, or an attribute of the core schema or common to all (`id`, `meta`).
+    Attr(ShownAttr<'a>),
+    /// An extension's object: the attributes of it that are shown (at least one).
+    Extension(Vec<(&'a String, ShownAttr<'a>)>),
+}
+
+/// An attribute's value and what of it is shown.
+pub(crate) struct ShownAttr<'a> {
+    /// `None` for `schemas`, which is always shown whole.
+    pub def: Option<&'a AttributeDef>,
+    pub value: &'a Value,
+    pub kept: Kept<'a>,
+}
+
+/// What a projection keeps of an attribute it shows.
+pub(crate) enum Kept<'a> {
+    /// The value as stored.
+    Whole,
+    /// In each element (or the one value), only the sub-attributes [`SubKeep::keeps`] accepts.
+    Subs(SubKeep<'a>),
+}
+
+/// Which sub-attributes of a complex attribute a projection keeps.
+pub(crate) enum SubKeep<'a> {
+    /// All but those `returned: never` (no `attributes`, no exclusion of this attribute).
+    NotNever,
+    /// `attributes` named these sub-attributes: they and the `returned: always` ones.
+    Asked(Vec<Option<&'a str>>),
+    /// `excludedAttributes` named these sub-attributes: all but they and the `never` ones.
+    Excluded(Vec<Option<&'a str>>),
+}
+
+impl SubKeep<'_> {
+    pub(crate) fn keeps(&self, sd: &AttributeDef) -> bool {
+        let named = |names: &[Option<&str>]| {
+            names
+                .iter()
+                .any(|h| h.is_some_and(|s| s.eq_ignore_ascii_case(&sd.name)))
+        };
+        match self {
+            SubKeep::NotNever => sd.returned != Returned::Never,
+            SubKeep::Asked(hits) => sd.returned == Returned::Always || named(hits),
+            SubKeep::Excluded(ex) => {
+                sd.returned == Returned::Always || (sd.returned != Returned::Never && !named(ex))
+            }
+        }
+    }
+}
+
+impl ShownAttr<'_> {
+    /// A copy of what is shown.
+    fn to_value(&self) -> Value {
+        match (&self.kept, self.def) {
+            (Kept::Subs(keep), Some(def)) => keep_subs(def, self.value, |sd| keep.keeps(sd)),
+            _ => self.value.clone(),
+        }
+    }
+}
+
+/// The top-level members of a resource (`entries`, in key order) that a projection shows,
+/// and what of each. Data outside the schema is never published: a strict client validates
+/// against /Schemas.
+pub(crate) fn shown<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    rt: &'a ResourceTypeDef,
+    attributes: &'a [AttrPath],
+    excluded: &'a [AttrPath],
+) -> Vec<(&'a String, Shown<'a>)> {
+    let mut out = Vec::new();
+    for (k, v) in entries {
         if k == "schemas" {
-            out.insert(k.clone(), v.clone());
+            let whole = ShownAttr {
+                def: None,
+                value: v,
+                kept: Kept::Whole,
+            };
+            out.push((k, Shown::Attr(whole)));
             continue;
         }
         if let Some(ext) = rt.extension(k) {
             let urn = ext.schema.id.as_str();
             let Some(em) = v.as_object() else { continue };
-            let mut eo = Map::new();
-            for (ek, ev) in em {
-                let Some(def) = ext.schema.attribute(ek) else {
-                    continue;
-                };
-                if let Some(x) = project_attr(urn, def, ev, attributes, excluded) {
-                    eo.insert(ek.clone(), x);
-                }
-            }
-            if !eo.is_empty() {
-                out.insert(k.clone(), Value::Object(eo));
+            let attrs: Vec<_> = em
+                .iter()
+                .filter_map(|(ek, ev)| {
+                    let def = ext.schema.attribute(ek)?;
+                    let kept = kept(urn, def, attributes, excluded)?;
+                    Some((
+                        ek,
+                        ShownAttr {
+                            def: Some(def),
+                            value: ev,
+                            kept,
+                        },
+                    ))
+                })
+                .collect();
+            if !attrs.is_empty() {
+                out.push((k, Shown::Extension(attrs)));
             }
             continue;
         }
@@ -234,26 +332,31 @@ pub fn project(
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(k))
             .or_else(|| rt.schema.attribute(k));
-        // Data outside the schema is never published: a strict client validates against /Schemas.
         if let Some(def) = def
-            && let Some(x) = project_attr(urn, def, v, attributes, excluded)
+            && let Some(kept) = kept(urn, def, attributes, excluded)
         {
-            out.insert(k.clone(), x);
+            let attr = ShownAttr {
+                def: Some(def),
+                value: v,
+                kept,
+            };
+            out.push((k, Shown::Attr(attr)));
         }
     }
-    Value::Object(out)
+    out
 }
 
-fn project_attr(
+/// What `attributes`/`excludedAttributes` and `returned` keep of attribute `def` of schema
+/// `urn`; `None`: it is not shown.
+fn kept<'a>(
     urn: &str,
     def: &AttributeDef,
-    v: &Value,
-    attributes: &[AttrPath],
-    excluded: &[AttrPath],
-) -> Option<Value> {
+    attributes: &'a [AttrPath],
+    excluded: &'a [AttrPath],
+) -> Option<Kept<'a>> {
     match def.returned {
         Returned::Never => return None,
-        Returned::Always => return Some(v.clone()),
+        Returned::Always => return Some(Kept::Whole),
         _ => {}
     }
     if !attributes.is_empty() {
@@ -265,14 +368,9 @@ fn project_attr(
             return None;
         }
         if hits.contains(&None) || def.attr_type != AttrType::Complex {
-            return Some(v.clone());
+            return Some(Kept::Whole);
         }
-        return Some(keep_subs(def, v, |sd| {
-            sd.returned == Returned::Always
-                || hits
-                    .iter()
-                    .any(|h| h.is_some_and(|s| s.eq_ignore_ascii_case(&sd.name)))
-        }));
+        return Some(Kept::Subs(SubKeep::Asked(hits)));
     }
     if def.returned == Returned::Request {
         return None;
@@ -285,15 +383,17 @@ fn project_attr(
         return None;
     }
     if ex.is_empty() || def.attr_type != AttrType::Complex {
-        return Some(drop_never_subs(def, v));
+        let has_never = def
+            .sub_attributes
+            .iter()
+            .any(|s| s.returned == Returned::Never);
+        return Some(if has_never {
+            Kept::Subs(SubKeep::NotNever)
+        } else {
+            Kept::Whole
+        });
     }
-    Some(keep_subs(def, v, |sd| {
-        sd.returned == Returned::Always
-            || (sd.returned != Returned::Never
-                && !ex
-                    .iter()
-                    .any(|h| h.is_some_and(|s| s.eq_ignore_ascii_case(&sd.name))))
-    }))
+    Some(Kept::Subs(SubKeep::Excluded(ex)))
 }
 
 fn keep_subs(def: &AttributeDef, v: &Value, keep: impl Fn(&AttributeDef) -> bool) -> Value {
@@ -311,18 +411,6 @@ fn keep_subs(def: &AttributeDef, v: &Value, keep: impl Fn(&AttributeDef) -> bool
     match v {
         Value::Array(a) => Value::Array(a.iter().map(one).collect()),
         v => one(v),
-    }
-}
-
-fn drop_never_subs(def: &AttributeDef, v: &Value) -> Value {
-    if def
-        .sub_attributes
-        .iter()
-        .any(|s| s.returned == Returned::Never)
-    {
-        keep_subs(def, v, |sd| sd.returned != Returned::Never)
-    } else {
-        v.clone()
     }
 }
 

@@ -82,10 +82,18 @@ impl StoredResource {
         self.resource.get("id").and_then(Value::as_str)
     }
 
-    /// The served JSON of the default projection, computed by `render` on first use.
-    pub(crate) fn encoded(&self, render: impl FnOnce() -> Value) -> &str {
-        self.encoded
-            .get_or_init(|| render().to_string().into_boxed_str())
+    /// The served JSON of the default projection, computed by `encode` on first use.
+    pub(crate) fn encoded(&self, encode: impl FnOnce() -> String) -> &str {
+        self.encoded.get_or_init(|| encode().into_boxed_str())
+    }
+
+    /// The served JSON of the default projection, taken out of a resource no one else holds
+    /// (no copy); `encode` makes it when it was not made yet.
+    pub(crate) fn into_encoded(mut self, encode: impl FnOnce(&Self) -> String) -> String {
+        match self.encoded.take() {
+            Some(text) => text.into_string(),
+            None => encode(&self),
+        }
     }
 }
 

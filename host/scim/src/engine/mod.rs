@@ -9,18 +9,19 @@ use serde_json::{Value, json};
 
 use crate::ScimError;
 use crate::filter::FilterLimits;
-use crate::json::get_ci_in;
 use crate::member_patch::MemberChanges;
 use crate::patch::{parse_patch, patch_resource};
-use crate::query::{ListQuery, project};
+use crate::query::ListQuery;
 use crate::resource::{StoredResource, etag_matches, normalize_resource};
 use crate::schema::{ResolvedAttr, ResourceTypeDef, SPC_URN, SchemaDef};
 use crate::unknown::UnknownAttributes;
 
 mod bulk;
 mod candidates;
+mod encode;
 mod list;
 mod message;
+mod render;
 
 pub use bulk::{BULK_REQUEST_URN, BULK_RESPONSE_URN};
 pub use candidates::Candidates;
@@ -119,6 +120,22 @@ pub struct EngineConfig {
     pub on_ignored_attribute: Option<IgnoredAttributeHook>,
     /// The application's name, for error messages that must say which application refused.
     pub application: String,
+    /// What a successful PATCH of a group answers.
+    pub group_patch_answer: PatchAnswer,
+}
+
+/// What a successful PATCH answers: RFC 7644 §3.5.2 allows the resource (200) or no content
+/// (204, with the new `ETag`). Entra reads neither, and a group's answer carries all its
+/// members: with 100,000 of them, megabytes per membership change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PatchAnswer {
+    /// 200 and the resource, under the request's `attributes`/`excludedAttributes`.
+    #[default]
+    Resource,
+    /// 204 No Content, except where a resource is still due: a request that names
+    /// `attributes` (the RFC requires the 200 then) and a PATCH inside `/Bulk` (whose
+    /// result carries the resource's location).
+    NoContent,
 }
 
 /// Called with the resource type and the name of each attribute a write dropped.
@@ -150,6 +167,7 @@ impl EngineConfig {
             unknown_attributes: UnknownAttributes::Reject,
             on_ignored_attribute: None,
             application: String::new(),
+            group_patch_answer: PatchAnswer::default(),
         }
     }
 }
@@ -362,7 +380,9 @@ impl ScimEngine {
                 }
                 Method::Patch => {
                     let _held = backend.write_guard(rt, &id).await;
-                    self.patch(backend, rt, &id, req, &q()?).await
+                    let q = q()?;
+                    let answer = self.patch_answer(rt, &q, allow_bulk);
+                    self.patch(backend, rt, &id, req, &q, answer).await
                 }
                 Method::Delete => {
                     let _held = backend.write_guard(rt, &id).await;
@@ -423,133 +443,6 @@ impl ScimEngine {
             .map_err(|e| ScimError::invalid_syntax(format!("malformed JSON body: {e}")))
     }
 
-    /// The resource as served: data + `meta` (location filled in).
-    pub fn render(&self, rt: &ResourceTypeDef, sr: &StoredResource) -> Value {
-        let mut v = sr.resource.clone();
-        if let Some(m) = v.as_object_mut() {
-            m.insert("meta".into(), self.meta_json(rt, sr));
-            self.member_refs(rt, m);
-        }
-        v
-    }
-
-    fn meta_json(&self, rt: &ResourceTypeDef, sr: &StoredResource) -> Value {
-        let mut meta = sr.meta.clone();
-        if meta.resource_type.is_empty() {
-            meta.resource_type = rt.name.clone();
-        }
-        if meta.location.is_empty() {
-            meta.location = self.location(rt, sr.id().unwrap_or_default());
-        }
-        meta.to_json()
-    }
-
-    /// The resource as served under a projection, copying only what the projection keeps
-    /// (`excludedAttributes=members` on a 100,000-member group copies no member).
-    fn render_projected(
-        &self,
-        rt: &ResourceTypeDef,
-        sr: &StoredResource,
-        attributes: &[crate::filter::AttrPath],
-        excluded: &[crate::filter::AttrPath],
-    ) -> Value {
-        let mut out = project(&sr.resource, rt, attributes, excluded);
-        let meta = project(
-            &serde_json::json!({ "meta": self.meta_json(rt, sr) }),
-            rt,
-            attributes,
-            excluded,
-        );
-        if let (Some(o), Some(m)) = (out.as_object_mut(), meta.get("meta")) {
-            o.insert("meta".into(), m.clone());
-        }
-        if let Some(o) = out.as_object_mut() {
-            self.member_refs(rt, o);
-        }
-        out
-    }
-
-    /// `members[].$ref` (RFC 7643 §4.2) for members whose `type` names a served resource type: the member's
-    /// location. Only when the schema publishes `members.$ref`; members without a `type` are left alone.
-    fn member_refs(&self, rt: &ResourceTypeDef, m: &mut serde_json::Map<String, Value>) {
-        let Some(def) = rt.schema.attribute("members") else {
-            return;
-        };
-        if def.sub("$ref").is_none() || def.sub("type").is_none() {
-            return;
-        }
-        let Some(Value::Array(members)) =
-            crate::json::key_ci(m, "members").and_then(|k| m.get_mut(&k))
-        else {
-            return;
-        };
-        for e in members.iter_mut() {
-            let Some(o) = e.as_object_mut() else { continue };
-            if get_ci_in(o, "$ref").is_some_and(|r| !r.is_null()) {
-                continue;
-            }
-            let (Some(Value::String(ty)), Some(Value::String(id))) =
-                (get_ci_in(o, "type"), get_ci_in(o, "value"))
-            else {
-                continue;
-            };
-            let Some(target) = self
-                .cfg
-                .resource_types
-                .iter()
-                .find(|r| r.name.eq_ignore_ascii_case(ty))
-            else {
-                continue;
-            };
-            let r = self.location(target, id);
-            o.insert("$ref".into(), Value::String(r));
-        }
-    }
-
-    /// `sr` as served under `q`'s projection; the default projection comes from the resource's
-    /// stored encoding.
-    fn projected(&self, rt: &ResourceTypeDef, sr: &StoredResource, q: &ListQuery) -> Body {
-        if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
-            Body::Encoded(self.encoded(rt, sr).to_owned())
-        } else {
-            Body::Json(self.render_projected(rt, sr, &q.attributes, &q.excluded_attributes))
-        }
-    }
-
-    fn encoded<'a>(&self, rt: &ResourceTypeDef, sr: &'a StoredResource) -> &'a str {
-        sr.encoded(|| project(&self.render(rt, sr), rt, &[], &[]))
-    }
-
-    fn location(&self, rt: &ResourceTypeDef, id: &str) -> String {
-        let enc: String = form_urlencoded::byte_serialize(id.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20");
-        format!("{}{}/{}", self.cfg.base_url, rt.endpoint, enc)
-    }
-
-    fn one_response(
-        &self,
-        status: u16,
-        rt: &ResourceTypeDef,
-        sr: &StoredResource,
-        q: &ListQuery,
-    ) -> ScimResponse {
-        let body = self.projected(rt, sr, q);
-        let loc = if sr.meta.location.is_empty() {
-            self.location(rt, sr.id().unwrap_or_default())
-        } else {
-            sr.meta.location.clone()
-        };
-        let mut r = ScimResponse::with_body(status, body);
-        if status == 201 {
-            r = r.header("Location", loc);
-        }
-        if !sr.meta.version.is_empty() {
-            r = r.header("ETag", sr.meta.version.clone());
-        }
-        r
-    }
-
     async fn get_one<B: Backend>(
         &self,
         backend: &B,
@@ -565,7 +458,7 @@ impl ScimEngine {
         {
             return Ok(ScimResponse::empty(304).header("ETag", sr.meta.version.clone()));
         }
-        Ok(self.one_response(200, rt, &sr, q))
+        Ok(self.one_response(200, rt, sr, q))
     }
 
     async fn fetch<B: Backend>(
@@ -604,7 +497,7 @@ impl ScimEngine {
         let mut doc = normalize_resource(&body, rt).map_err(|e| self.name_application(e))?;
         crate::resource::reject_read_only_extension_values(&mut doc, rt, None)?;
         let sr = backend.create(rt, doc).await?;
-        Ok(self.one_response(201, rt, &sr, q))
+        Ok(self.one_response(201, rt, sr, q))
     }
 
     async fn put<B: Backend>(
@@ -631,7 +524,7 @@ impl ScimEngine {
         crate::resource::reject_read_only_extension_values(&mut doc, rt, Some(&cur.resource))?;
         crate::resource::enforce_immutable(&cur.resource, &mut doc, rt)?;
         let sr = backend.update(rt, id, doc).await?;
-        Ok(self.one_response(200, rt, &sr, q))
+        Ok(self.one_response(200, rt, sr, q))
     }
 
     /// Refuses a PATCH operation with more values than `max_values_per_patch_op`, counting a
@@ -665,6 +558,7 @@ impl ScimEngine {
         id: &str,
         req: &ScimRequest,
         q: &ListQuery,
+        answer: PatchAnswer,
     ) -> Result<ScimResponse, ScimError> {
         let body = self.body(req)?;
         let mut ops = parse_patch(&body)?;
@@ -675,13 +569,13 @@ impl ScimEngine {
         self.check_patch_size(&ops)?;
         if let Some(changes) = MemberChanges::of(&ops, rt) {
             let check = |version: &str| Self::check_version(req, version);
-            let with_members = returns_attribute(q, rt, "members");
+            let with_members =
+                answer == PatchAnswer::Resource && returns_attribute(q, rt, "members");
             if let Some(done) = backend
                 .patch_members(rt, id, &changes, &check, with_members)
                 .await
             {
-                let done = done?;
-                return Ok(self.one_response(200, rt, &done, q));
+                return Ok(self.patch_response(rt, done?, q, answer));
             }
         }
         let cur = self.fetch(backend, rt, id).await?;
@@ -692,10 +586,39 @@ impl ScimEngine {
             // write. The backend computes the change it exports from its own records; a
             // change that is no change to it (a reordering, another letter case) costs a
             // write that exports nothing.
-            return Ok(self.one_response(200, rt, &cur, q));
+            return Ok(self.patch_response(rt, cur, q, answer));
         }
         let sr = backend.update(rt, id, new).await?;
-        Ok(self.one_response(200, rt, &sr, q))
+        Ok(self.patch_response(rt, sr, q, answer))
+    }
+
+    /// How a PATCH of `rt` under `q` is answered; `allow_bulk` is false inside `/Bulk`.
+    fn patch_answer(&self, rt: &ResourceTypeDef, q: &ListQuery, allow_bulk: bool) -> PatchAnswer {
+        let group = rt
+            .schema
+            .id
+            .eq_ignore_ascii_case(crate::schema::CORE_GROUP_URN);
+        if group && allow_bulk && q.attributes.is_empty() {
+            self.cfg.group_patch_answer
+        } else {
+            PatchAnswer::Resource
+        }
+    }
+
+    fn patch_response(
+        &self,
+        rt: &ResourceTypeDef,
+        sr: Arc<StoredResource>,
+        q: &ListQuery,
+        answer: PatchAnswer,
+    ) -> ScimResponse {
+        match answer {
+            PatchAnswer::Resource => self.one_response(200, rt, sr, q),
+            PatchAnswer::NoContent if sr.meta.version.is_empty() => ScimResponse::empty(204),
+            PatchAnswer::NoContent => {
+                ScimResponse::empty(204).header("ETag", sr.meta.version.clone())
+            }
+        }
     }
 
     /// A write's body with what `rt` does not define removed, under an `Ignore` policy.
