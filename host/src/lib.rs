@@ -21,6 +21,7 @@ pub mod migrate;
 pub mod new_connector;
 pub mod plugins;
 pub mod probe;
+pub mod recorder;
 pub mod runtime;
 pub mod server;
 pub mod slot;

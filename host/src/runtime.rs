@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
-
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::config::{Config, ConfigError};
 use crate::plugins::PluginRegistry;
@@ -56,13 +54,7 @@ pub struct ServeOptions {
     pub status_page: Option<String>,
 }
 
-/// The process-wide Prometheus recorder (installed once; later calls reuse it).
-pub fn metrics_handle() -> Option<PrometheusHandle> {
-    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
-        .clone()
-}
+pub use crate::recorder::metrics_handle;
 
 /// The base URL an application's resources are located at.
 pub fn base_url(config: &Config, scheme: &str, app: &str) -> String {

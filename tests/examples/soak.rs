@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo build --release --workspace
-//! cargo run --release -p ecma-host-tests --example soak -- [MINUTES] [CLIENTS]
+//! cargo run --release -p ecma-host-tests --example soak -- [MINUTES] [CLIENTS] [HOST_BINARY]
 //! ```
 //! Each client owns its own users (no two clients write one object), and on LDAP one group
 //! whose membership it changes the way Entra does (`add`/`remove` of one member by PATCH). It
@@ -462,6 +462,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let minutes: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10.0);
     let clients: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
+    // Another host binary (an installed package's, or a wrapper that runs it under a memory
+    // profiler); the one built with this example by default.
+    let binary = args
+        .get(3)
+        .map_or_else(|| target_dir().join("ecma-host"), std::path::PathBuf::from);
     let mut pg = Target::postgres().expect("PostgreSQL is needed");
     pg.exec(&[
         "DROP TABLE IF EXISTS soak_users",
@@ -474,7 +479,7 @@ fn main() {
     let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
         let (host, process) = spawn_host_process(
-            &target_dir().join("ecma-host"),
+            &binary,
             &config,
             &[plugin_path("generic_sql"), plugin_path("generic_ldap")],
             "",
