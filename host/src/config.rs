@@ -281,6 +281,9 @@ pub struct AppConfig {
     /// What a write does with a SCIM attribute this application does not map.
     #[serde(default)]
     pub unknown_attributes: UnknownAttributePolicy,
+    /// What a successful PATCH of a group answers.
+    #[serde(default)]
+    pub group_patch_answer: GroupPatchAnswer,
     /// Whether each cache snapshot is kept in the state directory, so that a restart loads
     /// it and catches up with a delta instead of reading the whole target again.
     #[serde(default)]
@@ -322,6 +325,19 @@ pub enum UnknownAttributePolicy {
     #[default]
     Reject,
     Ignore,
+}
+
+/// `group_patch_answer`: `"resource"` (the default: 200 with the group, members and all) or
+/// `"no_content"` (204 with the group's `ETag`, as RFC 7644 §3.5.2 allows), for applications
+/// whose groups are so large that printing each one after every membership change (Entra
+/// sends one PATCH per member) costs more than the change. A request that names
+/// `attributes`, and a PATCH inside `/Bulk`, still get the group.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupPatchAnswer {
+    #[default]
+    Resource,
+    NoContent,
 }
 
 /// `[app.timeouts]`, seconds (fractions allowed). The defaults sit well below Entra's 60 s.
@@ -1007,6 +1023,39 @@ on_disable = { set = "disabled", value = true }
         .unwrap_err()
         .to_string();
         assert!(err.contains("worker_executable"), "{err}");
+    }
+
+    #[test]
+    fn group_patch_answer_is_resource_unless_set_and_refuses_other_values() {
+        let with = |extra: &str| {
+            parse(
+                &MINIMAL.replace(
+                    "connector = \"csv\"",
+                    &format!("connector = \"csv\"\n{extra}"),
+                ),
+                &[],
+            )
+        };
+        assert_eq!(
+            parse(MINIMAL, &[]).unwrap().apps[0].group_patch_answer,
+            GroupPatchAnswer::Resource
+        );
+        let c = with("group_patch_answer = \"no_content\"").unwrap();
+        assert_eq!(c.apps[0].group_patch_answer, GroupPatchAnswer::NoContent);
+        let c = parse(
+            MINIMAL,
+            &[("ECMA_HOST_APP__hr__GROUP_PATCH_ANSWER", "no_content")],
+        )
+        .unwrap();
+        assert_eq!(c.apps[0].group_patch_answer, GroupPatchAnswer::NoContent);
+        let err = with("group_patch_answer = \"empty\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("group_patch_answer") && err.contains("`resource`, `no_content`")
+                || err.contains("`resource` or `no_content`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -335,3 +335,109 @@ async fn membership_patches_agree_with_the_general_path_in_a_csv_file() {
     same_members_both_ways(&host, "files", groups, &ids, target).await;
     host.stop().await;
 }
+
+/// `group_patch_answer = "no_content"`: a group PATCH answers 204 with the new ETag (RFC 7644
+/// §3.5.2), in Entra's form and in a general one, and the change is made all the same; a
+/// request naming `attributes` still gets the group (the RFC requires it), and so does a
+/// PATCH inside `/Bulk`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_patches_answer_no_content_when_the_application_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("groups.csv");
+    std::fs::write(&file, "id,displayName,members\ng-quiet,Quiet,u-0\n").unwrap();
+    let apps = csv_apps(&file).replace(
+        "autosync_minutes = 0\n",
+        "autosync_minutes = 0\ngroup_patch_answer = \"no_content\"\n",
+    );
+    let host = start_host(&apps, &[plugin_path("csv_connector")]).await;
+    host.wait_ready().await;
+    let app = "files";
+    let path = "/Groups/g-quiet";
+    let in_file = || -> String {
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("g-quiet,"))
+            .unwrap()
+            .to_owned()
+    };
+    let etag_now = || async {
+        let r = host.request("GET", app, path, None).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        (r.headers["etag"].to_str().unwrap().to_owned(), r.body)
+    };
+
+    // Entra's form: the member fast path.
+    let entra =
+        json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": "u-1"}]}]);
+    let r = host.request("PATCH", app, path, Some(patch(entra))).await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    assert_eq!(r.body, Value::Null, "no body");
+    let answered = r.headers["etag"].to_str().unwrap().to_owned();
+    let (etag, group) = etag_now().await;
+    assert_eq!(answered, etag, "the ETag of the new version");
+    assert_eq!(member_ids(&group), ["u-0", "u-1"].map(str::to_owned).into());
+    assert_eq!(in_file(), "g-quiet,Quiet,u-0;u-1");
+
+    // A general PATCH, with excludedAttributes: 204 too.
+    let rename = json!([{"op": "replace", "path": "displayName", "value": "Quieter"}]);
+    let r = host
+        .request(
+            "PATCH",
+            app,
+            &format!("{path}?excludedAttributes=members"),
+            Some(patch(rename)),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    let (etag, group) = etag_now().await;
+    assert_eq!(r.headers["etag"].to_str().unwrap(), etag);
+    assert_eq!(group["displayName"], "Quieter");
+    assert!(in_file().starts_with("g-quiet,Quieter,"), "{}", in_file());
+
+    // If-Match is still checked.
+    let remove = patch(json!([{"op": "Remove", "path": "members", "value": [{"value": "u-0"}]}]));
+    let stale = host
+        .client
+        .patch(host.app_url(app, path))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/scim+json")
+        .header("if-match", "W/\"0000000000000000\"")
+        .body(remove.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status().as_u16(), 412);
+
+    // `attributes` asks for the group: 200 with what was asked.
+    let r = host
+        .request(
+            "PATCH",
+            app,
+            &format!("{path}?attributes=members"),
+            Some(remove),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(member_ids(&r.body), ["u-1".to_owned()].into());
+    assert!(r.body.get("displayName").is_none(), "{:?}", r.body);
+
+    // Inside /Bulk the result keeps the group's location.
+    let bulk = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [{"method": "PATCH", "path": path,
+                        "data": patch(json!([{"op": "add", "path": "members", "value": [{"value": "u-2"}]}]))}]
+    });
+    let r = host.request("POST", app, "/Bulk", Some(bulk)).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let result = &r.body["Operations"][0];
+    assert_eq!(result["status"], "200", "{result:?}");
+    assert!(
+        result["location"].as_str().unwrap().ends_with(path),
+        "{result:?}"
+    );
+    let (_, group) = etag_now().await;
+    assert_eq!(member_ids(&group), ["u-1", "u-2"].map(str::to_owned).into());
+    assert_eq!(in_file(), "g-quiet,Quieter,u-1;u-2");
+    host.stop().await;
+}

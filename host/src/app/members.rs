@@ -112,12 +112,13 @@ impl Application {
             .map(|(_, (_, v))| v)
             .collect();
         if removed.is_empty() && added.is_empty() {
-            // Adding a member that is there, removing one that is not: nothing to write.
-            return Ok(if with_members {
-                self.resource_now(idx, &old)
-            } else {
-                self.resource_of_record(t, &old, &record, &dn_to_id)
-            });
+            // Adding a member that is there, removing one that is not: nothing to write. The
+            // answer is rendered from the record at hand (decoding the group again would
+            // cost another pass over its members).
+            if with_members && let Some(values) = (!after.is_empty()).then_some(after) {
+                record.insert(m.connector.clone(), values);
+            }
+            return Ok(self.resource_of_record(t, &old, &record, &dn_to_id));
         }
         self.require_export()?;
         after.extend(added.iter().cloned());
@@ -141,12 +142,11 @@ impl Application {
         self.export_update(idx, id, &old, &record, old.dn(), vec![change])
             .await?;
         let entry = self.caches[idx].entry(id, old.dn(), &record, old.active, Some(&old));
-        let stored = if with_members {
-            self.resource_now(idx, &entry)
-        } else {
+        if !with_members {
             record.remove(&m.connector);
-            self.resource_of_record(t, &entry, &record, &dn_to_id)
-        };
+        }
+        // The record the entry was packed from: no decoding of the group again.
+        let stored = self.resource_of_record(t, &entry, &record, &dn_to_id);
         self.caches[idx].put(entry);
         Ok(stored)
     }

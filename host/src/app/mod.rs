@@ -18,13 +18,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ecma_scim::{
-    EngineConfig, IgnoredAttributeHook, ResourceTypeDef, ScimEngine, ScimError, UnknownAttributes,
+    EngineConfig, IgnoredAttributeHook, PatchAnswer, ResourceTypeDef, ScimEngine, ScimError,
+    UnknownAttributes,
 };
 use plugin_api::model::*;
 use serde_json::Value as Json;
 
 use crate::cache::{CacheEntry, TypeCache};
-use crate::config::{AppConfig, HostConfig, ScimKind, UnknownAttributePolicy};
+use crate::config::{AppConfig, GroupPatchAnswer, HostConfig, ScimKind, UnknownAttributePolicy};
 use crate::mapping::{TargetTraits, TypeMapping};
 use crate::plugins::{CallKind, ManagedInstance, PluginRegistry};
 
@@ -192,6 +193,10 @@ impl Application {
             UnknownAttributePolicy::Ignore => UnknownAttributes::Ignore,
         };
         engine_config.on_ignored_attribute = Some(log_ignored_once(&name));
+        engine_config.group_patch_answer = match cfg.group_patch_answer {
+            GroupPatchAnswer::Resource => PatchAnswer::Resource,
+            GroupPatchAnswer::NoContent => PatchAnswer::NoContent,
+        };
         let engine = ScimEngine::new(engine_config);
         let state_dir = host.state_dir.join("apps").join(&name);
         let watermarks = import::load_watermarks(&name, &state_dir);

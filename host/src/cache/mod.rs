@@ -217,11 +217,11 @@ impl Snapshot {
     }
 
     pub fn id_by_dn(&self, dn: &str) -> Option<String> {
-        let key = key_of(dn);
+        // Normalised only once a key matches: rendering a group looks up each member, and a
+        // member value that is no DN of this cache (an anchor) costs no allocation then.
+        let candidates = self.by_dn.get(&key_of(dn))?.entries();
         let dn = normalise(dn);
-        self.by_dn
-            .get(&key)?
-            .entries()
+        candidates
             .iter()
             .find(|e| normalise(e.dn()) == dn)
             .map(|e| e.id().to_owned())
