@@ -9,7 +9,8 @@
 # resilience"): the PATCH under 50 ms in the host, /healthz p99 under 10 ms.
 #
 # MEMBERS=1 leaves out `?excludedAttributes=members`, as Entra does: each answer then
-# carries the whole group.
+# carries the whole group. ANSWER=no_content sets the application's `group_patch_answer =
+# "no_content"`: each PATCH answers 204 without a body (and MEMBERS no longer matters).
 #
 # Usage: tests/bench/group_patch.sh [N] [PATCHES]     (needs: apt-get install wrk)
 set -euo pipefail
@@ -46,6 +47,7 @@ name = "groups"
 connector = "csv"
 token = "$TOKEN"
 autosync_minutes = 0
+group_patch_answer = "${ANSWER:-resource}"
 [app.parameters.connectivity]
 File = "$WORK/groups.csv"
 [app.parameters.schema]
@@ -79,13 +81,15 @@ metric_sum() { # name kind-label -> the summary's _sum and _count
     index($1, n "_count{") == 1 && index($1, k) { c += $2 }
     END { printf "%s %s\n", s + 0, c + 0 }'
 }
-read -r HTTP0 _ < <(metric_sum ecma_http_request_duration_seconds 'app="groups",status="200"')
+STATUS=200
+[ "${ANSWER:-resource}" = no_content ] && STATUS=204
+read -r HTTP0 _ < <(metric_sum ecma_http_request_duration_seconds "app=\"groups\",status=\"$STATUS\"")
 read -r EXPORT0 EXPORTS0 < <(metric_sum ecma_connector_call_duration_seconds 'kind="export"')
 QUERY="?excludedAttributes=members"
 [ "${MEMBERS:-0}" = 1 ] && QUERY=""
-python3 - "$PORT" "$TOKEN" "$PATCHES" "$QUERY" <<'PY'
+python3 - "$PORT" "$TOKEN" "$PATCHES" "$QUERY" "$STATUS" <<'PY'
 import http.client, json, statistics, sys, time
-port, token, count, query = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+port, token, count, query, expected = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 conn = http.client.HTTPConnection("127.0.0.1", port)
 times = []
 for i in range(count):
@@ -96,13 +100,13 @@ for i in range(count):
                  {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"})
     r = conn.getresponse(); r.read()
     times.append((time.perf_counter() - started) * 1000)
-    if r.status != 200:
+    if r.status != expected:
         sys.exit(f"PATCH answered {r.status}")
 times.sort()
 print(f"PATCH add one member: median {statistics.median(times):.1f} ms, "
       f"p90 {times[int(len(times) * 0.9) - 1]:.1f} ms, max {times[-1]:.1f} ms")
 PY
-read -r HTTP1 _ < <(metric_sum ecma_http_request_duration_seconds 'app="groups",status="200"')
+read -r HTTP1 _ < <(metric_sum ecma_http_request_duration_seconds "app=\"groups\",status=\"$STATUS\"")
 read -r EXPORT1 EXPORTS1 < <(metric_sum ecma_connector_call_duration_seconds 'kind="export"')
 python3 -c "
 http, export, n = $HTTP1 - $HTTP0, $EXPORT1 - $EXPORT0, $EXPORTS1 - $EXPORTS0

@@ -153,6 +153,16 @@ pub fn key_of(value: &str) -> u64 {
     use std::hash::Hasher as _;
     let mut h = foldhash::fast::FixedState::default().build_hasher();
     let mut buf = [0u8; 256];
+    if value.len() <= buf.len() && value.is_ascii() {
+        // The common case, byte by byte: an ASCII letter's lowercase is its ASCII lowercase,
+        // so the bytes are those of the loop below, made several times faster (a group's
+        // 100,000 members are keyed on every membership PATCH and every rendering).
+        let lower = &mut buf[..value.len()];
+        lower.copy_from_slice(value.as_bytes());
+        lower.make_ascii_lowercase();
+        h.write(lower);
+        return h.finish();
+    }
     let mut len = 0;
     for c in value.chars().flat_map(char::to_lowercase) {
         if len + 4 > buf.len() {
@@ -550,6 +560,34 @@ mod tests {
             .iter()
             .map(|e| e.id().to_owned())
             .collect()
+    }
+
+    /// Whatever path `key_of` takes (ASCII, other text, long text), the key is the hash of
+    /// the normalised text: an index built with one path is looked up with another.
+    #[test]
+    fn keys_are_the_hash_of_the_normalised_text() {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        let hash = |text: &str| {
+            let mut h = foldhash::fast::FixedState::default().build_hasher();
+            h.write(normalise(text).as_bytes());
+            h.finish()
+        };
+        let long_ascii = "CN=X,".repeat(51);
+        for value in [
+            "",
+            "u0000001",
+            "CN=Adele Vance,OU=People,DC=Contoso",
+            "Ärger Öl ß",
+            "İstanbul",
+            &long_ascii[..252],
+            &long_ascii[..253],
+            &long_ascii[..255],
+            &long_ascii,
+            &"é".repeat(200),
+        ] {
+            assert_eq!(key_of(value), hash(value), "{value}");
+        }
+        assert_eq!(key_of("CN=A,OU=B"), key_of("cn=a,ou=b"));
     }
 
     #[test]

@@ -89,14 +89,17 @@ impl ScimEngine {
     /// The `$ref` one member element gets: none when it has one, or its `type` names no
     /// served resource type.
     pub(super) fn member_ref(&self, o: &serde_json::Map<String, Value>) -> Option<String> {
+        // `type` first: most members have none (Entra's never do), and every member of a
+        // 100,000-member group is asked.
+        let Some(Value::String(ty)) = get_ci_in(o, "type") else {
+            return None;
+        };
+        let Some(Value::String(id)) = get_ci_in(o, "value") else {
+            return None;
+        };
         if get_ci_in(o, "$ref").is_some_and(|r| !r.is_null()) {
             return None;
         }
-        let (Some(Value::String(ty)), Some(Value::String(id))) =
-            (get_ci_in(o, "type"), get_ci_in(o, "value"))
-        else {
-            return None;
-        };
         let target = self
             .cfg
             .resource_types
