@@ -333,11 +333,27 @@ pub enum UnknownAttributePolicy {
 /// sends one PATCH per member) costs more than the change. A request that names
 /// `attributes`, and a PATCH inside `/Bulk`, still get the group.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String")]
 pub enum GroupPatchAnswer {
     #[default]
     Resource,
     NoContent,
+}
+
+/// Parsed by hand so that a wrong value names the setting: serde's own message for an enum
+/// ("unknown variant `x`") does not say which key it is about.
+impl TryFrom<String> for GroupPatchAnswer {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.as_str() {
+            "resource" => Ok(Self::Resource),
+            "no_content" => Ok(Self::NoContent),
+            other => Err(format!(
+                "group_patch_answer must be \"resource\" or \"no_content\", not \"{other}\""
+            )),
+        }
+    }
 }
 
 /// `[app.timeouts]`, seconds (fractions allowed). The defaults sit well below Entra's 60 s.
@@ -1052,8 +1068,9 @@ on_disable = { set = "disabled", value = true }
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("group_patch_answer") && err.contains("`resource`, `no_content`")
-                || err.contains("`resource` or `no_content`"),
+            err.contains(
+                "group_patch_answer must be \"resource\" or \"no_content\", not \"empty\""
+            ),
             "{err}"
         );
     }
