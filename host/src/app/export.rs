@@ -45,18 +45,23 @@ impl Application {
         };
         let kind = format!("{:?}", entry.modification);
         let reread_target = self.reread_target_of(&entry);
+        let late = self.reread_when_late(reread_target.clone());
         let results = self
             .export_instance
-            .call(CallKind::Export, move |i| {
-                i.export(
-                    OpenExportRequest {
-                        batch_size: 1,
-                        partition: None,
-                        schema,
-                    },
-                    vec![entry],
-                )
-            })
+            .call_noting_late_return(
+                CallKind::Export,
+                move |i| {
+                    i.export(
+                        OpenExportRequest {
+                            batch_size: 1,
+                            partition: None,
+                            schema,
+                        },
+                        vec![entry],
+                    )
+                },
+                Some(late),
+            )
             .await
             .map_err(|e| {
                 metrics::counter!("ecma_export_results_total", "app" => self.name.clone(), "code" => format!("{:?}", e.kind)).increment(1);

@@ -85,9 +85,10 @@ pub struct Application {
     /// Objects read by the running import (for progress displays).
     progress: AtomicU64,
     /// Set when the target must be re-read soon (see `autosync.rs`).
-    reconcile: tokio::sync::Notify,
-    /// What is to be re-read ([`reread`], [`reread_queue`]).
-    pending_rereads: Mutex<reread_queue::PendingReReads>,
+    /// Shared: an abandoned export's thread may ask for a re-read when it returns.
+    reconcile: Arc<tokio::sync::Notify>,
+    /// What is to be re-read ([`reread`], [`reread_queue`]); shared like `reconcile`.
+    pending_rereads: Arc<Mutex<reread_queue::PendingReReads>>,
     /// Whether the connector reads single objects (FullObject import); cleared the first
     /// time it answers `Unsupported`.
     full_object_import: AtomicBool,
@@ -222,8 +223,8 @@ impl Application {
             state_dir,
             watermarks: Mutex::new(watermarks),
             progress: AtomicU64::new(0),
-            reconcile: tokio::sync::Notify::new(),
-            pending_rereads: Mutex::default(),
+            reconcile: Arc::default(),
+            pending_rereads: Arc::default(),
             full_object_import: AtomicBool::new(true),
             history: history::HistoryLog::default(),
             hot: hot::HotResources::default(),

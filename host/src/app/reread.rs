@@ -16,7 +16,7 @@ use plugin_api::model::*;
 use super::import::{DeltaWrites, ImportRun};
 use super::reread_queue::{PendingReReads, ReReadTarget};
 use super::{Application, ImportMode, ImportSummary};
-use crate::plugins::CallKind;
+use crate::plugins::{CallKind, LateReturn};
 
 impl Application {
     /// Asks for the target to be read again soon, whole: an export failed in a way that
@@ -44,6 +44,29 @@ impl Application {
         metrics::counter!("ecma_reconcile_requests_total", "app" => self.name.clone()).increment(1);
         self.pending_rereads().add(target);
         self.reconcile.notify_one();
+    }
+
+    /// What asks for `target` (or, without one, the whole target) to be read again when an
+    /// abandoned export's thread returns after all ([`crate::plugins::LateReturn`]): the
+    /// re-read asked for when the export was abandoned may have run before the export
+    /// landed.
+    pub(super) fn reread_when_late(&self, target: Option<ReReadTarget>) -> LateReturn {
+        let (app, pending, wake) = (
+            self.name.clone(),
+            self.pending_rereads.clone(),
+            self.reconcile.clone(),
+        );
+        Box::new(move || {
+            tracing::warn!(app = %app, "an abandoned export returned after all: its object will be read again");
+            metrics::counter!("ecma_reconcile_requests_total", "app" => app).increment(1);
+            let mut pending = pending.lock().unwrap_or_else(|p| p.into_inner());
+            match target {
+                Some(t) if t.anchor.is_some() || !t.dn.is_empty() => pending.add(t),
+                _ => pending.add_whole(),
+            }
+            drop(pending);
+            wake.notify_one();
+        })
     }
 
     /// The object an export entry is about, to read again after it.

@@ -114,6 +114,9 @@ struct Shared {
     cancelled: AtomicBool,
 }
 
+/// What to do when an abandoned call returns after all ([`ManagedInstance::call_noting_late_return`]).
+pub type LateReturn = Box<dyn FnOnce() + Send>;
+
 /// A connector instance the host calls; cheap to clone (clones share the instance).
 #[derive(Clone)]
 pub struct ManagedInstance {
@@ -163,6 +166,24 @@ impl ManagedInstance {
         R: Send + 'static,
         F: FnOnce(&mut dyn ConnectorInstance) -> ConnectorResult<R> + Send + 'static,
     {
+        self.call_noting_late_return(kind, f, None).await
+    }
+
+    /// [`Self::call`], and `late` runs if the call was abandoned (its time limit passed, or
+    /// the instance was cancelled) and its thread returns after all: whatever the call did
+    /// to the target is done by then. An export abandoned while the target was frozen may
+    /// still land when the target resumes, after the host re-read the object and found it
+    /// unchanged; `late` lets the caller read it again then.
+    pub async fn call_noting_late_return<R, F>(
+        &self,
+        kind: CallKind,
+        f: F,
+        late: Option<LateReturn>,
+    ) -> ConnectorResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut dyn ConnectorInstance) -> ConnectorResult<R> + Send + 'static,
+    {
         let _permit = self
             .shared
             .limit
@@ -182,6 +203,11 @@ impl ManagedInstance {
                 "kind" => kind.label()
             )
             .record(started.elapsed().as_secs_f64());
+            if running.cancelled.load(Ordering::Relaxed)
+                && let Some(late) = late
+            {
+                late();
+            }
             result
         });
         let limit = self.shared.limits.of(kind);
@@ -444,5 +470,79 @@ mod tests {
         let started = std::time::Instant::now();
         managed.close();
         assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    }
+
+    /// A connector whose every check takes 600 ms.
+    struct Slow;
+
+    impl Connector for Slow {
+        fn info() -> ConnectorInfo {
+            ConnectorInfo {
+                name: "slow".into(),
+                version: "1".into(),
+                vendor: "tests".into(),
+                description: String::new(),
+                api_version: String::new(),
+            }
+        }
+        fn schema(_: &ConfigParameters) -> ConnectorResult<Schema> {
+            Ok(Schema::default())
+        }
+        fn create(_: &ConfigParameters, _: HostServices) -> ConnectorResult<Self> {
+            Ok(Slow)
+        }
+        fn test_connection(&mut self) -> ConnectorResult<()> {
+            std::thread::sleep(std::time::Duration::from_millis(600));
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_call_that_returns_after_all_runs_its_late_hook() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let plugin = Arc::new(InProcessPlugin::<Slow>::new().unwrap());
+        let limits = CallLimits {
+            check: std::time::Duration::from_millis(100),
+            ..CallLimits::default()
+        };
+        let managed = ManagedInstance::new(plugin.clone(), ConfigParameters::new(), "hr", limits);
+        let late_returns = Arc::new(AtomicUsize::new(0));
+        let hook = |n: &Arc<AtomicUsize>| -> super::LateReturn {
+            let n = n.clone();
+            Box::new(move || {
+                n.fetch_add(1, Ordering::SeqCst);
+            })
+        };
+        let err = managed
+            .call_noting_late_return(
+                CallKind::Check,
+                |i| i.test_connection(),
+                Some(hook(&late_returns)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Connection, "{err:?}");
+        assert_eq!(late_returns.load(Ordering::SeqCst), 0, "still running");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while late_returns.load(Ordering::SeqCst) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the late hook never ran"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // A call that ends in time does not run it.
+        let patient =
+            ManagedInstance::new(plugin, ConfigParameters::new(), "hr", CallLimits::default());
+        patient
+            .call_noting_late_return(
+                CallKind::Check,
+                |i| i.test_connection(),
+                Some(hook(&late_returns)),
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(late_returns.load(Ordering::SeqCst), 1);
     }
 }

@@ -19,7 +19,7 @@ mod launch;
 mod trust;
 
 pub use callbacks::{TracingHost, WarningCollector};
-pub use instance::{CallKind, CallLimits, ManagedInstance};
+pub use instance::{CallKind, CallLimits, LateReturn, ManagedInstance};
 pub use launch::{ConnectorLaunch, Isolation};
 pub use trust::PathPolicy;
 
