@@ -554,3 +554,144 @@ fn describe(message: &WorkerMessage) -> String {
         WorkerMessage::Log { .. } => "a log line".to_owned(),
     }
 }
+
+/// How a call waits for its answer, against a scripted worker: log lines logged on the way,
+/// an answer in pieces, a worker stalled inside its answer, a worker that exits.
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::sync::{Arc, Mutex};
+
+    use plugin_api::sdk::HostCallbacks;
+
+    use super::*;
+
+    /// A worker in Python speaking the protocol, whose answer to every call is what `mode`
+    /// says: `pieces` logs, then sends its result in two pieces 150 ms apart (split inside the
+    /// length field); `stall` sends half of its result and never the rest; `exit` logs and
+    /// exits with status 3.
+    const WORKER: &str = r#"
+import json, struct, sys, time
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+def frame(message):
+    data = json.dumps(message).encode()
+    return struct.pack("<I", len(data) + 1) + b"\x01" + data
+def send(data):
+    out.write(data)
+    out.flush()
+def read():
+    head = inp.read(4)
+    if len(head) < 4:
+        return None
+    return json.loads(inp.read(struct.unpack("<I", head)[0])[1:])
+mode = sys.argv[1]
+read()
+send(frame({"type": "hello", "protocol": 1, "connector": {"name": "scripted", "version": "1",
+    "vendor": "tests", "description": "", "api_version": "1"}}))
+while (message := read()) is not None:
+    if message["type"] == "cancel":
+        continue
+    answer = frame({"type": "result", "id": message["id"], "value": {"mode": mode}})
+    if mode == "pieces":
+        send(frame({"type": "log", "level": "warn", "target": "scripted", "message": "working"}))
+        send(answer[:2])
+        time.sleep(0.15)
+        send(answer[2:])
+    elif mode == "stall":
+        send(answer[: len(answer) // 2])
+        time.sleep(60)
+    else:
+        send(frame({"type": "log", "level": "error", "message": "giving up"}))
+        sys.exit(3)
+"#;
+
+    #[derive(Default)]
+    struct Collected(Mutex<Vec<(LogLevel, String, String)>>);
+
+    impl HostCallbacks for Collected {
+        fn log(&self, level: LogLevel, target: &str, message: &str) {
+            let line = (level, target.to_owned(), message.to_owned());
+            self.0.lock().unwrap().push(line);
+        }
+        fn is_cancelled(&self) -> bool {
+            false
+        }
+    }
+
+    fn start(mode: &str) -> (WorkerProcess, Arc<Collected>) {
+        let spec = WorkerSpec {
+            program: "python3".into(),
+            args: vec!["-c".into(), WORKER.into(), mode.into()],
+            app: "tests".into(),
+            connector: "scripted".into(),
+        };
+        let logs = Arc::new(Collected::default());
+        let worker = WorkerProcess::start(&spec, HostServices::new(logs.clone()))
+            .unwrap_or_else(|e| panic!("the scripted worker starts: {e}"));
+        (worker, logs)
+    }
+
+    #[test]
+    fn an_answer_in_pieces_is_read_whole_with_the_log_lines_before_it_while_watching_cancel() {
+        let (mut worker, logs) = start("pieces");
+        for round in 0..2 {
+            let looks = Cell::new(0);
+            let reply = worker.call(|id| HostMessage::TestConnection { id }, &|| {
+                looks.set(looks.get() + 1);
+                false
+            });
+            let Ok(Reply::Value(value)) = reply else {
+                panic!("round {round}: a value");
+            };
+            assert_eq!(value, serde_json::json!({"mode": "pieces"}));
+            // The calling thread looked at the cancellation flag while the answer came in
+            // (150 ms between its pieces, 25 ms steps), however the pipe is read.
+            assert!(
+                looks.get() >= 3,
+                "round {round}: looked {} times",
+                looks.get()
+            );
+            assert_eq!(
+                logs.0.lock().unwrap().len(),
+                round + 1,
+                "each call's log line was logged by the time it returned"
+            );
+        }
+        assert_eq!(
+            logs.0.lock().unwrap()[0],
+            (LogLevel::Warn, "scripted".to_owned(), "working".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_worker_stalled_inside_its_answer_is_killed_after_cancel() {
+        let (mut worker, _) = start("stall");
+        let started = Instant::now();
+        let reply = worker.call(|id| HostMessage::TestConnection { id }, &|| {
+            started.elapsed() > Duration::from_millis(200)
+        });
+        assert!(matches!(reply, Err(Lost::Ended(Ending::Hung))));
+        let took = started.elapsed();
+        assert!(
+            took >= CANCEL_GRACE && took < CANCEL_GRACE + Duration::from_secs(2),
+            "killed {took:?} after the call started"
+        );
+        assert!(worker.has_ended().is_some(), "the worker is gone");
+    }
+
+    #[test]
+    fn a_worker_that_exits_during_a_call_is_reported_with_its_status_and_last_log_line() {
+        let (mut worker, logs) = start("exit");
+        let reply = worker.call(|id| HostMessage::TestConnection { id }, &|| false);
+        assert!(matches!(reply, Err(Lost::Ended(Ending::Exit(3)))));
+        let logged = logs.0.lock().unwrap();
+        assert_eq!(
+            logged.as_slice(),
+            [(
+                LogLevel::Error,
+                "connector".to_owned(),
+                "giving up".to_owned()
+            )]
+        );
+    }
+}
