@@ -3,7 +3,7 @@
 #
 # The Generic SQL connector in the host's process and with isolation = "process", in the same
 # run, as ratios (process / in-process), over SQLite (the worst case: its files on tmpfs, where
-# /dev/shm is, so that an insert costs ~50 us and the pipe round trip is a large share of it; on
+# /dev/shm is, so that an insert costs tens of us and the pipe round trip is a large share of it; on
 # a disk each commit waits for fsync and both modes come out alike) and over a real PostgreSQL
 # server (the
 # database of Microsoft's Generic SQL tutorial), which the script starts itself on a free
