@@ -2,13 +2,12 @@
 # Isolation benchmark (issue: connectors in their own process): run by hand, not in CI.
 #
 # The Generic SQL connector in the host's process and with isolation = "process", in the same
-# run, as ratios (process / in-process), over SQLite (the worst case: its files on tmpfs, where
-# /dev/shm is, so that an insert costs tens of us and the pipe round trip is a large share of it; on
-# a disk each commit waits for fsync and both modes come out alike) and over a real PostgreSQL
-# server (the
-# database of Microsoft's Generic SQL tutorial), which the script starts itself on a free
-# loopback port in its temp dir (trust auth, fsync off, as the test harness runs it) and stops
-# by its PID on exit:
+# run, as ratios (process / in-process), over SQLite and over a real PostgreSQL server (the
+# database of Microsoft's Generic SQL tutorial). SQLite is the worst case: its files go on tmpfs
+# (/dev/shm, where there is one), so that an insert costs tens of us and the pipe round trip is
+# a large share of it (on a disk each commit waits ~1 ms for fsync and both modes come out
+# alike). The script starts PostgreSQL itself on a free loopback port in its temp dir (trust
+# auth, fsync off, as the test harness runs it) and stops it by its PID on exit:
 #  1. a full import of N rows (default 100,000) through a running host (`ecma-host import
 #     --full` over the admin socket, timed from the command's start to its end; best of 3);
 #  2. SCIM creates per second (Entra's lookup-then-POST pair, 4 concurrent keep-alive clients,
