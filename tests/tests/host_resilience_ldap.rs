@@ -144,6 +144,81 @@ fn slapd_frozen_mid_patch_gets_503_in_time_and_the_next_patch_succeeds() {
     rt.shutdown_timeout(Duration::from_secs(1));
 }
 
+/// A create sent while slapd is frozen is abandoned by the watchdog (503); whether it lands
+/// when the directory thaws is the directory's business. The host reads the directory again
+/// (a full import: a delta's watermark may already be past the create's time) until the
+/// cache agrees with it, and Entra's retried POST then gets the right answer: 409 if the
+/// first attempt landed, 201 if it did not, and the user in both places after it.
+#[test]
+fn a_create_abandoned_while_slapd_is_frozen_ends_with_the_cache_agreeing() {
+    let Some(s) = Slapd::start() else {
+        return;
+    };
+    add_alice(&s);
+    let lite = lite_target();
+    let rt = ecma_host_tests::host::test_runtime();
+    rt.block_on(async {
+        let config = apps(&s, &lite, "[app.timeouts]\nexport_secs = 1\n");
+        let host = start_host_with(
+            &config,
+            &[plugin_path("generic_ldap"), plugin_path("generic_sql")],
+            "",
+        )
+        .await;
+        host.wait_ready().await;
+        let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
+            "userName": "frozen", EXT: {"cn": "Frozen", "sn": "Frozen"}});
+        let dn = format!("uid=frozen,ou=people,{SUFFIX}");
+        s.pause();
+        let r = host
+            .request("POST", "directory", "/Users", Some(user.clone()))
+            .await;
+        assert_eq!(r.status, 503, "{:?}", r.body);
+        // The re-read asked for by the abandoned create waits on the frozen directory.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        s.resume();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let landed = loop {
+            let in_directory = blocking(|| s.read(&dn).is_some());
+            let r = host
+                .request("GET", "directory", "/Users?filter=userName+eq+%22frozen%22", None)
+                .await;
+            let cached = r.body["totalResults"] == 1;
+            // Agreement counts once the re-reads have had time to run (the one asked for on
+            // abandoning, the one after the abandoned call returned): 6 s after the thaw.
+            if cached == in_directory && Instant::now() > deadline - Duration::from_secs(14) {
+                break in_directory;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cache never agreed with the directory (directory has the user: {in_directory}): {:?}",
+                r.body
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let retried = host
+            .request("POST", "directory", "/Users", Some(user))
+            .await;
+        if landed {
+            assert_eq!(
+                (retried.status, retried.body["scimType"].as_str()),
+                (409, Some("uniqueness")),
+                "{:?}",
+                retried.body
+            );
+        } else {
+            assert_eq!(retried.status, 201, "{:?}", retried.body);
+        }
+        assert!(blocking(|| s.read(&dn).is_some()));
+        let r = host
+            .request("GET", "directory", "/Users?filter=userName+eq+%22frozen%22", None)
+            .await;
+        assert_eq!(r.body["totalResults"], 1, "{:?}", r.body);
+        host.stop().await;
+    });
+    rt.shutdown_timeout(Duration::from_secs(1));
+}
+
 #[test]
 fn a_directory_down_at_start_keeps_its_application_registered_until_it_returns() {
     let Some(mut s) = Slapd::start() else {

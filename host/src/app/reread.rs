@@ -96,7 +96,11 @@ impl Application {
     }
 
     /// Runs what is pending: the named objects through FullObject import, or a whole import
-    /// when that is what was asked or the connector cannot read single objects. False when
+    /// when that is what was asked or the connector cannot read single objects. A whole
+    /// re-read is a full import, never a delta: a write whose outcome was unknown may land
+    /// in the target after the delta's watermark has passed its time (a create abandoned
+    /// while slapd was frozen is logged with the time it was sent), so only reading
+    /// everything finds it. False when
     /// the target could not be read; what was pending stays pending for the next attempt.
     pub(super) async fn run_pending_rereads(&self) -> bool {
         let PendingReReads { objects, whole } = self.pending_rereads().take();
@@ -105,7 +109,7 @@ impl Application {
         }
         let whole = whole || !self.full_object_import.load(Ordering::Acquire);
         let read = if whole {
-            self.import(ImportMode::Auto, false)
+            self.import(ImportMode::Full, false)
                 .await
                 .map(|_| false)
                 .map_err(|e| e.to_string())
@@ -113,7 +117,7 @@ impl Application {
             match self.reread(&objects).await {
                 Ok(unanswered) if unanswered => {
                     tracing::warn!(app = %self.name, "the connector did not answer for every object; reading the whole target");
-                    self.import(ImportMode::Auto, false)
+                    self.import(ImportMode::Full, false)
                         .await
                         .map(|_| false)
                         .map_err(|e| e.to_string())
@@ -122,7 +126,7 @@ impl Application {
                 Err(e) if e.kind == ErrorKind::Unsupported => {
                     self.full_object_import.store(false, Ordering::Release);
                     tracing::info!(app = %self.name, "the connector has no FullObject import; reading the whole target instead");
-                    self.import(ImportMode::Auto, false)
+                    self.import(ImportMode::Full, false)
                         .await
                         .map(|_| false)
                         .map_err(|e| e.to_string())
