@@ -7,6 +7,10 @@
 //!
 //! The host side of a protocol version mismatch is `host_isolation.rs`'s test; here the
 //! script's own side of it.
+//!
+//! Over 800 lines: every test drives the same script, through the kit, a real host or bare
+//! pipes, with the framing and JSON-file helpers below; split across files they would have to
+//! be shared through the harness for this one connector.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
