@@ -368,42 +368,25 @@ impl Slapd {
 /// The host configuration of one users-only application `name` over the Generic LDAP plugin
 /// (users under `ou=people`, matched by `uid`); `app_extra` lines go into the `[[app]]` table.
 pub fn users_app_toml(s: &Slapd, name: &str, app_extra: &str) -> String {
-    format!(
-        r#"
-[[app]]
-name = "{name}"
-connector = "generic-ldap"
-token = "{{TOKEN}}"
-autosync_minutes = 0
-{app_extra}
-[app.parameters.connectivity]
-Host = "127.0.0.1"
-Port = "{port}"
-Binding = "Simple"
-"User name" = "{admin}"
-Password = {{ secret = "{pw}" }}
-"Base DNs" = "{suffix}"
-"Object types" = "inetOrgPerson"
-"DN templates" = "inetOrgPerson = uid={{uid}},ou=people,{suffix}"
-
-[[app.object_type]]
-scim = "User"
-target = "inetOrgPerson"
-query_attributes = ["uid"]
-attributes = ["uid", "cn", "sn"]
-core = {{ userName = "uid" }}
-"#,
-        port = s.port,
-        admin = ADMIN_DN,
-        pw = ADMIN_PW,
-        suffix = SUFFIX,
-    )
+    ldap_app_toml(s, name, app_extra, false)
 }
 
-/// The host configuration of one application `name` over the Generic LDAP plugin with users
-/// (under `ou=people`, matched by `uid`) and groups (`groupOfNames` under `ou=groups`, members
-/// in `member`); `app_extra` lines go into the `[[app]]` table.
+/// [`users_app_toml`] with groups too (`groupOfNames` under `ou=groups`, members in `member`).
 pub fn users_and_groups_app_toml(s: &Slapd, name: &str, app_extra: &str) -> String {
+    ldap_app_toml(s, name, app_extra, true)
+}
+
+fn ldap_app_toml(s: &Slapd, name: &str, app_extra: &str, groups: bool) -> String {
+    let users_dn = format!("inetOrgPerson = uid={{uid}},ou=people,{SUFFIX}");
+    let (object_types, dn_templates, group_type) = if groups {
+        (
+            "inetOrgPerson, groupOfNames",
+            format!("\"\"\"\n{users_dn}\ngroupOfNames = cn={{cn}},ou=groups,{SUFFIX}\n\"\"\""),
+            "\n[[app.object_type]]\nscim = \"Group\"\ntarget = \"groupOfNames\"\nattributes = [\"cn\"]\ncore = { displayName = \"cn\" }\nmembers_attribute = \"member\"\n",
+        )
+    } else {
+        ("inetOrgPerson", format!("\"{users_dn}\""), "")
+    };
     format!(
         r#"
 [[app]]
@@ -419,11 +402,8 @@ Binding = "Simple"
 "User name" = "{admin}"
 Password = {{ secret = "{pw}" }}
 "Base DNs" = "{suffix}"
-"Object types" = "inetOrgPerson, groupOfNames"
-"DN templates" = """
-inetOrgPerson = uid={{uid}},ou=people,{suffix}
-groupOfNames = cn={{cn}},ou=groups,{suffix}
-"""
+"Object types" = "{object_types}"
+"DN templates" = {dn_templates}
 
 [[app.object_type]]
 scim = "User"
@@ -431,14 +411,7 @@ target = "inetOrgPerson"
 query_attributes = ["uid"]
 attributes = ["uid", "cn", "sn"]
 core = {{ userName = "uid" }}
-
-[[app.object_type]]
-scim = "Group"
-target = "groupOfNames"
-attributes = ["cn"]
-core = {{ displayName = "cn" }}
-members_attribute = "member"
-"#,
+{group_type}"#,
         port = s.port,
         admin = ADMIN_DN,
         pw = ADMIN_PW,
