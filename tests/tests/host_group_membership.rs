@@ -147,6 +147,11 @@ async fn same_members_both_ways(
         expected.extend(step.add);
         if query.is_empty() {
             assert_eq!(member_ids(&r.body), expected, "step {n}: the answer");
+            // The answer, printed from the member values apart, is the group a read serves.
+            let read = host
+                .request("GET", app, &format!("/Groups/{fast}"), None)
+                .await;
+            assert_eq!(r.body, read.body, "step {n}: the answer is the group read");
         } else {
             assert!(r.body.get("members").is_none(), "step {n}: {:?}", r.body);
             assert_eq!(r.body["displayName"], "Fast");

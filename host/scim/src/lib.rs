@@ -76,7 +76,7 @@ mod unknown;
 pub use engine::*;
 pub use error::{ERROR_URN, ScimError, ScimType};
 pub use filter::*;
-pub use member_patch::MemberChanges;
+pub use member_patch::{MemberChanges, PatchedGroup};
 pub use patch::*;
 pub use query::*;
 pub use resource::*;

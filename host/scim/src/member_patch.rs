@@ -7,11 +7,14 @@
 //! sub-attribute, a `type` or `display` in a removal pattern, a value that is not a non-empty
 //! string) is left to the general PATCH path, which gives it its full meaning or its error.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::filter::{CompValue, CompareOp, Filter};
 use crate::json::get_ci;
 use crate::patch::{PatchOp, PatchOpKind, PatchPath};
+use crate::resource::StoredResource;
 use crate::schema::{AttrType, ResourceTypeDef};
 
 /// What one group PATCH does to its members: for each id, whether it ends up a member.
@@ -69,6 +72,27 @@ impl MemberChanges {
 
     pub fn is_empty(&self) -> bool {
         self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// A group as [`crate::Backend::patch_members`] leaves it. A backend may keep the members
+/// apart from the resource: the answer to one PATCH of a 100,000-member group then prints
+/// each member from its value, where a tree would build, print and free 100,000 JSON objects.
+#[derive(Debug)]
+pub struct PatchedGroup {
+    pub group: Arc<StoredResource>,
+    /// `Some`: `group` holds no `members`, and these are the `value`s of its member elements,
+    /// in order; each is served as `{"value": v}` (an empty list shows no `members`, as the
+    /// tree leaves out an empty multi-valued attribute). `None`: `group` is the whole answer.
+    pub member_values: Option<Vec<Value>>,
+}
+
+impl From<Arc<StoredResource>> for PatchedGroup {
+    fn from(group: Arc<StoredResource>) -> Self {
+        Self {
+            group,
+            member_values: None,
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use ecma_scim::{
-    Backend, Candidates, IndexPlan, MemberChanges, ResolvedAttr, ResourceTypeDef, ScimError,
-    StoredResource,
+    Backend, Candidates, IndexPlan, MemberChanges, PatchedGroup, ResolvedAttr, ResourceTypeDef,
+    ScimError, StoredResource,
 };
 use serde_json::Value as Json;
 
@@ -52,7 +52,7 @@ impl Backend for Application {
         changes: &MemberChanges,
         precondition: &(dyn Fn(&str) -> Result<(), ScimError> + Sync),
         with_members: bool,
-    ) -> Option<Result<Arc<StoredResource>, ScimError>> {
+    ) -> Option<Result<PatchedGroup, ScimError>> {
         Application::patch_members(self, rt, id, changes, precondition, with_members).await
     }
 

@@ -9,9 +9,7 @@
 //! ([`crate::mapping::AttrMapping::value_of_id`] and `id_of_value`), so the result is the
 //! record the general path would have written.
 
-use std::sync::Arc;
-
-use ecma_scim::{MemberChanges, ResourceTypeDef, ScimError, StoredResource};
+use ecma_scim::{MemberChanges, PatchedGroup, ResourceTypeDef, ScimError};
 use foldhash::{HashSet, HashSetExt};
 use plugin_api::model::{AttributeOperation, Value, ValueChange};
 
@@ -29,7 +27,7 @@ impl Application {
         changes: &MemberChanges,
         precondition: &(dyn Fn(&str) -> Result<(), ScimError> + Sync),
         with_members: bool,
-    ) -> Option<Result<Arc<StoredResource>, ScimError>> {
+    ) -> Option<Result<PatchedGroup, ScimError>> {
         let idx = match self.type_index(rt) {
             Ok(idx) => idx,
             Err(e) => return Some(Err(e)),
@@ -54,7 +52,7 @@ impl Application {
         changes: &MemberChanges,
         precondition: &(dyn Fn(&str) -> Result<(), ScimError> + Sync),
         with_members: bool,
-    ) -> Result<Arc<StoredResource>, ScimError> {
+    ) -> Result<PatchedGroup, ScimError> {
         let (_, old) = self.cached_object(rt, id)?;
         precondition(&version_of(&old))?;
         let t = &self.types[idx];
@@ -115,10 +113,10 @@ impl Application {
             // Adding a member that is there, removing one that is not: nothing to write. The
             // answer is rendered from the record at hand (decoding the group again would
             // cost another pass over its members).
-            if with_members && let Some(values) = (!after.is_empty()).then_some(after) {
-                record.insert(m.connector.clone(), values);
-            }
-            return Ok(self.resource_of_record(t, &old, &record, &dn_to_id));
+            return Ok(PatchedGroup {
+                group: self.resource_of_record(t, &old, &record, &dn_to_id),
+                member_values: with_members.then(|| m.member_values(&after, &dn_to_id)),
+            });
         }
         self.require_export()?;
         after.extend(added.iter().cloned());
@@ -142,12 +140,16 @@ impl Application {
         self.export_update(idx, id, &old, &record, old.dn(), vec![change])
             .await?;
         let entry = self.caches[idx].entry(id, old.dn(), &record, old.active, Some(&old));
-        if !with_members {
-            record.remove(&m.connector);
-        }
-        // The record the entry was packed from: no decoding of the group again.
-        let stored = self.resource_of_record(t, &entry, &record, &dn_to_id);
+        // The record the entry was packed from (no decoding of the group again), its members
+        // apart (no JSON object for each).
+        let members = record.remove(&m.connector);
+        let member_values = with_members
+            .then(|| m.member_values(members.as_deref().unwrap_or_default(), &dn_to_id));
+        let group = self.resource_of_record(t, &entry, &record, &dn_to_id);
         self.caches[idx].put(entry);
-        Ok(stored)
+        Ok(PatchedGroup {
+            group,
+            member_values,
+        })
     }
 }

@@ -32,6 +32,19 @@ impl AttrMapping {
             .next())
     }
 
+    /// The `value`s of the member elements a group with the stored `values` shows, in order
+    /// (rendering puts each in a `{"value": v}`).
+    pub fn member_values(
+        &self,
+        values: &[Value],
+        dn_to_id: &dyn Fn(&str) -> Option<String>,
+    ) -> Vec<Json> {
+        values
+            .iter()
+            .map(|v| value_json(v, DataType::Reference, dn_to_id))
+            .collect()
+    }
+
     /// The SCIM id a stored member value shows as (as rendering a group shows it).
     pub fn id_of_value(v: &Value, dn_to_id: &dyn Fn(&str) -> Option<String>) -> Option<String> {
         match value_json(v, DataType::Reference, dn_to_id) {

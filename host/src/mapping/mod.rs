@@ -618,9 +618,10 @@ impl TypeMapping {
                     set_path(&mut enterprise, attr, sub.as_deref(), v);
                 }
                 ScimTarget::Members => {
-                    let members: Vec<Json> = values
-                        .iter()
-                        .map(|v| json!({ "value": value_json(v, DataType::Reference, dn_to_id) }))
+                    let members: Vec<Json> = m
+                        .member_values(values, dn_to_id)
+                        .into_iter()
+                        .map(|v| json!({ "value": v }))
                         .collect();
                     out.insert("members".into(), Json::Array(members));
                 }

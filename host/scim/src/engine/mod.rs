@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::ScimError;
 use crate::filter::FilterLimits;
-use crate::member_patch::MemberChanges;
+use crate::member_patch::{MemberChanges, PatchedGroup};
 use crate::patch::{parse_patch, patch_resource};
 use crate::query::ListQuery;
 use crate::resource::{StoredResource, etag_matches, normalize_resource};
@@ -70,8 +70,8 @@ pub trait Backend: Send + Sync {
     /// backend's own records without rendering the group: Entra changes the membership of a
     /// 100,000-member group one PATCH at a time. `precondition` checks `If-Match` against the
     /// object's current version (`meta.version`); `with_members` says whether the answer
-    /// shows the members (a backend may leave them out of the returned resource otherwise).
-    /// Called with [`Self::write_guard`] held. `None`: not handled here, and the engine
+    /// shows the members (a backend may leave them out of the returned group otherwise, and
+    /// may give them apart from it: see [`PatchedGroup`]). Called with [`Self::write_guard`] held. `None`: not handled here, and the engine
     /// applies the PATCH to the rendered resource as any other (the default).
     async fn patch_members(
         &self,
@@ -80,7 +80,7 @@ pub trait Backend: Send + Sync {
         changes: &MemberChanges,
         precondition: &(dyn Fn(&str) -> Result<(), ScimError> + Sync),
         with_members: bool,
-    ) -> Option<Result<Arc<StoredResource>, ScimError>> {
+    ) -> Option<Result<PatchedGroup, ScimError>> {
         let _ = (rt, id, changes, precondition, with_members);
         None
     }
@@ -575,7 +575,7 @@ impl ScimEngine {
                 .patch_members(rt, id, &changes, &check, with_members)
                 .await
             {
-                return Ok(self.patch_response(rt, done?, q, answer));
+                return Ok(self.patched_group_response(rt, done?, q, answer));
             }
         }
         let cur = self.fetch(backend, rt, id).await?;
@@ -619,6 +619,33 @@ impl ScimEngine {
                 ScimResponse::empty(204).header("ETag", sr.meta.version.clone())
             }
         }
+    }
+
+    /// The answer to a membership PATCH the backend applied itself: printed from the member
+    /// values under the default projection, else from the group with its members put back.
+    fn patched_group_response(
+        &self,
+        rt: &ResourceTypeDef,
+        done: PatchedGroup,
+        q: &ListQuery,
+        answer: PatchAnswer,
+    ) -> ScimResponse {
+        let values = match done.member_values {
+            Some(values) if answer == PatchAnswer::Resource => values,
+            _ => return self.patch_response(rt, done.group, q, answer),
+        };
+        if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
+            let body = self.encode_default_with(rt, &done.group, Some(&values));
+            return self.one_response_with(200, rt, &done.group, Body::Encoded(body));
+        }
+        let mut group = Arc::unwrap_or_clone(done.group);
+        if let Some(m) = group.resource.as_object_mut()
+            && !values.is_empty()
+        {
+            let members = values.into_iter().map(|v| json!({ "value": v })).collect();
+            m.insert("members".into(), Value::Array(members));
+        }
+        self.patch_response(rt, Arc::new(group), q, answer)
     }
 
     /// A write's body with what `rt` does not define removed, under an `Ignore` policy.

@@ -144,21 +144,44 @@ impl ScimEngine {
         sr: Arc<StoredResource>,
         q: &ListQuery,
     ) -> ScimResponse {
-        let location = (status == 201).then(|| {
-            if sr.meta.location.is_empty() {
+        let headers = self.resource_headers(status, rt, &sr);
+        let mut r = ScimResponse::with_body(status, self.projected(rt, sr, q));
+        r.headers.extend(headers);
+        r
+    }
+
+    /// [`Self::one_response`] with its body made already.
+    pub(super) fn one_response_with(
+        &self,
+        status: u16,
+        rt: &ResourceTypeDef,
+        sr: &StoredResource,
+        body: Body,
+    ) -> ScimResponse {
+        let mut r = ScimResponse::with_body(status, body);
+        r.headers.extend(self.resource_headers(status, rt, sr));
+        r
+    }
+
+    /// `Location` (on a 201) and `ETag` of an answer carrying `sr`.
+    fn resource_headers(
+        &self,
+        status: u16,
+        rt: &ResourceTypeDef,
+        sr: &StoredResource,
+    ) -> Vec<(String, String)> {
+        let mut headers = Vec::with_capacity(2);
+        if status == 201 {
+            let location = if sr.meta.location.is_empty() {
                 self.location(rt, sr.id().unwrap_or_default())
             } else {
                 sr.meta.location.clone()
-            }
-        });
-        let version = sr.meta.version.clone();
-        let mut r = ScimResponse::with_body(status, self.projected(rt, sr, q));
-        if let Some(loc) = location {
-            r = r.header("Location", loc);
+            };
+            headers.push(("Location".to_owned(), location));
         }
-        if !version.is_empty() {
-            r = r.header("ETag", version);
+        if !sr.meta.version.is_empty() {
+            headers.push(("ETag".to_owned(), sr.meta.version.clone()));
         }
-        r
+        headers
     }
 }
