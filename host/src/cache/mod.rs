@@ -147,6 +147,15 @@ pub fn normalise(value: &str) -> String {
     value.to_lowercase()
 }
 
+/// Whether `a` and `b` [`normalise`] alike; without allocating when both are ASCII (a
+/// group's 100,000 member DNs are resolved on every rendering).
+pub fn same_normalised(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    normalise(a) == normalise(b)
+}
+
 /// The key a value is indexed (and looked up) by: a hash of its [`normalise`]d text, made
 /// without allocating for values up to 256 bytes (a million objects are keyed at start).
 pub fn key_of(value: &str) -> u64 {
@@ -230,10 +239,9 @@ impl Snapshot {
         // Normalised only once a key matches: rendering a group looks up each member, and a
         // member value that is no DN of this cache (an anchor) costs no allocation then.
         let candidates = self.by_dn.get(&key_of(dn))?.entries();
-        let dn = normalise(dn);
         candidates
             .iter()
-            .find(|e| normalise(e.dn()) == dn)
+            .find(|e| same_normalised(e.dn(), dn))
             .map(|e| e.id().to_owned())
     }
 
@@ -588,6 +596,30 @@ mod tests {
             assert_eq!(key_of(value), hash(value), "{value}");
         }
         assert_eq!(key_of("CN=A,OU=B"), key_of("cn=a,ou=b"));
+    }
+
+    #[test]
+    fn same_normalised_is_equality_of_the_normalised_texts() {
+        let texts = [
+            "CN=Adele Vance,OU=People,DC=Contoso",
+            "cn=adele vance,ou=people,dc=contoso",
+            "CN=Adele Vance,OU=People,DC=Contos",
+            "Ärger Öl ß",
+            "ärger öl ß",
+            "ÄRGER ÖL SS",
+            "İstanbul",
+            "i̇stanbul",
+            "",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(
+                    same_normalised(a, b),
+                    normalise(a) == normalise(b),
+                    "{a} / {b}"
+                );
+            }
+        }
     }
 
     #[test]
