@@ -186,8 +186,8 @@ async fn host_times(host: &TestHost) -> (f64, f64, f64, f64) {
 }
 
 /// One PATCH adding `user_id` to the group the way Entra does; the client time (until the
-/// whole answer is read) and the answer.
-async fn add_member(host: &TestHost, group_id: &str, user_id: &str) -> (Duration, Value) {
+/// whole answer is read), the answer's size in bytes and the answer.
+async fn add_member(host: &TestHost, group_id: &str, user_id: &str) -> (Duration, usize, Value) {
     let body = json!({
         "schemas": [PATCH_URN],
         "Operations": [{"op": "Add", "path": "members", "value": [{"value": user_id}]}]
@@ -207,7 +207,7 @@ async fn add_member(host: &TestHost, group_id: &str, user_id: &str) -> (Duration
     let took = started.elapsed();
     let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     assert_eq!(status, 200, "PATCH answered {status}: {answer}");
-    (took, answer)
+    (took, bytes.len(), answer)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -297,8 +297,10 @@ fn main() {
         // wrk connects before the first PATCH.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let mut times = Vec::with_capacity(patches);
+        let mut answer_bytes = 0;
         for (i, user_id) in new_members.iter().enumerate() {
-            let (took, answer) = add_member(&host, &group_id, user_id).await;
+            let (took, size, answer) = add_member(&host, &group_id, user_id).await;
+            answer_bytes = size;
             let members = answer["members"].as_array().map_or(&[][..], Vec::as_slice);
             assert_eq!(members.len(), n + i + 1, "members after PATCH {i}");
             assert!(
@@ -316,10 +318,11 @@ fn main() {
 
         times.sort();
         println!(
-            "PATCH add one member (client): median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+            "PATCH add one member (client): median {:.1} ms, p90 {:.1} ms, max {:.1} ms; answers of {:.1} MB",
             ms(times[times.len() / 2]),
             ms(times[(times.len() * 9).div_ceil(10) - 1]),
-            ms(times[times.len() - 1])
+            ms(times[times.len() - 1]),
+            answer_bytes as f64 / 1e6
         );
         let requests = after.1 - before.1;
         let exports = after.3 - before.3;
