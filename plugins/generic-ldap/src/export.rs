@@ -14,6 +14,12 @@ use crate::schema::DN_ANCHOR;
 use crate::search::search_all;
 use crate::settings::Settings;
 
+mod value_mods;
+
+use value_mods::{
+    membership_update_mods, membership_update_mods_unread, value_bytes, value_update_mods,
+};
+
 /// Group membership attributes whose values are DNs: `member` (groupOfNames, AD, 389 DS)
 /// and `uniqueMember` (groupOfUniqueNames).
 fn is_membership(name: &str) -> bool {
@@ -23,15 +29,6 @@ fn is_membership(name: &str) -> bool {
 /// The special attribute ECMA uses for a new DN (`AttributeChange.CreateNewDN`).
 fn is_dn_change(name: &str) -> bool {
     name.eq_ignore_ascii_case("DN") || name.eq_ignore_ascii_case("-dn-")
-}
-
-pub fn value_bytes(v: &Value) -> Vec<u8> {
-    match v {
-        Value::String(s) | Value::Reference(s) => s.clone().into_bytes(),
-        Value::Integer(i) => i.to_string().into_bytes(),
-        Value::Boolean(b) => if *b { "TRUE" } else { "FALSE" }.as_bytes().to_vec(),
-        Value::Binary(b) => b.clone(),
-    }
 }
 
 /// Who gives an object its anchor value.
@@ -454,23 +451,26 @@ fn modify_object(
     }
     // Membership value changes of a group that needs the placeholder are computed against
     // the current members, so the placeholder goes in when the last member leaves and out
-    // when a real member arrives.
-    let placeholder_attr = settings.placeholder_attr(&e.object_type);
-    let membership_update = placeholder_attr.is_some_and(|a| {
+    // when a real member arrives; first, though, they are tried without reading them.
+    let permissive = session.root()?.supports_control(OID_PERMISSIVE_MODIFY);
+    let membership_attr = settings.placeholder_attr(&e.object_type).filter(|a| {
         e.changes.iter().any(|c| {
             c.modification == AttributeModification::Update && c.name.eq_ignore_ascii_case(a)
         })
     });
-    let mods = if membership_update {
+    let mods = if let Some(attr) = membership_attr {
+        let attempt = update_members_unread(session, &settings, ctx, e, &dn_now, attr, permissive)?;
+        if attempt == UnreadAttempt::Applied {
+            return Ok(result);
+        }
         let current = read_incremental(session, &dn_now, e)?;
-        build_mods(&settings, ctx, e, Some(current.as_ref()))
+        build_mods(&settings, ctx, e, Current::Read(current.as_ref()))
     } else {
-        build_mods(&settings, ctx, e, None)
+        build_mods(&settings, ctx, e, Current::Unread)
     };
     if mods.is_empty() {
         return Ok(result);
     }
-    let permissive = session.root()?.supports_control(OID_PERMISSIVE_MODIFY);
     let first = send_modify(session, &dn_now, mods, permissive);
     match first {
         // Without permissive modify (OpenLDAP 2.5 does not offer it), adding a present value
@@ -478,7 +478,7 @@ fn modify_object(
         // what is still needed, so a retried or overlapping export converges.
         Err(LdapFailure::Result { rc: 16 | 20, .. }) if !permissive => {
             let current = read_incremental(session, &dn_now, e)?;
-            let mods = build_mods(&settings, ctx, e, Some(current.as_ref()));
+            let mods = build_mods(&settings, ctx, e, Current::Read(current.as_ref()));
             if !mods.is_empty() {
                 send_modify(session, &dn_now, mods, false)?;
             }
@@ -486,6 +486,99 @@ fn modify_object(
         other => other?,
     }
     Ok(result)
+}
+
+/// How an update of a group's members without reading them ended.
+#[derive(Debug, PartialEq, Eq)]
+enum UnreadAttempt {
+    Applied,
+    /// Nothing was changed: the change must be computed against the current members.
+    NeedsCurrent,
+}
+
+/// A membership update of a group that needs the placeholder, tried without reading the
+/// group's members: a large group holds 100,000 of them while Entra adds or removes one at a
+/// time, and reading them all for each change costs far more than the change. One compare
+/// tells whether the placeholder must make way for arriving members, one modify applies the
+/// change. When the directory refuses it because the current members matter after all (a
+/// deleted member is absent: noSuchAttribute; an added one is present: typeOrValueExists;
+/// the deletes would empty the group, which then needs the placeholder:
+/// objectClassViolation), nothing was changed (a modify is atomic) and the caller computes
+/// the change against the members it reads, as it always did.
+fn update_members_unread(
+    session: &mut Session,
+    settings: &Settings,
+    ctx: &ExportContext,
+    e: &CsEntryChange,
+    dn_now: &str,
+    attr: &str,
+    permissive: bool,
+) -> LResult<UnreadAttempt> {
+    let Some(placeholder) = settings.placeholder_member.as_deref() else {
+        return Ok(UnreadAttempt::NeedsCurrent);
+    };
+    let changes: Vec<&AttributeChange> = e
+        .changes
+        .iter()
+        .filter(|c| {
+            c.modification == AttributeModification::Update && c.name.eq_ignore_ascii_case(attr)
+        })
+        .collect();
+    // A change naming the placeholder itself (rare) is for the current members to decide.
+    if changes
+        .iter()
+        .flat_map(|c| &c.values)
+        .any(|v| settings.is_placeholder(&v.value.as_text()))
+    {
+        return Ok(UnreadAttempt::NeedsCurrent);
+    }
+    let members_arrive = changes.iter().any(|c| c.added_values().next().is_some());
+    let current = if members_arrive {
+        match placeholder_present(session, dn_now, attr, placeholder) {
+            Ok(true) => Current::UnreadWithPlaceholder,
+            Ok(false) => Current::Unread,
+            Err(f @ LdapFailure::Result { rc: 32, .. }) => return Err(f),
+            // A directory that refuses the compare (access rights) may still answer the read.
+            Err(LdapFailure::Result { .. }) => return Ok(UnreadAttempt::NeedsCurrent),
+            Err(f) => return Err(f),
+        }
+    } else {
+        Current::Unread
+    };
+    let mods = build_mods(settings, ctx, e, current);
+    if mods.is_empty() {
+        return Ok(UnreadAttempt::Applied);
+    }
+    match send_modify(session, dn_now, mods, permissive) {
+        Ok(()) => Ok(UnreadAttempt::Applied),
+        Err(LdapFailure::Result {
+            rc: 16 | 20 | 65, ..
+        }) => Ok(UnreadAttempt::NeedsCurrent),
+        Err(f) => Err(f),
+    }
+}
+
+/// Whether the group at `dn` holds the placeholder in `attr`: one compare, matched by the
+/// directory's own rules (however the value is spelt there). An absent attribute
+/// (noSuchAttribute) holds no placeholder.
+fn placeholder_present(
+    session: &mut Session,
+    dn: &str,
+    attr: &str,
+    placeholder: &str,
+) -> LResult<bool> {
+    let timeout = session.settings.op_timeout;
+    let r = session
+        .conn()?
+        .with_timeout(timeout)
+        .compare(dn, attr, placeholder)
+        .map_err(|x| op_err(session, "compare", x))?
+        .0;
+    match r.rc {
+        6 => Ok(true),
+        5 | 16 => Ok(false),
+        rc => Err(LdapFailure::result(&format!("compare {dn}"), rc, r.text)),
+    }
 }
 
 /// The current values of every attribute `e` changes incrementally: `build_mods` filters each
@@ -529,38 +622,33 @@ fn send_modify(
     check_result(&format!("modify {dn_now}"), &r)
 }
 
-/// Whether `v` is among `current` (DNs compared normalized, text case-insensitively: the
-/// matching rules of almost all attributes one manages by value).
-fn contains_value(current: &[String], v: &Value) -> bool {
-    match v {
-        Value::Reference(d) => current.iter().any(|c| dn::normalize(c) == dn::normalize(d)),
-        other => {
-            let t = other.as_text();
-            current
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case(&t) || *c == t)
-        }
-    }
+/// What [`build_mods`] knows of the object's current values.
+#[derive(Debug, Clone, Copy)]
+enum Current<'a> {
+    /// Not read: value changes go as they are.
+    Unread,
+    /// Not read, but the placeholder member is known to be there: arriving members replace it.
+    UnreadWithPlaceholder,
+    /// As read from the directory (None: no entry came back).
+    Read(Option<&'a ldap3::SearchEntry>),
 }
 
-/// The modify operations for an export entry. With `current` (the entry as read from the
-/// server), value adds already present and value deletes already absent are left out.
+/// The modify operations for an export entry. With the current values read, value adds
+/// already present and value deletes already absent are left out.
 fn build_mods(
     settings: &Settings,
     ctx: &ExportContext,
     e: &CsEntryChange,
-    current: Option<Option<&ldap3::SearchEntry>>,
+    current: Current<'_>,
 ) -> Vec<Mod<Vec<u8>>> {
     let mut mods: Vec<Mod<Vec<u8>>> = Vec::new();
     let placeholder_attr = settings.placeholder_attr(&e.object_type);
-    let placeholder = settings
-        .placeholder_member
-        .as_deref()
-        .unwrap_or_default()
-        .as_bytes()
-        .to_vec();
+    let placeholder = settings.placeholder_member.as_deref().unwrap_or_default();
     let needs_placeholder =
         |name: &str| placeholder_attr.is_some_and(|a| a.eq_ignore_ascii_case(name));
+    let have = |entry: Option<&ldap3::SearchEntry>, name: &str| {
+        entry.map(|x| attr_values(x, name)).unwrap_or_default()
+    };
     for c in &e.changes {
         if is_dn_change(&c.name) || c.name.eq_ignore_ascii_case(ctx.anchor_name()) {
             continue;
@@ -570,108 +658,37 @@ fn build_mods(
             AttributeModification::Add | AttributeModification::Replace => {
                 let mut values: HashSet<Vec<u8>> = c.added_values().map(value_bytes).collect();
                 if values.is_empty() && needs_placeholder(&c.name) {
-                    values.insert(placeholder.clone());
+                    values.insert(placeholder.as_bytes().to_vec());
                 }
                 mods.push(Mod::Replace(name, values));
             }
-            AttributeModification::Update if needs_placeholder(&c.name) && current.is_some() => {
-                let have: Vec<String> = current
-                    .flatten()
-                    .map(|x| attr_values(x, &c.name))
-                    .unwrap_or_default();
-                membership_update_mods(settings, c, &have, &placeholder, &mut mods);
-            }
-            AttributeModification::Update => {
-                let have: Option<Vec<String>> =
-                    current.map(|cur| cur.map(|x| attr_values(x, &c.name)).unwrap_or_default());
-                value_update_mods(c, have.as_deref(), &mut mods);
-            }
+            AttributeModification::Update if needs_placeholder(&c.name) => match current {
+                Current::Unread => membership_update_mods_unread(c, None, &mut mods),
+                Current::UnreadWithPlaceholder => {
+                    membership_update_mods_unread(c, Some(placeholder), &mut mods)
+                }
+                Current::Read(entry) => {
+                    membership_update_mods(c, &have(entry, &c.name), placeholder, &mut mods)
+                }
+            },
+            AttributeModification::Update => match current {
+                Current::Unread | Current::UnreadWithPlaceholder => {
+                    value_update_mods(c, None, &mut mods)
+                }
+                Current::Read(entry) => {
+                    value_update_mods(c, Some(&have(entry, &c.name)), &mut mods)
+                }
+            },
             // Replace with no values removes the attribute and, unlike Delete, does not fail
             // when it is already absent.
-            AttributeModification::Delete if needs_placeholder(&c.name) => {
-                mods.push(Mod::Replace(name, HashSet::from([placeholder.clone()])))
-            }
+            AttributeModification::Delete if needs_placeholder(&c.name) => mods.push(Mod::Replace(
+                name,
+                HashSet::from([placeholder.as_bytes().to_vec()]),
+            )),
             AttributeModification::Delete => mods.push(Mod::Replace(name, HashSet::new())),
         }
     }
     mods
-}
-
-/// A value update of a membership attribute that needs the placeholder, against its current
-/// values `have`: the whole new member set is known (current - deleted + added), so the
-/// placeholder goes in when it would be empty and out when a real member remains.
-fn membership_update_mods(
-    settings: &Settings,
-    c: &AttributeChange,
-    have: &[String],
-    placeholder: &[u8],
-    mods: &mut Vec<Mod<Vec<u8>>>,
-) {
-    let name = c.name.clone().into_bytes();
-    let deleted: Vec<&Value> = c.deleted_values().collect();
-    let mut remaining: Vec<String> = have
-        .iter()
-        .filter(|h| !settings.is_placeholder(h))
-        .filter(|h| {
-            !deleted
-                .iter()
-                .any(|d| contains_value(std::slice::from_ref(h), d))
-        })
-        .cloned()
-        .collect();
-    let add: HashSet<Vec<u8>> = c
-        .added_values()
-        .filter(|v| !contains_value(have, v))
-        .map(value_bytes)
-        .collect();
-    remaining.extend(add.iter().map(|v| String::from_utf8_lossy(v).into_owned()));
-    let mut del: HashSet<Vec<u8>> = c
-        .deleted_values()
-        .filter(|v| contains_value(have, v))
-        .map(value_bytes)
-        .collect();
-    let has_placeholder = have.iter().any(|h| settings.is_placeholder(h));
-    // Add before delete here: the set must never be empty in between.
-    if remaining.is_empty() && !has_placeholder {
-        mods.push(Mod::Add(
-            name.clone(),
-            HashSet::from([placeholder.to_vec()]),
-        ));
-    }
-    if !remaining.is_empty() && has_placeholder {
-        del.extend(
-            have.iter()
-                .filter(|h| settings.is_placeholder(h))
-                .map(|h| h.clone().into_bytes()),
-        );
-    }
-    if !add.is_empty() {
-        mods.push(Mod::Add(name.clone(), add));
-    }
-    if !del.is_empty() {
-        mods.push(Mod::Delete(name, del));
-    }
-}
-
-/// A value update. With the current values `have`, adds already present and deletes already
-/// absent are left out.
-fn value_update_mods(c: &AttributeChange, have: Option<&[String]>, mods: &mut Vec<Mod<Vec<u8>>>) {
-    let name = c.name.clone().into_bytes();
-    let keep_add = |v: &&Value| have.is_none_or(|h| !contains_value(h, v));
-    let keep_del = |v: &&Value| have.is_none_or(|h| contains_value(h, v));
-    let add: HashSet<Vec<u8>> = c.added_values().filter(keep_add).map(value_bytes).collect();
-    let del: HashSet<Vec<u8>> = c
-        .deleted_values()
-        .filter(keep_del)
-        .map(value_bytes)
-        .collect();
-    // Deletes first: an update that swaps values must not hit a single-value limit.
-    if !del.is_empty() {
-        mods.push(Mod::Delete(name.clone(), del));
-    }
-    if !add.is_empty() {
-        mods.push(Mod::Add(name, add));
-    }
 }
 
 fn delete(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LResult<ExportResult> {
@@ -684,16 +701,4 @@ fn delete(session: &mut Session, ctx: &ExportContext, e: &CsEntryChange) -> LRes
         .map_err(|x| op_err(session, "delete", x))?;
     check_result(&format!("delete {dn_now}"), &r)?;
     Ok(ExportResult::success(&e.identifier))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_to_bytes() {
-        assert_eq!(value_bytes(&Value::Boolean(true)), b"TRUE");
-        assert_eq!(value_bytes(&Value::Integer(-5)), b"-5");
-        assert_eq!(value_bytes(&Value::Reference("cn=a".into())), b"cn=a");
-    }
 }
