@@ -16,22 +16,33 @@ impl Application {
     /// Resolves a DN (or an anchor) to the SCIM id of any cached object of this app.
     pub(super) fn dn_to_id(&self) -> impl Fn(&str) -> Option<String> + '_ {
         let snaps: Vec<Arc<Snapshot>> = self.caches.iter().map(|c| c.snapshot()).collect();
-        // An anchor first: an exact lookup, where a DN must be normalised (an allocation per
-        // member of a 100,000-member group).
+        // What reference values are looked up as first: each member of a 100,000-member
+        // group is resolved on every answer that shows it, and a miss in every cache's
+        // id-ordered set costs more than the hit.
+        let dns_first = self.references_are_dns();
         move |dn: &str| {
-            snaps
-                .iter()
-                .find_map(|s| s.get(dn).map(|e| e.id().to_owned()))
-                .or_else(|| snaps.iter().find_map(|s| s.id_by_dn(dn)))
+            let by_anchor = || snaps.iter().find_map(|s| s.get(dn).map(|e| e.id().to_owned()));
+            let by_dn = || snaps.iter().find_map(|s| s.id_by_dn(dn));
+            if dns_first {
+                by_dn().or_else(by_anchor)
+            } else {
+                by_anchor().or_else(by_dn)
+            }
         }
+    }
+
+    /// Whether reference attributes store DNs (the connector's DNs are LDAP DNs, or a type's
+    /// DN comes from an attribute), rather than anchors.
+    fn references_are_dns(&self) -> bool {
+        self.capabilities.distinguished_name_style == DnStyle::Ldap
+            || self.types.iter().any(|t| t.dn_attribute.is_some())
     }
 
     /// Resolves a SCIM id to the value a reference attribute stores: the DN where the
     /// connector has DNs, else the id (anchor) itself.
     pub(super) fn id_to_ref(&self) -> impl Fn(&str) -> String + '_ {
         let snaps: Vec<Arc<Snapshot>> = self.caches.iter().map(|c| c.snapshot()).collect();
-        let dns_are_real = self.capabilities.distinguished_name_style == DnStyle::Ldap
-            || self.types.iter().any(|t| t.dn_attribute.is_some());
+        let dns_are_real = self.references_are_dns();
         move |id: &str| {
             if dns_are_real && let Some(e) = snaps.iter().find_map(|s| s.get(id)) {
                 return e.dn().to_owned();
