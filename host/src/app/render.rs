@@ -21,7 +21,11 @@ impl Application {
         // id-ordered set costs more than the hit.
         let dns_first = self.references_are_dns();
         move |dn: &str| {
-            let by_anchor = || snaps.iter().find_map(|s| s.get(dn).map(|e| e.id().to_owned()));
+            let by_anchor = || {
+                snaps
+                    .iter()
+                    .find_map(|s| s.get(dn).map(|e| e.id().to_owned()))
+            };
             let by_dn = || snaps.iter().find_map(|s| s.id_by_dn(dn));
             if dns_first {
                 by_dn().or_else(by_anchor)
