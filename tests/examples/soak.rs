@@ -94,6 +94,37 @@ fn memory(pid: u32) -> String {
     )
 }
 
+/// The host process's RSS in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// RSS samples (MiB, one every 15 s) as the largest of each minute, and the mean of the
+/// first and of the last third of the samples after the first minute: whether the host
+/// grows, or steps and stays.
+fn memory_trend(samples: &[f64]) -> String {
+    let per_minute: Vec<String> = samples
+        .chunks(4)
+        .map(|c| format!("{:.0}", c.iter().copied().fold(0.0, f64::max)))
+        .collect();
+    let settled = samples.get(4..).unwrap_or_default();
+    let third = (settled.len() / 3).max(1);
+    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len().max(1) as f64;
+    format!(
+        "largest RSS of each minute (MiB): {}; mean of the first third after minute 1 {:.1}, of the last third {:.1}",
+        per_minute.join(" "),
+        mean(&settled[..third.min(settled.len())]),
+        mean(&settled[settled.len().saturating_sub(third)..]),
+    )
+}
+
 /// Sends a request, retrying 5xx (and transport failures) for up to a minute like Entra's
 /// retries; the last answer.
 async fn with_retries(host: &TestHost, tally: &Mutex<Tally>, send: impl Fn() -> Req) -> Answer {
@@ -501,6 +532,14 @@ fn main() {
         let mut rng = Rng::new(started.elapsed().as_nanos() as u64 ^ 0xdead_beef);
         let mut events = Vec::new();
         let mut memory_after_a_minute = None;
+        let sampler = tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while Instant::now() < until {
+                samples.push(rss_mib(pid));
+                tokio::time::sleep(Duration::from_secs(15)).await;
+            }
+            samples
+        });
         while Instant::now() + Duration::from_secs(20) < until {
             if memory_after_a_minute.is_none() && started.elapsed() > Duration::from_secs(60) {
                 memory_after_a_minute = Some(memory(pid));
@@ -621,6 +660,7 @@ fn main() {
             println!("host memory after one minute:  {m}");
         }
         println!("host memory at the end:        {}", memory(pid));
+        println!("{}", memory_trend(&sampler.await.unwrap()));
         drop(process);
     });
     rt.shutdown_timeout(Duration::from_secs(1));
