@@ -283,6 +283,118 @@ async fn membership_patches_agree_with_the_general_path_against_slapd() {
     host.stop().await;
 }
 
+fn person(uid: &str) -> Vec<(&str, std::collections::HashSet<&str>)> {
+    vec![
+        ("objectClass", ["inetOrgPerson"].into()),
+        ("uid", [uid].into()),
+        ("cn", [uid].into()),
+        ("sn", [uid].into()),
+    ]
+}
+
+/// One PATCH in Entra's form (no query: the answer shows every member); its answer must be
+/// the group a read serves. Returns the member ids the answer shows.
+async fn entra_patch_answers_as_read(
+    host: &TestHost,
+    app: &str,
+    group: &str,
+    ops: Value,
+) -> BTreeSet<String> {
+    let path = format!("/Groups/{group}");
+    let r = host.request("PATCH", app, &path, Some(patch(ops))).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let read = host.request("GET", app, &path, None).await;
+    assert_eq!(r.body, read.body, "the answer is the group a read serves");
+    member_ids(&r.body)
+}
+
+/// Consecutive membership PATCHes of one group start from the members the last answer
+/// showed (resolved from DNs to ids once); when what those DNs refer to changes in between
+/// (a user deleted, a user re-read with another id), the next answer shows what they refer
+/// to now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_answers_follow_what_the_member_dns_refer_to() {
+    let Some(s) = blocking(Slapd::start) else {
+        return;
+    };
+    let uids = ["p0", "p1", "p2", "p3", "p4"];
+    blocking(|| {
+        s.create_ou("people");
+        s.create_ou("groups");
+        let mut c = s.admin();
+        for uid in uids {
+            let r = c
+                .add(&format!("uid={uid},ou=people,{SUFFIX}"), person(uid))
+                .unwrap();
+            assert_eq!(r.rc, 0, "{r:?}");
+        }
+    });
+    let host = start_host(
+        &users_and_groups_app_toml(&s, "directory", ""),
+        &[plugin_path("generic_ldap")],
+    )
+    .await;
+    host.wait_ready().await;
+    let user_id = |uid: &'static str| {
+        let host = &host;
+        async move {
+            let path = format!("/Users?filter=userName+eq+%22{uid}%22");
+            let r = host.request("GET", "directory", &path, None).await;
+            r.body["Resources"][0]["id"].as_str().map(str::to_owned)
+        }
+    };
+    let mut ids = Vec::new();
+    for uid in uids {
+        ids.push(user_id(uid).await.expect("imported"));
+    }
+    let group = create_group(&host, "directory", "Followed", &ids[0]).await;
+    let add = |id: &str| json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": id}]}]);
+    let shown = entra_patch_answers_as_read(&host, "directory", &group, add(&ids[1])).await;
+    assert_eq!(shown, [ids[0].clone(), ids[1].clone()].into());
+    // Unchanged in between: the next answers build on this one.
+    let shown = entra_patch_answers_as_read(&host, "directory", &group, add(&ids[2])).await;
+    assert_eq!(shown.len(), 3);
+    let remove = json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[2])}]);
+    let shown = entra_patch_answers_as_read(&host, "directory", &group, remove).await;
+    assert_eq!(shown, [ids[0].clone(), ids[1].clone()].into());
+
+    // p1 is deleted: the group still holds its DN (this slapd keeps no referential
+    // integrity), which now refers to no user and shows as itself.
+    let r = host
+        .request("DELETE", "directory", &format!("/Users/{}", ids[1]), None)
+        .await;
+    assert_eq!(r.status, 204);
+    let shown = entra_patch_answers_as_read(&host, "directory", &group, add(&ids[3])).await;
+    let p1_dn = format!("uid=p1,ou=people,{SUFFIX}");
+    assert!(!shown.contains(&ids[1]), "{shown:?}");
+    assert!(
+        shown.iter().any(|m| m.eq_ignore_ascii_case(&p1_dn)),
+        "{shown:?}"
+    );
+
+    // p1 comes back in the directory with a new entryUUID; a full import reads it.
+    blocking(|| {
+        let r = s
+            .admin()
+            .add(&format!("uid=p1,ou=people,{SUFFIX}"), person("p1"))
+            .unwrap();
+        assert_eq!(r.rc, 0, "{r:?}");
+    });
+    host.application("directory")
+        .import(ImportMode::Full, false)
+        .await
+        .expect("a full import");
+    let new_p1 = user_id("p1").await.expect("re-imported");
+    assert_ne!(new_p1, ids[1]);
+    let shown = entra_patch_answers_as_read(&host, "directory", &group, add(&ids[4])).await;
+    let expected: BTreeSet<String> = [&ids[0], &new_p1, &ids[3], &ids[4]]
+        .into_iter()
+        .cloned()
+        .collect();
+    assert_eq!(shown, expected);
+    host.stop().await;
+}
+
 fn csv_apps(file: &Path) -> String {
     format!(
         r#"

@@ -84,7 +84,7 @@ pub struct PatchedGroup {
     /// `Some`: `group` holds no `members`, and these are the `value`s of its member elements,
     /// in order; each is served as `{"value": v}` (an empty list shows no `members`, as the
     /// tree leaves out an empty multi-valued attribute). `None`: `group` is the whole answer.
-    pub member_values: Option<Vec<Value>>,
+    pub member_values: Option<Arc<Vec<Value>>>,
 }
 
 impl From<Arc<StoredResource>> for PatchedGroup {

@@ -9,9 +9,12 @@
 //! ([`crate::mapping::AttrMapping::value_of_id`] and `id_of_value`), so the result is the
 //! record the general path would have written.
 
+use std::sync::Arc;
+
 use ecma_scim::{MemberChanges, PatchedGroup, ResourceTypeDef, ScimError};
 use foldhash::{HashSet, HashSetExt};
 use plugin_api::model::{AttributeOperation, Value, ValueChange};
+use serde_json::Value as Json;
 
 use super::Application;
 use super::render::version_of;
@@ -57,6 +60,8 @@ impl Application {
         precondition(&version_of(&old))?;
         let t = &self.types[idx];
         let id_to_ref = self.id_to_ref();
+        // Counted before the snapshots the members are resolved with are taken.
+        let references = self.reference_changes();
         let dn_to_id = self.dn_to_id();
         let mut adding = Vec::with_capacity(changes.add.len());
         for member in &changes.add {
@@ -86,8 +91,9 @@ impl Application {
         let had = before.as_ref().map(Vec::len);
         let mut after = Vec::with_capacity(had.unwrap_or(0) + adding.len());
         let mut removed = Vec::new();
+        let mut removed_at = Vec::new();
         let mut present: HashSet<usize> = HashSet::new();
-        for v in before.into_iter().flatten() {
+        for (at, v) in before.into_iter().flatten().enumerate() {
             let maybe_one = match &v {
                 Value::String(s) | Value::Reference(s) => probes.contains(&key_of(s)),
                 _ => true,
@@ -95,6 +101,7 @@ impl Application {
             if maybe_one && let Some(shown) = AttrMapping::id_of_value(&v, &dn_to_id) {
                 if changes.remove.contains(&shown) {
                     removed.push(v);
+                    removed_at.push(at);
                     continue;
                 }
                 if let Some(at) = adding.iter().position(|(a, _)| *a == shown) {
@@ -109,13 +116,35 @@ impl Application {
             .filter(|(at, _)| !present.contains(at))
             .map(|(_, (_, v))| v)
             .collect();
+        // The members the answer shows: those kept for the group's current version, less
+        // the removed ones, or all of them resolved; then the added ones.
+        let member_values = with_members.then(|| {
+            let kept = self
+                .member_memos
+                .take(idx, id, old.meta.version, references)
+                .filter(|values| values.len() == had.unwrap_or(0));
+            let mut values = match kept {
+                Some(values) => {
+                    let mut values = Arc::unwrap_or_clone(values);
+                    drop_positions(&mut values, &removed_at);
+                    values
+                }
+                None => m.member_values(&after, &dn_to_id),
+            };
+            values.extend(m.member_values(&added, &dn_to_id));
+            Arc::new(values)
+        });
         if removed.is_empty() && added.is_empty() {
             // Adding a member that is there, removing one that is not: nothing to write. The
             // answer is rendered from the record at hand (decoding the group again would
             // cost another pass over its members).
+            if let Some(values) = &member_values {
+                let memos = &self.member_memos;
+                memos.keep(idx, id, old.meta.version, references, values.clone());
+            }
             return Ok(PatchedGroup {
                 group: self.resource_of_record(t, &old, &record, &dn_to_id),
-                member_values: with_members.then(|| m.member_values(&after, &dn_to_id)),
+                member_values,
             });
         }
         self.require_export()?;
@@ -142,14 +171,43 @@ impl Application {
         let entry = self.caches[idx].entry(id, old.dn(), &record, old.active, Some(&old));
         // The record the entry was packed from (no decoding of the group again), its members
         // apart (no JSON object for each).
-        let members = record.remove(&m.connector);
-        let member_values = with_members
-            .then(|| m.member_values(members.as_deref().unwrap_or_default(), &dn_to_id));
+        record.remove(&m.connector);
+        if let Some(values) = &member_values {
+            let memos = &self.member_memos;
+            memos.keep(idx, id, entry.meta.version, references, values.clone());
+        }
         let group = self.resource_of_record(t, &entry, &record, &dn_to_id);
         self.caches[idx].put(entry);
         Ok(PatchedGroup {
             group,
             member_values,
         })
+    }
+}
+
+/// `values` without the elements at positions `at` (ascending).
+fn drop_positions(values: &mut Vec<Json>, at: &[usize]) {
+    let mut next = at.iter().peekable();
+    let mut position = 0;
+    values.retain(|_| {
+        let dropped = next.next_if_eq(&&position).is_some();
+        position += 1;
+        !dropped
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::drop_positions;
+
+    #[test]
+    fn drops_exactly_the_positions_given() {
+        let mut values: Vec<_> = (0..6).map(|i| json!(i)).collect();
+        drop_positions(&mut values, &[0, 2, 5]);
+        assert_eq!(values, [json!(1), json!(3), json!(4)]);
+        drop_positions(&mut values, &[]);
+        assert_eq!(values.len(), 3);
     }
 }

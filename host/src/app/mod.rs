@@ -38,6 +38,7 @@ mod history;
 mod hot;
 mod import;
 mod locks;
+mod member_memo;
 mod members;
 mod parameters;
 mod persist;
@@ -96,6 +97,8 @@ pub struct Application {
     history: history::HistoryLog,
     /// Renderings of objects read recently ([`hot`]).
     hot: hot::HotResources,
+    /// The members of the groups patched last, resolved ([`member_memo`]).
+    member_memos: member_memo::MemberMemos,
     /// The watermarks the cache file was last written with ([`persist`]).
     persisted_marks: Mutex<Option<BTreeMap<String, String>>>,
 }
@@ -228,6 +231,7 @@ impl Application {
             full_object_import: AtomicBool::new(true),
             history: history::HistoryLog::default(),
             hot: hot::HotResources::default(),
+            member_memos: member_memo::MemberMemos::default(),
             persisted_marks: Mutex::new(None),
         })
     }

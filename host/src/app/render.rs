@@ -35,6 +35,12 @@ impl Application {
         }
     }
 
+    /// How many times the ids and DNs the application's caches hold have changed, all
+    /// types together: a reference resolved at one count resolves alike while it stays.
+    pub(super) fn reference_changes(&self) -> u64 {
+        self.caches.iter().map(|c| c.references()).sum()
+    }
+
     /// Whether reference attributes store DNs (the connector's DNs are LDAP DNs, or a type's
     /// DN comes from an attribute), rather than anchors.
     fn references_are_dns(&self) -> bool {

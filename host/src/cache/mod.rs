@@ -387,6 +387,10 @@ pub struct TypeCache {
     write_seq: AtomicU64,
     /// Counts every change of the current snapshot (writes, imports).
     changes: AtomicU64,
+    /// Counts the changes of which ids and DNs the snapshot holds: an object added or
+    /// removed, a DN changed, a full import swapped in. What a reference value resolves to
+    /// holds while this count (of every type) stays.
+    references: AtomicU64,
     /// While a delta import runs: the sequence number of each object's latest SCIM write, so
     /// an entry read before that write does not overwrite what the write left (see
     /// [`TypeCache::written_after`]).
@@ -403,6 +407,7 @@ impl TypeCache {
             names,
             write_seq: AtomicU64::new(0),
             changes: AtomicU64::new(0),
+            references: AtomicU64::new(0),
             delta_writes: Mutex::new(None),
         }
     }
@@ -437,13 +442,18 @@ impl TypeCache {
     fn write(&self, op: Journaled) {
         let mut journal = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut next = Snapshot::clone(&self.current.load());
-        match &op {
-            Journaled::Put(e) => next.insert_shared(e.clone()),
-            Journaled::Remove(id) => {
-                next.remove(id);
+        let references_change = match &op {
+            Journaled::Put(e) => {
+                let same_dn = next.get(e.id()).is_some_and(|old| old.dn() == e.dn());
+                next.insert_shared(e.clone());
+                !same_dn
             }
-        }
+            Journaled::Remove(id) => next.remove(id).is_some(),
+        };
         self.current.store(Arc::new(next));
+        if references_change {
+            self.references.fetch_add(1, Ordering::AcqRel);
+        }
         self.changes.fetch_add(1, Ordering::AcqRel);
         if let Some(j) = journal.as_mut() {
             j.push(op);
@@ -454,6 +464,13 @@ impl TypeCache {
     /// for as long as the count (of every type it refers to) stays.
     pub fn changes(&self) -> u64 {
         self.changes.load(Ordering::Acquire)
+    }
+
+    /// How many times the ids and DNs of the current snapshot have changed (an object added
+    /// or removed, a DN changed, a full import swapped in). Read before the snapshots a
+    /// reference is resolved with: the resolution holds while the count stays.
+    pub fn references(&self) -> u64 {
+        self.references.load(Ordering::Acquire)
     }
 
     /// A SCIM write's result (the target has accepted it).
@@ -534,6 +551,7 @@ impl TypeCache {
             }
         }
         self.current.store(Arc::new(next));
+        self.references.fetch_add(1, Ordering::AcqRel);
         self.changes.fetch_add(1, Ordering::AcqRel);
     }
 
@@ -596,6 +614,30 @@ mod tests {
             assert_eq!(key_of(value), hash(value), "{value}");
         }
         assert_eq!(key_of("CN=A,OU=B"), key_of("cn=a,ou=b"));
+    }
+
+    /// The reference count moves when ids or DNs change, not when only attributes do.
+    #[test]
+    fn references_count_changes_of_ids_and_dns_only() {
+        let cache = TypeCache::new(vec!["login".into()]);
+        let counted =
+            |expected: u64, what: &str| assert_eq!(cache.references(), expected, "{what}");
+        cache.put(entry(&cache, "1", "a"));
+        counted(1, "an object added");
+        cache.put(entry(&cache, "1", "b"));
+        counted(1, "an attribute changed");
+        let mut record = Record::new();
+        record.insert("login".into(), vec![Value::from("b")]);
+        cache.put(cache.entry("1", "CN=1,OU=MOVED", &record, None, None));
+        counted(2, "a DN changed");
+        cache.remove("404");
+        counted(2, "nothing removed");
+        cache.remove("1");
+        counted(3, "an object removed");
+        cache.begin_full_import();
+        let next = cache.empty_snapshot();
+        cache.finish_full_import(next);
+        counted(4, "a full import swapped in");
     }
 
     #[test]

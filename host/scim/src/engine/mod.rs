@@ -635,14 +635,14 @@ impl ScimEngine {
             _ => return self.patch_response(rt, done.group, q, answer),
         };
         if q.attributes.is_empty() && q.excluded_attributes.is_empty() {
-            let body = self.encode_default_with(rt, &done.group, Some(&values));
+            let body = self.encode_default_with(rt, &done.group, Some(values.as_slice()));
             return self.one_response_with(200, rt, &done.group, Body::Encoded(body));
         }
         let mut group = Arc::unwrap_or_clone(done.group);
         if let Some(m) = group.resource.as_object_mut()
             && !values.is_empty()
         {
-            let members = values.into_iter().map(|v| json!({ "value": v })).collect();
+            let members = values.iter().map(|v| json!({ "value": v })).collect();
             m.insert("members".into(), Value::Array(members));
         }
         self.patch_response(rt, Arc::new(group), q, answer)
