@@ -120,3 +120,52 @@ fn ds389_schema_paged_import_and_exports() {
         r[0]
     );
 }
+
+/// 389 DS lets a `groupOfNames` go without `member` (it is optional there): the last member
+/// leaving is accepted as it is sent, and the connector then puts the placeholder in, as it
+/// does where the schema refuses an empty group.
+#[test]
+fn ds389_last_member_out_brings_the_placeholder_in() {
+    let Some(ds) = Ds389::start() else { return };
+    let people = ds.create_ou("people");
+    let member = add_user(&ds, &people, "m", vec![]);
+    let groups = ds.create_ou("groups");
+    let p = plugin();
+    let cfg = ds.connector_config();
+    let sch = schema(&p, &cfg);
+    let (mut inst, _) = instance(&p, &cfg);
+    let gdn = format!("cn=g,{groups}");
+    let add = entry("g", "groupOfNames", ObjectModification::Add, &gdn).with_change(
+        AttributeChange::add("member", [Value::Reference(member.clone())]),
+    );
+    let r = export(inst.as_mut(), &sch, vec![add]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    let members = |ds: &Ds389| -> Vec<String> {
+        let (found, _) = ds
+            .admin()
+            .search(&gdn, ldap3::Scope::Base, "(objectClass=*)", vec!["member"])
+            .unwrap()
+            .success()
+            .unwrap();
+        let group = ldap3::SearchEntry::construct(found.into_iter().next().expect("the group"));
+        let mut m: Vec<String> = group
+            .attrs
+            .into_iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("member"))
+            .flat_map(|(_, v)| v)
+            .map(|d| d.to_lowercase())
+            .collect();
+        m.sort();
+        m
+    };
+    assert_eq!(members(&ds), [member.to_lowercase()]);
+    let leave = entry("g", "groupOfNames", ObjectModification::Update, &gdn).with_change(
+        AttributeChange::update(
+            "member",
+            vec![ValueChange::delete(Value::Reference(member))],
+        ),
+    );
+    let r = export(inst.as_mut(), &sch, vec![leave]).unwrap();
+    assert_eq!(r[0].code, ExportErrorCode::Success, "{:?}", r[0]);
+    assert_eq!(members(&ds), ["cn=empty-membership-placeholder"]);
+}

@@ -550,12 +550,29 @@ fn update_members_unread(
         return Ok(UnreadAttempt::Applied);
     }
     match send_modify(session, dn_now, mods, permissive) {
+        // Where the directory's schema lets the group go empty (389 DS, Active Directory:
+        // `member` is optional there), the last member leaving is no objectClassViolation:
+        // the placeholder goes in afterwards, as the read path would have added it.
+        Ok(()) if !members_arrive && !holds_any(session, dn_now, attr)? => {
+            let placeholder = HashSet::from([placeholder.as_bytes().to_vec()]);
+            let add = vec![Mod::Add(attr.as_bytes().to_vec(), placeholder)];
+            send_modify(session, dn_now, add, permissive)?;
+            Ok(UnreadAttempt::Applied)
+        }
         Ok(()) => Ok(UnreadAttempt::Applied),
         Err(LdapFailure::Result {
             rc: 16 | 20 | 65, ..
         }) => Ok(UnreadAttempt::NeedsCurrent),
         Err(f) => Err(f),
     }
+}
+
+/// Whether the entry at `dn` holds any value of `attr` (a membership attribute's fixed name):
+/// a base search that returns no attribute.
+fn holds_any(session: &mut Session, dn: &str, attr: &str) -> LResult<bool> {
+    let filter = format!("({attr}=*)");
+    let found = search_all(session, dn, Scope::Base, &filter, &["1.1".to_owned()])?;
+    Ok(!found.is_empty())
 }
 
 /// Whether the group at `dn` holds the placeholder in `attr`: one compare, matched by the
