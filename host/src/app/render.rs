@@ -18,8 +18,10 @@ impl Application {
         let snaps: Vec<Arc<Snapshot>> = self.caches.iter().map(|c| c.snapshot()).collect();
         // What reference values are looked up as first: each member of a 100,000-member
         // group is resolved on every answer that shows it, and a miss in every cache's
-        // id-ordered set costs more than the hit.
-        let dns_first = self.references_are_dns();
+        // id-ordered set costs more than the hit. Only with LDAP DNs: there an id is never
+        // another object's DN (it is a UUID, or the object's own DN), so the order changes
+        // nothing but the time; a DN taken from an attribute could equal another's anchor.
+        let dns_first = self.capabilities.distinguished_name_style == DnStyle::Ldap;
         move |dn: &str| {
             let by_anchor = || {
                 snaps

@@ -235,6 +235,13 @@ impl Snapshot {
         &self.names
     }
 
+    /// Whether more than one object is indexed under `dn`'s key.
+    fn shares_dn(&self, dn: &str) -> bool {
+        self.by_dn
+            .get(&key_of(dn))
+            .is_some_and(|b| b.entries().len() > 1)
+    }
+
     pub fn id_by_dn(&self, dn: &str) -> Option<String> {
         // Normalised only once a key matches: rendering a group looks up each member, and a
         // member value that is no DN of this cache (an anchor) costs no allocation then.
@@ -446,7 +453,9 @@ impl TypeCache {
             Journaled::Put(e) => {
                 let same_dn = next.get(e.id()).is_some_and(|old| old.dn() == e.dn());
                 next.insert_shared(e.clone());
-                !same_dn
+                // Objects sharing a DN: a rewrite moves this one last among them, which may
+                // change which of them the DN resolves to.
+                !same_dn || next.shares_dn(e.dn())
             }
             Journaled::Remove(id) => next.remove(id).is_some(),
         };
@@ -630,14 +639,20 @@ mod tests {
         record.insert("login".into(), vec![Value::from("b")]);
         cache.put(cache.entry("1", "CN=1,OU=MOVED", &record, None, None));
         counted(2, "a DN changed");
+        cache.put(cache.entry("2", "CN=1,OU=MOVED", &record, None, None));
+        counted(3, "a second object under one DN");
+        cache.put(cache.entry("2", "CN=1,OU=MOVED", &Record::new(), None, None));
+        counted(4, "a rewrite among objects sharing a DN");
+        cache.remove("2");
+        counted(5, "an object removed");
         cache.remove("404");
-        counted(2, "nothing removed");
+        counted(5, "nothing removed");
         cache.remove("1");
-        counted(3, "an object removed");
+        counted(6, "an object removed");
         cache.begin_full_import();
         let next = cache.empty_snapshot();
         cache.finish_full_import(next);
-        counted(4, "a full import swapped in");
+        counted(7, "a full import swapped in");
     }
 
     #[test]
