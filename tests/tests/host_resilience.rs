@@ -444,3 +444,98 @@ fn after_an_update_with_an_unknown_outcome_only_that_object_is_read_again() {
     });
     drop(rt);
 }
+
+/// ECMA's continue-run rule for a delta against a real database: a row the connector cannot
+/// import (its anchor column is NULL) fails that entry, the other changes are applied, and
+/// the watermark stays where it was, so the next delta reads the same rows again and picks
+/// up the row once it is fixed — without its `modified` moving (had the watermark advanced
+/// past it, no later delta would see it).
+#[test]
+fn a_delta_with_a_failing_entry_keeps_the_watermark_and_the_next_delta_picks_the_change_up() {
+    use ecma_host::app::ImportMode;
+
+    let lite = Target::sqlite();
+    lite.exec(&[
+        "DROP TABLE IF EXISTS delta_users",
+        "CREATE TABLE delta_users (id INTEGER PRIMARY KEY, login VARCHAR(200) UNIQUE, \
+         first_name VARCHAR(200), modified DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+        "INSERT INTO delta_users (login, first_name) VALUES ('a@contoso.com', 'A')",
+    ]);
+    let app = format!(
+        r#"
+[[app]]
+name = "lite"
+connector = "generic-sql"
+token = "{{TOKEN}}"
+autosync_minutes = 0
+[app.parameters.connectivity]
+"Connection string" = {url:?}
+"Delta strategy" = "Watermark"
+"Watermark column" = "modified"
+[app.parameters.schema]
+"Table" = "delta_users"
+"Anchor columns" = "login"
+[[app.object_type]]
+scim = "User"
+target = "User"
+query_attributes = ["login"]
+attributes = ["login", "first_name"]
+"#,
+        url = lite.url
+    );
+    let rt = ecma_host_tests::host::test_runtime();
+    rt.block_on(async {
+        let host = start_host_with(&app, &[plugin_path("generic_sql")], "").await;
+        host.wait_app_ready("lite", Duration::from_secs(20)).await;
+        let found = |login: &'static str| {
+            let host = &host;
+            async move {
+                let path = format!("/Users?filter=login+eq+%22{login}%22");
+                let r = host.request("GET", "lite", &path, None).await;
+                assert_eq!(r.status, 200, "{:?}", r.body);
+                r.body["totalResults"].as_u64().unwrap()
+            }
+        };
+        assert_eq!(found("a@contoso.com").await, 1);
+        // Seconds apart from the full import's watermark (the database's clock, to the second).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        blocking(|| {
+            lite.exec(&[
+                "INSERT INTO delta_users (login, first_name) VALUES (NULL, 'No anchor yet')",
+                "INSERT INTO delta_users (login, first_name) VALUES ('c@contoso.com', 'C')",
+            ])
+        });
+        // The next delta's watermark would be past both rows.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let application = host.application("lite");
+        let first = application.import(ImportMode::Delta, false).await;
+        let first = first.expect("the run goes on past a failed entry");
+        assert!(!first.full, "{first:?}");
+        assert_eq!(first.errors, 1, "{first:?}");
+        assert!(
+            first
+                .first_error
+                .as_deref()
+                .is_some_and(|e| e.contains("NULL")),
+            "{first:?}"
+        );
+        assert_eq!(
+            found("c@contoso.com").await,
+            1,
+            "the other change is applied"
+        );
+
+        blocking(|| {
+            lite.exec(&["UPDATE delta_users SET login = 'b@contoso.com' WHERE login IS NULL"])
+        });
+        let second = application.import(ImportMode::Delta, false).await;
+        let second = second.expect("a delta");
+        assert_eq!(second.errors, 0, "{second:?}");
+        assert_eq!(found("b@contoso.com").await, 1, "the fixed row, read again");
+        // Now the whole delta succeeded: the watermark moves on, past these rows.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let third = application.import(ImportMode::Delta, false).await;
+        assert_eq!(third.expect("a delta").objects, 0);
+        host.stop().await;
+    });
+}
