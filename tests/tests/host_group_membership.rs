@@ -228,42 +228,11 @@ async fn membership_patches_agree_with_the_general_path_against_slapd() {
     let Some(s) = blocking(Slapd::start) else {
         return;
     };
-    blocking(|| {
-        s.create_ou("people");
-        s.create_ou("groups");
-        let mut c = s.admin();
-        for uid in ["m0", "m1", "m2", "m3"] {
-            let r = c
-                .add(
-                    &format!("uid={uid},ou=people,{SUFFIX}"),
-                    vec![
-                        ("objectClass", ["inetOrgPerson"].into()),
-                        ("uid", [uid].into()),
-                        ("cn", [uid].into()),
-                        ("sn", [uid].into()),
-                    ],
-                )
-                .unwrap();
-            assert_eq!(r.rc, 0, "{r:?}");
-        }
-    });
-    let host = start_host(
-        &users_and_groups_app_toml(&s, "directory", ""),
-        &[plugin_path("generic_ldap")],
-    )
-    .await;
-    host.wait_ready().await;
+    let uids = ["m0", "m1", "m2", "m3"];
+    let host = host_over_people(&s, &uids).await;
     let mut ids = Vec::new();
-    for uid in ["m0", "m1", "m2", "m3"] {
-        let r = host
-            .request(
-                "GET",
-                "directory",
-                &format!("/Users?filter=userName+eq+%22{uid}%22"),
-                None,
-            )
-            .await;
-        ids.push(r.body["Resources"][0]["id"].as_str().unwrap().to_owned());
+    for uid in uids {
+        ids.push(user_id(&host, uid).await.expect("imported"));
     }
     let ids: [String; 4] = ids.try_into().unwrap();
     let target = |group: &str| -> BTreeSet<String> {
@@ -292,6 +261,36 @@ fn person(uid: &str) -> Vec<(&str, std::collections::HashSet<&str>)> {
     ]
 }
 
+/// `ou=people` holding `uids` and an empty `ou=groups` in `s`, and a host with one
+/// users-and-groups application ("directory") over them, ready.
+async fn host_over_people(s: &Slapd, uids: &[&str]) -> TestHost {
+    blocking(|| {
+        s.create_ou("people");
+        s.create_ou("groups");
+        let mut c = s.admin();
+        for uid in uids {
+            let r = c
+                .add(&format!("uid={uid},ou=people,{SUFFIX}"), person(uid))
+                .unwrap();
+            assert_eq!(r.rc, 0, "{r:?}");
+        }
+    });
+    let host = start_host(
+        &users_and_groups_app_toml(s, "directory", ""),
+        &[plugin_path("generic_ldap")],
+    )
+    .await;
+    host.wait_ready().await;
+    host
+}
+
+/// The SCIM id of user `uid` of the "directory" application, when it has one.
+async fn user_id(host: &TestHost, uid: &str) -> Option<String> {
+    let path = format!("/Users?filter=userName+eq+%22{uid}%22");
+    let r = host.request("GET", "directory", &path, None).await;
+    r.body["Resources"][0]["id"].as_str().map(str::to_owned)
+}
+
 /// One PATCH in Entra's form (no query: the answer shows every member); its answer must be
 /// the group a read serves. Returns the member ids the answer shows.
 async fn entra_patch_answers_as_read(
@@ -318,34 +317,10 @@ async fn member_answers_follow_what_the_member_dns_refer_to() {
         return;
     };
     let uids = ["p0", "p1", "p2", "p3", "p4"];
-    blocking(|| {
-        s.create_ou("people");
-        s.create_ou("groups");
-        let mut c = s.admin();
-        for uid in uids {
-            let r = c
-                .add(&format!("uid={uid},ou=people,{SUFFIX}"), person(uid))
-                .unwrap();
-            assert_eq!(r.rc, 0, "{r:?}");
-        }
-    });
-    let host = start_host(
-        &users_and_groups_app_toml(&s, "directory", ""),
-        &[plugin_path("generic_ldap")],
-    )
-    .await;
-    host.wait_ready().await;
-    let user_id = |uid: &'static str| {
-        let host = &host;
-        async move {
-            let path = format!("/Users?filter=userName+eq+%22{uid}%22");
-            let r = host.request("GET", "directory", &path, None).await;
-            r.body["Resources"][0]["id"].as_str().map(str::to_owned)
-        }
-    };
+    let host = host_over_people(&s, &uids).await;
     let mut ids = Vec::new();
     for uid in uids {
-        ids.push(user_id(uid).await.expect("imported"));
+        ids.push(user_id(&host, uid).await.expect("imported"));
     }
     let group = create_group(&host, "directory", "Followed", &ids[0]).await;
     let add = |id: &str| json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": id}]}]);
@@ -384,7 +359,7 @@ async fn member_answers_follow_what_the_member_dns_refer_to() {
         .import(ImportMode::Full, false)
         .await
         .expect("a full import");
-    let new_p1 = user_id("p1").await.expect("re-imported");
+    let new_p1 = user_id(&host, "p1").await.expect("re-imported");
     assert_ne!(new_p1, ids[1]);
     let shown = entra_patch_answers_as_read(&host, "directory", &group, add(&ids[4])).await;
     let expected: BTreeSet<String> = [&ids[0], &new_p1, &ids[3], &ids[4]]
