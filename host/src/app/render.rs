@@ -43,18 +43,12 @@ impl Application {
         self.caches.iter().map(|c| c.references()).sum()
     }
 
-    /// Whether reference attributes store DNs (the connector's DNs are LDAP DNs, or a type's
-    /// DN comes from an attribute), rather than anchors.
-    fn references_are_dns(&self) -> bool {
-        self.capabilities.distinguished_name_style == DnStyle::Ldap
-            || self.types.iter().any(|t| t.dn_attribute.is_some())
-    }
-
     /// Resolves a SCIM id to the value a reference attribute stores: the DN where the
     /// connector has DNs, else the id (anchor) itself.
     pub(super) fn id_to_ref(&self) -> impl Fn(&str) -> String + '_ {
         let snaps: Vec<Arc<Snapshot>> = self.caches.iter().map(|c| c.snapshot()).collect();
-        let dns_are_real = self.references_are_dns();
+        let dns_are_real = self.capabilities.distinguished_name_style == DnStyle::Ldap
+            || self.types.iter().any(|t| t.dn_attribute.is_some());
         move |id: &str| {
             if dns_are_real && let Some(e) = snaps.iter().find_map(|s| s.get(id)) {
                 return e.dn().to_owned();
