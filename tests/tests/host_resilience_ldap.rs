@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use ecma_host_tests::host::{blocking, start_host_with};
+use ecma_host_tests::host::{TestHost, blocking, start_host_with};
 use ecma_host_tests::plugins::plugin_path;
 use ecma_host_tests::slapd::{SUFFIX, Slapd, users_app_toml};
 use ecma_host_tests::sql::Target;
@@ -54,6 +54,23 @@ fn add_alice(s: &Slapd) {
     assert_eq!(r.rc, 0, "{r:?}");
 }
 
+/// A host over both applications ([`apps`]) with exports limited to `export_secs`, ready.
+async fn ready_host(s: &Slapd, lite: &Target, export_secs: u64) -> TestHost {
+    let config = apps(
+        s,
+        lite,
+        &format!("[app.timeouts]\nexport_secs = {export_secs}\n"),
+    );
+    let host = start_host_with(
+        &config,
+        &[plugin_path("generic_ldap"), plugin_path("generic_sql")],
+        "",
+    )
+    .await;
+    host.wait_ready().await;
+    host
+}
+
 fn set_sn(value: &str) -> serde_json::Value {
     json!({"schemas": [PATCH], "Operations": [{"op": "Replace", "path": format!("{EXT}:sn"), "value": value}]})
 }
@@ -67,14 +84,7 @@ fn slapd_frozen_mid_patch_gets_503_in_time_and_the_next_patch_succeeds() {
     let lite = lite_target();
     let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
-        let config = apps(&s, &lite, "[app.timeouts]\nexport_secs = 2\n");
-        let host = start_host_with(
-            &config,
-            &[plugin_path("generic_ldap"), plugin_path("generic_sql")],
-            "",
-        )
-        .await;
-        host.wait_ready().await;
+        let host = ready_host(&s, &lite, 2).await;
         let r = host
             .request(
                 "GET",
@@ -158,14 +168,7 @@ fn a_create_abandoned_while_slapd_is_frozen_ends_with_the_cache_agreeing() {
     let lite = lite_target();
     let rt = ecma_host_tests::host::test_runtime();
     rt.block_on(async {
-        let config = apps(&s, &lite, "[app.timeouts]\nexport_secs = 1\n");
-        let host = start_host_with(
-            &config,
-            &[plugin_path("generic_ldap"), plugin_path("generic_sql")],
-            "",
-        )
-        .await;
-        host.wait_ready().await;
+        let host = ready_host(&s, &lite, 1).await;
         let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", EXT],
             "userName": "frozen", EXT: {"cn": "Frozen", "sn": "Frozen"}});
         let dn = format!("uid=frozen,ou=people,{SUFFIX}");
